@@ -1,0 +1,52 @@
+import {Keyv, type KeyvStoreAdapter} from 'keyv';
+import {BaseCache} from '../cache/base-cache.js';
+import type {CacheSettings} from '../policy/settings.js';
+import {createKeyvStore} from './keyv-store.js';
+import {createMemoryStore} from './memory.js';
+import {createMongoStore} from './mongodb.js';
+import {createRedisStore} from './redis.js';
+import {createSqliteStore} from './sqlite.js';
+import type {CacheStore} from './store.js';
+
+/** Build the store a `backend` option names. */
+export function createStore(settings: Pick<CacheSettings, 'backend' | 'cacheName' | 'url' | 'ttlOffset'>): CacheStore {
+	const {backend} = settings;
+	switch (backend) {
+		case 'sqlite': {
+			return createSqliteStore(settings.cacheName);
+		}
+
+		case 'memory': {
+			return createMemoryStore();
+		}
+
+		case 'redis': {
+			return createRedisStore({url: settings.url, namespace: settings.cacheName, ttlOffset: settings.ttlOffset});
+		}
+
+		case 'mongodb': {
+			return createMongoStore({url: settings.url, database: settings.cacheName, ttlOffset: settings.ttlOffset});
+		}
+
+		default: {
+			if (backend instanceof Keyv || (typeof backend === 'object' && backend !== null && 'opts' in backend && 'iterator' in backend && 'serialize' in backend)) {
+				return createKeyvStore(backend as Keyv);
+			}
+
+			const keyv = new Keyv({store: backend as KeyvStoreAdapter, namespace: settings.cacheName, serialize: JSON.stringify, deserialize: JSON.parse});
+			return createKeyvStore(keyv);
+		}
+	}
+}
+
+/** The {@link BaseCache} for a session's settings: the given one, or one on a new store. */
+export function createCache(settings: CacheSettings): BaseCache {
+	const cache = settings.backend instanceof BaseCache
+		? settings.backend
+		: new BaseCache(createStore(settings), {clock: settings.clock, timeout: settings.backendTimeout, strict: settings.strictBackend});
+	if (settings.onError) {
+		cache.on('error', settings.onError);
+	}
+
+	return cache;
+}

@@ -1,0 +1,121 @@
+import type {Response} from './models/response.js';
+
+/** Stable machine-readable codes carried by every error this package throws. */
+export type ErrorCode =
+	| 'ERR_HTTP_STATUS'
+	| 'ERR_REQUEST'
+	| 'ERR_BACKEND'
+	| 'ERR_CACHE_DISABLED_OPTION';
+
+/**
+ * Base class of the errors thrown by requests-cache. `code` is stable across versions; the
+ * underlying error, when there is one, is on `cause`.
+ */
+export class RequestsCacheError extends Error {
+	readonly code: ErrorCode;
+
+	constructor(message: string, code: ErrorCode, options?: {cause?: unknown}) {
+		super(message, options);
+		this.name = 'RequestsCacheError';
+		this.code = code;
+	}
+}
+
+/** Thrown by `Response.raiseForStatus()` for a 4xx or 5xx response; carries the response. */
+export class HTTPError extends RequestsCacheError {
+	readonly response: Response;
+
+	constructor(response: Response) {
+		const kind = response.status >= 500 ? 'Server Error' : 'Client Error';
+		super(`${response.status} ${kind}: ${response.reason || 'HTTP error'} for url: ${response.url}`, 'ERR_HTTP_STATUS');
+		this.name = 'HTTPError';
+		this.response = response;
+	}
+}
+
+/** The request could not be sent or no response arrived (DNS, connection, timeout). */
+export class RequestError extends RequestsCacheError {
+	readonly url: string;
+	readonly method: string;
+
+	constructor(message: string, request: {method: string; url: string}, options?: {cause?: unknown}) {
+		super(message, 'ERR_REQUEST', options);
+		this.name = 'RequestError';
+		this.method = request.method;
+		this.url = request.url;
+	}
+}
+
+/** A cache store failed (only thrown with `strictBackend: true`; otherwise reported on `'error'`). */
+export class BackendError extends RequestsCacheError {
+	readonly operation: string;
+
+	constructor(operation: string, options?: {cause?: unknown}) {
+		const reason = options?.cause instanceof Error ? options.cause.message : String(options?.cause ?? 'unknown error');
+		super(`Cache backend failed during ${operation}: ${reason}`, 'ERR_BACKEND', options);
+		this.name = 'BackendError';
+		this.operation = operation;
+	}
+}
+
+/** Build the `TypeError` thrown for a bad option, naming it. */
+export function optionTypeError(owner: string, name: string, expected: string, value: unknown): TypeError {
+	return new TypeError(`${owner} option \`${name}\` must be ${expected}, got ${describe(value)}`);
+}
+
+/** Build the `RangeError` thrown for an option whose type is right but whose value is impossible. */
+export function optionRangeError(owner: string, name: string, expected: string, value: unknown): RangeError {
+	return new RangeError(`${owner} option \`${name}\` must be ${expected}, got ${describe(value)}`);
+}
+
+/** Reject option names the owner does not know, naming the first one (with a hint for near misses). */
+export function assertKnownOptions(owner: string, options: object, known: ReadonlySet<string>): void {
+	for (const name of Object.keys(options)) {
+		if (!known.has(name)) {
+			const hint = [...known].find(k => k.toLowerCase() === name.toLowerCase().replaceAll('_', ''));
+			throw new TypeError(`${owner}: unknown option \`${name}\`${hint ? ` (did you mean \`${hint}\`?)` : ''}`);
+		}
+	}
+}
+
+export function describe(value: unknown): string {
+	if (value === null) {
+		return 'null';
+	}
+
+	if (Array.isArray(value)) {
+		return 'an array';
+	}
+
+	if (value instanceof Date) {
+		return Number.isNaN(value.getTime()) ? 'an invalid Date' : `Date ${value.toISOString()}`;
+	}
+
+	switch (typeof value) {
+		case 'string': {
+			return `string ${JSON.stringify(value.length > 60 ? `${value.slice(0, 60)}…` : value)}`;
+		}
+
+		case 'number':
+		case 'boolean':
+		case 'bigint': {
+			return `${typeof value} ${String(value)}`;
+		}
+
+		case 'symbol': {
+			return `symbol ${value.description ?? ''}`;
+		}
+
+		case 'function': {
+			return 'a function';
+		}
+
+		case 'undefined': {
+			return 'undefined';
+		}
+
+		default: {
+			return 'an object';
+		}
+	}
+}

@@ -1,0 +1,165 @@
+import {Buffer} from 'node:buffer';
+import {optionTypeError} from '../errors.js';
+
+/** Query parameter values accepted by `params`; arrays repeat the name, null/undefined are skipped. */
+export type ParamValue = string | number | boolean | null | undefined;
+export type Params = Record<string, ParamValue | readonly ParamValue[]> | URLSearchParams;
+
+/** A request ready to send: everything the transport and the cache key need. */
+export type PreparedRequest = {
+	/** Upper-case method. */
+	readonly method: string;
+	/** The full URL, with `params` merged into its query. */
+	readonly url: string;
+	/** Request headers, lower-case names. */
+	readonly headers: Readonly<Record<string, string>>;
+	/** The body bytes, or undefined when there is none. */
+	readonly body: Buffer | undefined;
+};
+
+/** What `prepareRequest` takes from the per-request options. */
+export type RequestBodyOptions = {
+	params?: Params | undefined;
+	headers?: Record<string, string | number | undefined> | undefined;
+	json?: unknown;
+	form?: Record<string, ParamValue | readonly ParamValue[]> | URLSearchParams | undefined;
+	body?: string | Uint8Array | undefined;
+};
+
+const methodRegex = /^[A-Za-z]+$/;
+
+/** Lower-case header names, drop undefined values, stringify numbers; later sources win. */
+export function mergeHeaders(
+	owner: string,
+	...sources: Array<Record<string, string | number | undefined> | undefined>
+): Record<string, string> {
+	const merged: Record<string, string> = {};
+	for (const source of sources) {
+		if (source === undefined) {
+			continue;
+		}
+
+		if (typeof source !== 'object' || source === null || Array.isArray(source)) {
+			throw optionTypeError(owner, 'headers', 'an object of header names to strings', source);
+		}
+
+		for (const [name, value] of Object.entries(source)) {
+			if (value === undefined) {
+				continue;
+			}
+
+			if (typeof value !== 'string' && typeof value !== 'number') {
+				throw optionTypeError(owner, `headers['${name}']`, 'a string or a number', value);
+			}
+
+			merged[name.toLowerCase()] = String(value);
+		}
+	}
+
+	return merged;
+}
+
+function appendParams(target: URLSearchParams, params: Params, owner: string, name: string): void {
+	if (params instanceof URLSearchParams) {
+		for (const [key, value] of params) {
+			target.append(key, value);
+		}
+
+		return;
+	}
+
+	if (typeof params !== 'object' || params === null || Array.isArray(params)) {
+		throw optionTypeError(owner, name, 'an object or URLSearchParams', params);
+	}
+
+	for (const [key, value] of Object.entries(params)) {
+		const values: readonly ParamValue[] = Array.isArray(value) ? value : [value as ParamValue];
+		for (const item of values) {
+			if (item === null || item === undefined) {
+				continue;
+			}
+
+			if (typeof item !== 'string' && typeof item !== 'number' && typeof item !== 'boolean') {
+				throw optionTypeError(owner, `${name}['${key}']`, 'a string, number, boolean, null or an array of them', item);
+			}
+
+			target.append(key, String(item));
+		}
+	}
+}
+
+/**
+ * Build a {@link PreparedRequest} from a method, a URL and the per-request options: the query gets
+ * `params`, the body comes from exactly one of `json`, `form` or `body`, and a content type is
+ * set for `json` and `form` unless the caller gave one.
+ */
+export function prepareRequest(
+	method: string,
+	url: string | URL,
+	options: RequestBodyOptions,
+	sessionHeaders: Record<string, string>,
+	owner = 'request',
+): PreparedRequest {
+	if (typeof method !== 'string' || !methodRegex.test(method)) {
+		throw optionTypeError(owner, 'method', 'an HTTP method name such as "GET"', method);
+	}
+
+	let parsed: URL;
+	if (url instanceof URL) {
+		parsed = new URL(url.href);
+	} else if (typeof url === 'string') {
+		try {
+			parsed = new URL(url);
+		} catch (error) {
+			throw new TypeError(`${owner}: invalid URL ${JSON.stringify(url)}: an absolute http(s) URL is required`, {cause: error});
+		}
+	} else {
+		throw optionTypeError(owner, 'url', 'a string or a URL', url);
+	}
+
+	if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
+		throw new TypeError(`${owner}: unsupported URL scheme ${JSON.stringify(parsed.protocol)} in ${JSON.stringify(parsed.href)}: only http and https are supported`);
+	}
+
+	if (options.params !== undefined) {
+		appendParams(parsed.searchParams, options.params, owner, 'params');
+	}
+
+	const headers = mergeHeaders(owner, sessionHeaders, options.headers);
+	const given = ['json', 'form', 'body'].filter(name => options[name as keyof RequestBodyOptions] !== undefined);
+	if (given.length > 1) {
+		throw new TypeError(`${owner}: options ${given.map(n => `\`${n}\``).join(' and ')} cannot be combined: give one body`);
+	}
+
+	let body: Buffer | undefined;
+	if (options.json !== undefined) {
+		let text: string | undefined;
+		try {
+			text = JSON.stringify(options.json);
+		} catch (error) {
+			throw new TypeError(`${owner} option \`json\` must be JSON-serializable: ${(error as Error).message}`, {cause: error});
+		}
+
+		if (text === undefined) {
+			throw optionTypeError(owner, 'json', 'a JSON-serializable value', options.json);
+		}
+
+		body = Buffer.from(text);
+		headers['content-type'] ??= 'application/json';
+	} else if (options.form !== undefined) {
+		const form = new URLSearchParams();
+		appendParams(form, options.form, owner, 'form');
+		body = Buffer.from(form.toString());
+		headers['content-type'] ??= 'application/x-www-form-urlencoded';
+	} else if (options.body !== undefined) {
+		if (typeof options.body === 'string') {
+			body = Buffer.from(options.body);
+		} else if (options.body instanceof Uint8Array) {
+			body = Buffer.isBuffer(options.body) ? options.body : Buffer.from(options.body.buffer, options.body.byteOffset, options.body.byteLength);
+		} else {
+			throw optionTypeError(owner, 'body', 'a string, Buffer or Uint8Array', options.body);
+		}
+	}
+
+	return {method: method.toUpperCase(), url: parsed.href, headers, body};
+}

@@ -1,0 +1,104 @@
+import type {Buffer} from 'node:buffer';
+import {HTTPError} from '../errors.js';
+import type {PreparedRequest} from './request.js';
+
+/** Response headers: lower-case names; `set-cookie` may repeat. */
+export type ResponseHeaders = Record<string, string | string[]>;
+
+/** One redirect hop that led to the final response. */
+export type RedirectHop = {
+	readonly status: number;
+	readonly url: string;
+	readonly headers: ResponseHeaders;
+};
+
+/** What a {@link Response} is built from. */
+export type ResponseInit = {
+	status: number;
+	reason?: string | undefined;
+	headers: ResponseHeaders;
+	url: string;
+	body: Buffer;
+	request: PreparedRequest;
+	history?: readonly RedirectHop[] | undefined;
+};
+
+/**
+ * An HTTP response, from the origin or from the cache. 4xx and 5xx responses are returned, not
+ * thrown: call {@link Response.raiseForStatus} to turn them into an {@link HTTPError}.
+ *
+ * @example
+ * const response = await session.get('https://api.example.com/users', {params: {page: 2}});
+ * response.raiseForStatus();
+ * console.log(response.fromCache, response.json());
+ */
+export class Response {
+	/** The status code. */
+	status: number;
+	/** The status line's reason phrase (may be empty). */
+	reason: string;
+	/** Headers, lower-case names. */
+	headers: ResponseHeaders;
+	/** The final URL, after redirects. */
+	url: string;
+	/** The body bytes, decompressed. */
+	body: Buffer;
+	/** The request that produced this response. */
+	request: PreparedRequest;
+	/** The redirect hops, in order, that led here (empty when there was no redirect). */
+	history: readonly RedirectHop[];
+	/** True when served from the cache (including a 304 revalidation). */
+	fromCache = false;
+	/** When the response was received from the origin (for a cached response: when it was stored). */
+	createdAt: Date;
+	/** When the response expires, or null if it never does (or was not cached). */
+	expires: Date | null = null;
+	/** True when a cached response was served past its expiry (e.g. by `staleIfError`). */
+	isExpired = false;
+	/** True when a cached response was confirmed by the origin with a 304. */
+	revalidated = false;
+	/** The cache key of this request ('' when the request was not cacheable). */
+	cacheKey = '';
+
+	constructor(init: ResponseInit) {
+		this.status = init.status;
+		this.reason = init.reason ?? '';
+		this.headers = init.headers;
+		this.url = init.url;
+		this.body = init.body;
+		this.request = init.request;
+		this.history = init.history ?? [];
+		this.createdAt = new Date();
+	}
+
+	/** True for a status below 400. */
+	get ok(): boolean {
+		return this.status < 400;
+	}
+
+	/** The body decoded as text (UTF-8 unless the content type names another charset Node knows). */
+	text(): string {
+		const type = this.headers['content-type'];
+		const charset = typeof type === 'string' ? /charset="?([\w-]+)/i.exec(type)?.[1]?.toLowerCase() : undefined;
+		const encoding = charset === 'latin1' || charset === 'iso-8859-1' ? 'latin1' : (charset === 'utf-16le' ? 'utf16le' : 'utf8');
+		return this.body.toString(encoding);
+	}
+
+	/** The body parsed as JSON; a `SyntaxError` names the URL when it is not JSON. */
+	json<T = unknown>(): T {
+		try {
+			return JSON.parse(this.text()) as T;
+		} catch (error) {
+			throw new SyntaxError(`Response body from ${this.url} is not valid JSON: ${(error as Error).message}`, {cause: error});
+		}
+	}
+
+	/** Throw an {@link HTTPError} carrying this response if the status is 4xx or 5xx. */
+	raiseForStatus(): this {
+		if (this.status >= 400) {
+			throw new HTTPError(this);
+		}
+
+		return this;
+	}
+}

@@ -1,0 +1,200 @@
+import {optionRangeError, optionTypeError} from '../errors.js';
+
+/** Never expire: the default. */
+export const NEVER_EXPIRE = -1;
+/** Expire at once: stored only when the response has a validator, and revalidated on every use. */
+export const EXPIRE_IMMEDIATELY = 0;
+/** Neither read from nor write to the cache. */
+export const DO_NOT_CACHE: unique symbol = Symbol.for('requests-cache.DO_NOT_CACHE') as never;
+
+/** A duration in any combination of units; the parts are added. */
+export type Duration = {
+	days?: number;
+	hours?: number;
+	minutes?: number;
+	seconds?: number;
+	milliseconds?: number;
+};
+
+/**
+ * How long a response stays fresh:
+ * - a number of **seconds** (`NEVER_EXPIRE` = -1, `EXPIRE_IMMEDIATELY` = 0),
+ * - a `Date` (an absolute expiry time),
+ * - a {@link Duration} object such as `{hours: 1, minutes: 30}`,
+ * - `DO_NOT_CACHE` (skip the cache for reading and writing).
+ */
+export type ExpireAfter = number | Date | Duration | typeof DO_NOT_CACHE;
+
+/** An `ExpireAfter` after validation: the kind of rule and, for `ttl`/`at`, its milliseconds. */
+export type Expiration =
+	| {readonly kind: 'never'}
+	| {readonly kind: 'immediately'}
+	| {readonly kind: 'doNotCache'}
+	| {readonly kind: 'ttl'; readonly ms: number}
+	| {readonly kind: 'at'; readonly time: number};
+
+const durationUnits = {days: 86_400_000, hours: 3_600_000, minutes: 60_000, seconds: 1000, milliseconds: 1} as const;
+const durationUnitNames = new Set(Object.keys(durationUnits));
+
+export const NEVER: Expiration = Object.freeze({kind: 'never'});
+const IMMEDIATELY: Expiration = Object.freeze({kind: 'immediately'});
+const SKIP: Expiration = Object.freeze({kind: 'doNotCache'});
+
+/** Turn a duration object into milliseconds, validating every part. */
+export function durationToMs(value: Duration, owner: string, name: string): number {
+	let total = 0;
+	for (const [unit, amount] of Object.entries(value)) {
+		if (!durationUnitNames.has(unit)) {
+			throw optionTypeError(owner, name, `a duration with only ${[...durationUnitNames].join(', ')} (unknown unit \`${unit}\`)`, value);
+		}
+
+		if (amount === undefined) {
+			continue;
+		}
+
+		if (typeof amount !== 'number' || !Number.isFinite(amount)) {
+			throw optionTypeError(owner, `${name}.${unit}`, 'a finite number', amount);
+		}
+
+		if (amount < 0) {
+			throw optionRangeError(owner, `${name}.${unit}`, '>= 0', amount);
+		}
+
+		total += amount * durationUnits[unit as keyof typeof durationUnits];
+	}
+
+	return total;
+}
+
+/**
+ * Validate an `ExpireAfter` once, at the edge, into an {@link Expiration}.
+ * Throws a `TypeError`/`RangeError` naming `owner` and `name` for anything else.
+ */
+export function parseExpireAfter(value: unknown, owner: string, name: string): Expiration {
+	if (value === DO_NOT_CACHE) {
+		return SKIP;
+	}
+
+	if (typeof value === 'number') {
+		if (!Number.isFinite(value)) {
+			throw optionRangeError(owner, name, 'a finite number of seconds', value);
+		}
+
+		if (value === NEVER_EXPIRE) {
+			return NEVER;
+		}
+
+		if (value === EXPIRE_IMMEDIATELY) {
+			return IMMEDIATELY;
+		}
+
+		if (value < 0) {
+			throw optionRangeError(owner, name, 'a number of seconds >= 0, NEVER_EXPIRE (-1), a Date, a duration or DO_NOT_CACHE', value);
+		}
+
+		return {kind: 'ttl', ms: value * 1000};
+	}
+
+	if (value instanceof Date) {
+		const time = value.getTime();
+		if (Number.isNaN(time)) {
+			throw optionRangeError(owner, name, 'a valid Date', value);
+		}
+
+		return {kind: 'at', time};
+	}
+
+	if (typeof value === 'object' && value !== null && !Array.isArray(value) && Object.getPrototypeOf(value) === Object.prototype) {
+		const ms = durationToMs(value as Duration, owner, name);
+		return ms === 0 ? IMMEDIATELY : {kind: 'ttl', ms};
+	}
+
+	throw optionTypeError(owner, name, 'seconds (number), a Date, a duration object, NEVER_EXPIRE, EXPIRE_IMMEDIATELY or DO_NOT_CACHE', value);
+}
+
+/** The absolute expiry time (ms since the epoch) for a response created at `now`, or null for never. */
+export function expiresAt(expiration: Expiration, now: number): number | null {
+	switch (expiration.kind) {
+		case 'ttl': {
+			return now + expiration.ms;
+		}
+
+		case 'at': {
+			return expiration.time;
+		}
+
+		case 'immediately':
+		case 'doNotCache': {
+			return now;
+		}
+
+		case 'never': {
+			return null;
+		}
+	}
+}
+
+/** A compiled `urlsExpireAfter` table: the first matching pattern wins. */
+export type UrlExpirationRules = ReadonlyArray<{readonly pattern: string; readonly regex: RegExp; readonly expiration: Expiration}>;
+
+const schemeRegex = /^[a-z][a-z\d+.-]*:\/\//i;
+
+/**
+ * Compile a glob pattern matched against a URL without its scheme, from its start. `*` matches any
+ * run of characters, `/` included, and a pattern also matches everything below it:
+ * `api.example.com/v1` matches `api.example.com/v1/users?page=2` but not `api.example.com/v10`.
+ */
+export function compileUrlPattern(pattern: string): RegExp {
+	const bare = pattern.replace(schemeRegex, '');
+	const source = bare.split('*').map(part => part.replaceAll(/[\\^$.+?()[\]{}|]/g, String.raw`\$&`)).join('.*');
+	// A pattern that ends mid-segment must end at a boundary; one that ends in a separator or `*` is a prefix.
+	const open = /[*/?&=#]$/.test(bare) || bare.length === 0;
+	return new RegExp(`^${source}${open ? '' : '(?:[/?#:]|$)'}`, 'i');
+}
+
+/** Validate and compile a `urlsExpireAfter` mapping, keeping its order. */
+export function parseUrlsExpireAfter(value: unknown, owner: string, name: string): UrlExpirationRules {
+	if (typeof value !== 'object' || value === null || Array.isArray(value) || value instanceof Map) {
+		throw optionTypeError(owner, name, 'an object mapping URL patterns to expireAfter values', value);
+	}
+
+	return Object.entries(value).map(([pattern, expireAfter]) => {
+		if (pattern.trim() === '') {
+			throw optionRangeError(owner, name, 'an object whose patterns are not empty', pattern);
+		}
+
+		return {pattern, regex: compileUrlPattern(pattern), expiration: parseExpireAfter(expireAfter, owner, `${name}['${pattern}']`)};
+	});
+}
+
+/** The expiration the first matching URL pattern gives, if any. */
+export function matchUrlExpiration(rules: UrlExpirationRules, url: string): Expiration | undefined {
+	if (rules.length === 0) {
+		return undefined;
+	}
+
+	const bare = url.replace(schemeRegex, '');
+	for (const rule of rules) {
+		if (rule.regex.test(bare)) {
+			return rule.expiration;
+		}
+	}
+
+	return undefined;
+}
+
+/**
+ * Pick the expiration for one request. Precedence, highest first (docs/expiration.md):
+ * 1. Cache-Control headers (with `cacheControl: true`, applied by the HTTP policy),
+ * 2. the per-request `expireAfter`,
+ * 3. the first matching `urlsExpireAfter` pattern,
+ * 4. the session's `expireAfter`.
+ */
+export function resolveExpiration(
+	perRequest: Expiration | undefined,
+	rules: UrlExpirationRules,
+	url: string,
+	session: Expiration,
+): Expiration {
+	return perRequest ?? matchUrlExpiration(rules, url) ?? session;
+}

@@ -1,0 +1,281 @@
+import type {Keyv, KeyvStoreAdapter} from 'keyv';
+import {DEFAULT_IGNORED_PARAMETERS, type KeySettings} from '../cache-keys.js';
+import {assertKnownOptions, optionRangeError, optionTypeError} from '../errors.js';
+import type {PreparedRequest} from '../models/request.js';
+import type {Response} from '../models/response.js';
+import type {BaseCache} from '../cache/base-cache.js';
+import {
+	type Duration, type Expiration, type ExpireAfter, NEVER, type UrlExpirationRules,
+	durationToMs, parseExpireAfter, parseUrlsExpireAfter,
+} from './expiration.js';
+
+/** The built-in backends by name. */
+export type BackendName = 'sqlite' | 'memory' | 'redis' | 'mongodb';
+
+/** A backend: a name, a Keyv instance, a Keyv store adapter, or a ready {@link BaseCache}. */
+export type BackendOption = BackendName | Keyv | KeyvStoreAdapter | BaseCache;
+
+/** Options of a cached session (`CachedSession`, `CacheMixin(...)`) and of `installCache()`. */
+export type CacheOptions = {
+	/**
+	 * The cache's name: the SQLite file (`<cacheName>.sqlite`, parent directories created), the
+	 * Redis key namespace, or the MongoDB database.
+	 * @default 'http_cache'
+	 */
+	cacheName?: string;
+	/** Where responses are stored. @default 'sqlite' */
+	backend?: BackendOption;
+	/** Connection URL for `'redis'` (default `redis://localhost:6379`) or `'mongodb'` (default `mongodb://localhost:27017`). */
+	url?: string;
+	/** How long responses stay fresh. Seconds, a Date, a duration, or a constant. @default NEVER_EXPIRE */
+	expireAfter?: ExpireAfter;
+	/** Per-URL expiration: `{'api.example.com/*': 60, '*': DO_NOT_CACHE}`; the first match wins. */
+	urlsExpireAfter?: Record<string, ExpireAfter>;
+	/** Status codes that are stored. @default [200] */
+	allowableCodes?: readonly number[];
+	/** Methods that are stored. @default ['GET', 'HEAD'] */
+	allowableMethods?: readonly string[];
+	/** Parameters/headers/body fields left out of keys and redacted in storage. @default DEFAULT_IGNORED_PARAMETERS */
+	ignoredParameters?: readonly string[];
+	/** Request headers that are part of the key: false (none), true (all), or a list of names. @default false */
+	matchHeaders?: boolean | readonly string[];
+	/** Return false to keep a response out of the cache. */
+	filterFn?: (response: Response) => boolean;
+	/** Replace key creation: return the key for a request. */
+	keyFn?: (request: PreparedRequest) => string;
+	/** Serve what is cached but store nothing new. @default false */
+	readOnly?: boolean;
+	/** Honour Cache-Control/Expires response headers. @default false */
+	cacheControl?: boolean;
+	/** Revalidate fresh entries that have a validator on every use. @default false */
+	alwaysRevalidate?: boolean;
+	/** Serve a stale entry when refreshing it fails: true, or the longest staleness allowed. @default false */
+	staleIfError?: boolean | number | Duration;
+	/** Serve a stale entry at once and refresh it in the background: true, or the longest staleness. @default false */
+	staleWhileRevalidate?: boolean | number | Duration;
+	/** Seconds to keep expired entries in stores with native expiry (Redis, MongoDB), for revalidation. @default 3600 */
+	ttlOffset?: number;
+	/** Milliseconds a store operation may take before it counts as failed. @default 5000 */
+	backendTimeout?: number;
+	/** Throw store errors instead of failing open (serving from the origin and reporting on `'error'`). @default false */
+	strictBackend?: boolean;
+	/** Called with each store error when failing open (same as `session.cache.on('error', fn)`). */
+	onError?: (error: Error) => void;
+	/** The clock, in milliseconds since the epoch; tests inject a fake one. @default Date.now */
+	clock?: () => number;
+};
+
+/** Validated, frozen settings of a cached session. */
+export type CacheSettings = KeySettings & {
+	readonly cacheName: string;
+	readonly backend: BackendOption;
+	readonly url: string | undefined;
+	readonly expireAfter: Expiration;
+	readonly urlsExpireAfter: UrlExpirationRules;
+	readonly allowableCodes: ReadonlySet<number>;
+	readonly allowableMethods: ReadonlySet<string>;
+	readonly filterFn: ((response: Response) => boolean) | undefined;
+	readonly keyFn: ((request: PreparedRequest) => string) | undefined;
+	readonly readOnly: boolean;
+	readonly cacheControl: boolean;
+	readonly alwaysRevalidate: boolean;
+	/** Longest staleness in ms (Infinity for `true`), or 0 when off. */
+	readonly staleIfError: number;
+	readonly staleWhileRevalidate: number;
+	readonly ttlOffset: number;
+	readonly backendTimeout: number;
+	readonly strictBackend: boolean;
+	readonly onError: ((error: Error) => void) | undefined;
+	readonly clock: () => number;
+};
+
+/** The option names a cache owns; everything else goes to the session class being extended. */
+export const CACHE_OPTION_NAMES: ReadonlySet<string> = new Set([
+	'cacheName', 'backend', 'url', 'expireAfter', 'urlsExpireAfter', 'allowableCodes', 'allowableMethods',
+	'ignoredParameters', 'matchHeaders', 'filterFn', 'keyFn', 'readOnly', 'cacheControl', 'alwaysRevalidate',
+	'staleIfError', 'staleWhileRevalidate', 'ttlOffset', 'backendTimeout', 'strictBackend', 'onError', 'clock',
+]);
+
+/** Defaults, frozen. */
+export const DEFAULT_CACHE_OPTIONS = Object.freeze({
+	cacheName: 'http_cache',
+	backend: 'sqlite' as BackendName,
+	allowableCodes: Object.freeze([200]),
+	allowableMethods: Object.freeze(['GET', 'HEAD']),
+	ignoredParameters: DEFAULT_IGNORED_PARAMETERS,
+	matchHeaders: false,
+	readOnly: false,
+	cacheControl: false,
+	alwaysRevalidate: false,
+	ttlOffset: 3600,
+	backendTimeout: 5000,
+	strictBackend: false,
+});
+
+const backendNames = new Set(['sqlite', 'memory', 'redis', 'mongodb']);
+
+function bool(owner: string, name: string, value: unknown, fallback: boolean): boolean {
+	if (value === undefined) {
+		return fallback;
+	}
+
+	if (typeof value !== 'boolean') {
+		throw optionTypeError(owner, name, 'a boolean', value);
+	}
+
+	return value;
+}
+
+function fn<T>(owner: string, name: string, value: unknown): T | undefined {
+	if (value === undefined) {
+		return undefined;
+	}
+
+	if (typeof value !== 'function') {
+		throw optionTypeError(owner, name, 'a function', value);
+	}
+
+	return value as T;
+}
+
+function stringList(owner: string, name: string, value: unknown): string[] {
+	if (!Array.isArray(value) || value.some(item => typeof item !== 'string' || item === '')) {
+		throw optionTypeError(owner, name, 'an array of non-empty strings', value);
+	}
+
+	return value as string[];
+}
+
+function staleWindow(owner: string, name: string, value: unknown): number {
+	if (value === undefined || value === false) {
+		return 0;
+	}
+
+	if (value === true) {
+		return Number.POSITIVE_INFINITY;
+	}
+
+	if (typeof value === 'number') {
+		if (!Number.isFinite(value) || value < 0) {
+			throw optionRangeError(owner, name, 'true, false, a number of seconds >= 0 or a duration', value);
+		}
+
+		return value * 1000;
+	}
+
+	if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
+		return durationToMs(value as Duration, owner, name);
+	}
+
+	throw optionTypeError(owner, name, 'true, false, a number of seconds or a duration', value);
+}
+
+function isBackendObject(value: unknown): boolean {
+	return typeof value === 'object' && value !== null
+		&& typeof (value as {get?: unknown}).get === 'function'
+		&& typeof (value as {set?: unknown}).set === 'function';
+}
+
+/**
+ * Validate cache options once, at construction: unknown names, wrong types and impossible values
+ * throw a `TypeError`/`RangeError` naming the option. Returns frozen settings.
+ */
+export function normalizeCacheOptions(options: CacheOptions = {}, owner = 'CachedSession'): CacheSettings {
+	if (typeof options !== 'object' || options === null) {
+		throw optionTypeError(owner, 'options', 'an object', options);
+	}
+
+	assertKnownOptions(owner, options, CACHE_OPTION_NAMES);
+	const cacheName = options.cacheName ?? DEFAULT_CACHE_OPTIONS.cacheName;
+	if (typeof cacheName !== 'string' || cacheName.trim() === '') {
+		throw optionTypeError(owner, 'cacheName', 'a non-empty string', cacheName);
+	}
+
+	const backend = options.backend ?? DEFAULT_CACHE_OPTIONS.backend;
+	if (typeof backend === 'string' ? !backendNames.has(backend) : !isBackendObject(backend)) {
+		throw optionTypeError(owner, 'backend', `one of ${[...backendNames].map(n => `'${n}'`).join(', ')}, a Keyv instance, a Keyv store adapter or a BaseCache`, backend);
+	}
+
+	if (options.url !== undefined && (typeof options.url !== 'string' || !/^[a-z][a-z\d+.-]*:\/\//i.test(options.url))) {
+		throw optionTypeError(owner, 'url', 'a connection URL such as redis://localhost:6379', options.url);
+	}
+
+	if (options.url !== undefined && backend !== 'redis' && backend !== 'mongodb') {
+		throw new TypeError(`${owner} option \`url\` only applies to backend 'redis' or 'mongodb'`);
+	}
+
+	const allowableCodes = options.allowableCodes ?? DEFAULT_CACHE_OPTIONS.allowableCodes;
+	if (!Array.isArray(allowableCodes) || allowableCodes.some(code => !Number.isInteger(code))) {
+		throw optionTypeError(owner, 'allowableCodes', 'an array of integer status codes', allowableCodes);
+	}
+
+	for (const code of allowableCodes) {
+		if (code < 100 || code > 599) {
+			throw optionRangeError(owner, 'allowableCodes', 'status codes from 100 to 599', code);
+		}
+	}
+
+	const allowableMethods = stringList(owner, 'allowableMethods', options.allowableMethods ?? DEFAULT_CACHE_OPTIONS.allowableMethods);
+	const ignoredParameters = stringList(owner, 'ignoredParameters', options.ignoredParameters ?? DEFAULT_CACHE_OPTIONS.ignoredParameters);
+	const matchHeaders = options.matchHeaders ?? DEFAULT_CACHE_OPTIONS.matchHeaders;
+	if (typeof matchHeaders !== 'boolean') {
+		stringList(owner, 'matchHeaders', matchHeaders);
+	}
+
+	const positive = (name: 'ttlOffset' | 'backendTimeout', fallback: number, allowZero: boolean): number => {
+		const value = options[name] ?? fallback;
+		if (typeof value !== 'number' || Number.isNaN(value)) {
+			throw optionTypeError(owner, name, 'a number', value);
+		}
+
+		if (!Number.isFinite(value) || value < 0 || (!allowZero && value === 0)) {
+			throw optionRangeError(owner, name, allowZero ? 'a finite number >= 0' : 'a finite number > 0', value);
+		}
+
+		return value;
+	};
+
+	const ignored = new Set(ignoredParameters.map(name => name.toLowerCase()));
+	return Object.freeze({
+		cacheName,
+		backend,
+		url: options.url,
+		expireAfter: options.expireAfter === undefined ? NEVER : parseExpireAfter(options.expireAfter, owner, 'expireAfter'),
+		urlsExpireAfter: Object.freeze(options.urlsExpireAfter === undefined ? [] : parseUrlsExpireAfter(options.urlsExpireAfter, owner, 'urlsExpireAfter')),
+		allowableCodes: new Set(allowableCodes),
+		allowableMethods: new Set(allowableMethods.map(method => method.toUpperCase())),
+		ignoredParameters: ignored,
+		matchHeaders: typeof matchHeaders === 'boolean' ? matchHeaders : Object.freeze(matchHeaders.map(name => name.toLowerCase())),
+		filterFn: fn<(response: Response) => boolean>(owner, 'filterFn', options.filterFn),
+		keyFn: fn<(request: PreparedRequest) => string>(owner, 'keyFn', options.keyFn),
+		readOnly: bool(owner, 'readOnly', options.readOnly, false),
+		cacheControl: bool(owner, 'cacheControl', options.cacheControl, false),
+		alwaysRevalidate: bool(owner, 'alwaysRevalidate', options.alwaysRevalidate, false),
+		staleIfError: staleWindow(owner, 'staleIfError', options.staleIfError),
+		staleWhileRevalidate: staleWindow(owner, 'staleWhileRevalidate', options.staleWhileRevalidate),
+		ttlOffset: positive('ttlOffset', DEFAULT_CACHE_OPTIONS.ttlOffset, true),
+		backendTimeout: positive('backendTimeout', DEFAULT_CACHE_OPTIONS.backendTimeout, false),
+		strictBackend: bool(owner, 'strictBackend', options.strictBackend, false),
+		onError: fn<(error: Error) => void>(owner, 'onError', options.onError),
+		clock: fn<() => number>(owner, 'clock', options.clock) ?? Date.now,
+	});
+}
+
+/** Split constructor options into the cache's own and the rest (for the base class). */
+export function splitCacheOptions(options: unknown): [CacheOptions, unknown] {
+	if (options === undefined || options === null || typeof options !== 'object') {
+		return [{}, options];
+	}
+
+	const cache: Record<string, unknown> = {};
+	const rest: Record<string, unknown> = {};
+	for (const [name, value] of Object.entries(options)) {
+		if (CACHE_OPTION_NAMES.has(name)) {
+			cache[name] = value;
+		} else {
+			rest[name] = value;
+		}
+	}
+
+	return [cache as CacheOptions, rest];
+}

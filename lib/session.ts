@@ -1,0 +1,250 @@
+import {Buffer} from 'node:buffer';
+import defaultGot, {type Got, type OptionsInit} from 'got';
+import {RequestError, assertKnownOptions, optionRangeError, optionTypeError} from './errors.js';
+import {type Params, type ParamValue, type PreparedRequest, mergeHeaders, prepareRequest} from './models/request.js';
+import {type RedirectHop, Response, type ResponseHeaders} from './models/response.js';
+import {CACHE_REQUEST_OPTION_NAMES, type CacheRequestOptions} from './policy/request-options.js';
+
+/** A response hook: may return a replacement response. Called for every response, cached ones too. */
+export type ResponseHook = (response: Response, session: Session) => Response | void | undefined | Promise<Response | void | undefined>;
+
+/** Hooks of a {@link Session}. */
+export type SessionHooks = {
+	/** Called in order with every response; a hook that returns a response replaces it. */
+	response: ResponseHook[];
+};
+
+/** Options of `new Session()`. */
+export type SessionOptions = {
+	/** Headers sent with every request (per-request headers win). */
+	headers?: Record<string, string | number | undefined>;
+	/** Default timeout of a whole request, in **milliseconds** (as in got). @default undefined (none) */
+	timeout?: number;
+	/** Hooks; see {@link SessionHooks}. */
+	hooks?: Partial<SessionHooks>;
+	/**
+	 * A got instance to send with, e.g. `got.extend({retry: {limit: 2}})`. Its own settings are kept.
+	 * @default got with retries off (as in requests: one request, one attempt)
+	 */
+	got?: Got;
+};
+
+/** Per-request options of `session.request()` and the method shortcuts. */
+export type RequestOptions = {
+	/** Query parameters merged into the URL's query. */
+	params?: Params;
+	/** Headers for this request, merged over the session's. */
+	headers?: Record<string, string | number | undefined>;
+	/** A value sent as a JSON body (sets `content-type: application/json`). */
+	json?: unknown;
+	/** Fields sent as a URL-encoded form body. */
+	form?: Record<string, ParamValue | readonly ParamValue[]> | URLSearchParams;
+	/** A raw body. */
+	body?: string | Uint8Array;
+	/** Timeout of the whole request in **milliseconds**; overrides the session's. */
+	timeout?: number;
+	/** Follow redirects. @default true */
+	followRedirects?: boolean;
+} & CacheRequestOptions;
+
+/** What `send()` receives besides the prepared request: the transport and cache options. */
+export type SendOptions = Pick<RequestOptions, 'timeout' | 'followRedirects'> & CacheRequestOptions;
+
+const sessionOptionNames: ReadonlySet<string> = new Set(['headers', 'timeout', 'hooks', 'got']);
+const requestOptionNames: ReadonlySet<string> = new Set([
+	'params', 'headers', 'json', 'form', 'body', 'timeout', 'followRedirects', ...CACHE_REQUEST_OPTION_NAMES,
+]);
+
+const plainGot = defaultGot.extend({retry: {limit: 0}});
+
+function validateTimeout(owner: string, value: unknown): number | undefined {
+	if (value === undefined) {
+		return undefined;
+	}
+
+	if (typeof value !== 'number' || Number.isNaN(value)) {
+		throw optionTypeError(owner, 'timeout', 'a number of milliseconds', value);
+	}
+
+	if (value <= 0 || !Number.isFinite(value)) {
+		throw optionRangeError(owner, 'timeout', 'a positive, finite number of milliseconds', value);
+	}
+
+	return value;
+}
+
+function toHeaders(raw: Record<string, string | string[] | undefined>): ResponseHeaders {
+	const headers: ResponseHeaders = {};
+	for (const name in raw) {
+		const value = raw[name];
+		if (value !== undefined) {
+			headers[name] = value;
+		}
+	}
+
+	return headers;
+}
+
+/**
+ * A requests-like HTTP session on got: default headers and timeout, response hooks, and
+ * `get/post/put/patch/delete/head/options`. Every request goes through `request()` → `send()`;
+ * `send()` is the one method a caching mixin overrides.
+ *
+ * @example
+ * const session = new Session({headers: {'user-agent': 'my-tool/1.0'}, timeout: 10_000});
+ * const response = await session.get('https://api.example.com/items', {params: {page: 1}});
+ * console.log(response.status, response.json());
+ */
+export class Session {
+	/** Headers sent with every request (lower-case names). */
+	headers: Record<string, string>;
+	/** Default request timeout in milliseconds, if any. */
+	timeout: number | undefined;
+	/** Response hooks. */
+	hooks: SessionHooks;
+	/** The got instance requests are sent with. */
+	got: Got;
+
+	constructor(options: SessionOptions = {}) {
+		if (typeof options !== 'object' || options === null) {
+			throw optionTypeError('Session', 'options', 'an object', options);
+		}
+
+		assertKnownOptions('Session', options, sessionOptionNames);
+		this.headers = mergeHeaders('Session', options.headers);
+		this.timeout = validateTimeout('Session', options.timeout);
+		const response = options.hooks?.response ?? [];
+		if (options.hooks !== undefined) {
+			assertKnownOptions('Session hooks', options.hooks, new Set(['response']));
+		}
+
+		if (!Array.isArray(response) || response.some(hook => typeof hook !== 'function')) {
+			throw optionTypeError('Session', 'hooks.response', 'an array of functions', response);
+		}
+
+		this.hooks = {response: [...response]};
+		if (options.got !== undefined && (typeof options.got !== 'function' || typeof (options.got as Partial<Got>).extend !== 'function')) {
+			throw optionTypeError('Session', 'got', 'a got instance (got or got.extend(...))', options.got);
+		}
+
+		this.got = options.got ?? plainGot;
+	}
+
+	/** Prepare and send a request, then run the response hooks. */
+	async request(method: string, url: string | URL, options: RequestOptions = {}): Promise<Response> {
+		if (typeof options !== 'object' || options === null) {
+			throw optionTypeError('request', 'options', 'an object', options);
+		}
+
+		assertKnownOptions('request', options, requestOptionNames);
+		const prepared = prepareRequest(method, url, options, this.headers);
+		validateTimeout('request', options.timeout);
+		if (options.followRedirects !== undefined && typeof options.followRedirects !== 'boolean') {
+			throw optionTypeError('request', 'followRedirects', 'a boolean', options.followRedirects);
+		}
+
+		let response = await this.send(prepared, options);
+		for (const hook of this.hooks.response) {
+			// eslint-disable-next-line no-await-in-loop -- hooks run in order, each seeing the last one's result
+			const replaced = await hook(response, this);
+			if (replaced !== undefined) {
+				response = replaced;
+			}
+		}
+
+		return response;
+	}
+
+	/**
+	 * Send a prepared request with got and wrap the result in a {@link Response}. Cache options
+	 * reach this plain transport only when no cache is in front of it, which is an error.
+	 */
+	async send(request: PreparedRequest, options: SendOptions = {}): Promise<Response> {
+		for (const name of CACHE_REQUEST_OPTION_NAMES) {
+			if (options[name] !== undefined) {
+				throw new TypeError(`request option \`${name}\` needs a cache: use CachedSession (or CacheMixin) or call installCache() first`);
+			}
+		}
+
+		const history: RedirectHop[] = [];
+		const timeout = options.timeout ?? this.timeout;
+		const gotOptions: OptionsInit = {
+			method: request.method as NonNullable<OptionsInit['method']>,
+			headers: request.headers,
+			throwHttpErrors: false,
+			followRedirect: options.followRedirects ?? true,
+			hooks: {
+				beforeRedirect: [
+					(_options, hop) => {
+						history.push({status: hop.statusCode, url: hop.url, headers: toHeaders(hop.headers)});
+					},
+				],
+			},
+		};
+		if (request.body !== undefined) {
+			gotOptions.body = request.body;
+		}
+
+		if (timeout !== undefined) {
+			gotOptions.timeout = {request: timeout};
+		}
+
+		let raw;
+		try {
+			raw = await this.got(request.url, {...gotOptions, responseType: 'buffer', resolveBodyOnly: false, isStream: false});
+		} catch (error) {
+			const code = (error as {code?: string}).code;
+			throw new RequestError(`${request.method} ${request.url} failed${code ? ` (${code})` : ''}: ${(error as Error).message}`, request, {cause: error});
+		}
+
+		return new Response({
+			status: raw.statusCode,
+			reason: raw.statusMessage,
+			headers: toHeaders(raw.headers),
+			url: raw.url,
+			body: Buffer.isBuffer(raw.body) ? raw.body : Buffer.from(raw.body as unknown as string),
+			request,
+			history,
+		});
+	}
+
+	/** Release what the session holds. A plain session holds nothing; cached sessions close their store. */
+	async close(): Promise<void> {
+		// Nothing to release: got uses Node's global agents.
+	}
+
+	/** Send a GET request. */
+	async get(url: string | URL, options?: RequestOptions): Promise<Response> {
+		return this.request('GET', url, options);
+	}
+
+	/** Send a POST request. */
+	async post(url: string | URL, options?: RequestOptions): Promise<Response> {
+		return this.request('POST', url, options);
+	}
+
+	/** Send a PUT request. */
+	async put(url: string | URL, options?: RequestOptions): Promise<Response> {
+		return this.request('PUT', url, options);
+	}
+
+	/** Send a PATCH request. */
+	async patch(url: string | URL, options?: RequestOptions): Promise<Response> {
+		return this.request('PATCH', url, options);
+	}
+
+	/** Send a DELETE request. */
+	async delete(url: string | URL, options?: RequestOptions): Promise<Response> {
+		return this.request('DELETE', url, options);
+	}
+
+	/** Send a HEAD request. */
+	async head(url: string | URL, options?: RequestOptions): Promise<Response> {
+		return this.request('HEAD', url, options);
+	}
+
+	/** Send an OPTIONS request. */
+	async options(url: string | URL, options?: RequestOptions): Promise<Response> {
+		return this.request('OPTIONS', url, options);
+	}
+}
