@@ -21,3 +21,4 @@ export {RequestsCacheError, HTTPError, RequestError, BackendError} from './error
 export type {ErrorCode} from './errors.js';
 export {installCache, uninstallCache, isInstalled, getCache, clear, disabled, enabled} from './install.js';
 export {request, get, post, put, patch, del as delete, head, options, getDefaultSession} from './api.js';
+export type {FetchInit, FetchCacheMode} from './fetch.js';

@@ -4,6 +4,7 @@ import {RequestError, assertKnownOptions, optionRangeError, optionTypeError} fro
 import {type Params, type ParamValue, type PreparedRequest, mergeHeaders, prepareRequest} from './models/request.js';
 import {type RedirectHop, Response, type ResponseHeaders} from './models/response.js';
 import {CACHE_REQUEST_OPTION_NAMES, type CacheRequestOptions} from './policy/request-options.js';
+import {type FetchInit, fetchWith} from './fetch.js';
 
 /** A response hook: may return a replacement response. Called for every response, cached ones too. */
 export type ResponseHook = (response: Response, session: Session) => Response | void | undefined | Promise<Response | void | undefined>;
@@ -211,6 +212,14 @@ export class Session {
 	/** Release what the session holds. A plain session holds nothing; cached sessions close their store. */
 	async close(): Promise<void> {
 		// Nothing to release: got uses Node's global agents.
+	}
+
+	/**
+	 * A WHATWG `fetch` through this session (and its cache, if it has one): returns a standard
+	 * `Response`. See docs/http-caching.md for how `init.cache` modes map to cache options.
+	 */
+	async fetch(input: string | URL | globalThis.Request, init?: FetchInit): Promise<globalThis.Response> {
+		return fetchWith(this, input, init);
 	}
 
 	/** Send a GET request. */
