@@ -47,6 +47,8 @@ export type CacheState = {
 	readonly cache: BaseCache;
 	/** Requests on their way to the origin, by cache key, so that concurrent identical ones share one. */
 	readonly inFlight: Map<string, {readonly promise: Promise<Response>; waiters: number}>;
+	/** Background refreshes (stale-while-revalidate) still running; `close()` waits for them. */
+	readonly background: Set<Promise<void>>;
 };
 
 type Scope = {readonly all: boolean; readonly states: ReadonlySet<CacheState>};
@@ -56,7 +58,7 @@ const states = new WeakMap<object, CacheState>();
 /** Build the state for a set of cache options (validating them). */
 export function createCacheState(options: CacheOptions | undefined, owner: string): CacheState {
 	const settings = normalizeCacheOptions(options, owner);
-	return {settings, cache: createCache(settings), inFlight: new Map()};
+	return {settings, cache: createCache(settings), inFlight: new Map(), background: new Set()};
 }
 
 /** True when `session` caches by itself (its class came from `CacheMixin`). */
@@ -146,7 +148,7 @@ export function CacheMixin<TBase extends SessionConstructor>(Base: TBase): Cache
 			const settings = normalizeCacheOptions(cacheOptions, owner);
 			super(...(args.length === 0 && Object.keys(cacheOptions).length === 0 ? [] : [rest, ...args.slice(1)]));
 			const cache = createCache(settings);
-			states.set(this, {settings, cache, inFlight: new Map()});
+			states.set(this, {settings, cache, inFlight: new Map(), background: new Set()});
 		}
 
 		get cache(): BaseCache {
@@ -166,8 +168,10 @@ export function CacheMixin<TBase extends SessionConstructor>(Base: TBase): Cache
 		}
 
 		override async close(): Promise<void> {
+			const state = states.get(this)!;
+			await Promise.all(state.background);
 			await super.close?.();
-			await states.get(this)!.cache.close();
+			await state.cache.close();
 		}
 	}
 

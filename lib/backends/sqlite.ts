@@ -76,7 +76,7 @@ export function createSqliteStore(cacheName: string, options: SqliteStoreOptions
 				after = rows.at(-1)!['key'] as string;
 				yield rows.map((row): EntryMeta => ({
 					key: (row['key'] as string).slice(low.length),
-					kind: row['kind'] === 'redirect' ? 'redirect' : 'response',
+					kind: row['kind'] === 'redirect' || row['kind'] === 'variants' ? row['kind'] : 'response',
 					url: typeof row['url'] === 'string' ? row['url'] : '',
 					// A row that is not our JSON reads as created at 0 and expired, so sweeps remove it.
 					createdAt: typeof row['createdAt'] === 'number' ? row['createdAt'] : 0,

@@ -133,10 +133,11 @@ export class BaseCache extends EventEmitter {
 	}
 
 	/**
-	 * The response entry stored under `key` (following a redirect alias), or undefined. Never
-	 * throws on the request path unless `strict`: a failing store reads as a miss.
+	 * The response entry stored under `key` (following a redirect alias, then a Vary index through
+	 * `variantKey`), or undefined. Never throws on the request path unless `strict`: a failing
+	 * store reads as a miss.
 	 */
-	async getEntry(key: string): Promise<{entry: CachedEntry; key: string} | undefined> {
+	async getEntry(key: string, variantKey?: (primaryKey: string, names: readonly string[]) => string): Promise<{entry: CachedEntry; key: string; primaryKey: string} | undefined> {
 		try {
 			let value = await this.getValue(key);
 			let foundKey = key;
@@ -145,22 +146,50 @@ export class BaseCache extends EventEmitter {
 				value = await this.getValue(value.target);
 			}
 
-			return value?.kind === 'response' ? {entry: value, key: foundKey} : undefined;
+			const primaryKey = foundKey;
+			if (value?.kind === 'variants') {
+				if (variantKey === undefined) {
+					return undefined;
+				}
+
+				foundKey = variantKey(foundKey, value.names);
+				value = await this.getValue(foundKey);
+			}
+
+			return value?.kind === 'response' ? {entry: value, key: foundKey, primaryKey} : undefined;
 		} catch (error) {
 			this.report('get', error);
 			return undefined;
 		}
 	}
 
-	/** Store a response under `key`, and aliases to it for the redirect hops' URLs. Fails open. */
-	async saveEntry(key: string, entry: CachedEntry, aliases: ReadonlyArray<{key: string; url: string}> = []): Promise<boolean> {
+	/**
+	 * Store a response under `key` (or, with `variant`, a Vary index under `key` and the response
+	 * under the variant's key), and aliases to `key` for the redirect hops' URLs. Fails open.
+	 */
+	async saveEntry(
+		key: string,
+		entry: CachedEntry,
+		aliases: ReadonlyArray<{key: string; url: string}> = [],
+		variant?: {key: string; names: readonly string[]},
+	): Promise<boolean> {
 		try {
 			const ttl = this.store.ttlFor(entry.expires, this.clock());
 			const value = this.store.serializes ? toJsonSafe(entry) : entry;
-			const writes = [this.store.keyv.set(key, value, ttl)];
+			const {keyv} = this.store;
+			const writes: Array<Promise<unknown>> = [];
+			if (variant === undefined) {
+				writes.push(keyv.set(key, value, ttl));
+			} else {
+				writes.push(
+					keyv.set(variant.key, value, ttl),
+					keyv.set(key, {kind: 'variants', v: 1, names: [...variant.names], url: entry.url, createdAt: entry.createdAt, expires: null}),
+				);
+			}
+
 			for (const alias of aliases) {
 				if (alias.key !== key) {
-					writes.push(this.store.keyv.set(alias.key, {kind: 'redirect', v: 1, target: key, url: alias.url, createdAt: entry.createdAt, expires: entry.expires}, ttl));
+					writes.push(keyv.set(alias.key, {kind: 'redirect', v: 1, target: key, url: alias.url, createdAt: entry.createdAt, expires: entry.expires}, ttl));
 				}
 			}
 
@@ -169,6 +198,15 @@ export class BaseCache extends EventEmitter {
 		} catch (error) {
 			this.report('set', error);
 			return false;
+		}
+	}
+
+	/** Delete one key on the request path (e.g. after an unsafe method); fails open. */
+	async forget(keys: readonly string[]): Promise<void> {
+		try {
+			await this.bounded('delete', this.store.deleteKeys(keys));
+		} catch (error) {
+			this.report('delete', error);
 		}
 	}
 
@@ -295,10 +333,11 @@ export class BaseCache extends EventEmitter {
 			: this.keyFor(prepareRequest(keyOrRequest.method ?? 'GET', keyOrRequest.url, {}, {}, 'BaseCache.contains()'));
 		const value = await this.wrap('contains', this.getValue(key));
 		if (value?.kind === 'redirect') {
-			return (await this.wrap('contains', this.getValue(value.target)))?.kind === 'response';
+			const target = await this.wrap('contains', this.getValue(value.target));
+			return target?.kind === 'response' || target?.kind === 'variants';
 		}
 
-		return value?.kind === 'response';
+		return value?.kind === 'response' || value?.kind === 'variants';
 	}
 
 	/** Delete every entry of this cache (and nothing else sharing the store). */

@@ -32,12 +32,26 @@ export type RedirectAlias = {
 	expires: number | null;
 };
 
-export type StoredValue = CachedEntry | RedirectAlias;
+/**
+ * Stored under a URL's key when its response has `Vary`: the request headers that select a
+ * variant. Each variant lives under its own key, derived from this key and those headers' values.
+ */
+export type VariantIndex = {
+	kind: 'variants';
+	v: 1;
+	/** Lower-case request header names from the response's Vary. */
+	names: string[];
+	url: string;
+	createdAt: number;
+	expires: number | null;
+};
+
+export type StoredValue = CachedEntry | RedirectAlias | VariantIndex;
 
 /** What bulk operations need to know of an entry, without its body. */
 export type EntryMeta = {
 	key: string;
-	kind: 'response' | 'redirect';
+	kind: 'response' | 'redirect' | 'variants';
 	url: string;
 	createdAt: number;
 	expires: number | null;
@@ -52,7 +66,7 @@ export class CorruptEntryError extends Error {
 }
 
 /** A value with the body as base64, safe for any JSON serializer. */
-export type JsonSafeValue = Omit<CachedEntry, 'body'> & {body: string} | RedirectAlias;
+export type JsonSafeValue = Omit<CachedEntry, 'body'> & {body: string} | RedirectAlias | VariantIndex;
 
 /** Turn an entry into a JSON-safe value (body as base64). */
 export function toJsonSafe(value: StoredValue): JsonSafeValue {
@@ -83,6 +97,14 @@ export function fromStored(value: unknown): StoredValue {
 		}
 
 		return value as RedirectAlias;
+	}
+
+	if (value['kind'] === 'variants') {
+		if (!Array.isArray(value['names']) || value['names'].some(name => typeof name !== 'string')) {
+			throw new CorruptEntryError('variant index without header names');
+		}
+
+		return value as VariantIndex;
 	}
 
 	if (value['kind'] !== 'response' || !Number.isInteger(value['status']) || !isObject(value['headers']) || !isObject(value['request'])) {
