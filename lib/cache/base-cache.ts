@@ -34,12 +34,22 @@ export type DeleteOptions = {
 
 const defaultKeySettings = {ignoredParameters: new Set(DEFAULT_IGNORED_PARAMETERS.map(name => name.toLowerCase())), matchHeaders: false} as const;
 
+/** A copy of headers that shares no array (`set-cookie`) with the original. */
+function copyHeaders(headers: CachedEntry['headers']): CachedEntry['headers'] {
+	const copy: CachedEntry['headers'] = {};
+	for (const [name, value] of Object.entries(headers)) {
+		copy[name] = Array.isArray(value) ? [...value] : value;
+	}
+
+	return copy;
+}
+
 /** The `Response` a stored entry stands for, with its own copies of everything mutable. */
 export function entryToResponse(entry: CachedEntry, key: string, request: PreparedRequest, copy: boolean): Response {
 	const response = new Response({
 		status: entry.status,
 		reason: entry.reason,
-		headers: copy ? {...entry.headers} : entry.headers,
+		headers: copy ? copyHeaders(entry.headers) : entry.headers,
 		url: entry.url,
 		body: copy ? Buffer.from(entry.body) : entry.body,
 		request,
@@ -175,7 +185,10 @@ export class BaseCache extends EventEmitter {
 	): Promise<boolean> {
 		try {
 			const ttl = this.store.ttlFor(entry.expires, this.clock());
-			const value = this.store.serializes ? toJsonSafe(entry) : entry;
+			// A store that keeps objects must not share them with the response the caller (and its hooks) still holds.
+			const value = this.store.serializes
+				? toJsonSafe(entry)
+				: {...entry, headers: copyHeaders(entry.headers), history: [...entry.history], body: Buffer.from(entry.body)};
 			const {keyv} = this.store;
 			const writes: Array<Promise<unknown>> = [];
 			if (variant === undefined) {
