@@ -425,8 +425,11 @@ export class BaseCache extends EventEmitter {
 
 	/** Release the store's connections. */
 	async close(): Promise<void> {
-		await this.wrap('close', this.store.close());
+		this.closing ??= this.wrap('close', this.store.close());
+		await this.closing;
 	}
+
+	private closing: Promise<void> | undefined;
 
 	private async wrap<T>(operation: string, promise: Promise<T>): Promise<T> {
 		try {

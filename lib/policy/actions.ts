@@ -257,7 +257,12 @@ async function refresh(context: Context, found: Found): Promise<Response> {
 	const now = settings.clock();
 	if (response.status === 304 && conditional !== request) {
 		const {headers, changed} = mergeNotModified(entry.headers, response.headers);
-		const expires = expiryFor(context, headers, now);
+		let expires = expiryFor(context, headers, now);
+		// Stale on arrival before and after (EXPIRE_IMMEDIATELY, no-cache): nothing worth rewriting.
+		if (typeof expires === 'number' && expires <= now && entry.expires !== null && entry.expires <= now) {
+			expires = entry.expires;
+		}
+
 		const renewed: CachedEntry = {...entry, headers, expires: expires === 'noStore' ? now : expires};
 		if (expires === 'noStore') {
 			await cache.forget([foundKey]);
