@@ -3,7 +3,7 @@ import {DEFAULT_IGNORED_PARAMETERS, type KeySettings} from '../cache-keys.js';
 import {assertKnownOptions, optionRangeError, optionTypeError} from '../errors.js';
 import type {PreparedRequest} from '../models/request.js';
 import type {Response} from '../models/response.js';
-import type {BaseCache} from '../cache/base-cache.js';
+import {BaseCache} from '../cache/base-cache.js';
 import {
 	type Duration, type Expiration, type ExpireAfter, NEVER, type UrlExpirationRules,
 	durationToMs, parseExpireAfter, parseUrlsExpireAfter,
@@ -171,9 +171,9 @@ function staleWindow(owner: string, name: string, value: unknown): number {
 }
 
 function isBackendObject(value: unknown): boolean {
-	return typeof value === 'object' && value !== null
+	return value instanceof BaseCache || (typeof value === 'object' && value !== null
 		&& typeof (value as {get?: unknown}).get === 'function'
-		&& typeof (value as {set?: unknown}).set === 'function';
+		&& typeof (value as {set?: unknown}).set === 'function');
 }
 
 /**
@@ -261,6 +261,8 @@ export function normalizeCacheOptions(options: CacheOptions = {}, owner = 'Cache
 	});
 }
 
+const looseCacheOptionNames: ReadonlySet<string> = new Set([...CACHE_OPTION_NAMES].map(name => name.toLowerCase()));
+
 /** Split constructor options into the cache's own and the rest (for the base class). */
 export function splitCacheOptions(options: unknown): [CacheOptions, unknown] {
 	if (options === undefined || options === null || typeof options !== 'object') {
@@ -270,7 +272,8 @@ export function splitCacheOptions(options: unknown): [CacheOptions, unknown] {
 	const cache: Record<string, unknown> = {};
 	const rest: Record<string, unknown> = {};
 	for (const [name, value] of Object.entries(options)) {
-		if (CACHE_OPTION_NAMES.has(name)) {
+		// A near miss of a cache option (`expire_after`) is reported by the cache, with a hint, not by the base.
+		if (CACHE_OPTION_NAMES.has(name) || looseCacheOptionNames.has(name.toLowerCase().replaceAll('_', ''))) {
 			cache[name] = value;
 		} else {
 			rest[name] = value;
