@@ -147,9 +147,10 @@ const schemeRegex = /^[a-z][a-z\d+.-]*:\/\//i;
 export function compileUrlPattern(pattern: string): RegExp {
 	const bare = pattern.replace(schemeRegex, '');
 	const source = bare.split('*').map(part => part.replaceAll(/[\\^$.+?()[\]{}|]/g, String.raw`\$&`)).join('.*');
-	// A pattern that ends mid-segment must end at a boundary; one that ends in a separator or `*` is a prefix.
+	// A pattern that ends mid-segment must end at a boundary (`/v1` is not `/v10`, `?a=1` is not `?a=10` but
+	// is `?a=1&b=2`); one that ends in a separator or `*` is a prefix.
 	const open = /[*/?&=#]$/.test(bare) || bare.length === 0;
-	return new RegExp(`^${source}${open ? '' : '(?:[/?#:]|$)'}`, 'i');
+	return new RegExp(`^${source}${open ? '' : '(?:[/?#:&]|$)'}`, 'i');
 }
 
 /** Validate and compile a `urlsExpireAfter` mapping, keeping its order. */
