@@ -4,11 +4,17 @@ import KeyvSqlite from '@keyv/sqlite';
 import {Keyv} from 'keyv';
 import type {EntryMeta} from '../cache/entry.js';
 import type {CacheStore} from './store.js';
+import {WalHotCache} from './wal-hot-cache.js';
 
 /** Options of the SQLite backend. */
 export type SqliteStoreOptions = {
 	/** Milliseconds a writer waits for another connection's lock before failing. @default 10000 */
 	busyTimeout?: number;
+	/**
+	 * Bytes of recently read entries kept decoded in this process, exactly as current as the file
+	 * (see `WalHotCache`); 0 turns it off. @default 33554432 (32 MiB)
+	 */
+	hotCacheBytes?: number;
 };
 
 type Query = (sql: string, ...parameters: unknown[]) => Promise<Array<Record<string, unknown>>>;
@@ -44,6 +50,8 @@ export function createSqliteStore(cacheName: string, options: SqliteStoreOptions
 	// Keyv must not run its default serializer's reviver over every hit: plain JSON is enough,
 	// since bodies are stored as base64 strings.
 	const keyv = new Keyv({store: adapter, namespace, serialize: JSON.stringify, deserialize: JSON.parse, throwOnErrors: true});
+	const hotBytes = options.hotCacheBytes ?? 32 * 1024 * 1024;
+	const hot = file === ':memory:' || hotBytes === 0 ? undefined : new WalHotCache(path.resolve(file), {maxBytes: hotBytes});
 	const low = `${namespace}:`;
 	// ':' + 1 = ';': every key with the prefix sorts in [low, high), so the primary key index bounds the scan.
 	const high = `${namespace};`;
@@ -56,7 +64,9 @@ export function createSqliteStore(cacheName: string, options: SqliteStoreOptions
 		name: 'sqlite',
 		keyv,
 		serializes: true,
-		sharesObjects: false,
+		// Values kept in the hot cache are handed out again: the cache copies what it serves.
+		sharesObjects: hot !== undefined,
+		hot,
 		local: false,
 		ttlFor: () => undefined,
 		async * scan() {
@@ -123,6 +133,7 @@ export function createSqliteStore(cacheName: string, options: SqliteStoreOptions
 			await run(`DELETE FROM ${table} WHERE key >= ? AND key < ?`, low, high);
 		},
 		async close() {
+			hot?.close();
 			await ready.catch(() => undefined);
 			await adapter.disconnect();
 		},

@@ -1,5 +1,6 @@
 import type {Keyv} from 'keyv';
 import type {EntryMeta} from '../cache/entry.js';
+import type {WalHotCache} from './wal-hot-cache.js';
 
 /**
  * What a backend gives the cache: a Keyv instance for reads and writes by key, and the bulk
@@ -14,6 +15,8 @@ export type CacheStore = {
 	readonly serializes: boolean;
 	/** True when a value read back is the very object stored (the cache then copies what it hands out). */
 	readonly sharesObjects: boolean;
+	/** An in-process copy of recently read entries that is kept exactly as current as the store (SQLite). */
+	readonly hot?: WalHotCache | undefined;
 	/** True when operations are synchronous in effect and need no timeout. */
 	readonly local: boolean;
 	/**

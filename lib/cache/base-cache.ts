@@ -128,13 +128,27 @@ export class BaseCache extends EventEmitter {
 
 	/** Read and decode one value; a value that does not decode is deleted and reads as missing. */
 	async getValue(key: string): Promise<StoredValue | undefined> {
+		const {hot} = this.store;
+		const generation = hot?.generation();
+		if (generation !== undefined) {
+			const kept = hot!.get(key);
+			if (kept !== undefined) {
+				return kept;
+			}
+		}
+
 		const raw = await this.bounded('get', this.store.keyv.get(key));
 		if (raw === undefined || raw === null) {
 			return undefined;
 		}
 
 		try {
-			return this.store.serializes ? fromStored(raw) : (raw as StoredValue);
+			const value = this.store.serializes ? fromStored(raw) : (raw as StoredValue);
+			if (generation !== undefined) {
+				hot!.set(key, value, generation);
+			}
+
+			return value;
 		} catch (error) {
 			debug('dropping undecodable entry %s: %s', key, (error as Error).message);
 			this.store.keyv.delete(key).catch(() => undefined);
