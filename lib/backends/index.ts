@@ -1,5 +1,6 @@
 import {Keyv, type KeyvStoreAdapter} from 'keyv';
 import {BaseCache} from '../cache/base-cache.js';
+import {createKey} from '../cache-keys.js';
 import type {CacheSettings} from '../policy/settings.js';
 import {createKeyvStore} from './keyv-store.js';
 import {createMemoryStore} from './memory.js';
@@ -41,9 +42,18 @@ export function createStore(settings: Pick<CacheSettings, 'backend' | 'cacheName
 
 /** The {@link BaseCache} for a session's settings: the given one, or one on a new store. */
 export function createCache(settings: CacheSettings): BaseCache {
-	const cache = settings.backend instanceof BaseCache
-		? settings.backend
-		: new BaseCache(createStore(settings), {clock: settings.clock, timeout: settings.backendTimeout, strict: settings.strictBackend});
+	if (settings.backend instanceof BaseCache) {
+		if (settings.onError) {
+			settings.backend.on('error', settings.onError);
+		}
+
+		return settings.backend;
+	}
+
+	const cache = new BaseCache(createStore(settings), {clock: settings.clock, timeout: settings.backendTimeout, strict: settings.strictBackend});
+	// contains({url}) and delete({urls}) must build the keys the session builds.
+	const {keyFn} = settings;
+	cache.keyFor = keyFn ?? (request => createKey(request, settings));
 	if (settings.onError) {
 		cache.on('error', settings.onError);
 	}
