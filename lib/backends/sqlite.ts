@@ -74,9 +74,11 @@ export function createSqliteStore(cacheName: string, options: SqliteStoreOptions
 			for (;;) {
 				// eslint-disable-next-line no-await-in-loop -- pages are read one after another by design
 				const rows = await run(
-					`SELECT key, json_extract(value, '$.value.kind') AS kind, json_extract(value, '$.value.url') AS url,
-					json_extract(value, '$.value.createdAt') AS createdAt, json_extract(value, '$.value.expires') AS expires
-					FROM ${table} WHERE key > ? AND key < ? ORDER BY key LIMIT ${pageSize}`,
+					// json_extract() fails on text that is not JSON: a corrupt row is read as '{}' instead.
+					`SELECT key, json_extract(json, '$.value.kind') AS kind, json_extract(json, '$.value.url') AS url,
+					json_extract(json, '$.value.createdAt') AS createdAt, json_extract(json, '$.value.expires') AS expires
+					FROM (SELECT key, CASE WHEN json_valid(value) THEN value ELSE '{}' END AS json FROM ${table} WHERE key > ? AND key < ?)
+					ORDER BY key LIMIT ${pageSize}`,
 					after, high,
 				);
 				if (rows.length === 0) {

@@ -137,7 +137,25 @@ export class BaseCache extends EventEmitter {
 			}
 		}
 
-		const raw = await this.bounded('get', this.store.keyv.get(key));
+		// Awaited, so that the delete cannot land after the refetched response is stored.
+		const drop = async (error: unknown): Promise<undefined> => {
+			debug('dropping undecodable entry %s: %s', key, (error as Error).message);
+			await this.store.keyv.delete(key).catch(() => undefined);
+			return undefined;
+		};
+
+		let raw: unknown;
+		try {
+			raw = await this.bounded('get', this.store.keyv.get(key));
+		} catch (error) {
+			// A value the store's deserializer cannot parse is corrupt data, not a failing store.
+			if (error instanceof SyntaxError) {
+				return drop(error);
+			}
+
+			throw error;
+		}
+
 		if (raw === undefined || raw === null) {
 			return undefined;
 		}
@@ -150,9 +168,7 @@ export class BaseCache extends EventEmitter {
 
 			return value;
 		} catch (error) {
-			debug('dropping undecodable entry %s: %s', key, (error as Error).message);
-			this.store.keyv.delete(key).catch(() => undefined);
-			return undefined;
+			return drop(error);
 		}
 	}
 
