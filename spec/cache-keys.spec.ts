@@ -110,6 +110,14 @@ describe('cache keys', () => {
 			);
 			assert.notEqual(key('GET', 'https://e.com/', {}, list), key('GET', 'https://e.com/', {headers: {Accept: ''}}, list), 'absent is not empty');
 		});
+
+		it('keys on an ignored header when matchHeaders names it, so that credentials get their own entries', () => {
+			const byUser: KeySettings = {...defaults, matchHeaders: ['authorization']};
+			const as = (user: string) => key('GET', 'https://e.com/', {headers: {Authorization: `Bearer ${user}`}}, byUser);
+			assert.notEqual(as('alice'), as('bob'));
+			assert.equal(as('alice'), as('alice'));
+			assert.equal(redactRequest(request('GET', 'https://e.com/', {headers: {Authorization: 'Bearer alice'}}), byUser.ignoredParameters).headers['authorization'], REDACTED, 'and it is still redacted in storage');
+		});
 	});
 
 	describe('redactRequest()', () => {
