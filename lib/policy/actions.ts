@@ -1,7 +1,7 @@
 import {createHash} from 'node:crypto';
 import {debuglog} from 'node:util';
 import {Buffer} from 'node:buffer';
-import {createKey, redactRequest} from '../cache-keys.js';
+import {createKey, redactRequest, redactUrl} from '../cache-keys.js';
 import type {CachedEntry} from '../cache/entry.js';
 import {entryToResponse} from '../cache/base-cache.js';
 import type {PreparedRequest} from '../models/request.js';
@@ -85,18 +85,31 @@ function aliasesOf(state: CacheState, request: PreparedRequest, response: Respon
 	// Each URL the redirect chain passed through, and the final one, points at this response.
 	const urls = new Set([...response.history.slice(1).map(hop => hop.url), response.url]);
 	urls.delete(request.url);
-	return [...urls].map(url => ({key: keyOf(state, {method: 'GET', url, headers: request.headers, body: undefined}), url}));
+	return [...urls].map(url => ({key: keyOf(state, {method: 'GET', url, headers: request.headers, body: undefined}), url: redactUrl(url, state.settings.ignoredParameters)}));
+}
+
+/** Redirect hops as stored: URLs and Location headers with ignored parameters redacted. */
+function redactHistory(history: Response['history'], ignored: ReadonlySet<string>): CachedEntry['history'] {
+	return history.map(hop => {
+		const {location} = hop.headers;
+		const headers = typeof location === 'string'
+			? {...hop.headers, location: redactUrl(new URL(location, hop.url).href, ignored)}
+			: hop.headers;
+		return {status: hop.status, url: redactUrl(hop.url, ignored), headers};
+	});
 }
 
 function toEntry(context: Context, response: Response, createdAt: number, expires: number | null): CachedEntry {
+	const ignored = context.state.settings.ignoredParameters;
 	return {
 		kind: 'response',
 		v: 1,
 		status: response.status,
 		reason: response.reason,
 		headers: response.headers,
-		url: response.url,
-		history: [...response.history],
+		// A secret in the query must not reach the store through the URLs either.
+		url: redactUrl(response.url, ignored),
+		history: redactHistory(response.history, ignored),
 		request: redactRequest(context.request, context.state.settings.ignoredParameters),
 		createdAt,
 		expires,
@@ -184,6 +197,11 @@ async function fetchAndStore(context: Context): Promise<Response> {
 
 function serve(context: Context, entry: CachedEntry, key: string, now: number): Response {
 	const response = entryToResponse(entry, key, context.request, context.state.cache.store.sharesObjects);
+	// The stored URL has secrets redacted; without redirects the caller's own URL is the final one.
+	if (entry.history.length === 0) {
+		response.url = context.request.url;
+	}
+
 	response.isExpired = entry.expires !== null && entry.expires <= now;
 	if (context.state.settings.cacheControl) {
 		const stored = Number.parseInt(String(entry.headers['age'] ?? '0'), 10);
