@@ -291,6 +291,17 @@ describe('cache keys', () => {
 					assert.ok(!stored.includes(secret), `${secret} is in a row`);
 					assert.ok(!bytes.includes(secret), `${secret} is in the files`);
 				}
+
+				// A hit without redirects reports the caller's own URL; after redirects, the redacted final URL.
+				const reopened = new CachedSession({cacheName: path.join(cacheDir, 'cache')});
+				const direct = await reopened.get(`${origin.url}/private`, {params: {q: 'visible', api_key: 'SECRET-query-9'}});
+				assert.equal(direct.fromCache, true);
+				assert.equal(direct.url, `${origin.url}/private?q=visible&api_key=SECRET-query-9`);
+				const redirected = await reopened.get(`${origin.url}/login?access_token=SECRET-redirect-10`);
+				assert.equal(redirected.fromCache, true);
+				assert.equal(redirected.url, `${origin.url}/private?access_token=${REDACTED}`);
+				assert.deepEqual(await reopened.cache.urls(), [`${origin.url}/private?access_token=${REDACTED}`, `${origin.url}/private?q=visible&api_key=${REDACTED}`]);
+				await reopened.close();
 			});
 		});
 	});
