@@ -180,6 +180,73 @@ describe('CachedSession', () => {
 		await session.close();
 	});
 
+	describe('what is stored', () => {
+		it('stores only the allowable methods and status codes: GET and HEAD, 200, by default', async () => {
+			const session = new CachedSession({backend: 'memory'});
+			const before = origin.hits();
+			await session.post(`${origin.url}/echo`, {json: {a: 1}});
+			assert.equal((await session.post(`${origin.url}/echo`, {json: {a: 1}})).fromCache, false, 'POST is neither stored nor read');
+			await session.get(`${origin.url}/status/404`);
+			assert.equal((await session.get(`${origin.url}/status/404`)).fromCache, false, '404 is not stored');
+			await session.head(`${origin.url}/json?head=1`);
+			const head = await session.head(`${origin.url}/json?head=1`);
+			assert.equal(head.fromCache, true, 'HEAD is stored');
+			assert.equal((await session.get(`${origin.url}/json?head=1`)).fromCache, false, 'a GET is not answered with a HEAD response');
+			assert.equal(origin.hits(), before + 6);
+			assert.equal(await session.cache.count(), 2);
+			await session.close();
+		});
+
+		it('stores other methods and codes when allowed', async () => {
+			const session = new CachedSession({backend: 'memory', allowableMethods: ['get', 'post'], allowableCodes: [200, 404]});
+			await session.post(`${origin.url}/echo`, {json: {a: 1}});
+			assert.equal((await session.post(`${origin.url}/echo`, {json: {a: 1}})).fromCache, true);
+			await session.get(`${origin.url}/status/404`);
+			const notFound = await session.get(`${origin.url}/status/404`);
+			assert.equal(notFound.fromCache, true);
+			assert.equal(notFound.status, 404);
+			await session.head(`${origin.url}/json?head=2`);
+			assert.equal((await session.head(`${origin.url}/json?head=2`)).fromCache, false, 'HEAD is no longer in the list');
+			await session.close();
+		});
+
+		it('lets filterFn veto storing a response it is shown', async () => {
+			const shown: Array<[number, string]> = [];
+			const session = new CachedSession({
+				backend: 'memory',
+				filterFn(response) {
+					shown.push([response.status, response.url]);
+					return !response.url.includes('private');
+				},
+			});
+			await session.get(`${origin.url}/json?private=1`);
+			assert.equal((await session.get(`${origin.url}/json?private=1`)).fromCache, false);
+			await session.get(`${origin.url}/json?public=1`);
+			assert.equal((await session.get(`${origin.url}/json?public=1`)).fromCache, true);
+			await session.get(`${origin.url}/status/500`);
+			assert.deepEqual(shown, [
+				[200, `${origin.url}/json?private=1`], [200, `${origin.url}/json?private=1`], [200, `${origin.url}/json?public=1`],
+			], 'only for responses that would otherwise be stored');
+			await session.close();
+		});
+
+		it('serves what is stored but stores nothing with readOnly: true', async () => {
+			const cacheName = path.join(dir, 'read-only');
+			const writer = new CachedSession({cacheName});
+			await writer.get(`${origin.url}/json?read-only=stored`);
+			const reader = new CachedSession({cacheName, readOnly: true});
+			assert.equal((await reader.get(`${origin.url}/json?read-only=stored`)).fromCache, true);
+			const before = origin.hits('/json');
+			await reader.get(`${origin.url}/json?read-only=new`);
+			const again = await reader.get(`${origin.url}/json?read-only=new`);
+			assert.equal(again.fromCache, false);
+			assert.equal(origin.hits('/json'), before + 2);
+			assert.deepEqual(await reader.cache.urls(), [`${origin.url}/json?read-only=stored`]);
+			await writer.close();
+			await reader.close();
+		});
+	});
+
 	describe('options validation', () => {
 		const cases: Array<[string, Record<string, unknown>, 'TypeError' | 'RangeError', RegExp]> = [
 			['an unknown option', {expire_after: 60}, 'TypeError', /unknown option `expire_after` \(did you mean `expireAfter`\?\)/],
