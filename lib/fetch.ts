@@ -112,11 +112,17 @@ export async function fetchWith(session: Requester, input: string | URL | global
 	}
 
 	const status = response.status < 200 ? 200 : response.status;
+	// The Response constructor takes 200-599 only, but an origin may send any three-digit code
+	// (RFC 9110 section 15): build with 599 (also not ok) and report the code actually received.
 	const result = new globalThis.Response(noBodyStatuses.has(status) || method === 'HEAD' ? null : Buffer.from(response.body), {
-		status,
+		status: Math.min(status, 599),
 		statusText: response.reason,
 		headers: outHeaders,
 	});
 	Object.defineProperty(result, 'url', {value: response.url});
+	if (status > 599) {
+		Object.defineProperty(result, 'status', {value: status});
+	}
+
 	return result;
 }
