@@ -1,12 +1,14 @@
 import assert from 'node:assert/strict';
 import {Buffer} from 'node:buffer';
 import got from 'got';
+import path from 'node:path';
 import {
-	CacheMixin, CachedSession, type PreparedRequest, Response, type SendOptions, Session, type SessionOptions,
+	BaseCache, CacheMixin, CachedSession, type PreparedRequest, Response, type SendOptions, Session, type SessionOptions, createStore,
 } from '../lib/index.js';
 import {cloneResponse} from '../lib/cache-mixin.js';
 import {prepareRequest} from '../lib/models/request.js';
 import {Origin} from './support/origin.js';
+import {removeDir, tempDir} from './support/temp-dir.js';
 
 /** A got instance that counts the requests it starts: a cache hit must not start one. */
 function countingGot(): {got: typeof got; calls: () => number} {
@@ -292,6 +294,30 @@ describe('CacheMixin', () => {
 
 		await session.close();
 		assert.deepEqual(events, ['base', 'store']);
+	});
+
+	// BUG (reported to the lead: lib/cache-mixin.ts close()): a session closes the store of a BaseCache it
+	// was given as `backend`, which other sessions still use; on SQLite they then fail open ('Database is
+	// closed' on every read and write) and stop caching. A session should close only a cache it created.
+	it('close() leaves a BaseCache given as backend open for the other sessions sharing it [BUG in lib/cache-mixin.ts]', async function () {
+		const dir = tempDir('shared-close');
+		this.slow(1000);
+		try {
+			const cache = new BaseCache(createStore({backend: 'sqlite', cacheName: path.join(dir, 'shared'), url: undefined, ttlOffset: 0}));
+			const errors: Error[] = [];
+			cache.on('error', error => errors.push(error));
+			const first = new CachedSession({backend: cache});
+			const second = new CachedSession({backend: cache});
+			await first.get(`${origin.url}/json?shared-close=1`);
+			await first.close();
+			const response = await second.get(`${origin.url}/json?shared-close=1`);
+			assert.deepEqual(errors.map(error => error.message), []);
+			assert.equal(response.fromCache, true);
+			await second.close();
+			await cache.close();
+		} finally {
+			removeDir(dir);
+		}
 	});
 
 	it('keeps each instance\'s cache and settings separate', async () => {
