@@ -1,7 +1,7 @@
 import {AsyncLocalStorage} from 'node:async_hooks';
 import {Buffer} from 'node:buffer';
 import {createCache} from './backends/index.js';
-import type {BaseCache} from './cache/base-cache.js';
+import {BaseCache} from './cache/base-cache.js';
 import type {PreparedRequest} from './models/request.js';
 import {Response} from './models/response.js';
 import {type CacheOptions, type CacheSettings, normalizeCacheOptions, splitCacheOptions} from './policy/settings.js';
@@ -49,6 +49,8 @@ export type CacheState = {
 	readonly inFlight: Map<string, {readonly promise: Promise<Response>; waiters: number}>;
 	/** Background refreshes (stale-while-revalidate) still running; `close()` waits for them. */
 	readonly background: Set<Promise<void>>;
+	/** False when the cache was given as `backend`: whoever created it closes it. */
+	readonly ownsCache: boolean;
 };
 
 type Scope = {readonly all: boolean; readonly states: ReadonlySet<CacheState>};
@@ -58,7 +60,11 @@ const states = new WeakMap<object, CacheState>();
 /** Build the state for a set of cache options (validating them). */
 export function createCacheState(options: CacheOptions | undefined, owner: string): CacheState {
 	const settings = normalizeCacheOptions(options, owner);
-	return {settings, cache: createCache(settings), inFlight: new Map(), background: new Set()};
+	return stateFor(settings);
+}
+
+function stateFor(settings: CacheSettings): CacheState {
+	return {settings, cache: createCache(settings), inFlight: new Map(), background: new Set(), ownsCache: !(settings.backend instanceof BaseCache)};
 }
 
 /** True when `session` caches by itself (its class came from `CacheMixin`). */
@@ -147,8 +153,7 @@ export function CacheMixin<TBase extends SessionConstructor>(Base: TBase): Cache
 			const owner = new.target.name || 'CachedSession';
 			const settings = normalizeCacheOptions(cacheOptions, owner);
 			super(...(args.length === 0 && Object.keys(cacheOptions).length === 0 ? [] : [rest, ...args.slice(1)]));
-			const cache = createCache(settings);
-			states.set(this, {settings, cache, inFlight: new Map(), background: new Set()});
+			states.set(this, stateFor(settings));
 		}
 
 		get cache(): BaseCache {
@@ -171,7 +176,9 @@ export function CacheMixin<TBase extends SessionConstructor>(Base: TBase): Cache
 			const state = states.get(this)!;
 			await Promise.all(state.background);
 			await super.close?.();
-			await state.cache.close();
+			if (state.ownsCache) {
+				await state.cache.close();
+			}
 		}
 	}
 

@@ -50,7 +50,10 @@ export function installCache(cacheName?: string | CacheOptions, options?: CacheO
 	originalSend ??= Session.prototype.send;
 	// eslint-disable-next-line @typescript-eslint/unbound-method -- restored as it was in uninstallCache()
 	Session.prototype.send = installedSend;
-	previous?.cache.close().catch(() => undefined);
+	if (previous?.ownsCache) {
+		previous.cache.close().catch(() => undefined);
+	}
+
 	return state.cache;
 }
 
@@ -63,7 +66,9 @@ export async function uninstallCache(): Promise<void> {
 		originalSend = undefined;
 	}
 
-	await previous?.cache.close();
+	if (previous?.ownsCache) {
+		await previous.cache.close();
+	}
 }
 
 /** True while `installCache()` is in effect. */
@@ -109,6 +114,8 @@ export async function enabled<T>(fn: () => T | Promise<T>, cacheName?: string | 
 			originalSend = undefined;
 		}
 
-		await state.cache.close();
+		if (state.ownsCache) {
+			await state.cache.close();
+		}
 	}
 }
