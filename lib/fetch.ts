@@ -32,7 +32,8 @@ function cacheModeOptions(mode: FetchCacheMode | undefined): CacheRequestOptions
 		}
 
 		case 'no-cache': {
-			return {extraHeaders: {'cache-control': 'no-cache'}};
+			// As the Fetch standard does: anything stored must be revalidated first.
+			return {extraHeaders: {'cache-control': 'max-age=0'}};
 		}
 
 		case 'force-cache': {

@@ -26,7 +26,8 @@ export type RequestBodyOptions = {
 	body?: string | Uint8Array | undefined;
 };
 
-const methodRegex = /^[A-Za-z]+$/;
+// A method is an HTTP token (RFC 9110 §9.1): M-SEARCH and friends included.
+const methodRegex = /^[!#$%&'*+.^_`|~\dA-Za-z-]+$/;
 
 /** Lower-case header names, drop undefined values, stringify numbers; later sources win. */
 export function mergeHeaders(

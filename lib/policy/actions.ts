@@ -12,7 +12,7 @@ import {RequestsCacheError} from '../errors.js';
 import type {SendOptions} from '../session.js';
 import {type Expiration, expiresAt, parseExpireAfter, resolveExpiration} from './expiration.js';
 import {
-	type Directives, conditionalHeaders, hasValidator, headerFreshness, mergeNotModified, parseCacheControl, seconds,
+	type Directives, ageOf, conditionalHeaders, hasValidator, headerFreshness, mergeNotModified, parseCacheControl, seconds, storableHeaders,
 } from './cache-control.js';
 
 const debug = debuglog('requests-cache');
@@ -106,7 +106,7 @@ function toEntry(context: Context, response: Response, createdAt: number, expire
 		v: 1,
 		status: response.status,
 		reason: response.reason,
-		headers: response.headers,
+		headers: storableHeaders(response.headers),
 		// A secret in the query must not reach the store through the URLs either.
 		url: redactUrl(response.url, ignored),
 		history: redactHistory(response.history, ignored),
@@ -144,7 +144,8 @@ async function store(context: Context, response: Response): Promise<Response> {
 	const now = settings.clock();
 	response.cacheKey = key;
 	response.createdAt = new Date(now);
-	if (settings.readOnly || !settings.allowableCodes.has(response.status) || context.directives.has('no-store')) {
+	// A 206 is one part of a resource: never stored under the resource's key.
+	if (settings.readOnly || !settings.allowableCodes.has(response.status) || response.status === 206 || context.directives.has('no-store')) {
 		return response;
 	}
 
@@ -274,7 +275,9 @@ async function refresh(context: Context, found: Found): Promise<Response> {
 
 	const now = settings.clock();
 	if (response.status === 304 && conditional !== request) {
-		const {headers, changed} = mergeNotModified(entry.headers, response.headers);
+		const merged = mergeNotModified(entry.headers, response.headers);
+		const headers = storableHeaders(merged.headers);
+		const {changed} = merged;
 		let expires = expiryFor(context, headers, now);
 		// Stale on arrival before and after (EXPIRE_IMMEDIATELY, no-cache): nothing worth rewriting.
 		if (typeof expires === 'number' && expires <= now && entry.expires !== null && entry.expires <= now) {
@@ -318,6 +321,29 @@ function refreshInBackground(context: Context, found: Found): void {
 	void task.finally(() => state.background.delete(task));
 }
 
+/** The URLs an unsafe request invalidates: its own, and same-origin Location / Content-Location (RFC 9111 §4.4). */
+function invalidatedUrls(request: PreparedRequest, response: Response): string[] {
+	const urls = [request.url];
+	const {origin} = new URL(request.url);
+	for (const name of ['location', 'content-location']) {
+		const value = response.headers[name];
+		if (typeof value !== 'string') {
+			continue;
+		}
+
+		try {
+			const target = new URL(value, response.url);
+			if (target.origin === origin) {
+				urls.push(target.href);
+			}
+		} catch {
+			// Not a URL: nothing to invalidate.
+		}
+	}
+
+	return urls;
+}
+
 /**
  * The cache's decision for one request: bypass, serve from the cache, revalidate, serve stale,
  * or fetch (and maybe store). See docs/http-caching.md for the rules in order.
@@ -335,26 +361,29 @@ export async function decideAndSend(state: CacheState, request: PreparedRequest,
 		const response = await transport(request, options);
 		// An unsafe method that succeeded makes what is stored for its URL out of date (RFC 9111 §4.4).
 		if (settings.cacheControl && !safeMethods.has(request.method) && response.status < 400 && !settings.readOnly) {
-			await cache.forget([keyOf(state, {method: 'GET', url: request.url, headers: request.headers, body: undefined})]);
+			await cache.forget(invalidatedUrls(request, response).map(url => keyOf(state, {method: 'GET', url, headers: request.headers, body: undefined})));
 		}
 
 		return response;
 	}
 
 	if (expiration.kind === 'doNotCache'
-		// The caller's own conditional request is theirs to answer: pass it through untouched.
-		|| request.headers['if-none-match'] !== undefined || request.headers['if-modified-since'] !== undefined) {
+		// The caller's own conditional or range request is theirs to answer: pass it through untouched.
+		|| request.headers['if-none-match'] !== undefined || request.headers['if-modified-since'] !== undefined
+		|| request.headers['range'] !== undefined) {
 		return transport(request, options);
 	}
 
 	const key = keyOf(state, request);
 	const context: Context = {state, request, options, transport, key, expiration, directives};
 	const onlyIfCached = options.onlyIfCached === true || directives.has('only-if-cached');
-	const skipRead = options.forceRefresh === true || (directives.has('no-cache') && !onlyIfCached)
-		|| (request.headers['pragma']?.toLowerCase().includes('no-cache') === true && request.headers['cache-control'] === undefined);
-	if (skipRead) {
+	if (options.forceRefresh === true) {
 		return fetchAndStore(context);
 	}
+
+	// no-cache: nothing stored may be used without the origin's say-so (a 304 to a conditional request).
+	const noCache = !onlyIfCached && (directives.has('no-cache')
+		|| (request.headers['pragma']?.toLowerCase().includes('no-cache') === true && request.headers['cache-control'] === undefined));
 
 	const found = await cache.getEntry(key, variantKeyOf(request));
 	if (found === undefined) {
@@ -363,8 +392,8 @@ export async function decideAndSend(state: CacheState, request: PreparedRequest,
 
 	const {entry, key: foundKey} = found;
 	const now = settings.clock();
-	const age = (now - entry.createdAt) / 1000;
-	let fresh = entry.expires === null || now < entry.expires;
+	const age = ((now - entry.createdAt) / 1000) + ageOf(entry.headers);
+	let fresh = !noCache && (entry.expires === null || now < entry.expires);
 	const maxAge = seconds(directives, 'max-age');
 	const minFresh = seconds(directives, 'min-fresh');
 	if (maxAge !== undefined && age > maxAge) {
@@ -375,7 +404,7 @@ export async function decideAndSend(state: CacheState, request: PreparedRequest,
 		fresh = false;
 	}
 
-	if (!fresh && directives.has('max-stale') && entry.expires !== null) {
+	if (!fresh && !noCache && directives.has('max-stale') && entry.expires !== null) {
 		const maxStale = seconds(directives, 'max-stale');
 		const mustRevalidate = settings.cacheControl && parseCacheControl(entry.headers['cache-control']).has('must-revalidate');
 		if (!mustRevalidate && (maxStale === undefined || now - entry.expires <= maxStale * 1000) && (maxAge === undefined || age <= maxAge)) {
@@ -397,7 +426,7 @@ export async function decideAndSend(state: CacheState, request: PreparedRequest,
 		return serve(context, entry, foundKey, now);
 	}
 
-	if (!fresh && withinWindow(entry, staleWindow(context, entry, 'stale-while-revalidate'), now)) {
+	if (!fresh && !noCache && withinWindow(entry, staleWindow(context, entry, 'stale-while-revalidate'), now)) {
 		refreshInBackground(context, found);
 		return serve(context, entry, foundKey, now);
 	}

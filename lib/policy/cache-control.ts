@@ -32,6 +32,57 @@ export function parseCacheControl(value: string | string[] | undefined): Directi
 	return directives;
 }
 
+const months = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+const imfFixdate = /^(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), (\d{2}) (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) (\d{4}) (\d{2}):(\d{2}):(\d{2}) GMT$/;
+const rfc850 = /^(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday), (\d{2})-(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)-(\d{2}) (\d{2}):(\d{2}):(\d{2}) GMT$/;
+const asctime = /^(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) ( \d|\d{2}) (\d{2}):(\d{2}):(\d{2}) (\d{4})$/;
+
+function utc(year: number, month: string, day: number, hour: number, minute: number, second: number): number | undefined {
+	if (hour > 23 || minute > 59 || second > 60 || day < 1 || day > 31) {
+		return undefined;
+	}
+
+	const time = Date.UTC(year, months.indexOf(month), day, hour, minute, Math.min(second, 59));
+	return new Date(time).getUTCDate() === day ? time : undefined;
+}
+
+/**
+ * Parse an HTTP-date (RFC 9110 §5.6.7): IMF-fixdate, or the obsolete RFC 850 and asctime forms.
+ * Anything else (what `Date.parse` would guess at) is undefined. A two-digit RFC 850 year more
+ * than 50 years ahead is taken as the most recent past year with those digits.
+ */
+export function parseHttpDate(value: string, now = Date.now()): number | undefined {
+	let match = imfFixdate.exec(value);
+	if (match) {
+		return utc(Number(match[3]), match[2]!, Number(match[1]), Number(match[4]), Number(match[5]), Number(match[6]));
+	}
+
+	match = rfc850.exec(value);
+	if (match) {
+		const thisYear = new Date(now).getUTCFullYear();
+		let year = (Math.floor(thisYear / 100) * 100) + Number(match[3]);
+		if (year > thisYear + 50) {
+			year -= 100;
+		}
+
+		return utc(year, match[2]!, Number(match[1]), Number(match[4]), Number(match[5]), Number(match[6]));
+	}
+
+	match = asctime.exec(value);
+	if (match) {
+		return utc(Number(match[6]), match[1]!, Number(match[2]!.trim()), Number(match[3]), Number(match[4]), Number(match[5]));
+	}
+
+	return undefined;
+}
+
+/** The Age header as whole seconds (RFC 9111 §5.1: a non-negative integer; anything else is ignored). */
+export function ageOf(headers: ResponseHeaders): number {
+	const raw = headers['age'];
+	const text = (Array.isArray(raw) ? raw[0] : raw)?.trim();
+	return text !== undefined && /^\d+$/.test(text) ? Number(text) : 0;
+}
+
 /** A directive's value as whole seconds, or undefined when absent or not a non-negative integer. */
 export function seconds(directives: Directives, name: string): number | undefined {
 	const value = directives.get(name);
@@ -83,17 +134,19 @@ export function headerFreshness(headers: ResponseHeaders, now: number): HeaderFr
 		return {kind: 'noStore'};
 	}
 
-	if (directives.has('no-cache')) {
+	// A qualified no-cache="field" only forbids reusing those fields (they are not stored).
+	if (directives.get('no-cache') === true) {
 		return {kind: 'explicit', expires: now};
 	}
 
 	const maxAge = seconds(directives, 'max-age');
-	if (directives.has('immutable') && (maxAge === undefined || maxAge > 0)) {
+	// As the project defines it, immutable never expires, whatever max-age says (RFC 8246 would
+	// only skip revalidation within max-age; see docs/http-caching.md).
+	if (directives.has('immutable') && maxAge !== 0) {
 		return {kind: 'explicit', expires: null};
 	}
 
-	const age = Number.parseInt(headerText(headers['age']) ?? '0', 10);
-	const currentAge = Number.isFinite(age) && age > 0 ? age : 0;
+	const currentAge = ageOf(headers);
 	if (maxAge !== undefined) {
 		return {kind: 'explicit', expires: now + ((maxAge - currentAge) * 1000)};
 	}
@@ -105,17 +158,47 @@ export function headerFreshness(headers: ResponseHeaders, now: number): HeaderFr
 
 	const expiresHeader = headerText(headers['expires']);
 	if (expiresHeader !== undefined) {
-		const expires = Date.parse(expiresHeader);
-		if (Number.isNaN(expires) || !/[a-z]/i.test(expiresHeader)) {
+		const expires = parseHttpDate(expiresHeader.trim(), now);
+		if (expires === undefined) {
 			return {kind: 'explicit', expires: now};
 		}
 
-		const date = Date.parse(headerText(headers['date']) ?? '');
-		const lifetime = Number.isNaN(date) ? expires - now : expires - date;
+		const date = parseHttpDate(headerText(headers['date'])?.trim() ?? '', now);
+		const lifetime = date === undefined ? expires - now : expires - date;
 		return {kind: 'explicit', expires: now + lifetime - (currentAge * 1000)};
 	}
 
 	return {kind: 'none'};
+}
+
+const hopByHop = ['connection', 'keep-alive', 'proxy-connection', 'te', 'transfer-encoding', 'upgrade', 'trailer'];
+
+/**
+ * The headers worth storing: without hop-by-hop headers and those the Connection header names
+ * (RFC 9111 §3.1), and without the fields a qualified `no-cache="…"` names.
+ */
+export function storableHeaders(headers: ResponseHeaders): ResponseHeaders {
+	const drop = new Set(hopByHop);
+	for (const name of (headerText(headers['connection']) ?? '').split(',')) {
+		drop.add(name.trim().toLowerCase());
+	}
+
+	const qualified = parseCacheControl(headers['cache-control']).get('no-cache');
+	if (typeof qualified === 'string') {
+		for (const name of qualified.split(',')) {
+			drop.add(name.trim().toLowerCase());
+		}
+	}
+
+	let kept: ResponseHeaders | undefined;
+	for (const name of Object.keys(headers)) {
+		if (drop.has(name)) {
+			kept ??= {...headers};
+			delete kept[name];
+		}
+	}
+
+	return kept ?? headers;
 }
 
 /** Merge the headers of a 304 into the stored ones (RFC 9111 §3.2); framing headers are kept from the stored response. */

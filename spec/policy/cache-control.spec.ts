@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
-import {conditionalHeaders, headerFreshness, mergeNotModified, parseCacheControl} from '../../lib/policy/cache-control.js';
+import {
+	ageOf, conditionalHeaders, headerFreshness, mergeNotModified, parseCacheControl, parseHttpDate, storableHeaders,
+} from '../../lib/policy/cache-control.js';
 
 describe('policy/cache-control', () => {
 	const now = Date.parse('2026-01-01T00:00:00Z');
@@ -57,5 +59,39 @@ describe('policy/cache-control', () => {
 		const merged = mergeNotModified(stored, {'x-a': '2', 'cache-control': 'max-age=5'});
 		assert.equal(merged.changed, true);
 		assert.deepEqual(merged.headers, {'content-length': '10', etag: '"v1"', 'x-a': '2', 'cache-control': 'max-age=5'});
+	});
+
+	it('parses the three HTTP-date forms and nothing else', () => {
+		const expected = Date.UTC(1994, 10, 6, 8, 49, 37);
+		assert.equal(parseHttpDate('Sun, 06 Nov 1994 08:49:37 GMT'), expected);
+		assert.equal(parseHttpDate('Sunday, 06-Nov-94 08:49:37 GMT', Date.UTC(2026, 0, 1)), expected);
+		assert.equal(parseHttpDate('Sun Nov  6 08:49:37 1994'), expected);
+		// A two-digit year more than 50 years ahead is in the past.
+		assert.equal(parseHttpDate('Thursday, 01-Jan-80 00:00:00 GMT', Date.UTC(2026, 0, 1)), Date.UTC(1980, 0, 1));
+		for (const invalid of [
+			'Sun, 06 Nov 1994 08:49:37 UTC', 'Sun 06 Nov 1994 08:49:37 GMT', 'Sun, 06  Nov 1994 08:49:37 GMT',
+			'Sun, 06-Nov-1994 08:49:37 GMT', 'Sun, 06 Nov 1994 8:49:37 GMT', '1994-11-06T08:49:37Z', 'Sun, 31 Feb 1994 08:49:37 GMT', '',
+		]) {
+			assert.equal(parseHttpDate(invalid), undefined, invalid);
+		}
+	});
+
+	it('treats a loosely formatted Expires as already expired', () => {
+		assert.deepEqual(headerFreshness({expires: 'Sun, 06 Nov 2094 08:49:37 UTC'}, now), {kind: 'explicit', expires: now});
+	});
+
+	it('ignores an Age that is not a whole number', () => {
+		assert.equal(ageOf({age: '7200.0'}), 0);
+		assert.equal(ageOf({age: '-5'}), 0);
+		assert.equal(ageOf({age: ' 30 '}), 30);
+	});
+
+	it('drops hop-by-hop headers, those Connection names, and qualified no-cache fields from what is stored', () => {
+		const stored = storableHeaders({
+			connection: 'x-hop, close', 'x-hop': '1', 'keep-alive': 'timeout=5', 'transfer-encoding': 'chunked',
+			'cache-control': 'max-age=60, no-cache="x-private"', 'x-private': 'secret', 'content-type': 'text/plain',
+		});
+		assert.deepEqual(stored, {'cache-control': 'max-age=60, no-cache="x-private"', 'content-type': 'text/plain'});
+		assert.deepEqual(headerFreshness({'cache-control': 'max-age=60, no-cache="x-private"'}, now), {kind: 'explicit', expires: now + 60_000});
 	});
 });

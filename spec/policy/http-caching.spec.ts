@@ -196,6 +196,65 @@ describe('HTTP caching semantics', () => {
 		});
 	});
 
+	describe('what the public HTTP cache test suite found', () => {
+		it('accepts any token as a method (M-SEARCH)', async () => {
+			const s = session({cacheControl: true});
+			const response = await s.request('M-SEARCH', `${origin.url}/echo`);
+			assert.equal(response.json<{method: string}>().method, 'M-SEARCH');
+		});
+
+		it('passes range requests through and never stores a 206', async () => {
+			origin.route('/range', (request, response) => {
+				if (request.headers.range) {
+					response.writeHead(206, {'content-type': 'text/plain', 'content-range': 'bytes 0-1/10', 'cache-control': 'max-age=600'}).end('01');
+					return;
+				}
+
+				response.writeHead(200, {'content-type': 'text/plain', 'cache-control': 'max-age=600'}).end('0123456789');
+			});
+			const s = session({cacheControl: true, allowableCodes: [200, 206]});
+			assert.equal((await s.get(`${origin.url}/range`, {headers: {range: 'bytes=0-1'}})).status, 206);
+			assert.equal(await s.cache.count(), 0);
+			const full = await s.get(`${origin.url}/range`);
+			assert.equal(full.text(), '0123456789');
+			const part = await s.get(`${origin.url}/range`, {headers: {range: 'bytes=0-1'}});
+			assert.equal(part.status, 206);
+			assert.equal(part.fromCache, false);
+		});
+
+		it('revalidates a stored response that has a validator when the request says no-cache', async () => {
+			const r = resource('/v/request-no-cache');
+			const s = session({expireAfter: 600});
+			await s.get(`${origin.url}/v/request-no-cache`);
+			const response = await s.get(`${origin.url}/v/request-no-cache`, {headers: {'cache-control': 'no-cache'}});
+			assert.equal(response.revalidated, true);
+			assert.deepEqual(r.conditional, [{ifNoneMatch: '"v1"'}]);
+		});
+
+		it('invalidates same-origin Location and Content-Location after an unsafe request', async () => {
+			serve('/inv/target', () => ({headers: {'cache-control': 'max-age=600'}}));
+			serve('/inv/other', () => ({headers: {'cache-control': 'max-age=600'}}));
+			origin.route('/inv/post', (_request, response) => {
+				response.writeHead(201, {location: '/inv/target', 'content-location': '/inv/other'}).end();
+			});
+			const s = session({cacheControl: true});
+			await s.get(`${origin.url}/inv/target`);
+			await s.get(`${origin.url}/inv/other`);
+			await s.post(`${origin.url}/inv/post`, {json: {}});
+			assert.equal((await s.get(`${origin.url}/inv/target`)).fromCache, false);
+			assert.equal((await s.get(`${origin.url}/inv/other`)).fromCache, false);
+		});
+
+		it('does not store the headers the Connection header names', async () => {
+			serve('/hop', () => ({headers: {connection: 'x-hop', 'x-hop': 'yes', 'cache-control': 'max-age=600'}}));
+			const s = session({cacheControl: true});
+			assert.equal((await s.get(`${origin.url}/hop`)).headers['x-hop'], 'yes');
+			const cached = await s.get(`${origin.url}/hop`);
+			assert.equal(cached.fromCache, true);
+			assert.equal(cached.headers['x-hop'], undefined);
+		});
+	});
+
 	describe('request Cache-Control (always honoured)', () => {
 		it('no-store skips both the read and the write', async () => {
 			const s = session({expireAfter: 600});
