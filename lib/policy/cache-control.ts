@@ -33,22 +33,22 @@ export function parseCacheControl(value: string | string[] | undefined): Directi
 }
 
 const months = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
-const imfFixdate = /^(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), (\d{2}) (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) (\d{4}) (\d{2}):(\d{2}):(\d{2}) GMT$/;
-const rfc850 = /^(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday), (\d{2})-(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)-(\d{2}) (\d{2}):(\d{2}):(\d{2}) GMT$/;
-const asctime = /^(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) ( \d|\d{2}) (\d{2}):(\d{2}):(\d{2}) (\d{4})$/;
+const imfFixdate = /^(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), (\d{2}) (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) (\d{4}) (\d{2}):(\d{2}):(\d{2}) GMT$/i;
+const rfc850 = /^(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday), (\d{2})-(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)-(\d{2}) (\d{2}):(\d{2}):(\d{2}) GMT$/i;
+const asctime = /^(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) ( \d|\d{2}) (\d{2}):(\d{2}):(\d{2}) (\d{4})$/i;
 
 function utc(year: number, month: string, day: number, hour: number, minute: number, second: number): number | undefined {
 	if (hour > 23 || minute > 59 || second > 60 || day < 1 || day > 31) {
 		return undefined;
 	}
 
-	const time = Date.UTC(year, months.indexOf(month), day, hour, minute, Math.min(second, 59));
+	const time = Date.UTC(year, months.findIndex(name => name.toLowerCase() === month.toLowerCase()), day, hour, minute, Math.min(second, 59));
 	return new Date(time).getUTCDate() === day ? time : undefined;
 }
 
 /**
  * Parse an HTTP-date (RFC 9110 §5.6.7): IMF-fixdate, or the obsolete RFC 850 and asctime forms.
- * Anything else (what `Date.parse` would guess at) is undefined. A two-digit RFC 850 year more
+ * Letter case is forgiven; anything else (what `Date.parse` would guess at) is undefined. A two-digit RFC 850 year more
  * than 50 years ahead is taken as the most recent past year with those digits.
  */
 export function parseHttpDate(value: string, now = Date.now()): number | undefined {
@@ -79,7 +79,8 @@ export function parseHttpDate(value: string, now = Date.now()): number | undefin
 /** The Age header as whole seconds (RFC 9111 §5.1: a non-negative integer; anything else is ignored). */
 export function ageOf(headers: ResponseHeaders): number {
 	const raw = headers['age'];
-	const text = (Array.isArray(raw) ? raw[0] : raw)?.trim();
+	// Only the first value counts when there are several (`Age: 7200, 0` is 7200 seconds old).
+	const text = (Array.isArray(raw) ? raw[0] : raw)?.split(',')[0]!.trim();
 	return text !== undefined && /^\d+$/.test(text) ? Number(text) : 0;
 }
 

@@ -66,10 +66,11 @@ describe('policy/cache-control', () => {
 		assert.equal(parseHttpDate('Sun, 06 Nov 1994 08:49:37 GMT'), expected);
 		assert.equal(parseHttpDate('Sunday, 06-Nov-94 08:49:37 GMT', Date.UTC(2026, 0, 1)), expected);
 		assert.equal(parseHttpDate('Sun Nov  6 08:49:37 1994'), expected);
+		assert.equal(parseHttpDate('SUN, 06 NOV 1994 08:49:37 gmt'), expected);
 		// A two-digit year more than 50 years ahead is in the past.
 		assert.equal(parseHttpDate('Thursday, 01-Jan-80 00:00:00 GMT', Date.UTC(2026, 0, 1)), Date.UTC(1980, 0, 1));
 		for (const invalid of [
-			'Sun, 06 Nov 1994 08:49:37 UTC', 'Sun 06 Nov 1994 08:49:37 GMT', 'Sun, 06  Nov 1994 08:49:37 GMT',
+			'Sun, 06 Nov 1994 08:49:37 UTC', 'Sun, 6 Nov 1994 08:49:37 GMT', 'Sun 06 Nov 1994 08:49:37 GMT', 'Sun, 06  Nov 1994 08:49:37 GMT',
 			'Sun, 06-Nov-1994 08:49:37 GMT', 'Sun, 06 Nov 1994 8:49:37 GMT', '1994-11-06T08:49:37Z', 'Sun, 31 Feb 1994 08:49:37 GMT', '',
 		]) {
 			assert.equal(parseHttpDate(invalid), undefined, invalid);
@@ -84,6 +85,8 @@ describe('policy/cache-control', () => {
 		assert.equal(ageOf({age: '7200.0'}), 0);
 		assert.equal(ageOf({age: '-5'}), 0);
 		assert.equal(ageOf({age: ' 30 '}), 30);
+		assert.equal(ageOf({age: '7200, 0'}), 7200);
+		assert.equal(ageOf({age: '0, 7200'}), 0);
 	});
 
 	it('drops hop-by-hop headers, those Connection names, and qualified no-cache fields from what is stored', () => {
