@@ -1,0 +1,253 @@
+/**
+ * The clients the benchmark compares. Each one fetches a URL, consumes the whole body, and says
+ * whether it claims the response came from its cache (the origin's counter is the check that
+ * counts either way).
+ */
+import {rmSync} from 'node:fs';
+import path from 'node:path';
+import KeyvSqlite from '@keyv/sqlite';
+import axios from 'axios';
+import {buildMemoryStorage, setupCache} from 'axios-cache-interceptor';
+import got from 'got';
+import {Keyv} from 'keyv';
+import {Agent, cacheStores, interceptors, request} from 'undici';
+import {createKey} from '../lib/cache-keys.js';
+import type {CachedEntry} from '../lib/cache/entry.js';
+import {BaseCache} from '../lib/cache/base-cache.js';
+import {createSqliteStore} from '../lib/backends/sqlite.js';
+import {CachedSession} from '../lib/cached-session.js';
+import {prepareRequest} from '../lib/models/request.js';
+import {Session} from '../lib/session.js';
+
+export const CLIENT_NAMES = [
+	'rc-memory', 'rc-sqlite', 'rc-sqlite-nohot', 'rc-redis', 'rc-session',
+	'got', 'got-cache-map', 'got-cache-keyv-sqlite',
+	'axios-cache-interceptor', 'undici-cache',
+] as const;
+export type ClientName = typeof CLIENT_NAMES[number];
+
+/** How each client is shown in the table. */
+export const CLIENT_LABELS: Record<ClientName, string> = {
+	'rc-memory': 'requests-cache (memory)',
+	'rc-sqlite': 'requests-cache (SQLite)',
+	'rc-sqlite-nohot': 'requests-cache (SQLite, hot cache off)',
+	'rc-redis': 'requests-cache (Redis)',
+	'rc-session': 'requests-cache Session, no cache',
+	got: 'got, no cache (network baseline)',
+	'got-cache-map': 'got cache: Map',
+	'got-cache-keyv-sqlite': 'got cache: Keyv + @keyv/sqlite',
+	'axios-cache-interceptor': 'axios + axios-cache-interceptor (memory)',
+	'undici-cache': 'undici cache interceptor (memory)',
+};
+
+/** True for the clients under test; the others are the peers the ratios are taken against. */
+export function isRequestsCache(name: ClientName): boolean {
+	return name.startsWith('rc-');
+}
+
+/** False for the network baselines, which send every request to the origin. */
+export function caches(name: ClientName): boolean {
+	return name !== 'got' && name !== 'rc-session';
+}
+
+export type Fetched = {
+	/** Body bytes the client handed back. */
+	bytes: number;
+	/** What the client says: true when it served the response from its cache. */
+	cached: boolean;
+};
+
+export type Client = {
+	readonly name: ClientName;
+	get(url: string): Promise<Fetched>;
+	/**
+	 * Store copies of `template`'s response under further URLs without going to the origin (used
+	 * to build 100k-entry caches in seconds); `createdAt(i)` gives each copy's creation time.
+	 */
+	fill?(template: string, urls: readonly string[], createdAt: (index: number) => number): Promise<void>;
+	/** `cache.removeOldEntries(before)`: the number of entries removed. */
+	removeOldEntries?(before: Date): Promise<number>;
+	close(): Promise<void>;
+};
+
+export const BENCH_DIR = path.resolve('.tmp/bench');
+
+function sqliteFile(name: string, runId: string): string {
+	return path.join(BENCH_DIR, `${name}-${runId}.sqlite`);
+}
+
+function removeSqlite(file: string): void {
+	for (const suffix of ['', '-wal', '-shm']) {
+		rmSync(file + suffix, {force: true});
+	}
+}
+
+function requestsCacheClient(name: ClientName, session: CachedSession, cleanup: () => Promise<void>): Client {
+	const keyOf = (url: string): string => createKey(prepareRequest('GET', url, {}, session.headers), session.settings);
+	return {
+		name,
+		async get(url) {
+			const response = await session.get(url);
+			return {bytes: response.body.length, cached: response.fromCache};
+		},
+		async fill(template, urls, createdAt) {
+			const found = await session.cache.getEntry(keyOf(template));
+			if (found === undefined) {
+				throw new Error(`${name}: the template ${template} is not cached; prime it first`);
+			}
+
+			const {entry} = found;
+			// SQLite commits each write on its own; one transaction per batch makes a 100k fill
+			// take seconds rather than half a minute. The rows are the library's own saveEntry().
+			const sql = (session.cache.store.keyv.store as {query?: (sql: string) => Promise<unknown>}).query;
+			const transactions = session.cache.store.name === 'sqlite' && typeof sql === 'function';
+			const inFlight = 1000;
+			for (let start = 0; start < urls.length; start += inFlight) {
+				const batch = urls.slice(start, start + inFlight);
+				if (transactions) {
+					// eslint-disable-next-line no-await-in-loop
+					await sql('BEGIN');
+				}
+
+				// eslint-disable-next-line no-await-in-loop -- bounded batches
+				const saved = await Promise.all(batch.map(async (url, offset) => {
+					const copy: CachedEntry = {...entry, url, request: {...entry.request, url}, createdAt: createdAt(start + offset)};
+					return session.cache.saveEntry(keyOf(url), copy);
+				}));
+				if (transactions) {
+					// eslint-disable-next-line no-await-in-loop
+					await sql('COMMIT');
+				}
+
+				if (saved.includes(false)) {
+					throw new Error(`${name}: saveEntry failed while filling the cache`);
+				}
+			}
+		},
+		async removeOldEntries(before) {
+			return session.cache.removeOldEntries(before);
+		},
+		async close() {
+			await cleanup();
+		},
+	};
+}
+
+/** Build one client. `runId` makes file names and Redis namespaces unique to this process. */
+export async function createClient(name: ClientName, runId: string): Promise<Client> {
+	switch (name) {
+		case 'rc-memory': {
+			const session = new CachedSession({backend: 'memory', expireAfter: 3600});
+			return requestsCacheClient(name, session, async () => session.close());
+		}
+
+		case 'rc-sqlite': {
+			const file = sqliteFile(name, runId);
+			removeSqlite(file);
+			const session = new CachedSession({backend: 'sqlite', cacheName: file, expireAfter: 3600});
+			return requestsCacheClient(name, session, async () => {
+				await session.close();
+				removeSqlite(file);
+			});
+		}
+
+		case 'rc-sqlite-nohot': {
+			// The SQLite store with its in-process hot cache off: every hit is a query through sqlite3.
+			const file = sqliteFile(name, runId);
+			removeSqlite(file);
+			const cache = new BaseCache(createSqliteStore(file, {hotCacheBytes: 0}));
+			const session = new CachedSession({backend: cache, expireAfter: 3600});
+			return requestsCacheClient(name, session, async () => {
+				await session.close();
+				removeSqlite(file);
+			});
+		}
+
+		case 'rc-session': {
+			const session = new Session();
+			return {
+				name,
+				async get(url) {
+					const response = await session.get(url);
+					return {bytes: response.body.length, cached: false};
+				},
+				async close() {
+					await session.close();
+				},
+			};
+		}
+
+		case 'rc-redis': {
+			const session = new CachedSession({backend: 'redis', cacheName: `rc-bench-${runId}`, expireAfter: 3600, strictBackend: true});
+			await session.cache.clear();
+			return requestsCacheClient(name, session, async () => {
+				await session.cache.clear();
+				await session.close();
+			});
+		}
+
+		case 'got': {
+			return {
+				name,
+				async get(url) {
+					const response = await got(url, {responseType: 'buffer'});
+					return {bytes: response.body.length, cached: response.isFromCache};
+				},
+				async close() {
+					// Nothing to release.
+				},
+			};
+		}
+
+		case 'got-cache-map':
+		case 'got-cache-keyv-sqlite': {
+			const file = sqliteFile(name, runId);
+			removeSqlite(file);
+			const keyv = name === 'got-cache-keyv-sqlite' ? new Keyv(new KeyvSqlite(`sqlite://${file}`)) : undefined;
+			const cache = keyv ?? new Map<string, unknown>();
+			return {
+				name,
+				async get(url) {
+					const response = await got(url, {responseType: 'buffer', cache});
+					return {bytes: response.body.length, cached: response.isFromCache};
+				},
+				async close() {
+					await keyv?.disconnect();
+					removeSqlite(file);
+				},
+			};
+		}
+
+		case 'axios-cache-interceptor': {
+			const client = setupCache(axios.create(), {storage: buildMemoryStorage()});
+			return {
+				name,
+				async get(url) {
+					const response = await client.get<Buffer>(url, {responseType: 'arraybuffer'});
+					return {bytes: response.data.length, cached: response.cached === true};
+				},
+				async close() {
+					// Memory storage: nothing to release.
+				},
+			};
+		}
+
+		case 'undici-cache': {
+			// Limits raised so that the store holds what the scenarios put in it (default: 1024 entries).
+			const store = new cacheStores.MemoryCacheStore({maxCount: 1_000_000, maxSize: 4 * 1024 ** 3});
+			const agent = new Agent().compose(interceptors.cache({store}));
+			return {
+				name,
+				async get(url) {
+					const response = await request(url, {dispatcher: agent});
+					const body = Buffer.from(await response.body.arrayBuffer());
+					// undici adds an Age header to what it serves from its cache; the origin sends none.
+					return {bytes: body.length, cached: response.headers['age'] !== undefined};
+				},
+				async close() {
+					await agent.close();
+				},
+			};
+		}
+	}
+}

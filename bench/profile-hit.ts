@@ -1,0 +1,107 @@
+/**
+ * A hit loop to profile, and a cost breakdown of the steps of a hit, in one process (the origin
+ * is in-process here: a hit never reaches it, and the script checks that).
+ *
+ *   node --import tsx bench/profile-hit.ts [memory|sqlite|sqlite-nohot] [hits]
+ *   node --cpu-prof --cpu-prof-dir=.tmp/prof --import tsx bench/profile-hit.ts memory 300000
+ *
+ * The breakdown times each step of `session.get()` on a hit in isolation, with the same inputs
+ * the real hit gives it, so that the expensive steps stand out.
+ */
+import {rmSync} from 'node:fs';
+import {createServer} from 'node:http';
+import type {AddressInfo} from 'node:net';
+import path from 'node:path';
+import {performance} from 'node:perf_hooks';
+import {createSqliteStore} from '../lib/backends/sqlite.js';
+import {BaseCache, entryToResponse} from '../lib/cache/base-cache.js';
+import {createKey} from '../lib/cache-keys.js';
+import {CachedSession} from '../lib/cached-session.js';
+import {prepareRequest} from '../lib/models/request.js';
+
+const backend = process.argv[2] ?? 'memory';
+const hits = Number(process.argv[3] ?? 200_000);
+if (!['memory', 'sqlite', 'sqlite-nohot'].includes(backend)) {
+	throw new TypeError(`backend must be memory, sqlite or sqlite-nohot, got ${backend}`);
+}
+
+let originHits = 0;
+const body = Buffer.alloc(1024, 'x');
+const server = createServer((_request, response) => {
+	originHits++;
+	response.writeHead(200, {'content-type': 'application/json', 'cache-control': 'public, max-age=3600', 'content-length': body.length}).end(body);
+});
+await new Promise<void>(resolve => {
+	server.listen(0, '127.0.0.1', resolve);
+});
+const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/json?a=1&b=2`;
+const file = path.resolve(`.tmp/bench/profile-${process.pid}.sqlite`);
+const session = backend === 'memory'
+	? new CachedSession({backend: 'memory', expireAfter: 3600})
+	: new CachedSession({backend: new BaseCache(createSqliteStore(file, backend === 'sqlite-nohot' ? {hotCacheBytes: 0} : {})), expireAfter: 3600});
+
+await session.get(url);
+const before = originHits;
+
+async function loop(count: number): Promise<number> {
+	const start = performance.now();
+	for (let index = 0; index < count; index++) {
+		// eslint-disable-next-line no-await-in-loop -- sequential hits
+		const response = await session.get(url);
+		if (!response.fromCache) {
+			throw new Error('not a hit');
+		}
+	}
+
+	return (performance.now() - start) / count * 1000;
+}
+
+await loop(Math.min(20_000, hits));
+const perHit = await loop(hits);
+if (originHits !== before) {
+	throw new Error(`${originHits - before} requests reached the origin during the hit loop`);
+}
+
+console.log(`${backend}: ${perHit.toFixed(2)} µs per hit (${Math.round(1e6 / perHit)} hits/s) over ${hits} hits`);
+
+/** Microseconds per call of `fn`, best of 5 batches. */
+async function time(name: string, fn: () => unknown, count = 50_000): Promise<number> {
+	let best = Number.POSITIVE_INFINITY;
+	for (let batch = 0; batch < 5; batch++) {
+		const start = performance.now();
+		for (let index = 0; index < count; index++) {
+			const result = fn();
+			if (result instanceof Promise) {
+				// eslint-disable-next-line no-await-in-loop
+				await result;
+			}
+		}
+
+		best = Math.min(best, (performance.now() - start) / count * 1000);
+	}
+
+	console.log(`  ${name.padEnd(48)} ${best.toFixed(2).padStart(7)} µs`);
+	return best;
+}
+
+const prepared = prepareRequest('GET', url, {}, session.headers);
+const key = createKey(prepared, session.settings);
+const found = await session.cache.getEntry(key);
+if (found === undefined) {
+	throw new Error('the primed entry is not in the cache');
+}
+
+console.log('step costs (best of 5 batches):');
+await time('session.get(url) (the whole hit)', async () => session.get(url), 20_000);
+await time('prepareRequest', () => prepareRequest('GET', url, {}, session.headers));
+await time('createKey', () => createKey(prepared, session.settings));
+await time('cache.getEntry(key)', async () => session.cache.getEntry(key), 20_000);
+await time('cache.store.keyv.get(key)', async () => session.cache.store.keyv.get(key), 20_000);
+await time('entryToResponse (copying)', () => entryToResponse(found.entry, key, prepared, true));
+await time('new URL(url)', () => new URL(url));
+await time('an awaited resolved promise', async () => Promise.resolve(1));
+await session.close();
+server.close();
+for (const suffix of ['', '-wal', '-shm']) {
+	rmSync(file + suffix, {force: true});
+}

@@ -1,0 +1,683 @@
+/**
+ * `npm run bench`: requests-cache against its peers, each client in its own process, the origin
+ * in another. Prints a table and the targets of issue 5, and writes bench/results/latest.json
+ * (a `BENCH_QUICK=1` smoke run writes bench/results/quick.json instead).
+ *
+ * Environment:
+ * - BENCH_QUICK=1         one short round of everything, smaller caches (a smoke run, well under a minute)
+ * - BENCH_ROUNDS=n        rounds per scenario (default 7, interleaved across clients; the median is reported)
+ * - BENCH_DURATION_MS=n   measured time per round (default 300, after a 100 ms warm-up; 500 ms before the first)
+ * - BENCH_CLIENTS=a,b     only these clients (names as in bench/clients.ts)
+ * - BENCH_SCENARIOS=a,b   only these scenarios (ids as in SCENARIOS below)
+ * - REQUESTS_CACHE_REQUIRE_SERVICES=1  a missing Redis fails the run instead of being skipped
+ */
+import {type ChildProcess, fork} from 'node:child_process';
+import {mkdirSync, writeFileSync} from 'node:fs';
+import {createConnection} from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import {performance} from 'node:perf_hooks';
+import {BENCH_DIR, CLIENT_LABELS, CLIENT_NAMES, type ClientName, caches, isRequestsCache} from './clients.js';
+import type {OriginReply, OriginRequest} from './origin.js';
+import {format, median} from './stats.js';
+import type {DoneReply, HeapReply, HeapResult, RoundCommand, RoundReply, RoundResult, UrlPlan, WorkerCommand, WorkerReply} from './worker.js';
+
+const here = path.dirname(new URL(import.meta.url).pathname);
+const quick = process.env['BENCH_QUICK'] === '1';
+const rounds = Number(process.env['BENCH_ROUNDS'] ?? (quick ? 2 : 7));
+const durationMs = Number(process.env['BENCH_DURATION_MS'] ?? (quick ? 200 : 300));
+/** Warm-up before each round: longer before a process's first round, for the JIT. */
+const firstWarmupMs = quick ? 200 : 500;
+const warmupMs = 100;
+const removeRounds = Math.min(rounds, 3);
+const scaleSizes = quick ? [1000, 5000] : [1000, 10_000, 100_000];
+/** requests-cache's own clients: the issue's 100,000 hits. */
+const heapCheckpoints = quick ? [1000, 5000] : [1000, 100_000];
+/** Peers: enough hits to show a leak, fewer to keep the run short. */
+const peerHeapCheckpoints = quick ? [1000, 3000] : [1000, 20_000];
+/** got's own cache grows its heap by ~14 KB per hit: 100k hits would take minutes and gigabytes. */
+const gotHeapCheckpoints = quick ? [1000, 2000] : [1000, 10_000];
+const requireServices = process.env['REQUESTS_CACHE_REQUIRE_SERVICES'] === '1';
+const runId = `${process.pid}-${Date.now().toString(36)}`;
+
+const SCENARIOS = {
+	'hits-1k': '1 KB hits, sequential',
+	'hits-1k-c50': '1 KB hits, 50 in flight',
+	'hits-100k': '100 KB hits, sequential',
+	'misses-1k': '1 KB misses (unique URLs), sequential',
+	scale: 'hit latency at 1k / 10k / 100k stored entries (requests-cache only)',
+	'remove-old': 'removeOldEntries on 100k entries (half removed; requests-cache only)',
+	heap: 'heap after GC: 1,000 hits vs 100,000 hits of one URL',
+} as const;
+type ScenarioId = keyof typeof SCENARIOS;
+
+function listFromEnv<T extends string>(name: string, all: readonly T[]): T[] {
+	const raw = process.env[name];
+	if (raw === undefined || raw === '') {
+		return [...all];
+	}
+
+	const wanted = raw.split(',').map(item => item.trim());
+	for (const item of wanted) {
+		if (!all.includes(item as T)) {
+			throw new TypeError(`${name}: unknown name ${JSON.stringify(item)}; known: ${all.join(', ')}`);
+		}
+	}
+
+	return wanted as T[];
+}
+
+// --- the origin process ---------------------------------------------------------------------
+
+type OriginHandle = {url: string; hits(): Promise<number>; stop(): void};
+
+async function startOrigin(): Promise<OriginHandle> {
+	const child = fork(path.join(here, 'origin.ts'), [], {execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc']});
+	let nextId = 0;
+	const waiting = new Map<number, (hits: number) => void>();
+	const url = await new Promise<string>((resolve, reject) => {
+		child.once('error', reject);
+		child.once('exit', code => {
+			reject(new Error(`the origin exited early (${code})`));
+		});
+		child.on('message', (message: OriginReply) => {
+			if (message.type === 'listening') {
+				resolve(message.url);
+			} else {
+				waiting.get(message.id)?.(message.hits);
+				waiting.delete(message.id);
+			}
+		});
+	});
+	return {
+		url,
+		async hits() {
+			const id = nextId++;
+			return new Promise<number>(resolve => {
+				waiting.set(id, resolve);
+				child.send({type: 'hits', id} satisfies OriginRequest);
+			});
+		},
+		stop() {
+			child.kill();
+		},
+	};
+}
+
+// --- the client processes -------------------------------------------------------------------
+
+type WorkerHandle = {call(command: WorkerCommand): Promise<WorkerReply & {ok: true}>; stop(): void};
+
+function startWorker(): WorkerHandle {
+	const child: ChildProcess = fork(path.join(here, 'worker.ts'), [], {
+		execArgv: ['--expose-gc', '--max-old-space-size=4096', '--no-warnings', '--import', 'tsx'],
+		stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+	});
+	let pending: {resolve: (reply: WorkerReply & {ok: true}) => void; reject: (error: Error) => void} | undefined;
+	child.on('message', (reply: WorkerReply) => {
+		const waiter = pending;
+		pending = undefined;
+		if (reply.ok) {
+			waiter?.resolve(reply);
+		} else {
+			waiter?.reject(new Error(reply.error));
+		}
+	});
+	child.on('exit', (code, signal) => {
+		pending?.reject(new Error(`the client process exited (${code ?? signal})`));
+		pending = undefined;
+	});
+	return {
+		async call(command) {
+			return new Promise((resolve, reject) => {
+				pending = {resolve, reject};
+				child.send(command);
+			});
+		},
+		stop() {
+			if (child.connected) {
+				child.disconnect();
+			}
+
+			// A client that keeps handles open (a pool, a timer) must not keep the run waiting.
+			setTimeout(() => child.kill(), 2000).unref();
+		},
+	};
+}
+
+class OriginCheckError extends Error {}
+
+/** Run one command and fail loudly unless exactly the expected number of requests reached the origin. */
+async function checked<T extends WorkerReply & {ok: true}>(
+	origin: OriginHandle,
+	worker: WorkerHandle,
+	what: string,
+	command: WorkerCommand,
+	expected: (reply: T) => number,
+): Promise<{reply: T; originHits: number}> {
+	const before = await origin.hits();
+	const reply = await worker.call(command) as T;
+	const originHits = (await origin.hits()) - before;
+	const wanted = expected(reply);
+	if (originHits !== wanted) {
+		throw new OriginCheckError(`ORIGIN CHECK FAILED: ${what}: ${originHits} requests reached the origin, expected ${wanted}`);
+	}
+
+	return {reply, originHits};
+}
+
+// --- results ----------------------------------------------------------------------------------
+
+export type Row = {
+	scenario: ScenarioId | `scale-${number}`;
+	client: ClientName;
+	rounds: RoundResult[];
+	rps: number;
+	p50: number;
+	p99: number;
+	/** Requests that reached the origin during the measured rounds (warm-ups included). */
+	originHits: number;
+	peakRssMb: number;
+	/** For `remove-old`: seconds per call; for `heap`: MB at each checkpoint; for scale: fill seconds. */
+	extra?: Record<string, unknown>;
+};
+
+const rows: Row[] = [];
+const skipped: string[] = [];
+
+function summarize(scenario: Row['scenario'], client: ClientName, results: RoundResult[], peakRssMb: number, extra?: Record<string, unknown>): Row {
+	return {
+		scenario,
+		client,
+		rounds: results,
+		rps: median(results.map(result => result.rps)),
+		p50: median(results.map(result => result.p50)),
+		p99: median(results.map(result => result.p99)),
+		originHits: results.reduce((sum, result) => sum + result.originRequests, 0),
+		peakRssMb,
+		...(extra === undefined ? {} : {extra}),
+	};
+}
+
+// --- scenarios --------------------------------------------------------------------------------
+
+type Member = {
+	/** Shown in messages and used for row keys. */
+	client: ClientName;
+	worker: WorkerHandle;
+	/** The round to run; `index` lets misses use fresh URLs each round. */
+	command: (index: number) => Omit<RoundCommand, 'cmd' | 'warmupMs' | 'durationMs'>;
+	what: string;
+};
+
+/**
+ * Run `rounds` rounds of every member, interleaved (round 1 of each, then round 2 of each, the
+ * order rotating), so that load from elsewhere on the machine falls on all clients alike.
+ */
+async function interleaved(origin: OriginHandle, members: readonly Member[]): Promise<RoundResult[][]> {
+	const results: RoundResult[][] = members.map(() => []);
+	for (let index = 0; index < rounds; index++) {
+		for (let offset = 0; offset < members.length; offset++) {
+			const position = (index + offset) % members.length;
+			const member = members[position]!;
+			const command: RoundCommand = {cmd: 'round', warmupMs: index === 0 ? firstWarmupMs : warmupMs, durationMs, ...member.command(index)};
+			// eslint-disable-next-line no-await-in-loop -- one client at a time: the machine has 2 cores
+			const {reply} = await checked<RoundReply>(origin, member.worker, `${member.what}, round ${index + 1}`, command, r => r.result.originRequests);
+			results[position]!.push(reply.result);
+		}
+	}
+
+	return results;
+}
+
+/** Start a client process per entry (in parallel: start-up is most of the cost) and set each up. */
+async function startWorkers(specs: ReadonlyArray<{client: ClientName; id: string}>): Promise<WorkerHandle[]> {
+	const workers = specs.map(() => startWorker());
+	try {
+		await Promise.all(workers.map(async (worker, index) => worker.call({cmd: 'setup', client: specs[index]!.client, runId: `${runId}-${specs[index]!.id}`})));
+	} catch (error) {
+		for (const worker of workers) {
+			worker.stop();
+		}
+
+		throw error;
+	}
+
+	return workers;
+}
+
+/** Close the clients; their peak RSS. */
+async function closeWorkers(workers: readonly WorkerHandle[]): Promise<Array<{peakRssMb: number; listenerWarnings: number}>> {
+	try {
+		return await Promise.all(workers.map(async worker => {
+			const closed = await worker.call({cmd: 'close'});
+			return closed.kind === 'closed' ? {peakRssMb: closed.peakRssMb, listenerWarnings: closed.listenerWarnings} : {peakRssMb: Number.NaN, listenerWarnings: 0};
+		}));
+	} finally {
+		for (const worker of workers) {
+			worker.stop();
+		}
+	}
+}
+
+async function prime(origin: OriginHandle, worker: WorkerHandle, client: ClientName, url: string, bytes: number): Promise<void> {
+	await checked<DoneReply>(origin, worker, `${client}: priming ${url}`, {cmd: 'prime', url, bytes}, reply => reply.originRequests);
+}
+
+type BasicScenario = 'hits-1k' | 'hits-1k-c50' | 'hits-100k' | 'misses-1k';
+
+/** Clients that take part only in some scenarios: diagnostics beside the main comparison. */
+const ONLY_IN: Partial<Record<ClientName, ReadonlyArray<ScenarioId>>> = {
+	'rc-sqlite-nohot': ['hits-1k', 'hits-100k', 'scale'],
+	'rc-session': ['misses-1k'],
+};
+
+function takesPart(client: ClientName, scenario: ScenarioId): boolean {
+	return ONLY_IN[client]?.includes(scenario) ?? true;
+}
+
+/** One scenario for every client, each in a fresh process, rounds interleaved. */
+async function basicScenario(origin: OriginHandle, clients: readonly ClientName[], scenario: BasicScenario): Promise<void> {
+	const big = scenario === 'hits-100k';
+	const bytes = big ? 100 * 1024 : 1024;
+	const workers = await startWorkers(clients.map(client => ({client, id: `${scenario}-${client}`})));
+	let closed = false;
+	try {
+		const members: Member[] = [];
+		for (const [index, client] of clients.entries()) {
+			const worker = workers[index]!;
+			const what = `${client} ${scenario}`;
+			if (scenario === 'misses-1k') {
+				const prefix = `${origin.url}/json?miss=${runId}-${client}-`;
+				members.push({client, worker, what, command: round => ({mode: 'misses', urls: {kind: 'unique', prefix: `${prefix}${round}-`}, concurrency: 1, bytes})});
+				continue;
+			}
+
+			const url = `${origin.url}/${big ? 'big' : 'json'}?client=${client}&run=${runId}`;
+			// eslint-disable-next-line no-await-in-loop -- the origin check needs one client at a time
+			await prime(origin, worker, client, url, bytes);
+			const urls: UrlPlan = {kind: 'same', url};
+			members.push({client, worker, what, command: () => ({mode: 'hits', urls, concurrency: scenario === 'hits-1k-c50' ? 50 : 1, bytes})});
+		}
+
+		const results = await interleaved(origin, members);
+		const closing = await closeWorkers(workers);
+		closed = true;
+		for (const [index, client] of clients.entries()) {
+			const {peakRssMb, listenerWarnings} = closing[index]!;
+			rows.push(summarize(scenario, client, results[index]!, peakRssMb, listenerWarnings > 0 ? {listenerWarnings} : undefined));
+		}
+	} finally {
+		if (!closed) {
+			for (const worker of workers) {
+				worker.stop();
+			}
+		}
+	}
+}
+
+/**
+ * Hit latency with 1k, 10k and 100k entries stored: one process per size (filled directly from a
+ * real cached response), rounds interleaved across sizes so that the ratio is not a ratio of two
+ * different minutes on a shared machine. Then removeOldEntries on the largest cache.
+ */
+async function scaleScenario(origin: OriginHandle, client: ClientName, wantScale: boolean, wantRemove: boolean): Promise<void> {
+	const template = `${origin.url}/json?template=${runId}`;
+	const prefix = `${origin.url}/json?entry=${runId}-`;
+	const now = Date.now();
+	const oldBefore = now - 2 * 3600_000;
+	const cutoff = now - 3600_000;
+	const sizes = wantScale ? scaleSizes : [scaleSizes.at(-1)!];
+	const workers = await startWorkers(sizes.map(size => ({client, id: `scale-${size}`})));
+	let closed = false;
+	try {
+		const fillSeconds: number[] = [];
+		for (const [index, size] of sizes.entries()) {
+			const worker = workers[index]!;
+			// eslint-disable-next-line no-await-in-loop -- one at a time: origin checks, and 2 cores
+			await prime(origin, worker, client, template, 1024);
+			// eslint-disable-next-line no-await-in-loop
+			const {reply} = await checked<DoneReply>(origin, worker, `${client}: filling to ${size}`, {cmd: 'fill', template, prefix, from: 0, to: size, oldBefore, newAt: now}, () => 0);
+			fillSeconds.push(reply.seconds);
+		}
+
+		const results = wantScale
+			? await interleaved(origin, sizes.map((size, index) => ({
+				client,
+				worker: workers[index]!,
+				what: `${client} scale ${size}`,
+				command: () => ({mode: 'hits', urls: {kind: 'random', prefix, count: size}, concurrency: 1, bytes: 1024}),
+			})))
+			: [];
+
+		const removals: Array<{seconds: number; removed: number; refillSeconds: number}> = [];
+		const largest = workers.at(-1)!;
+		const filled = sizes.at(-1)!;
+		if (wantRemove) {
+			for (let index = 0; index < removeRounds; index++) {
+				let refillSeconds = 0;
+				if (index > 0) {
+					// Put back what the last call removed (the even, old entries), untimed.
+					// eslint-disable-next-line no-await-in-loop
+					const {reply} = await checked<DoneReply>(origin, largest, `${client}: refilling`, {cmd: 'fill', template, prefix, from: 0, to: filled, oldBefore, newAt: now}, () => 0);
+					refillSeconds = reply.seconds;
+				}
+
+				// eslint-disable-next-line no-await-in-loop
+				const {reply} = await checked<DoneReply>(origin, largest, `${client}: removeOldEntries`, {cmd: 'removeOld', before: cutoff}, () => 0);
+				const expected = filled / 2;
+				if (reply.removed !== expected) {
+					throw new Error(`${client}: removeOldEntries removed ${reply.removed}, expected ${expected}`);
+				}
+
+				removals.push({seconds: reply.seconds, removed: reply.removed, refillSeconds});
+			}
+		}
+
+		const closing = await closeWorkers(workers);
+		closed = true;
+		for (const [index, size] of sizes.entries()) {
+			if (wantScale) {
+				rows.push(summarize(`scale-${size}`, client, results[index]!, closing[index]!.peakRssMb, {entries: size, fillSeconds: fillSeconds[index]}));
+			}
+		}
+
+		if (wantRemove) {
+			const seconds = median(removals.map(removal => removal.seconds));
+			rows.push({
+				scenario: 'remove-old',
+				client,
+				rounds: [],
+				rps: Number.NaN,
+				p50: seconds * 1000,
+				p99: Number.NaN,
+				originHits: 0,
+				peakRssMb: closing.at(-1)!.peakRssMb,
+				extra: {entries: filled, removals, medianSeconds: seconds},
+			});
+		}
+	} finally {
+		if (!closed) {
+			for (const worker of workers) {
+				worker.stop();
+			}
+		}
+	}
+}
+
+async function heapScenario(origin: OriginHandle, client: ClientName): Promise<void> {
+	const url = `${origin.url}/json?heap=${runId}-${client}`;
+	const checkpoints = client.startsWith('got-cache') ? gotHeapCheckpoints : (isRequestsCache(client) ? heapCheckpoints : peerHeapCheckpoints);
+	const [worker] = await startWorkers([{client, id: 'heap'}]);
+	let result: HeapResult;
+	try {
+		await prime(origin, worker!, client, url, 1024);
+		const {reply} = await checked<HeapReply>(origin, worker!, `${client} heap`, {cmd: 'heap', url, bytes: 1024, checkpoints}, r => r.result.originRequests);
+		result = reply.result;
+	} catch (error) {
+		worker!.stop();
+		throw error;
+	}
+
+	const {peakRssMb} = (await closeWorkers([worker!]))[0]!;
+	const growthMb = result.heapMb.at(-1)! - result.heapMb[0]!;
+	const hits = result.checkpoints.at(-1)! - result.checkpoints[0]!;
+	rows.push({
+		scenario: 'heap',
+		client,
+		rounds: [],
+		rps: result.rps,
+		p50: Number.NaN,
+		p99: Number.NaN,
+		originHits: result.originRequests,
+		peakRssMb,
+		extra: {checkpoints: result.checkpoints, heapMb: result.heapMb, growthMb, growthKbPerHit: (growthMb * 1024) / hits, growthMbPer100k: (growthMb / hits) * 100_000},
+	});
+}
+
+// --- Redis presence ---------------------------------------------------------------------------
+
+async function redisAvailable(): Promise<boolean> {
+	return new Promise(resolve => {
+		const socket = createConnection({host: '127.0.0.1', port: 6379});
+		const done = (ok: boolean): void => {
+			socket.destroy();
+			resolve(ok);
+		};
+
+		socket.setTimeout(1000, () => {
+			done(false);
+		});
+		socket.once('error', () => {
+			done(false);
+		});
+		socket.once('connect', () => socket.write('PING\r\n'));
+		socket.once('data', data => {
+			done(data.toString().startsWith('+PONG'));
+		});
+	});
+}
+
+// --- output -----------------------------------------------------------------------------------
+
+/** The fastest peer (not requests-cache, not the no-cache baseline unless it is all there is) of a scenario. */
+function fastestPeer(scenario: Row['scenario']): Row | undefined {
+	const peers = rows.filter(row => row.scenario === scenario && !isRequestsCache(row.client));
+	const caching = peers.filter(row => caches(row.client) || scenario === 'misses-1k');
+	return (caching.length > 0 ? caching : peers).reduce<Row | undefined>((best, row) => (best === undefined || row.rps > best.rps ? row : best), undefined);
+}
+
+function ratio(value: number, reference: number | undefined): string {
+	return reference === undefined || Number.isNaN(value) || Number.isNaN(reference) ? '–' : `${format(value / reference, 3)}x`;
+}
+
+function table(): string {
+	const lines = [
+		'| scenario | client | req/s | × fastest peer | p50 ms | × peer | p99 ms | × peer | origin hits | peak RSS MB |',
+		'| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+	];
+	for (const scenario of ['hits-1k', 'hits-1k-c50', 'hits-100k', 'misses-1k'] as const) {
+		const peer = fastestPeer(scenario);
+		for (const row of rows.filter(r => r.scenario === scenario)) {
+			lines.push(`| ${SCENARIOS[scenario]} | ${CLIENT_LABELS[row.client]}${row === peer ? ' (fastest peer)' : ''} | ${format(row.rps)} | ${ratio(row.rps, peer?.rps)} | ${format(row.p50)} | ${ratio(row.p50, peer?.p50)} | ${format(row.p99)} | ${ratio(row.p99, peer?.p99)} | ${row.originHits} | ${format(row.peakRssMb)} |`);
+		}
+	}
+
+	const scaleRows = rows.filter(row => row.scenario.startsWith('scale-'));
+	if (scaleRows.length > 0) {
+		lines.push('', '| scale: random-key hits | client | entries | req/s | p50 ms | p50 × 1k entries | p99 ms | origin hits | fill s |', '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+		for (const row of scaleRows) {
+			const base = scaleRows.find(r => r.client === row.client && r.scenario === `scale-${scaleSizes[0]}`);
+			lines.push(`| ${row.scenario} | ${CLIENT_LABELS[row.client]} | ${String(row.extra?.['entries'])} | ${format(row.rps)} | ${format(row.p50)} | ${ratio(row.p50, base?.p50)} | ${format(row.p99)} | ${row.originHits} | ${format(row.extra?.['fillSeconds'] as number)} |`);
+		}
+	}
+
+	const removeRows = rows.filter(row => row.scenario === 'remove-old');
+	if (removeRows.length > 0) {
+		lines.push('', '| removeOldEntries | client | entries | removed | median s | rounds (s) |', '| --- | --- | ---: | ---: | ---: | --- |');
+		for (const row of removeRows) {
+			const removals = row.extra?.['removals'] as Array<{seconds: number; removed: number}>;
+			lines.push(`| remove-old | ${CLIENT_LABELS[row.client]} | ${String(row.extra?.['entries'])} | ${removals[0]?.removed ?? '–'} | ${format(row.extra?.['medianSeconds'] as number)} | ${removals.map(r => format(r.seconds)).join(', ')} |`);
+		}
+	}
+
+	const heapRows = rows.filter(row => row.scenario === 'heap');
+	if (heapRows.length > 0) {
+		lines.push('', '| heap after GC | client | hits (from → to) | heap MB (from → to) | growth MB | growth per 100k hits MB | hits/s | origin hits | peak RSS MB |', '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+		for (const row of heapRows) {
+			const checkpoints = row.extra?.['checkpoints'] as number[];
+			const heapMb = row.extra?.['heapMb'] as number[];
+			lines.push(`| heap | ${CLIENT_LABELS[row.client]} | ${checkpoints.join(' → ')} | ${heapMb.map(mb => format(mb)).join(' → ')} | ${format(row.extra?.['growthMb'] as number)} | ${format(row.extra?.['growthMbPer100k'] as number)} | ${format(row.rps)} | ${row.originHits} | ${format(row.peakRssMb)} |`);
+		}
+	}
+
+	return lines.join('\n');
+}
+
+type Target = {target: string; met: boolean | undefined; figures: string};
+
+function find(scenario: Row['scenario'], client: ClientName): Row | undefined {
+	return rows.find(row => row.scenario === scenario && row.client === client);
+}
+
+function targets(): Target[] {
+	const result: Target[] = [];
+	const add = (target: string, value: number | undefined, ok: (value: number) => boolean, figures: string): void => {
+		const known = value !== undefined && !Number.isNaN(value);
+		result.push({target, met: known ? ok(value) : undefined, figures: known ? figures : 'not measured in this run'});
+	};
+
+	const peer = fastestPeer('hits-1k');
+	const memory = find('hits-1k', 'rc-memory');
+	const sqlite = find('hits-1k', 'rc-sqlite');
+	const gotKeyv = find('hits-1k', 'got-cache-keyv-sqlite');
+	const memoryRatio = memory && peer ? memory.rps / peer.rps : undefined;
+	add('memory backend, sequential 1 KB hits ≥ 1.5x the fastest peer', memoryRatio, v => v >= 1.5,
+		`${format(memory?.rps)} req/s vs ${peer ? CLIENT_LABELS[peer.client] : '?'} ${format(peer?.rps)} req/s = ${format(memoryRatio)}x`);
+	const sqliteRatio = sqlite && gotKeyv ? sqlite.rps / gotKeyv.rps : undefined;
+	add('SQLite backend, sequential 1 KB hits ≥ 5x got\'s cache on @keyv/sqlite', sqliteRatio, v => v >= 5,
+		`${format(sqlite?.rps)} vs ${format(gotKeyv?.rps)} req/s = ${format(sqliteRatio)}x`);
+	const sqliteVsMemory = sqlite && memory ? memory.rps / sqlite.rps : undefined;
+	add('SQLite backend within 3x of the memory backend (1 KB hits)', sqliteVsMemory, v => v <= 3,
+		`memory ${format(memory?.rps)} / SQLite ${format(sqlite?.rps)} req/s = ${format(sqliteVsMemory)}x`);
+	const plain = find('misses-1k', 'got');
+	for (const client of ['rc-memory', 'rc-sqlite', 'rc-redis'] as const) {
+		const miss = find('misses-1k', client);
+		const cost = miss && plain ? plain.rps / miss.rps : undefined;
+		add(`${CLIENT_LABELS[client]}: a miss costs ≤ 1.25x plain got`, cost, v => v <= 1.25,
+			`mean ${format(miss ? 1000 / miss.rps : undefined)} ms vs got ${format(plain ? 1000 / plain.rps : undefined)} ms = ${format(cost)}x (p50 ${format(miss?.p50)} vs ${format(plain?.p50)} ms)`);
+	}
+
+	const largest = scaleSizes.at(-1)!;
+	for (const client of ['rc-memory', 'rc-sqlite', 'rc-sqlite-nohot', 'rc-redis'] as const) {
+		const small = find(`scale-${scaleSizes[0]!}`, client);
+		const large = find(`scale-${largest}`, client);
+		// Both the median and the mean: a hot cache in front of a store makes latency bimodal, and
+		// the median alone would hide the slow half.
+		const p50Growth = small && large ? large.p50 / small.p50 : undefined;
+		const meanGrowth = small && large ? small.rps / large.rps : undefined;
+		const growth = p50Growth === undefined || meanGrowth === undefined ? undefined : Math.max(p50Growth, meanGrowth);
+		add(`${CLIENT_LABELS[client]}: hit latency (p50 and mean) at ${largest} entries ≤ 1.5x that at ${scaleSizes[0]}`, growth, v => v <= 1.5,
+			`p50 ${format(large?.p50)} vs ${format(small?.p50)} ms = ${format(p50Growth)}x; mean ${format(large ? 1000 / large.rps : undefined)} vs ${format(small ? 1000 / small.rps : undefined)} ms = ${format(meanGrowth)}x`);
+	}
+
+	const remove = find('remove-old', 'rc-sqlite');
+	const removeSeconds = remove?.extra?.['medianSeconds'] as number | undefined;
+	add(`removeOldEntries on ${largest} SQLite entries < 2 s`, removeSeconds, v => v < 2, `${format(removeSeconds)} s (median)`);
+	for (const client of ['rc-memory', 'rc-sqlite', 'rc-redis'] as const) {
+		const heap = find('heap', client);
+		const growth = heap?.extra?.['growthMb'] as number | undefined;
+		const checkpoints = heap?.extra?.['checkpoints'] as number[] | undefined;
+		add(`${CLIENT_LABELS[client]}: heap after ${checkpoints?.at(-1) ?? '?'} hits within 10 MB of that after ${checkpoints?.[0] ?? '?'}`, growth, v => v <= 10, `${format(growth)} MB`);
+	}
+
+	for (const client of ['got-cache-map', 'got-cache-keyv-sqlite'] as const) {
+		const heap = find('heap', client);
+		const per100k = heap?.extra?.['growthMbPer100k'] as number | undefined;
+		if (heap !== undefined) {
+			result.push({target: `(for comparison) ${CLIENT_LABELS[client]}: heap growth`, met: undefined, figures: `${format(heap.extra?.['growthMb'] as number)} MB over ${(heap.extra?.['checkpoints'] as number[]).join(' → ')} hits = ${format(per100k)} MB per 100k hits`});
+		}
+	}
+
+	return result;
+}
+
+// --- main -------------------------------------------------------------------------------------
+
+async function main(): Promise<void> {
+	const started = performance.now();
+	const scenarios = listFromEnv('BENCH_SCENARIOS', Object.keys(SCENARIOS) as ScenarioId[]);
+	let clients = listFromEnv('BENCH_CLIENTS', CLIENT_NAMES);
+	if (clients.includes('rc-redis') && !(await redisAvailable())) {
+		const message = 'Redis is not reachable at 127.0.0.1:6379';
+		if (requireServices) {
+			throw new Error(`${message} and REQUESTS_CACHE_REQUIRE_SERVICES=1`);
+		}
+
+		console.warn(`\n*** SKIPPED: requests-cache (Redis) because ${message} ***\n`);
+		skipped.push(`rc-redis: ${message}`);
+		clients = clients.filter(client => client !== 'rc-redis');
+	}
+
+	mkdirSync(BENCH_DIR, {recursive: true});
+	const origin = await startOrigin();
+	console.log(`bench: origin ${origin.url}; ${rounds} round(s) of ${durationMs} ms per scenario${quick ? ' (BENCH_QUICK)' : ''}; clients: ${clients.join(', ')}`);
+	try {
+		for (const scenario of ['hits-1k', 'hits-1k-c50', 'hits-100k', 'misses-1k'] as const) {
+			if (!scenarios.includes(scenario)) {
+				continue;
+			}
+
+			const phase = performance.now();
+			// eslint-disable-next-line no-await-in-loop -- one scenario at a time
+			await basicScenario(origin, clients.filter(client => takesPart(client, scenario)), scenario);
+			console.log(`${scenario}: ${format((performance.now() - phase) / 1000)} s`);
+			for (const row of rows.filter(r => r.scenario === scenario)) {
+				console.log(`  ${scenario.padEnd(12)} ${row.client.padEnd(24)} ${format(row.rps).padStart(8)} req/s  p50 ${format(row.p50)} ms  p99 ${format(row.p99)} ms  origin ${row.originHits}`);
+			}
+		}
+
+		const wantScale = scenarios.includes('scale');
+		const wantRemove = scenarios.includes('remove-old');
+		if (wantScale || wantRemove) {
+			for (const client of clients.filter(c => isRequestsCache(c) && caches(c) && (wantScale ? takesPart(c, 'scale') : c !== 'rc-sqlite-nohot'))) {
+				const phase = performance.now();
+				// eslint-disable-next-line no-await-in-loop
+				await scaleScenario(origin, client, wantScale, wantRemove && client !== 'rc-sqlite-nohot');
+				console.log(`scale/remove-old ${client}: ${format((performance.now() - phase) / 1000)} s`);
+				for (const row of rows.filter(r => r.client === client && (r.scenario.startsWith('scale-') || r.scenario === 'remove-old'))) {
+					console.log(`  ${row.scenario.padEnd(12)} ${client.padEnd(24)} ${row.scenario === 'remove-old' ? `${format(row.p50)} ms` : `${format(row.rps)} req/s  p50 ${format(row.p50)} ms`}`);
+				}
+			}
+		}
+
+		if (scenarios.includes('heap')) {
+			for (const client of clients.filter(c => caches(c) && takesPart(c, 'heap'))) {
+				const phase = performance.now();
+				// eslint-disable-next-line no-await-in-loop
+				await heapScenario(origin, client);
+				console.log(`heap ${client}: ${format((performance.now() - phase) / 1000)} s`);
+				const row = rows.at(-1)!;
+				console.log(`  heap         ${client.padEnd(24)} ${(row.extra?.['heapMb'] as number[]).map(mb => format(mb)).join(' → ')} MB`);
+			}
+		}
+	} finally {
+		origin.stop();
+	}
+
+	const wallSeconds = (performance.now() - started) / 1000;
+	const table_ = table();
+	const verdicts = targets();
+	console.log(`\n${table_}\n`);
+	console.log('Targets (issue 5):');
+	for (const verdict of verdicts) {
+		const mark = verdict.met === undefined ? '    ' : (verdict.met ? 'MET ' : 'MISS');
+		console.log(`  ${mark} ${verdict.target}: ${verdict.figures}`);
+	}
+
+	if (skipped.length > 0) {
+		console.warn(`\n*** SKIPPED: ${skipped.join('; ')} ***`);
+	}
+
+	console.log(`\nwall time ${format(wallSeconds)} s`);
+	const results = {
+		date: new Date().toISOString(),
+		quick,
+		machine: {cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, memoryGb: Math.round(os.totalmem() / 1024 ** 3), node: process.version, platform: `${os.platform()} ${os.release()}`},
+		settings: {rounds, durationMs, firstWarmupMs, warmupMs, removeRounds, scaleSizes, heapCheckpoints, peerHeapCheckpoints, gotHeapCheckpoints, scenarios, clients},
+		skipped,
+		wallSeconds,
+		rows,
+		targets: verdicts,
+		table: table_,
+	};
+	const file = path.join(here, 'results', quick ? 'quick.json' : (process.env['BENCH_CLIENTS'] || process.env['BENCH_SCENARIOS'] ? `partial-${Date.now()}.json` : 'latest.json'));
+	mkdirSync(path.dirname(file), {recursive: true});
+	writeFileSync(file, `${JSON.stringify(results, null, '\t')}\n`);
+	console.log(`results: ${path.relative(process.cwd(), file)}`);
+}
+
+main().catch((error: unknown) => {
+	console.error(error instanceof OriginCheckError ? `\n*** ${error.message} ***\n` : error);
+	process.exitCode = 1;
+});
