@@ -11,13 +11,8 @@ import {buildMemoryStorage, setupCache} from 'axios-cache-interceptor';
 import got from 'got';
 import {Keyv} from 'keyv';
 import {Agent, cacheStores, interceptors, request} from 'undici';
-import {createKey} from '../lib/cache-keys.js';
 import type {CachedEntry} from '../lib/cache/entry.js';
-import {BaseCache} from '../lib/cache/base-cache.js';
-import {createSqliteStore} from '../lib/backends/sqlite.js';
-import {CachedSession} from '../lib/cached-session.js';
-import {prepareRequest} from '../lib/models/request.js';
-import {Session} from '../lib/session.js';
+import type {Library} from './library.js';
 
 export const CLIENT_NAMES = [
 	'rc-memory', 'rc-sqlite', 'rc-sqlite-nohot', 'rc-redis', 'rc-session',
@@ -82,8 +77,10 @@ function removeSqlite(file: string): void {
 	}
 }
 
-function requestsCacheClient(name: ClientName, session: CachedSession, cleanup: () => Promise<void>): Client {
-	const keyOf = (url: string): string => createKey(prepareRequest('GET', url, {}, session.headers), session.settings);
+type CachedSession = InstanceType<Library['CachedSession']>;
+
+function requestsCacheClient(lib: Library, name: ClientName, session: CachedSession, cleanup: () => Promise<void>): Client {
+	const keyOf = (url: string): string => lib.createKey(lib.prepareRequest('GET', url, {}, session.headers), session.settings);
 	return {
 		name,
 		async get(url) {
@@ -133,19 +130,23 @@ function requestsCacheClient(name: ClientName, session: CachedSession, cleanup: 
 	};
 }
 
-/** Build one client. `runId` makes file names and Redis namespaces unique to this process. */
-export async function createClient(name: ClientName, runId: string): Promise<Client> {
+/**
+ * Build one client, on `lib` (requests-cache as loaded by bench/library.ts). `runId` makes file
+ * names and Redis namespaces unique to this process.
+ */
+export async function createClient(lib: Library, name: ClientName, runId: string): Promise<Client> {
+	const {CachedSession, BaseCache, Session, createSqliteStore} = lib;
 	switch (name) {
 		case 'rc-memory': {
 			const session = new CachedSession({backend: 'memory', expireAfter: 3600});
-			return requestsCacheClient(name, session, async () => session.close());
+			return requestsCacheClient(lib, name, session, async () => session.close());
 		}
 
 		case 'rc-sqlite': {
 			const file = sqliteFile(name, runId);
 			removeSqlite(file);
 			const session = new CachedSession({backend: 'sqlite', cacheName: file, expireAfter: 3600});
-			return requestsCacheClient(name, session, async () => {
+			return requestsCacheClient(lib, name, session, async () => {
 				await session.close();
 				removeSqlite(file);
 			});
@@ -157,7 +158,7 @@ export async function createClient(name: ClientName, runId: string): Promise<Cli
 			removeSqlite(file);
 			const cache = new BaseCache(createSqliteStore(file, {hotCacheBytes: 0}));
 			const session = new CachedSession({backend: cache, expireAfter: 3600});
-			return requestsCacheClient(name, session, async () => {
+			return requestsCacheClient(lib, name, session, async () => {
 				await session.close();
 				removeSqlite(file);
 			});
@@ -180,7 +181,7 @@ export async function createClient(name: ClientName, runId: string): Promise<Cli
 		case 'rc-redis': {
 			const session = new CachedSession({backend: 'redis', cacheName: `rc-bench-${runId}`, expireAfter: 3600, strictBackend: true});
 			await session.cache.clear();
-			return requestsCacheClient(name, session, async () => {
+			return requestsCacheClient(lib, name, session, async () => {
 				await session.cache.clear();
 				await session.close();
 			});

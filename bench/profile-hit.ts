@@ -2,25 +2,26 @@
  * A hit loop to profile, and a cost breakdown of the steps of a hit, in one process (the origin
  * is in-process here: a hit never reaches it, and the script checks that).
  *
- *   node --import tsx bench/profile-hit.ts [memory|sqlite|sqlite-nohot] [hits]
- *   node --cpu-prof --cpu-prof-dir=.tmp/prof --import tsx bench/profile-hit.ts memory 300000
+ *   node --import tsx bench/profile-hit.ts [memory|sqlite|sqlite-nohot] [hits] [loop]
+ *   node --cpu-prof --cpu-prof-dir=.tmp/prof --import tsx bench/profile-hit.ts memory 300000 loop
  *
  * The breakdown times each step of `session.get()` on a hit in isolation, with the same inputs
- * the real hit gives it, so that the expensive steps stand out.
+ * the real hit gives it, so that the expensive steps stand out; `loop` skips it (for profiles).
+ * Like `npm run bench`, it runs lib/ compiled to JavaScript unless BENCH_SOURCE=ts.
  */
 import {rmSync} from 'node:fs';
 import {createServer} from 'node:http';
 import type {AddressInfo} from 'node:net';
 import path from 'node:path';
 import {performance} from 'node:perf_hooks';
-import {createSqliteStore} from '../lib/backends/sqlite.js';
-import {BaseCache, entryToResponse} from '../lib/cache/base-cache.js';
-import {createKey} from '../lib/cache-keys.js';
-import {CachedSession} from '../lib/cached-session.js';
-import {prepareRequest} from '../lib/models/request.js';
+import {compileLibrary} from './compile-library.js';
+import {loadLibrary} from './library.js';
 
 const backend = process.argv[2] ?? 'memory';
 const hits = Number(process.argv[3] ?? 200_000);
+const breakdown = process.argv[4] !== 'loop';
+const libDir = process.env['BENCH_SOURCE'] === 'ts' ? undefined : compileLibrary(path.resolve(`.tmp/bench/lib-profile-${process.pid}`));
+const {BaseCache, CachedSession, createKey, createSqliteStore, entryToResponse, prepareRequest} = await loadLibrary(libDir);
 if (!['memory', 'sqlite', 'sqlite-nohot'].includes(backend)) {
 	throw new TypeError(`backend must be memory, sqlite or sqlite-nohot, got ${backend}`);
 }
@@ -62,7 +63,7 @@ if (originHits !== before) {
 	throw new Error(`${originHits - before} requests reached the origin during the hit loop`);
 }
 
-console.log(`${backend}: ${perHit.toFixed(2)} µs per hit (${Math.round(1e6 / perHit)} hits/s) over ${hits} hits`);
+console.log(`${backend}${libDir === undefined ? ' (TypeScript sources)' : ''}: ${perHit.toFixed(2)} µs per hit (${Math.round(1e6 / perHit)} hits/s) over ${hits} hits`);
 
 /** Microseconds per call of `fn`, best of 5 batches. */
 async function time(name: string, fn: () => unknown, count = 50_000): Promise<number> {
@@ -84,24 +85,35 @@ async function time(name: string, fn: () => unknown, count = 50_000): Promise<nu
 	return best;
 }
 
-const prepared = prepareRequest('GET', url, {}, session.headers);
-const key = createKey(prepared, session.settings);
-const found = await session.cache.getEntry(key);
-if (found === undefined) {
-	throw new Error('the primed entry is not in the cache');
+if (breakdown) {
+	await steps();
 }
 
-console.log('step costs (best of 5 batches):');
-await time('session.get(url) (the whole hit)', async () => session.get(url), 20_000);
-await time('prepareRequest', () => prepareRequest('GET', url, {}, session.headers));
-await time('createKey', () => createKey(prepared, session.settings));
-await time('cache.getEntry(key)', async () => session.cache.getEntry(key), 20_000);
-await time('cache.store.keyv.get(key)', async () => session.cache.store.keyv.get(key), 20_000);
-await time('entryToResponse (copying)', () => entryToResponse(found.entry, key, prepared, true));
-await time('new URL(url)', () => new URL(url));
-await time('an awaited resolved promise', async () => Promise.resolve(1));
+async function steps(): Promise<void> {
+	const prepared = prepareRequest('GET', url, {}, session.headers);
+	const key = createKey(prepared, session.settings);
+	const found = await session.cache.getEntry(key);
+	if (found === undefined) {
+		throw new Error('the primed entry is not in the cache');
+	}
+
+	console.log('step costs (best of 5 batches):');
+	await time('session.get(url) (the whole hit)', async () => session.get(url), 20_000);
+	await time('prepareRequest', () => prepareRequest('GET', url, {}, session.headers));
+	await time('createKey', () => createKey(prepared, session.settings));
+	await time('cache.getEntry(key)', async () => session.cache.getEntry(key), 20_000);
+	await time('cache.store.keyv.get(key)', async () => session.cache.store.keyv.get(key), 20_000);
+	await time('entryToResponse (copying)', () => entryToResponse(found.entry, key, prepared, true));
+	await time('new URL(url)', () => new URL(url));
+	await time('an awaited resolved promise', async () => Promise.resolve(1));
+}
+
 await session.close();
 server.close();
 for (const suffix of ['', '-wal', '-shm']) {
 	rmSync(file + suffix, {force: true});
+}
+
+if (libDir !== undefined) {
+	rmSync(libDir, {recursive: true, force: true});
 }

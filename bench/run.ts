@@ -9,16 +9,18 @@
  * - BENCH_DURATION_MS=n   measured time per round (default 300, after a 100 ms warm-up; 500 ms before the first)
  * - BENCH_CLIENTS=a,b     only these clients (names as in bench/clients.ts)
  * - BENCH_SCENARIOS=a,b   only these scenarios (ids as in SCENARIOS below)
+ * - BENCH_SOURCE=ts       load requests-cache from its TypeScript sources (default: lib/ compiled to JavaScript first)
  * - REQUESTS_CACHE_REQUIRE_SERVICES=1  a missing Redis fails the run instead of being skipped
  */
 import {type ChildProcess, fork} from 'node:child_process';
-import {mkdirSync, writeFileSync} from 'node:fs';
+import {mkdirSync, rmSync, writeFileSync} from 'node:fs';
 import {createConnection} from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import {performance} from 'node:perf_hooks';
 import {BENCH_DIR, CLIENT_LABELS, CLIENT_NAMES, type ClientName, caches, isRequestsCache} from './clients.js';
 import type {OriginReply, OriginRequest} from './origin.js';
+import {compileLibrary} from './compile-library.js';
 import {format, median} from './stats.js';
 import type {DoneReply, HeapReply, HeapResult, RoundCommand, RoundReply, RoundResult, UrlPlan, WorkerCommand, WorkerReply} from './worker.js';
 
@@ -39,6 +41,8 @@ const peerHeapCheckpoints = quick ? [1000, 3000] : [1000, 20_000];
 const gotHeapCheckpoints = quick ? [1000, 2000] : [1000, 10_000];
 const requireServices = process.env['REQUESTS_CACHE_REQUIRE_SERVICES'] === '1';
 const runId = `${process.pid}-${Date.now().toString(36)}`;
+/** requests-cache compiled to JavaScript as published (see bench/library.ts), unless BENCH_SOURCE=ts. */
+const libDir = process.env['BENCH_SOURCE'] === 'ts' ? undefined : compileLibrary(path.join(BENCH_DIR, `lib-${runId}`));
 
 const SCENARIOS = {
 	'hits-1k': '1 KB hits, sequential',
@@ -234,7 +238,7 @@ async function interleaved(origin: OriginHandle, members: readonly Member[]): Pr
 async function startWorkers(specs: ReadonlyArray<{client: ClientName; id: string}>): Promise<WorkerHandle[]> {
 	const workers = specs.map(() => startWorker());
 	try {
-		await Promise.all(workers.map(async (worker, index) => worker.call({cmd: 'setup', client: specs[index]!.client, runId: `${runId}-${specs[index]!.id}`})));
+		await Promise.all(workers.map(async (worker, index) => worker.call({cmd: 'setup', client: specs[index]!.client, runId: `${runId}-${specs[index]!.id}`, libDir})));
 	} catch (error) {
 		for (const worker of workers) {
 			worker.stop();
@@ -643,6 +647,9 @@ async function main(): Promise<void> {
 		}
 	} finally {
 		origin.stop();
+		if (libDir !== undefined) {
+			rmSync(libDir, {recursive: true, force: true});
+		}
 	}
 
 	const wallSeconds = (performance.now() - started) / 1000;
@@ -664,7 +671,7 @@ async function main(): Promise<void> {
 		date: new Date().toISOString(),
 		quick,
 		machine: {cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, memoryGb: Math.round(os.totalmem() / 1024 ** 3), node: process.version, platform: `${os.platform()} ${os.release()}`},
-		settings: {rounds, durationMs, firstWarmupMs, warmupMs, removeRounds, scaleSizes, heapCheckpoints, peerHeapCheckpoints, gotHeapCheckpoints, scenarios, clients},
+		settings: {library: libDir === undefined ? 'TypeScript sources through tsx' : 'lib/ compiled to JavaScript', rounds, durationMs, firstWarmupMs, warmupMs, removeRounds, scaleSizes, heapCheckpoints, peerHeapCheckpoints, gotHeapCheckpoints, scenarios, clients},
 		skipped,
 		wallSeconds,
 		rows,

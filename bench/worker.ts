@@ -6,6 +6,7 @@
 import {performance} from 'node:perf_hooks';
 import {setImmediate as nextTurn} from 'node:timers/promises';
 import {type Client, type ClientName, caches, createClient} from './clients.js';
+import {loadLibrary} from './library.js';
 import {Latencies} from './stats.js';
 
 /** Which URLs a round requests. */
@@ -29,7 +30,8 @@ export type RoundCommand = {
 };
 
 export type WorkerCommand =
-	| {cmd: 'setup'; client: ClientName; runId: string}
+	/** `libDir`: the compiled library to load (bench/library.ts), or undefined for the TypeScript sources. */
+	| {cmd: 'setup'; client: ClientName; runId: string; libDir: string | undefined}
 	| {cmd: 'prime'; url: string; bytes: number}
 	| {cmd: 'fill'; template: string; prefix: string; from: number; to: number; oldBefore: number; newAt: number}
 	| RoundCommand
@@ -176,7 +178,7 @@ async function heap(url: string, bytes: number, checkpoints: number[]): Promise<
 async function handle(command: WorkerCommand): Promise<WorkerReply> {
 	switch (command.cmd) {
 		case 'setup': {
-			client = await createClient(command.client, command.runId);
+			client = await createClient(await loadLibrary(command.libDir), command.client, command.runId);
 			return {ok: true, kind: 'done', originRequests: 0, seconds: 0};
 		}
 
