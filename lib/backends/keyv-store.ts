@@ -1,57 +1,232 @@
-import type {Keyv} from 'keyv';
+import {Keyv, type KeyvStoreAdapter} from 'keyv';
 import {BackendError} from '../errors.js';
 import {type EntryMeta, fromStored, metaOf} from '../cache/entry.js';
+import {isMysqlAdapter, mysqlBulkOperations} from './mysql.js';
+import {isPostgresAdapter, postgresBulkOperations} from './postgres.js';
+import {type RedisCommands, redisBulkOperations, serializeMetaFirst, validateRedisNamespace} from './redis.js';
 import type {CacheStore} from './store.js';
 
 const batchSize = 1000;
 
+type Bulk = Pick<CacheStore, 'scan' | 'deleteKeys' | 'deleteWhere' | 'clear'>;
+
+type RedisAdapterLike = {
+	opts: {dialect?: string};
+	namespace?: string | undefined;
+	keyPrefixSeparator: string;
+	getClient(): Promise<unknown>;
+	isCluster?(): boolean;
+};
+
+type MongoAdapterLike = {
+	opts: {collection?: string; useGridFS?: boolean};
+	connect: Promise<{store: {
+		find(filter: object, options?: object): AsyncIterable<Record<string, unknown>>;
+		deleteMany(filter: object): Promise<{deletedCount: number}>;
+	};}>;
+};
+
+function isRedisAdapter(adapter: unknown): adapter is RedisAdapterLike {
+	const candidate = adapter as Partial<RedisAdapterLike> | undefined;
+	return candidate?.opts?.dialect === 'redis' && typeof candidate.getClient === 'function' && typeof candidate.keyPrefixSeparator === 'string';
+}
+
+function isMongoAdapter(adapter: unknown): adapter is MongoAdapterLike {
+	const candidate = adapter as Partial<MongoAdapterLike> | undefined;
+	return typeof candidate?.connect?.then === 'function' && typeof candidate.opts?.collection === 'string' && candidate.opts.useGridFS !== true;
+}
+
+/** The smallest string greater than every string that starts with `prefix` (for range queries). */
+export function prefixEnd(prefix: string): string {
+	return prefix.slice(0, -1) + String.fromCodePoint(prefix.codePointAt(prefix.length - 1)! + 1);
+}
+
 /**
- * A store over any Keyv instance (e.g. with @keyv/postgres, @keyv/mysql, @keyv/valkey). Bulk
- * operations take a full snapshot of the keys through Keyv's iterator before deleting anything,
- * since some adapters' iterators skip rows when rows are deleted during iteration.
+ * The Keyv namespace for a cache name on a Keyv store adapter. Keyv keys are `<namespace>:<key>`,
+ * so a ':' in the namespace would let one cache's prefix start another's (`a:` and `a:b:`); it
+ * is written `%3A` (and '%' as `%25`).
  */
-export function createKeyvStore(keyv: Keyv, name = 'keyv'): CacheStore {
-	keyv.throwOnErrors = true;
-	return {
-		name,
-		keyv,
-		serializes: true,
-		sharesObjects: false,
-		local: false,
-		ttlFor: () => undefined,
-		async * scan() {
-			if (typeof keyv.iterator !== 'function') {
-				throw new BackendError('scan', {cause: new Error(`this Keyv store (${keyv.store?.constructor?.name ?? 'unknown'}) cannot list its entries`)});
+export function adapterNamespace(cacheName: string): string {
+	return cacheName.replaceAll('%', '%25').replaceAll(':', '%3A');
+}
+
+/**
+ * A Keyv instance for a bare Keyv store adapter given as `backend`, namespaced by the cache name.
+ * @keyv/redis prefixes keys itself (`<namespace>::<key>`), so Keyv's own prefix is left off there.
+ */
+export function keyvForAdapter(adapter: KeyvStoreAdapter, cacheName: string): Keyv {
+	if (isRedisAdapter(adapter)) {
+		validateRedisNamespace(cacheName);
+		return new Keyv({store: adapter, namespace: cacheName, useKeyPrefix: false, serialize: serializeMetaFirst, deserialize: JSON.parse});
+	}
+
+	return new Keyv({store: adapter, namespace: adapterNamespace(cacheName), serialize: JSON.stringify, deserialize: JSON.parse});
+}
+
+/** Bulk operations through the adapter's iterator: correct for any iterable adapter, but slow. */
+function genericBulk(keyv: Keyv, adapter: KeyvStoreAdapter, prefix: string, decode: (raw: unknown) => Promise<unknown>, storedKey: (key: string) => string): Bulk {
+	async function * scan(): AsyncGenerator<EntryMeta[]> {
+		if (typeof adapter.iterator !== 'function') {
+			throw new BackendError('scan', {cause: new Error(`this Keyv store (${adapter.constructor?.name ?? 'unknown'}) cannot list its entries`)});
+		}
+
+		// A full snapshot first: some adapters page with OFFSET, and would skip rows if anything
+		// (Keyv's iterator deletes what it finds expired) deleted during the walk.
+		const metas: EntryMeta[] = [];
+		const namespace = (adapter as {namespace?: string}).namespace;
+		for await (const [stored, raw] of adapter.iterator(namespace) as AsyncIterable<[string, unknown]>) {
+			// Adapters match the namespace with unescaped LIKE or regex patterns: check it here.
+			if (typeof stored !== 'string' || !stored.startsWith(prefix)) {
+				continue;
 			}
 
-			const metas: EntryMeta[] = [];
-			for await (const [key, value] of keyv.iterator(keyv.namespace) as AsyncIterable<[string, unknown]>) {
+			const key = stored.slice(prefix.length);
+			try {
+				const data = await decode(raw) as {value?: unknown} | undefined;
+				metas.push(metaOf(key, fromStored(data?.value)));
+			} catch {
+				// Corrupt entries are listed so that clear() and expiry sweeps can remove them.
+				metas.push({key, kind: 'response', url: '', createdAt: 0, expires: 0});
+			}
+		}
+
+		for (let index = 0; index < metas.length; index += batchSize) {
+			yield metas.slice(index, index + batchSize);
+		}
+	}
+
+	async function deleteKeys(keys: readonly string[]): Promise<number> {
+		let deleted = 0;
+		for (let index = 0; index < keys.length; index += batchSize) {
+			const slice = keys.slice(index, index + batchSize);
+			// eslint-disable-next-line no-await-in-loop -- bounded batches keep the store responsive
+			const results = await Promise.all(slice.map(async key => adapter.delete(storedKey(key))));
+			deleted += results.filter(Boolean).length;
+		}
+
+		return deleted;
+	}
+
+	return {
+		scan,
+		deleteKeys,
+		async clear() {
+			// Not the adapter's clear(): several match the namespace with unescaped LIKE or regex patterns.
+			const keys: string[] = [];
+			for await (const batch of scan()) {
+				keys.push(...batch.map(meta => meta.key));
+			}
+
+			await deleteKeys(keys);
+		},
+	};
+}
+
+/** Bulk operations for a Keyv over @keyv/mongo: key ranges instead of its unescaped regexes. */
+function mongoBulk(adapter: MongoAdapterLike, prefix: string, decode: (raw: unknown) => Promise<unknown>): Bulk {
+	const inCache = prefix === '' ? {} : {key: {$gte: prefix, $lt: prefixEnd(prefix)}};
+	// @keyv/mongo's connect promise never rejects when the server is down: bounded here.
+	const store = async (): Promise<Awaited<MongoAdapterLike['connect']>['store']> => {
+		let timer: NodeJS.Timeout | undefined;
+		const timeout = new Promise<never>((_resolve, reject) => {
+			timer = setTimeout(() => {
+				reject(new Error('MongoDB did not connect within 30 s'));
+			}, 30_000);
+			timer.unref();
+		});
+		try {
+			return (await Promise.race([adapter.connect, timeout])).store;
+		} finally {
+			clearTimeout(timer);
+		}
+	};
+
+	return {
+		async * scan() {
+			let batch: EntryMeta[] = [];
+			for await (const document of (await store()).find(inCache, {projection: {_id: 0, key: 1, value: 1}})) {
+				const key = String(document['key']).slice(prefix.length);
 				try {
-					metas.push(metaOf(key, fromStored(value)));
+					const data = await decode(document['value']) as {value?: unknown} | undefined;
+					batch.push(metaOf(key, fromStored(data?.value)));
 				} catch {
-					// Corrupt entries are listed so that clear() and expiry sweeps can remove them.
-					metas.push({key, kind: 'response', url: '', createdAt: 0, expires: 0});
+					batch.push({key, kind: 'response', url: '', createdAt: 0, expires: 0});
+				}
+
+				if (batch.length >= batchSize) {
+					yield batch;
+					batch = [];
 				}
 			}
 
-			for (let index = 0; index < metas.length; index += batchSize) {
-				yield metas.slice(index, index + batchSize);
+			if (batch.length > 0) {
+				yield batch;
 			}
 		},
 		async deleteKeys(keys) {
+			const collection = await store();
 			let deleted = 0;
 			for (let index = 0; index < keys.length; index += batchSize) {
-				const slice = keys.slice(index, index + batchSize);
-				// eslint-disable-next-line no-await-in-loop -- bounded batches keep the store responsive
-				const results = await Promise.all(slice.map(async key => keyv.delete(key)));
-				deleted += results.filter(Boolean).length;
+				// eslint-disable-next-line no-await-in-loop -- bounded batches
+				deleted += (await collection.deleteMany({key: {$in: keys.slice(index, index + batchSize).map(key => prefix + key)}})).deletedCount;
 			}
 
 			return deleted;
 		},
 		async clear() {
-			await keyv.clear();
+			await (await store()).deleteMany(inCache);
 		},
+	};
+}
+
+/**
+ * A store over any Keyv instance or store adapter (e.g. @keyv/postgres, @keyv/mysql, @keyv/redis,
+ * @keyv/mongo, @keyv/valkey). Where the adapter exposes its connection, bulk operations are done
+ * the store's own way (see postgres.ts, mysql.ts, redis.ts); otherwise through the adapter's
+ * iterator, from a full snapshot taken before anything is deleted, and only on keys that carry
+ * this cache's prefix.
+ */
+export function createKeyvStore(keyv: Keyv, name = 'keyv'): CacheStore {
+	keyv.throwOnErrors = true;
+	const adapter = keyv.store as KeyvStoreAdapter;
+	const namespace = keyv.namespace;
+	const keyvPrefix = keyv.useKeyPrefix && namespace ? `${namespace}:` : '';
+	// As Keyv does it: a key that already starts with the prefix is not prefixed again.
+	const storedKey = (key: string): string => (keyvPrefix !== '' && key.startsWith(keyvPrefix) ? key : keyvPrefix + key);
+	// Keyv's own deserializer (and decompression), for values read around Keyv.
+	const decode = async (raw: unknown): Promise<unknown> => (typeof raw === 'string' ? keyv.deserializeData(raw) : raw);
+	let bulk: Bulk;
+	let kind = name;
+	if (isRedisAdapter(adapter) && adapter.isCluster?.() !== true) {
+		const adapterPrefix = adapter.namespace ? `${adapter.namespace}${adapter.keyPrefixSeparator}` : '';
+		const prefix = adapterPrefix + keyvPrefix;
+		if (prefix === '') {
+			throw new TypeError('a Keyv over @keyv/redis needs a namespace: without one, clear() would remove every key of the database');
+		}
+
+		bulk = redisBulkOperations(async () => await adapter.getClient() as RedisCommands, prefix, decode);
+		kind = 'redis';
+	} else if (isPostgresAdapter(adapter)) {
+		bulk = postgresBulkOperations(adapter, keyvPrefix, decode);
+		kind = 'postgres';
+	} else if (isMysqlAdapter(adapter)) {
+		bulk = mysqlBulkOperations(adapter, keyvPrefix, decode);
+		kind = 'mysql';
+	} else if (isMongoAdapter(adapter)) {
+		bulk = mongoBulk(adapter, keyvPrefix, decode);
+		kind = 'mongodb';
+	} else {
+		bulk = genericBulk(keyv, adapter, keyvPrefix, decode, storedKey);
+	}
+
+	return {
+		name: kind,
+		keyv,
+		serializes: true,
+		sharesObjects: false,
+		local: false,
+		ttlFor: () => undefined,
+		...bulk,
 		async close() {
 			await keyv.disconnect();
 		},
