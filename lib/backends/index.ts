@@ -2,7 +2,7 @@ import {Keyv, type KeyvStoreAdapter} from 'keyv';
 import {BaseCache} from '../cache/base-cache.js';
 import {createKey} from '../cache-keys.js';
 import type {CacheSettings} from '../policy/settings.js';
-import {createKeyvStore} from './keyv-store.js';
+import {createKeyvStore, keyvForAdapter} from './keyv-store.js';
 import {createMemoryStore} from './memory.js';
 import {createMongoStore} from './mongodb.js';
 import {createRedisStore} from './redis.js';
@@ -10,7 +10,7 @@ import {createSqliteStore} from './sqlite.js';
 import type {CacheStore} from './store.js';
 
 /** Build the store a `backend` option names. */
-export function createStore(settings: Pick<CacheSettings, 'backend' | 'cacheName' | 'url' | 'ttlOffset'>): CacheStore {
+export function createStore(settings: Pick<CacheSettings, 'backend' | 'cacheName' | 'url' | 'ttlOffset'> & Partial<Pick<CacheSettings, 'backendTimeout'>>): CacheStore {
 	const {backend} = settings;
 	switch (backend) {
 		case 'sqlite': {
@@ -22,20 +22,20 @@ export function createStore(settings: Pick<CacheSettings, 'backend' | 'cacheName
 		}
 
 		case 'redis': {
-			return createRedisStore({url: settings.url, namespace: settings.cacheName, ttlOffset: settings.ttlOffset});
+			return createRedisStore({url: settings.url, namespace: settings.cacheName, ttlOffset: settings.ttlOffset, timeout: settings.backendTimeout});
 		}
 
 		case 'mongodb': {
-			return createMongoStore({url: settings.url, database: settings.cacheName, ttlOffset: settings.ttlOffset});
+			return createMongoStore({url: settings.url, database: settings.cacheName, ttlOffset: settings.ttlOffset, timeout: settings.backendTimeout});
 		}
 
 		default: {
-			if (backend instanceof Keyv || (typeof backend === 'object' && backend !== null && 'opts' in backend && 'iterator' in backend && 'serialize' in backend)) {
+			// A Keyv instance (possibly from another copy of the keyv package), used as it is.
+			if (backend instanceof Keyv || (typeof backend === 'object' && backend !== null && typeof (backend as unknown as Partial<Keyv>).serializeData === 'function' && 'store' in backend)) {
 				return createKeyvStore(backend as Keyv);
 			}
 
-			const keyv = new Keyv({store: backend as KeyvStoreAdapter, namespace: settings.cacheName, serialize: JSON.stringify, deserialize: JSON.parse});
-			return createKeyvStore(keyv);
+			return createKeyvStore(keyvForAdapter(backend as KeyvStoreAdapter, settings.cacheName));
 		}
 	}
 }
