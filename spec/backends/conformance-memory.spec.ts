@@ -1,0 +1,3 @@
+import {conformance, memoryTarget} from './conformance.js';
+
+conformance(memoryTarget);

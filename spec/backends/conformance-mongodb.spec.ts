@@ -1,0 +1,3 @@
+import {conformance, mongoTarget} from './conformance.js';
+
+conformance(mongoTarget);

@@ -1,0 +1,3 @@
+import {conformance, mysqlTarget} from './conformance.js';
+
+conformance(mysqlTarget);

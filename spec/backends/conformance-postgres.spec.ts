@@ -1,0 +1,3 @@
+import {conformance, postgresTarget} from './conformance.js';
+
+conformance(postgresTarget);

@@ -1,0 +1,3 @@
+import {conformance, redisTarget} from './conformance.js';
+
+conformance(redisTarget);

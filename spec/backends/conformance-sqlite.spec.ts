@@ -1,0 +1,3 @@
+import {conformance, sqliteTarget} from './conformance.js';
+
+conformance(sqliteTarget);
