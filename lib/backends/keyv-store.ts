@@ -8,6 +8,13 @@ import type {CacheStore} from './store.js';
 
 const batchSize = 1000;
 
+/**
+ * Open stores by shared connection pool. @keyv/postgres and @keyv/mysql keep one pool per process
+ * (per URI), and an adapter's disconnect() ends it under every other adapter on that URI: the
+ * pool is only ended when the last store on it closes.
+ */
+const pools = new Map<string, number>();
+
 type Bulk = Pick<CacheStore, 'scan' | 'deleteKeys' | 'deleteWhere' | 'clear'>;
 
 type RedisAdapterLike = {
@@ -197,6 +204,7 @@ export function createKeyvStore(keyv: Keyv, name = 'keyv'): CacheStore {
 	const decode = async (raw: unknown): Promise<unknown> => (typeof raw === 'string' ? keyv.deserializeData(raw) : raw);
 	let bulk: Bulk;
 	let kind = name;
+	let pool: string | undefined;
 	if (isRedisAdapter(adapter) && adapter.isCluster?.() !== true) {
 		const adapterPrefix = adapter.namespace ? `${adapter.namespace}${adapter.keyPrefixSeparator}` : '';
 		const prefix = adapterPrefix + keyvPrefix;
@@ -209,9 +217,11 @@ export function createKeyvStore(keyv: Keyv, name = 'keyv'): CacheStore {
 	} else if (isPostgresAdapter(adapter)) {
 		bulk = postgresBulkOperations(adapter, keyvPrefix, decode);
 		kind = 'postgres';
+		pool = `postgres ${String((adapter.opts as {uri?: unknown}).uri)}`;
 	} else if (isMysqlAdapter(adapter)) {
 		bulk = mysqlBulkOperations(adapter, keyvPrefix, decode);
 		kind = 'mysql';
+		pool = `mysql ${String((adapter.opts as {uri?: unknown}).uri)}`;
 	} else if (isMongoAdapter(adapter)) {
 		bulk = mongoBulk(adapter, keyvPrefix, decode);
 		kind = 'mongodb';
@@ -219,6 +229,11 @@ export function createKeyvStore(keyv: Keyv, name = 'keyv'): CacheStore {
 		bulk = genericBulk(keyv, adapter, keyvPrefix, decode, storedKey);
 	}
 
+	if (pool !== undefined) {
+		pools.set(pool, (pools.get(pool) ?? 0) + 1);
+	}
+
+	let closed = false;
 	return {
 		name: kind,
 		keyv,
@@ -228,6 +243,21 @@ export function createKeyvStore(keyv: Keyv, name = 'keyv'): CacheStore {
 		ttlFor: () => undefined,
 		...bulk,
 		async close() {
+			if (closed) {
+				return;
+			}
+
+			closed = true;
+			if (pool !== undefined) {
+				const users = (pools.get(pool) ?? 1) - 1;
+				if (users > 0) {
+					pools.set(pool, users);
+					return;
+				}
+
+				pools.delete(pool);
+			}
+
 			await keyv.disconnect();
 		},
 	};
