@@ -105,16 +105,31 @@ export class BaseCache extends EventEmitter {
 		}
 	}
 
+	/** Until when (performance.now()) a store that just timed out is not waited for. */
+	private stalledUntil = 0;
+
+	/**
+	 * Wait for a store operation at most `timeout` ms. After a timeout the store is not waited for
+	 * at all during the next `timeout` ms (its operations fail at once), so that a stalled store
+	 * costs one request one timeout, not every read and write of every request.
+	 */
 	private async bounded<T>(operation: string, promise: Promise<T>): Promise<T> {
 		if (this.store.local) {
 			return promise;
 		}
 
+		const stalled = performance.now() < this.stalledUntil;
 		let timer: NodeJS.Timeout | undefined;
 		const timeout = new Promise<never>((_resolve, reject) => {
 			timer = setTimeout(() => {
-				reject(new BackendError(operation, {cause: new Error(`timed out after ${this.timeout} ms`)}));
-			}, this.timeout);
+				if (!stalled) {
+					this.stalledUntil = performance.now() + this.timeout;
+				}
+
+				reject(new BackendError(operation, {cause: new Error(stalled
+					? `skipped: the store timed out less than ${this.timeout} ms ago`
+					: `timed out after ${this.timeout} ms`)}));
+			}, stalled ? 0 : this.timeout);
 			timer.unref();
 		});
 		try {
