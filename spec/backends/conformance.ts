@@ -210,6 +210,18 @@ export function conformance(target: BackendTarget): void {
 			}
 		});
 
+		it('closing one session leaves another on the same server working', async () => {
+			const closing = open(target.namespace('close-a'));
+			const staying = open(target.namespace('close-b'));
+			await closing.get(`${origin.url}/json?close=a`);
+			await staying.get(`${origin.url}/json?close=b`);
+			await closing.close();
+			await cachedGet(staying, `${origin.url}/json?close=b`);
+			await staying.get(`${origin.url}/json?close=c`);
+			await cachedGet(staying, `${origin.url}/json?close=c`);
+			assert.equal(await staying.cache.count(), 2);
+		});
+
 		it('keeps binary bodies byte-exact', async () => {
 			const cacheName = target.namespace('binary');
 			const session = open(cacheName);

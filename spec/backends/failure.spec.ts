@@ -124,6 +124,10 @@ describe('backends when the store fails', function () {
 			}
 
 			assert.equal(origin.hits('/json'), hitsBefore + 8);
+			// Maintenance has no response to fall back on: it fails at once, with a BackendError.
+			const maintenance = await timed(async () => session.cache.count().then(() => 'resolved', (error: unknown) => error));
+			assert.ok(maintenance.value instanceof BackendError, String(maintenance.value));
+			assert.ok(maintenance.ms < 500, `count() took ${maintenance.ms.toFixed(0)} ms to fail`);
 			console.log(`      slowest request with Redis up: ${slowest.up.toFixed(0)} ms, down: ${slowest.down.toFixed(0)} ms`);
 			// A down server fails at once (no offline queue), far below the 2 s backend timeout.
 			assert.ok(slowest.down < 500, `requests took up to ${slowest.down.toFixed(0)} ms while Redis was down`);
