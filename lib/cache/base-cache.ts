@@ -273,14 +273,18 @@ export class BaseCache extends EventEmitter {
 		return entry.expires !== null && entry.expires <= now;
 	}
 
-	/** Every entry's metadata, in batches. */
-	scan(): AsyncIterable<EntryMeta[]> {
-		return this.store.scan();
+	/** Every entry's metadata, in batches; a failing store throws a `BackendError`. */
+	async * scan(): AsyncGenerator<EntryMeta[]> {
+		try {
+			yield * this.store.scan();
+		} catch (error) {
+			throw error instanceof BackendError ? error : new BackendError('scan', {cause: error});
+		}
 	}
 
 	private async collect(select: (meta: EntryMeta) => boolean): Promise<string[]> {
 		const keys: string[] = [];
-		for await (const batch of this.store.scan()) {
+		for await (const batch of this.scan()) {
 			for (const meta of batch) {
 				if (select(meta)) {
 					keys.push(meta.key);
@@ -346,7 +350,7 @@ export class BaseCache extends EventEmitter {
 			if (keys.size > 0) {
 				// Aliases that point at deleted responses would only be dead ends: remove them too.
 				const aliasKeys: string[] = [];
-				for await (const batch of this.store.scan()) {
+				for await (const batch of this.scan()) {
 					for (const meta of batch) {
 						if (meta.kind === 'redirect' && !keys.has(meta.key)) {
 							aliasKeys.push(meta.key);
@@ -406,7 +410,7 @@ export class BaseCache extends EventEmitter {
 	/** The final URLs of the stored responses, sorted and unique. */
 	async urls(): Promise<string[]> {
 		const urls = new Set<string>();
-		for await (const batch of this.store.scan()) {
+		for await (const batch of this.scan()) {
 			for (const meta of batch) {
 				if (meta.kind === 'response' && meta.url !== '') {
 					urls.add(meta.url);
@@ -420,7 +424,7 @@ export class BaseCache extends EventEmitter {
 	/** How many responses are stored (redirect aliases not counted). */
 	async count(): Promise<number> {
 		let count = 0;
-		for await (const batch of this.store.scan()) {
+		for await (const batch of this.scan()) {
 			for (const meta of batch) {
 				if (meta.kind === 'response') {
 					count++;
