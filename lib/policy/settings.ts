@@ -19,7 +19,8 @@ export type BackendOption = BackendName | Keyv | KeyvStoreAdapter | BaseCache;
 export type CacheOptions = {
 	/**
 	 * The cache's name: the SQLite file (`<cacheName>.sqlite`, parent directories created), the
-	 * Redis key namespace, or the MongoDB database.
+	 * Redis key prefix (`<cacheName>::<key>`), the MongoDB database, or the Keyv namespace of a
+	 * store adapter given as `backend` (see docs/backends.md).
 	 * @default 'http_cache'
 	 */
 	cacheName?: string;
@@ -55,7 +56,11 @@ export type CacheOptions = {
 	staleWhileRevalidate?: boolean | number | Duration;
 	/** Seconds to keep expired entries in stores with native expiry (Redis, MongoDB), for revalidation. @default 3600 */
 	ttlOffset?: number;
-	/** Milliseconds a store operation may take before it counts as failed. @default 5000 */
+	/**
+	 * Milliseconds a store operation may take on the request path before it counts as failed (then
+	 * the store is not waited for during as long again); also Redis' and MongoDB's connection timeout.
+	 * @default 5000
+	 */
 	backendTimeout?: number;
 	/** Throw store errors instead of failing open (serving from the origin and reporting on `'error'`). @default false */
 	strictBackend?: boolean;
