@@ -71,17 +71,25 @@ export function keyvForAdapter(adapter: KeyvStoreAdapter, cacheName: string): Ke
 }
 
 /** Bulk operations through the adapter's iterator: correct for any iterable adapter, but slow. */
-function genericBulk(keyv: Keyv, adapter: KeyvStoreAdapter, prefix: string, decode: (raw: unknown) => Promise<unknown>, storedKey: (key: string) => string): Bulk {
-	async function * scan(): AsyncGenerator<EntryMeta[]> {
+function genericBulk(adapter: KeyvStoreAdapter, prefix: string, decode: (raw: unknown) => Promise<unknown>, storedKey: (key: string) => string): Bulk {
+	/** The adapter's rows as [stored key, raw value]: a Map (Keyv's default store) is read directly. */
+	function rows(): AsyncIterable<[string, unknown]> | Iterable<[string, unknown]> {
+		if (adapter instanceof Map) {
+			return [...(adapter as Map<string, unknown>).entries()];
+		}
+
 		if (typeof adapter.iterator !== 'function') {
 			throw new BackendError('scan', {cause: new Error(`this Keyv store (${adapter.constructor?.name ?? 'unknown'}) cannot list its entries`)});
 		}
 
+		return adapter.iterator((adapter as {namespace?: string}).namespace) as AsyncIterable<[string, unknown]>;
+	}
+
+	async function * scan(): AsyncGenerator<EntryMeta[]> {
 		// A full snapshot first: some adapters page with OFFSET, and would skip rows if anything
 		// (Keyv's iterator deletes what it finds expired) deleted during the walk.
 		const metas: EntryMeta[] = [];
-		const namespace = (adapter as {namespace?: string}).namespace;
-		for await (const [stored, raw] of adapter.iterator(namespace) as AsyncIterable<[string, unknown]>) {
+		for await (const [stored, raw] of rows()) {
 			// Adapters match the namespace with unescaped LIKE or regex patterns: check it here.
 			if (typeof stored !== 'string' || !stored.startsWith(prefix)) {
 				continue;
@@ -226,7 +234,7 @@ export function createKeyvStore(keyv: Keyv, name = 'keyv'): CacheStore {
 		bulk = mongoBulk(adapter, keyvPrefix, decode);
 		kind = 'mongodb';
 	} else {
-		bulk = genericBulk(keyv, adapter, keyvPrefix, decode, storedKey);
+		bulk = genericBulk(adapter, keyvPrefix, decode, storedKey);
 	}
 
 	if (pool !== undefined) {
