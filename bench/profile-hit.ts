@@ -7,7 +7,8 @@
  *
  * The breakdown times each step of `session.get()` on a hit in isolation, with the same inputs
  * the real hit gives it, so that the expensive steps stand out; `loop` skips it (for profiles).
- * Like `npm run bench`, it runs lib/ compiled to JavaScript unless BENCH_SOURCE=ts.
+ * Like `npm run bench`, it runs lib/ compiled to JavaScript unless BENCH_SOURCE=ts, or the
+ * compiled copy in BENCH_LIB_DIR (for A/B experiments on a patched copy).
  */
 import {rmSync} from 'node:fs';
 import {createServer} from 'node:http';
@@ -20,7 +21,10 @@ import {loadLibrary} from './library.js';
 const backend = process.argv[2] ?? 'memory';
 const hits = Number(process.argv[3] ?? 200_000);
 const breakdown = process.argv[4] !== 'loop';
-const libDir = process.env['BENCH_SOURCE'] === 'ts' ? undefined : compileLibrary(path.resolve(`.tmp/bench/lib-profile-${process.pid}`));
+const givenLibDir = process.env['BENCH_LIB_DIR'];
+const libDir = givenLibDir
+	? path.resolve(givenLibDir)
+	: (process.env['BENCH_SOURCE'] === 'ts' ? undefined : compileLibrary(path.resolve(`.tmp/bench/lib-profile-${process.pid}`)));
 const {BaseCache, CachedSession, createKey, createSqliteStore, entryToResponse, prepareRequest} = await loadLibrary(libDir);
 if (!['memory', 'sqlite', 'sqlite-nohot'].includes(backend)) {
 	throw new TypeError(`backend must be memory, sqlite or sqlite-nohot, got ${backend}`);
@@ -44,7 +48,9 @@ const session = backend === 'memory'
 await session.get(url);
 const before = originHits;
 
+let cpuPerHit = 0;
 async function loop(count: number): Promise<number> {
+	const cpu = process.cpuUsage();
 	const start = performance.now();
 	for (let index = 0; index < count; index++) {
 		// eslint-disable-next-line no-await-in-loop -- sequential hits
@@ -54,6 +60,8 @@ async function loop(count: number): Promise<number> {
 		}
 	}
 
+	const used = process.cpuUsage(cpu);
+	cpuPerHit = (used.user + used.system) / count;
 	return (performance.now() - start) / count * 1000;
 }
 
@@ -63,7 +71,7 @@ if (originHits !== before) {
 	throw new Error(`${originHits - before} requests reached the origin during the hit loop`);
 }
 
-console.log(`${backend}${libDir === undefined ? ' (TypeScript sources)' : ''}: ${perHit.toFixed(2)} µs per hit (${Math.round(1e6 / perHit)} hits/s) over ${hits} hits`);
+console.log(`${backend}${libDir === undefined ? ' (TypeScript sources)' : ''}: ${perHit.toFixed(2)} µs per hit (${Math.round(1e6 / perHit)} hits/s; ${cpuPerHit.toFixed(2)} µs of CPU) over ${hits} hits`);
 
 /** Microseconds per call of `fn`, best of 5 batches. */
 async function time(name: string, fn: () => unknown, count = 50_000): Promise<number> {
@@ -114,6 +122,6 @@ for (const suffix of ['', '-wal', '-shm']) {
 	rmSync(file + suffix, {force: true});
 }
 
-if (libDir !== undefined) {
+if (libDir !== undefined && !givenLibDir) {
 	rmSync(libDir, {recursive: true, force: true});
 }
