@@ -4,7 +4,7 @@ import {fileURLToPath} from 'node:url';
 import {CachedSession} from '../../lib/cached-session.js';
 import {BackendError} from '../../lib/errors.js';
 import {Origin} from '../support/origin.js';
-import {PrivateRedis, freePort, mongoUrl, redisProblem, redisUrl, skipOrFail} from '../support/services.js';
+import {PrivateRedis, freePort, mongoUrl, redisProblem, redisUrl, skipOrFail, spawnJongodb} from '../support/services.js';
 
 const fixture = fileURLToPath(new URL('fixtures/close-exits.ts', import.meta.url));
 const run = process.pid.toString(36);
@@ -248,6 +248,62 @@ describe('backends when the store fails', function () {
 			assert.ok(closing.ms < 1000, `close() took ${closing.ms.toFixed(0)} ms`);
 			await strict.close();
 			assert.deepEqual(rejections.stop(), []);
+		});
+
+		it('serves every request while its MongoDB is killed and restarted, and caches again afterwards', async function () {
+			if (process.env['MONGODB_URL']) {
+				// A real server cannot be killed from here: this case needs the emulator.
+				console.warn('      SKIPPED: the MongoDB kill/restart case because MONGODB_URL is set (it kills a private jongodb)');
+				this.skip();
+			}
+
+			const port = await freePort();
+			let server = await spawnJongodb(port);
+			const errors: Error[] = [];
+			const rejections = watchRejections();
+			const session = open({backend: 'mongodb', url: `mongodb://127.0.0.1:${port}`, cacheName: `rc_kill_${run}`, backendTimeout: 1000, onError: error => errors.push(error)});
+			for (let i = 0; i < 4; i++) {
+				// eslint-disable-next-line no-await-in-loop
+				assert.equal((await session.get(`${origin.url}/json?mongo-kill=${i % 2}`)).fromCache, i >= 2);
+			}
+
+			server.kill('SIGKILL');
+			let slowest = 0;
+			for (let i = 0; i < 6; i++) {
+				// eslint-disable-next-line no-await-in-loop
+				const {value, ms} = await timed(async () => session.get(`${origin.url}/json?mongo-kill=${i % 2}`));
+				assert.equal(value.status, 200);
+				assert.equal(value.fromCache, false);
+				slowest = Math.max(slowest, ms);
+			}
+
+			console.log(`      slowest request with MongoDB down (backendTimeout 1000 ms): ${slowest.toFixed(0)} ms`);
+			// The first one waits for server selection (backendTimeout); the others fail at once.
+			assert.ok(slowest < 2500, `took up to ${slowest.toFixed(0)} ms`);
+			assert.ok(errors.length > 0 && errors.every(error => error instanceof BackendError));
+			server = await spawnJongodb(port);
+			try {
+				const deadline = Date.now() + 20_000;
+				let resumed = false;
+				while (!resumed && Date.now() < deadline) {
+					// eslint-disable-next-line no-await-in-loop
+					await session.get(`${origin.url}/json?mongo-resumed=1`);
+					// eslint-disable-next-line no-await-in-loop
+					resumed = (await session.get(`${origin.url}/json?mongo-resumed=1`)).fromCache;
+					if (!resumed) {
+						// eslint-disable-next-line no-await-in-loop
+						await new Promise(resolve => {
+							setTimeout(resolve, 250);
+						});
+					}
+				}
+
+				assert.ok(resumed, 'caching resumes once MongoDB is back');
+				assert.deepEqual(rejections.stop(), []);
+			} finally {
+				await session.close();
+				server.kill('SIGKILL');
+			}
 		});
 
 		it('session.close() lets a script exit by itself', async () => {

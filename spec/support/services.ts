@@ -129,44 +129,50 @@ export async function mongoUrl(): Promise<{url: string; emulator: boolean}> {
 
 	if (jongodb === undefined) {
 		const port = await freePort();
-		const child = spawn(jongodbBinary, ['--host=127.0.0.1', `--port=${port}`], {stdio: ['ignore', 'pipe', 'pipe']});
-		const url = await new Promise<string>((resolve, reject) => {
-			let output = '';
-			const timer = setTimeout(() => {
-				reject(new Error(`jongodb did not start within 15 s: ${output}`));
-			}, 15_000);
-			const onData = (data: Buffer): void => {
-				output += data.toString();
-				const match = /JONGODB_URI=(\S+)/.exec(output);
-				if (match) {
-					clearTimeout(timer);
-					resolve(`mongodb://127.0.0.1:${port}`);
-				}
-			};
-
-			child.stdout!.on('data', onData);
-			child.stderr!.on('data', onData);
-			child.on('error', error => {
-				clearTimeout(timer);
-				reject(error);
-			});
-			child.on('exit', code => {
-				clearTimeout(timer);
-				reject(new Error(`jongodb exited with ${code}: ${output}`));
-			});
-		});
-		// Neither the process nor its pipes may keep mocha running.
-		child.stdout!.removeAllListeners('data').destroy();
-		child.stderr!.removeAllListeners('data').destroy();
-		child.removeAllListeners('exit');
-		child.unref();
-		process.once('exit', () => {
-			child.kill('SIGKILL');
-		});
-		jongodb = {url, child};
+		jongodb = {url: `mongodb://127.0.0.1:${port}`, child: await spawnJongodb(port)};
 	}
 
 	return {url: jongodb.url, emulator: true};
+}
+
+/**
+ * Start a jongodb emulator on `port`, resolving once it listens. Neither the process nor its
+ * pipes keep the event loop alive, and it is killed when this process exits.
+ */
+export async function spawnJongodb(port: number): Promise<ChildProcess> {
+	const child = spawn(jongodbBinary, ['--host=127.0.0.1', `--port=${port}`], {stdio: ['ignore', 'pipe', 'pipe']});
+	await new Promise<void>((resolve, reject) => {
+		let output = '';
+		const timer = setTimeout(() => {
+			reject(new Error(`jongodb did not start within 15 s: ${output}`));
+		}, 15_000);
+		const onData = (data: Buffer): void => {
+			output += data.toString();
+			if (/JONGODB_URI=\S+/.test(output)) {
+				clearTimeout(timer);
+				resolve();
+			}
+		};
+
+		child.stdout!.on('data', onData);
+		child.stderr!.on('data', onData);
+		child.on('error', error => {
+			clearTimeout(timer);
+			reject(error);
+		});
+		child.on('exit', code => {
+			clearTimeout(timer);
+			reject(new Error(`jongodb exited with ${code}: ${output}`));
+		});
+	});
+	child.stdout!.removeAllListeners('data').destroy();
+	child.stderr!.removeAllListeners('data').destroy();
+	child.removeAllListeners('exit');
+	child.unref();
+	process.once('exit', () => {
+		child.kill('SIGKILL');
+	});
+	return child;
 }
 
 /** Stop the emulator started by {@link mongoUrl}, if any. */
