@@ -5,6 +5,7 @@ import {isMysqlAdapter, mysqlBulkOperations} from './mysql.js';
 import {isPostgresAdapter, postgresBulkOperations} from './postgres.js';
 import {type RedisCommands, redisBulkOperations, serializeMetaFirst, validateRedisNamespace} from './redis.js';
 import type {CacheStore} from './store.js';
+import {batched, decodeMeta, deleteInBatches} from './batches.js';
 
 const batchSize = 1000;
 
@@ -95,31 +96,18 @@ function genericBulk(adapter: KeyvStoreAdapter, prefix: string, decode: (raw: un
 				continue;
 			}
 
-			const key = stored.slice(prefix.length);
-			try {
-				const data = await decode(raw) as {value?: unknown} | undefined;
-				metas.push(metaOf(key, fromStored(data?.value)));
-			} catch {
-				// Corrupt entries are listed so that clear() and expiry sweeps can remove them.
-				metas.push({key, kind: 'response', url: '', createdAt: 0, expires: 0});
-			}
+			// Corrupt entries are listed too, so that clear() and expiry sweeps can remove them.
+			metas.push(await decodeMeta(stored.slice(prefix.length), raw, decode));
 		}
 
-		for (let index = 0; index < metas.length; index += batchSize) {
-			yield metas.slice(index, index + batchSize);
-		}
+		yield * batched(metas, batchSize);
 	}
 
 	async function deleteKeys(keys: readonly string[]): Promise<number> {
-		let deleted = 0;
-		for (let index = 0; index < keys.length; index += batchSize) {
-			const slice = keys.slice(index, index + batchSize);
-			// eslint-disable-next-line no-await-in-loop -- bounded batches keep the store responsive
+		return deleteInBatches(keys, batchSize, async slice => {
 			const results = await Promise.all(slice.map(async key => adapter.delete(storedKey(key))));
-			deleted += results.filter(Boolean).length;
-		}
-
-		return deleted;
+			return results.filter(Boolean).length;
+		});
 	}
 
 	return {
@@ -158,35 +146,14 @@ function mongoBulk(adapter: MongoAdapterLike, prefix: string, decode: (raw: unkn
 
 	return {
 		async * scan() {
-			let batch: EntryMeta[] = [];
-			for await (const document of (await store()).find(inCache, {projection: {_id: 0, key: 1, value: 1}})) {
-				const key = String(document['key']).slice(prefix.length);
-				try {
-					const data = await decode(document['value']) as {value?: unknown} | undefined;
-					batch.push(metaOf(key, fromStored(data?.value)));
-				} catch {
-					batch.push({key, kind: 'response', url: '', createdAt: 0, expires: 0});
-				}
-
-				if (batch.length >= batchSize) {
-					yield batch;
-					batch = [];
-				}
-			}
-
-			if (batch.length > 0) {
-				yield batch;
+			const documents = (await store()).find(inCache, {projection: {_id: 0, key: 1, value: 1}});
+			for await (const page of batched(documents, batchSize)) {
+				yield await Promise.all(page.map(async document => decodeMeta(String(document['key']).slice(prefix.length), document['value'], decode)));
 			}
 		},
 		async deleteKeys(keys) {
 			const collection = await store();
-			let deleted = 0;
-			for (let index = 0; index < keys.length; index += batchSize) {
-				// eslint-disable-next-line no-await-in-loop -- bounded batches
-				deleted += (await collection.deleteMany({key: {$in: keys.slice(index, index + batchSize).map(key => prefix + key)}})).deletedCount;
-			}
-
-			return deleted;
+			return deleteInBatches(keys, batchSize, async slice => (await collection.deleteMany({key: {$in: slice.map(key => prefix + key)}})).deletedCount);
 		},
 		async clear() {
 			await (await store()).deleteMany(inCache);

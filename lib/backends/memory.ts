@@ -2,6 +2,7 @@ import {Keyv, type KeyvOptions} from 'keyv';
 import type {EntryMeta, StoredValue} from '../cache/entry.js';
 import {metaOf} from '../cache/entry.js';
 import type {CacheStore} from './store.js';
+import {batched} from './batches.js';
 
 const batchSize = 5000;
 
@@ -28,9 +29,7 @@ export function createMemoryStore(map: Map<string, unknown> = new Map()): CacheS
 				}
 			}
 
-			for (let index = 0; index < metas.length; index += batchSize) {
-				yield metas.slice(index, index + batchSize);
-			}
+			yield * batched(metas, batchSize);
 		},
 		async deleteKeys(keys) {
 			let deleted = 0;

@@ -6,6 +6,7 @@ import type KeyvMongoClass from '@keyv/mongo';
 import {Keyv, type KeyvOptions, type KeyvStoreAdapter, type StoredData} from 'keyv';
 import {type EntryMeta, type StoredValue, fromStored} from '../cache/entry.js';
 import type {CacheStore} from './store.js';
+import {batched, deleteInBatches} from './batches.js';
 
 const require = createRequire(import.meta.url);
 const debug = debuglog('requests-cache');
@@ -297,29 +298,13 @@ export function createMongoStore(options: MongoStoreOptions): CacheStore {
 			const cursor = store.aggregate([
 				{$project: {_id: 0, key: 1, kind: '$value.kind', url: '$value.url', createdAt: '$value.createdAt', expires: '$value.expires'}},
 			]);
-			let batch: EntryMeta[] = [];
-			for await (const document of cursor) {
-				batch.push(metaOfDocument(document));
-				if (batch.length >= batchSize) {
-					yield batch;
-					batch = [];
-				}
-			}
-
-			if (batch.length > 0) {
-				yield batch;
+			for await (const documents of batched(cursor, batchSize)) {
+				yield documents.map(metaOfDocument);
 			}
 		},
 		async deleteKeys(keys) {
 			const store = await collection();
-			let deleted = 0;
-			for (let index = 0; index < keys.length; index += batchSize) {
-				// eslint-disable-next-line no-await-in-loop -- bounded batches
-				const result = await store.deleteMany({key: {$in: keys.slice(index, index + batchSize)}});
-				deleted += result.deletedCount;
-			}
-
-			return deleted;
+			return deleteInBatches(keys, batchSize, async slice => (await store.deleteMany({key: {$in: slice}})).deletedCount);
 		},
 		async deleteWhere(filter) {
 			const conditions: Array<Record<string, unknown>> = [];

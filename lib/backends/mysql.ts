@@ -2,6 +2,7 @@ import {createRequire} from 'node:module';
 import {debuglog} from 'node:util';
 import {type EntryMeta, fromStored, metaOf} from '../cache/entry.js';
 import type {CacheStore} from './store.js';
+import {corruptMeta, decodeMeta, deleteInBatches} from './batches.js';
 
 const require = createRequire(import.meta.url);
 const debug = debuglog('requests-cache');
@@ -41,7 +42,7 @@ function escapeIdentifier(identifier: string): string {
 function metaOfRow(key: string, row: Row): EntryMeta {
 	const {kind, url, createdAt, expiresType, expires} = row;
 	if (kind !== 'response' && kind !== 'redirect' && kind !== 'variants') {
-		return {key, kind: 'response', url: '', createdAt: 0, expires: 0};
+		return corruptMeta(key);
 	}
 
 	return {
@@ -138,13 +139,8 @@ export function mysqlBulkOperations(
 				}
 
 				// Not JSON to the server (a compressing serializer?): decode it here.
-				try {
-					// eslint-disable-next-line no-await-in-loop -- rare
-					const data = await decode(String(row['raw'])) as {value?: unknown} | undefined;
-					metas.push(metaOf(key, fromStored(data?.value)));
-				} catch {
-					metas.push({key, kind: 'response', url: '', createdAt: 0, expires: 0});
-				}
+				// eslint-disable-next-line no-await-in-loop -- rare
+				metas.push(await decodeMeta(key, String(row['raw']), async raw => decode(raw as string)));
 			}
 
 			after = String(page.at(-1)!['id']);
@@ -156,14 +152,7 @@ export function mysqlBulkOperations(
 	}
 
 	async function deleteKeys(keys: readonly string[]): Promise<number> {
-		let deleted = 0;
-		for (let index = 0; index < keys.length; index += pageSize) {
-			const slice = keys.slice(index, index + pageSize).map(key => prefix + key);
-			// eslint-disable-next-line no-await-in-loop -- bounded batches
-			deleted += await affected(`DELETE FROM ${table} WHERE id IN (?)`, [slice]);
-		}
-
-		return deleted;
+		return deleteInBatches(keys, pageSize, async slice => affected(`DELETE FROM ${table} WHERE id IN (?)`, [slice.map(key => prefix + key)]));
 	}
 
 	return {

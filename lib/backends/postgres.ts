@@ -1,5 +1,6 @@
 import {type EntryMeta, fromStored, metaOf} from '../cache/entry.js';
 import type {CacheStore} from './store.js';
+import {corruptMeta, decodeMeta, deleteInBatches} from './batches.js';
 
 /** @keyv/postgres' query function: SQL with `$n` parameters, resolving to the rows. */
 export type PostgresQuery = (sql: string, values?: unknown[]) => Promise<Array<Record<string, unknown>>>;
@@ -26,7 +27,7 @@ function isJsonError(error: unknown): boolean {
 function metaOfRow(key: string, row: Record<string, unknown>): EntryMeta {
 	const {kind, url, createdAt, expires} = row;
 	if (kind !== 'response' && kind !== 'redirect' && kind !== 'variants') {
-		return {key, kind: 'response', url: '', createdAt: 0, expires: 0};
+		return corruptMeta(key);
 	}
 
 	return {
@@ -55,19 +56,8 @@ export function postgresBulkOperations(
 	const query: PostgresQuery = async (sql, values) => adapter.query(sql, values);
 
 	async function decodeRows(rows: Array<Record<string, unknown>>): Promise<EntryMeta[]> {
-		const metas: EntryMeta[] = [];
-		for (const row of rows) {
-			const key = String(row['key']).slice(prefix.length);
-			try {
-				// eslint-disable-next-line no-await-in-loop -- rare: values the server cannot read
-				const data = await decode(String(row['value'])) as {value?: unknown} | undefined;
-				metas.push(metaOf(key, fromStored(data?.value)));
-			} catch {
-				metas.push({key, kind: 'response', url: '', createdAt: 0, expires: 0});
-			}
-		}
-
-		return metas;
+		// Rare: values the server cannot read as JSON.
+		return Promise.all(rows.map(async row => decodeMeta(String(row['key']).slice(prefix.length), String(row['value']), async raw => decode(raw as string))));
 	}
 
 	async function * scan(): AsyncGenerator<EntryMeta[]> {
@@ -110,15 +100,10 @@ export function postgresBulkOperations(
 	}
 
 	async function deleteKeys(keys: readonly string[]): Promise<number> {
-		let deleted = 0;
-		for (let index = 0; index < keys.length; index += pageSize) {
-			const slice = keys.slice(index, index + pageSize).map(key => prefix + key);
-			// eslint-disable-next-line no-await-in-loop -- bounded batches
-			const [row] = await query(`WITH gone AS (DELETE FROM ${table} WHERE key = ANY($1::text[]) RETURNING 1) SELECT count(*)::int AS n FROM gone`, [slice]);
-			deleted += Number(row?.['n'] ?? 0);
-		}
-
-		return deleted;
+		return deleteInBatches(keys, pageSize, async slice => {
+			const [row] = await query(`WITH gone AS (DELETE FROM ${table} WHERE key = ANY($1::text[]) RETURNING 1) SELECT count(*)::int AS n FROM gone`, [slice.map(key => prefix + key)]);
+			return Number(row?.['n'] ?? 0);
+		});
 	}
 
 	return {

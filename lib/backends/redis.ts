@@ -3,6 +3,7 @@ import {debuglog} from 'node:util';
 import {Keyv} from 'keyv';
 import {type EntryMeta, fromStored, metaOf} from '../cache/entry.js';
 import type {CacheStore} from './store.js';
+import {corruptMeta, decodeMeta, deleteInBatches} from './batches.js';
 
 const require = createRequire(import.meta.url);
 const debug = debuglog('requests-cache');
@@ -100,11 +101,6 @@ export function escapeGlob(text: string): string {
 	return text.replaceAll(/[*?[\]\\^]/g, String.raw`\$&`);
 }
 
-/** The metadata of an undecodable value: expired long ago, so that sweeps remove it. */
-function corruptMeta(key: string): EntryMeta {
-	return {key, kind: 'response', url: '', createdAt: 0, expires: 0};
-}
-
 function metaFromScript(key: string, encoded: string): EntryMeta | undefined {
 	try {
 		const [kind, url, createdAt, expires] = JSON.parse(encoded) as unknown[];
@@ -184,13 +180,8 @@ export function redisBulkOperations(
 				continue;
 			}
 
-			try {
-				// eslint-disable-next-line no-await-in-loop
-				const data = await decode(value) as {value?: unknown} | undefined;
-				result.push(metaOf(key, fromStored(data?.value)));
-			} catch {
-				result.push(corruptMeta(key));
-			}
+			// eslint-disable-next-line no-await-in-loop
+			result.push(await decodeMeta(key, value, async raw => decode(raw as string)));
 		}
 
 		return result;
@@ -205,14 +196,7 @@ export function redisBulkOperations(
 		},
 		async deleteKeys(keys) {
 			const redis = await client();
-			let deleted = 0;
-			for (let index = 0; index < keys.length; index += batchSize) {
-				const slice = keys.slice(index, index + batchSize).map(key => prefix + key);
-				// eslint-disable-next-line no-await-in-loop -- bounded batches keep Redis responsive
-				deleted += Number(await redis.sendCommand(['UNLINK', ...slice]));
-			}
-
-			return deleted;
+			return deleteInBatches(keys, batchSize, async slice => Number(await redis.sendCommand(['UNLINK', ...slice.map(key => prefix + key)])));
 		},
 		async deleteWhere(filter) {
 			const redis = await client();

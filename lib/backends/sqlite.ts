@@ -5,6 +5,7 @@ import {Keyv} from 'keyv';
 import type {EntryMeta} from '../cache/entry.js';
 import type {CacheStore} from './store.js';
 import {WalHotCache} from './wal-hot-cache.js';
+import {deleteInBatches} from './batches.js';
 
 /** Options of the SQLite backend. */
 export type SqliteStoreOptions = {
@@ -100,15 +101,10 @@ export function createSqliteStore(cacheName: string, options: SqliteStoreOptions
 			}
 		},
 		async deleteKeys(keys) {
-			let deleted = 0;
-			for (let index = 0; index < keys.length; index += pageSize) {
-				const slice = keys.slice(index, index + pageSize).map(key => low + key);
-				// eslint-disable-next-line no-await-in-loop -- bounded batches
-				const rows = await run(`DELETE FROM ${table} WHERE key IN (SELECT value FROM json_each(?)) RETURNING 1`, JSON.stringify(slice));
-				deleted += rows.length;
-			}
-
-			return deleted;
+			return deleteInBatches(keys, pageSize, async slice => {
+				const rows = await run(`DELETE FROM ${table} WHERE key IN (SELECT value FROM json_each(?)) RETURNING 1`, JSON.stringify(slice.map(key => low + key)));
+				return rows.length;
+			});
 		},
 		async deleteWhere(filter) {
 			const conditions: string[] = [];
