@@ -1,18 +1,13 @@
 /**
  * The clients the benchmark compares. Each one fetches a URL, consumes the whole body, and says
  * whether it claims the response came from its cache (the origin's counter is the check that
- * counts either way).
+ * counts either way). Each client imports only its own modules, so that a client process's RSS
+ * holds that client and nothing else.
  */
 import {rmSync} from 'node:fs';
 import path from 'node:path';
-import KeyvSqlite from '@keyv/sqlite';
-import axios from 'axios';
-import {buildMemoryStorage, setupCache} from 'axios-cache-interceptor';
-import got from 'got';
-import {Keyv} from 'keyv';
-import {Agent, cacheStores, interceptors, request} from 'undici';
 import type {CachedEntry} from '../lib/cache/entry.js';
-import type {Library} from './library.js';
+import {type Library, loadLibrary} from './library.js';
 
 export const CLIENT_NAMES = [
 	'rc-memory', 'rc-sqlite', 'rc-sqlite-nohot', 'rc-redis', 'rc-session',
@@ -131,10 +126,95 @@ function requestsCacheClient(lib: Library, name: ClientName, session: CachedSess
 }
 
 /**
- * Build one client, on `lib` (requests-cache as loaded by bench/library.ts). `runId` makes file
- * names and Redis namespaces unique to this process.
+ * Build one client. requests-cache comes from `libDir` (compiled, see bench/library.ts) or from
+ * its sources when undefined. `runId` makes file names and Redis namespaces unique to this process.
  */
-export async function createClient(lib: Library, name: ClientName, runId: string): Promise<Client> {
+export async function createClient(name: ClientName, runId: string, libDir: string | undefined): Promise<Client> {
+	if (isRequestsCache(name)) {
+		return createRequestsCacheClient(await loadLibrary(libDir), name, runId);
+	}
+
+	switch (name) {
+		case 'got': {
+			const {default: got} = await import('got');
+			return {
+				name,
+				async get(url) {
+					const response = await got(url, {responseType: 'buffer'});
+					return {bytes: response.body.length, cached: response.isFromCache};
+				},
+				async close() {
+					// Nothing to release.
+				},
+			};
+		}
+
+		case 'got-cache-map':
+		case 'got-cache-keyv-sqlite': {
+			const {default: got} = await import('got');
+			const file = sqliteFile(name, runId);
+			removeSqlite(file);
+			let keyv: import('keyv').Keyv | undefined;
+			if (name === 'got-cache-keyv-sqlite') {
+				const [{Keyv}, {default: KeyvSqlite}] = await Promise.all([import('keyv'), import('@keyv/sqlite')]);
+				keyv = new Keyv(new KeyvSqlite(`sqlite://${file}`));
+			}
+
+			const cache = keyv ?? new Map<string, unknown>();
+			return {
+				name,
+				async get(url) {
+					const response = await got(url, {responseType: 'buffer', cache});
+					return {bytes: response.body.length, cached: response.isFromCache};
+				},
+				async close() {
+					await keyv?.disconnect();
+					removeSqlite(file);
+				},
+			};
+		}
+
+		case 'axios-cache-interceptor': {
+			const [{default: axios}, {buildMemoryStorage, setupCache}] = await Promise.all([import('axios'), import('axios-cache-interceptor')]);
+			const client = setupCache(axios.create(), {storage: buildMemoryStorage()});
+			return {
+				name,
+				async get(url) {
+					const response = await client.get<Buffer>(url, {responseType: 'arraybuffer'});
+					return {bytes: response.data.length, cached: response.cached === true};
+				},
+				async close() {
+					// Memory storage: nothing to release.
+				},
+			};
+		}
+
+		case 'undici-cache': {
+			const {Agent, cacheStores, interceptors, request} = await import('undici');
+			// Limits raised so that the store holds what the scenarios put in it (default: 1024 entries).
+			const store = new cacheStores.MemoryCacheStore({maxCount: 1_000_000, maxSize: 4 * 1024 ** 3});
+			const agent = new Agent().compose(interceptors.cache({store}));
+			return {
+				name,
+				async get(url) {
+					const response = await request(url, {dispatcher: agent});
+					const body = Buffer.from(await response.body.arrayBuffer());
+					// undici adds an Age header to what it serves from its cache; the origin sends none.
+					return {bytes: body.length, cached: response.headers['age'] !== undefined};
+				},
+				async close() {
+					await agent.close();
+				},
+			};
+		}
+
+		default: {
+			throw new TypeError(`unknown client ${name}`);
+		}
+	}
+}
+
+async function createRequestsCacheClient(lib: Library, name: ClientName, runId: string): Promise<Client> {
 	const {CachedSession, BaseCache, Session, createSqliteStore} = lib;
 	switch (name) {
 		case 'rc-memory': {
@@ -187,68 +267,8 @@ export async function createClient(lib: Library, name: ClientName, runId: string
 			});
 		}
 
-		case 'got': {
-			return {
-				name,
-				async get(url) {
-					const response = await got(url, {responseType: 'buffer'});
-					return {bytes: response.body.length, cached: response.isFromCache};
-				},
-				async close() {
-					// Nothing to release.
-				},
-			};
-		}
-
-		case 'got-cache-map':
-		case 'got-cache-keyv-sqlite': {
-			const file = sqliteFile(name, runId);
-			removeSqlite(file);
-			const keyv = name === 'got-cache-keyv-sqlite' ? new Keyv(new KeyvSqlite(`sqlite://${file}`)) : undefined;
-			const cache = keyv ?? new Map<string, unknown>();
-			return {
-				name,
-				async get(url) {
-					const response = await got(url, {responseType: 'buffer', cache});
-					return {bytes: response.body.length, cached: response.isFromCache};
-				},
-				async close() {
-					await keyv?.disconnect();
-					removeSqlite(file);
-				},
-			};
-		}
-
-		case 'axios-cache-interceptor': {
-			const client = setupCache(axios.create(), {storage: buildMemoryStorage()});
-			return {
-				name,
-				async get(url) {
-					const response = await client.get<Buffer>(url, {responseType: 'arraybuffer'});
-					return {bytes: response.data.length, cached: response.cached === true};
-				},
-				async close() {
-					// Memory storage: nothing to release.
-				},
-			};
-		}
-
-		case 'undici-cache': {
-			// Limits raised so that the store holds what the scenarios put in it (default: 1024 entries).
-			const store = new cacheStores.MemoryCacheStore({maxCount: 1_000_000, maxSize: 4 * 1024 ** 3});
-			const agent = new Agent().compose(interceptors.cache({store}));
-			return {
-				name,
-				async get(url) {
-					const response = await request(url, {dispatcher: agent});
-					const body = Buffer.from(await response.body.arrayBuffer());
-					// undici adds an Age header to what it serves from its cache; the origin sends none.
-					return {bytes: body.length, cached: response.headers['age'] !== undefined};
-				},
-				async close() {
-					await agent.close();
-				},
-			};
+		default: {
+			throw new TypeError(`not a requests-cache client: ${name}`);
 		}
 	}
 }

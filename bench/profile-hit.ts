@@ -2,7 +2,7 @@
  * A hit loop to profile, and a cost breakdown of the steps of a hit, in one process (the origin
  * is in-process here: a hit never reaches it, and the script checks that).
  *
- *   node --import tsx bench/profile-hit.ts [memory|sqlite|sqlite-nohot] [hits] [loop]
+ *   [BENCH_BODY_BYTES=n] node --import tsx bench/profile-hit.ts [memory|sqlite|sqlite-nohot] [hits] [loop]
  *   node --cpu-prof --cpu-prof-dir=.tmp/prof --import tsx bench/profile-hit.ts memory 300000 loop
  *
  * The breakdown times each step of `session.get()` on a hit in isolation, with the same inputs
@@ -21,6 +21,8 @@ import {loadLibrary} from './library.js';
 const backend = process.argv[2] ?? 'memory';
 const hits = Number(process.argv[3] ?? 200_000);
 const breakdown = process.argv[4] !== 'loop';
+/** Body size in bytes (1 KB by default; BENCH_BODY_BYTES=102400 for the 100 KB case). */
+const bodyBytes = Number(process.env['BENCH_BODY_BYTES'] ?? 1024);
 const givenLibDir = process.env['BENCH_LIB_DIR'];
 const libDir = givenLibDir
 	? path.resolve(givenLibDir)
@@ -31,7 +33,7 @@ if (!['memory', 'sqlite', 'sqlite-nohot'].includes(backend)) {
 }
 
 let originHits = 0;
-const body = Buffer.alloc(1024, 'x');
+const body = Buffer.alloc(bodyBytes, 'x');
 const server = createServer((_request, response) => {
 	originHits++;
 	response.writeHead(200, {'content-type': 'application/json', 'cache-control': 'public, max-age=3600', 'content-length': body.length}).end(body);

@@ -9,7 +9,8 @@
  * - BENCH_DURATION_MS=n   measured time per round (default 300, after a 100 ms warm-up; 500 ms before the first)
  * - BENCH_CLIENTS=a,b     only these clients (names as in bench/clients.ts)
  * - BENCH_SCENARIOS=a,b   only these scenarios (ids as in SCENARIOS below)
- * - BENCH_SOURCE=ts       load requests-cache from its TypeScript sources (default: lib/ compiled to JavaScript first)
+ * - BENCH_SOURCE=ts       run requests-cache and the child processes from the TypeScript sources through tsx
+ *                         (default: lib/ and the child processes compiled to JavaScript first, as published)
  * - BENCH_LIB_DIR=dir     load requests-cache from this compiled copy instead (A/B experiments; left in place)
  * - REQUESTS_CACHE_REQUIRE_SERVICES=1  a missing Redis fails the run instead of being skipped
  */
@@ -21,32 +22,38 @@ import path from 'node:path';
 import {performance} from 'node:perf_hooks';
 import {BENCH_DIR, CLIENT_LABELS, CLIENT_NAMES, type ClientName, caches, isRequestsCache} from './clients.js';
 import type {OriginReply, OriginRequest} from './origin.js';
-import {compileLibrary} from './compile-library.js';
+import {compileBenchProcesses, compileLibrary} from './compile-library.js';
 import {format, median} from './stats.js';
 import type {DoneReply, HeapReply, HeapResult, RoundCommand, RoundReply, RoundResult, UrlPlan, WorkerCommand, WorkerReply} from './worker.js';
 
 const here = path.dirname(new URL(import.meta.url).pathname);
 const quick = process.env['BENCH_QUICK'] === '1';
-const rounds = Number(process.env['BENCH_ROUNDS'] ?? (quick ? 2 : 7));
-const durationMs = Number(process.env['BENCH_DURATION_MS'] ?? (quick ? 200 : 300));
+const rounds = Number(process.env['BENCH_ROUNDS'] ?? (quick ? 1 : 7));
+const durationMs = Number(process.env['BENCH_DURATION_MS'] ?? (quick ? 150 : 300));
 /** Warm-up before each round: longer before a process's first round, for the JIT. */
-const firstWarmupMs = quick ? 200 : 500;
+const firstWarmupMs = quick ? 100 : 500;
 const warmupMs = 100;
 const removeRounds = Math.min(rounds, 3);
 const scaleSizes = quick ? [1000, 5000] : [1000, 10_000, 100_000];
 /** requests-cache's own clients: the issue's 100,000 hits. */
-const heapCheckpoints = quick ? [1000, 5000] : [1000, 100_000];
+const heapCheckpoints = quick ? [500, 5000] : [1000, 100_000];
 /** Peers: enough hits to show a leak, fewer to keep the run short. */
-const peerHeapCheckpoints = quick ? [1000, 3000] : [1000, 20_000];
+const peerHeapCheckpoints = quick ? [500, 2000] : [1000, 20_000];
 /** got's own cache grows its heap by ~14 KB per hit: 100k hits would take minutes and gigabytes. */
-const gotHeapCheckpoints = quick ? [1000, 2000] : [1000, 10_000];
+const gotHeapCheckpoints = quick ? [500, 1500] : [1000, 10_000];
 const requireServices = process.env['REQUESTS_CACHE_REQUIRE_SERVICES'] === '1';
 const runId = `${process.pid}-${Date.now().toString(36)}`;
 /** requests-cache compiled to JavaScript as published (see bench/library.ts), unless BENCH_SOURCE=ts. */
+const fromSources = process.env['BENCH_SOURCE'] === 'ts';
+const buildDir = path.join(BENCH_DIR, `build-${runId}`);
 const givenLibDir = process.env['BENCH_LIB_DIR'];
 const libDir = givenLibDir === undefined || givenLibDir === ''
-	? (process.env['BENCH_SOURCE'] === 'ts' ? undefined : compileLibrary(path.join(BENCH_DIR, `lib-${runId}`)))
+	? (fromSources ? undefined : compileLibrary(path.join(buildDir, 'lib')))
 	: path.resolve(givenLibDir);
+/** Where the origin and worker scripts are, and how to start them: compiled and plain, or through tsx. */
+const processes = fromSources
+	? {dir: here, extension: 'ts', execArgv: ['--import', 'tsx']}
+	: {dir: compileBenchProcesses(path.join(buildDir, 'bench')), extension: 'js', execArgv: []};
 
 const SCENARIOS = {
 	'hits-1k': '1 KB hits, sequential',
@@ -80,7 +87,7 @@ function listFromEnv<T extends string>(name: string, all: readonly T[]): T[] {
 type OriginHandle = {url: string; hits(): Promise<number>; stop(): void};
 
 async function startOrigin(): Promise<OriginHandle> {
-	const child = fork(path.join(here, 'origin.ts'), [], {execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc']});
+	const child = fork(path.join(processes.dir, `origin.${processes.extension}`), [], {execArgv: processes.execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc']});
 	let nextId = 0;
 	const waiting = new Map<number, (hits: number) => void>();
 	const url = await new Promise<string>((resolve, reject) => {
@@ -117,8 +124,8 @@ async function startOrigin(): Promise<OriginHandle> {
 type WorkerHandle = {call(command: WorkerCommand): Promise<WorkerReply & {ok: true}>; stop(): void};
 
 function startWorker(): WorkerHandle {
-	const child: ChildProcess = fork(path.join(here, 'worker.ts'), [], {
-		execArgv: ['--expose-gc', '--max-old-space-size=4096', '--no-warnings', '--import', 'tsx'],
+	const child: ChildProcess = fork(path.join(processes.dir, `worker.${processes.extension}`), [], {
+		execArgv: ['--expose-gc', '--max-old-space-size=4096', '--no-warnings', ...processes.execArgv],
 		stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
 	});
 	let pending: {resolve: (reply: WorkerReply & {ok: true}) => void; reject: (error: Error) => void} | undefined;
@@ -654,9 +661,7 @@ async function main(): Promise<void> {
 		}
 	} finally {
 		origin.stop();
-		if (libDir !== undefined && !givenLibDir) {
-			rmSync(libDir, {recursive: true, force: true});
-		}
+		rmSync(buildDir, {recursive: true, force: true});
 	}
 
 	const wallSeconds = (performance.now() - started) / 1000;

@@ -3,10 +3,10 @@
  * own. It obeys one command at a time over IPC; the parent reads the origin's hit counter between
  * commands and fails the run when a "hit" round reached the origin.
  */
+import {readFileSync} from 'node:fs';
 import {performance} from 'node:perf_hooks';
 import {setImmediate as nextTurn} from 'node:timers/promises';
 import {type Client, type ClientName, caches, createClient} from './clients.js';
-import {loadLibrary} from './library.js';
 import {Latencies} from './stats.js';
 
 /** Which URLs a round requests. */
@@ -67,6 +67,23 @@ export type ClosedReply = {ok: true; kind: 'closed'; peakRssMb: number; listener
 export type WorkerReply = DoneReply | RoundReply | HeapReply | ClosedReply | {ok: false; error: string};
 
 let client: Client | undefined;
+
+/**
+ * This process's peak RSS in MB. Linux's VmHWM, because getrusage()'s maxRSS survives exec: a
+ * forked child would report at least its parent's RSS at the time of the fork.
+ */
+function peakRssMb(): number {
+	try {
+		const match = /^VmHWM:\s+(\d+) kB/m.exec(readFileSync('/proc/self/status', 'utf8'));
+		if (match !== null) {
+			return Number(match[1]) / 1024;
+		}
+	} catch {
+		// Not Linux: fall back below.
+	}
+
+	return process.resourceUsage().maxRSS / 1024;
+}
 
 function need(): Client {
 	if (client === undefined) {
@@ -178,7 +195,7 @@ async function heap(url: string, bytes: number, checkpoints: number[]): Promise<
 async function handle(command: WorkerCommand): Promise<WorkerReply> {
 	switch (command.cmd) {
 		case 'setup': {
-			client = await createClient(await loadLibrary(command.libDir), command.client, command.runId);
+			client = await createClient(command.client, command.runId, command.libDir);
 			return {ok: true, kind: 'done', originRequests: 0, seconds: 0};
 		}
 
@@ -231,7 +248,7 @@ async function handle(command: WorkerCommand): Promise<WorkerReply> {
 		case 'close': {
 			await client?.close();
 			client = undefined;
-			return {ok: true, kind: 'closed', peakRssMb: process.resourceUsage().maxRSS / 1024, listenerWarnings};
+			return {ok: true, kind: 'closed', peakRssMb: peakRssMb(), listenerWarnings};
 		}
 	}
 }
