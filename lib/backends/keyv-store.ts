@@ -1,6 +1,6 @@
 import {Keyv, type KeyvStoreAdapter} from 'keyv';
 import {BackendError} from '../errors.js';
-import {type EntryMeta, fromStored, metaOf} from '../cache/entry.js';
+import type {EntryMeta} from '../cache/entry.js';
 import {isMysqlAdapter, mysqlBulkOperations} from './mysql.js';
 import {isPostgresAdapter, postgresBulkOperations} from './postgres.js';
 import {type RedisCommands, redisBulkOperations, serializeMetaFirst, validateRedisNamespace} from './redis.js';

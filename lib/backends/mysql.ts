@@ -1,6 +1,6 @@
 import {createRequire} from 'node:module';
 import {debuglog} from 'node:util';
-import {type EntryMeta, fromStored, metaOf} from '../cache/entry.js';
+import type {EntryMeta} from '../cache/entry.js';
 import type {CacheStore} from './store.js';
 import {corruptMeta, decodeMeta, deleteInBatches} from './batches.js';
 

@@ -1,4 +1,4 @@
-import {type EntryMeta, fromStored, metaOf} from '../cache/entry.js';
+import type {EntryMeta} from '../cache/entry.js';
 import type {CacheStore} from './store.js';
 import {corruptMeta, decodeMeta, deleteInBatches} from './batches.js';
 
