@@ -101,7 +101,7 @@ function withoutCacheOptions(options: SendOptions): SendOptions {
  * Send `request` through the cache described by `state`, with `transport` (the base session's
  * send) for whatever must reach the origin. Shared by `CacheMixin` and `installCache()`.
  */
-export async function cachedSend(state: CacheState, request: PreparedRequest, options: SendOptions, transport: Transport): Promise<Response> {
+export function cachedSend(state: CacheState, request: PreparedRequest, options: SendOptions, transport: Transport): Promise<Response> {
 	const current = scope.getStore();
 	if (current !== undefined && (current.all || current.states.has(state))) {
 		return transport(request, withoutCacheOptions(options));
@@ -168,7 +168,8 @@ export function CacheMixin<TBase extends SessionConstructor>(Base: TBase): Cache
 			return runWithCacheDisabled(states.get(this)!, fn);
 		}
 
-		override async send(request: PreparedRequest, options: SendOptions = {}): Promise<Response> {
+		// Not async: one promise fewer on every hit.
+		override send(request: PreparedRequest, options: SendOptions = {}): Promise<Response> {
 			return cachedSend(states.get(this)!, request, options, async (r, o) => super.send(r, o));
 		}
 

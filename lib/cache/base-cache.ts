@@ -36,9 +36,13 @@ const defaultKeySettings = {ignoredParameters: new Set(DEFAULT_IGNORED_PARAMETER
 
 /** A copy of headers that shares no array (`set-cookie`) with the original. */
 function copyHeaders(headers: CachedEntry['headers']): CachedEntry['headers'] {
-	const copy: CachedEntry['headers'] = {};
-	for (const [name, value] of Object.entries(headers)) {
-		copy[name] = Array.isArray(value) ? [...value] : value;
+	// A spread is the fast copy; only array values (set-cookie) need their own copy.
+	const copy = {...headers};
+	for (const name in copy) {
+		const value = copy[name];
+		if (Array.isArray(value)) {
+			copy[name] = [...value];
+		}
 	}
 
 	return copy;
@@ -141,6 +145,13 @@ export class BaseCache extends EventEmitter {
 		}
 	}
 
+	/** Delete an undecodable value (awaited, so the delete cannot land after its replacement is stored). */
+	private async drop(key: string, error: unknown): Promise<undefined> {
+		debug('dropping undecodable entry %s: %s', key, (error as Error).message);
+		await this.store.keyv.delete(key).catch(() => undefined);
+		return undefined;
+	}
+
 	/** Read and decode one value; a value that does not decode is deleted and reads as missing. */
 	async getValue(key: string): Promise<StoredValue | undefined> {
 		const {hot} = this.store;
@@ -152,20 +163,14 @@ export class BaseCache extends EventEmitter {
 			}
 		}
 
-		// Awaited, so that the delete cannot land after the refetched response is stored.
-		const drop = async (error: unknown): Promise<undefined> => {
-			debug('dropping undecodable entry %s: %s', key, (error as Error).message);
-			await this.store.keyv.delete(key).catch(() => undefined);
-			return undefined;
-		};
-
 		let raw: unknown;
 		try {
-			raw = await this.bounded('get', this.store.keyv.get(key));
+			const read = this.store.keyv.get(key);
+			raw = await (this.store.local ? read : this.bounded('get', read));
 		} catch (error) {
 			// A value the store's deserializer cannot parse is corrupt data, not a failing store.
 			if (error instanceof SyntaxError) {
-				return drop(error);
+				return this.drop(key, error);
 			}
 
 			throw error;
@@ -183,7 +188,7 @@ export class BaseCache extends EventEmitter {
 
 			return value;
 		} catch (error) {
-			return drop(error);
+			return this.drop(key, error);
 		}
 	}
 
