@@ -47,3 +47,22 @@ export async function decodeMeta(key: string, raw: unknown, decode: (raw: unknow
 		return corruptMeta(key);
 	}
 }
+
+/**
+ * The metadata of a row whose fields the server extracted (`kind`, `url`, `createdAt`, and
+ * `expires`, where null means never); a row without a known kind is {@link corruptMeta}.
+ */
+export function metaOfColumns(key: string, row: Readonly<Record<string, unknown>>): EntryMeta {
+	const {kind, url, createdAt, expires} = row;
+	if (kind !== 'response' && kind !== 'redirect' && kind !== 'variants') {
+		return corruptMeta(key);
+	}
+
+	return {
+		key,
+		kind,
+		url: typeof url === 'string' ? url : '',
+		createdAt: createdAt === null || createdAt === undefined ? 0 : Number(createdAt),
+		expires: expires === null || expires === undefined ? null : Number(expires),
+	};
+}

@@ -2,7 +2,7 @@ import {createRequire} from 'node:module';
 import {debuglog} from 'node:util';
 import type {EntryMeta} from '../cache/entry.js';
 import type {CacheStore} from './store.js';
-import {corruptMeta, decodeMeta, deleteInBatches} from './batches.js';
+import {decodeMeta, deleteInBatches, metaOfColumns} from './batches.js';
 
 const require = createRequire(import.meta.url);
 const debug = debuglog('requests-cache');
@@ -40,18 +40,8 @@ function escapeIdentifier(identifier: string): string {
 }
 
 function metaOfRow(key: string, row: Row): EntryMeta {
-	const {kind, url, createdAt, expiresType, expires} = row;
-	if (kind !== 'response' && kind !== 'redirect' && kind !== 'variants') {
-		return corruptMeta(key);
-	}
-
-	return {
-		key,
-		kind,
-		url: typeof url === 'string' ? url : '',
-		createdAt: createdAt === null || createdAt === undefined ? 0 : Number(createdAt),
-		expires: expiresType === 'NULL' || expires === null || expires === undefined ? null : Number(expires),
-	};
+	// JSON null comes back as the string 'null' unless its type says so.
+	return metaOfColumns(key, {...row, expires: row['expiresType'] === 'NULL' ? null : row['expires']});
 }
 
 /**

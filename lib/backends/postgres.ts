@@ -1,6 +1,6 @@
 import type {EntryMeta} from '../cache/entry.js';
 import type {CacheStore} from './store.js';
-import {corruptMeta, decodeMeta, deleteInBatches} from './batches.js';
+import {decodeMeta, deleteInBatches, metaOfColumns} from './batches.js';
 
 /** @keyv/postgres' query function: SQL with `$n` parameters, resolving to the rows. */
 export type PostgresQuery = (sql: string, values?: unknown[]) => Promise<Array<Record<string, unknown>>>;
@@ -24,20 +24,6 @@ function isJsonError(error: unknown): boolean {
 	return (error as {code?: unknown})?.code === '22P02';
 }
 
-function metaOfRow(key: string, row: Record<string, unknown>): EntryMeta {
-	const {kind, url, createdAt, expires} = row;
-	if (kind !== 'response' && kind !== 'redirect' && kind !== 'variants') {
-		return corruptMeta(key);
-	}
-
-	return {
-		key,
-		kind,
-		url: typeof url === 'string' ? url : '',
-		createdAt: createdAt === null || createdAt === undefined ? 0 : Number(createdAt),
-		expires: expires === null || expires === undefined ? null : Number(expires),
-	};
-}
 
 /**
  * Bulk operations for a Keyv over @keyv/postgres, as SQL on the adapter's own `query`: keyset
@@ -75,7 +61,7 @@ export function postgresBulkOperations(
 					ORDER BY key`,
 					[prefix, after],
 				);
-				metas = rows.map(row => metaOfRow(String(row['key']).slice(prefix.length), row));
+				metas = rows.map(row => metaOfColumns(String(row['key']).slice(prefix.length), row));
 			} catch (error) {
 				if (!isJsonError(error)) {
 					throw error;
