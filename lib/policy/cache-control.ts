@@ -172,28 +172,35 @@ export function headerFreshness(headers: ResponseHeaders, now: number): HeaderFr
 	return {kind: 'none'};
 }
 
-const hopByHop = ['connection', 'keep-alive', 'proxy-connection', 'te', 'transfer-encoding', 'upgrade', 'trailer'];
+const hopByHop: ReadonlySet<string> = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'transfer-encoding', 'upgrade', 'trailer']);
+const notModifiedKeeps: ReadonlySet<string> = new Set(['content-length', 'content-encoding', 'transfer-encoding', 'content-range', 'connection', 'keep-alive']);
 
 /**
  * The headers worth storing: without hop-by-hop headers and those the Connection header names
- * (RFC 9111 §3.1), and without the fields a qualified `no-cache="…"` names.
+ * (RFC 9111 §3.1), and without the fields a qualified `no-cache="…"` names. Runs on every miss:
+ * the common case (nothing named) parses nothing.
  */
 export function storableHeaders(headers: ResponseHeaders): ResponseHeaders {
-	const drop = new Set(hopByHop);
-	for (const name of (headerText(headers['connection']) ?? '').split(',')) {
-		drop.add(name.trim().toLowerCase());
+	let named: Set<string> | undefined;
+	const connection = headerText(headers['connection']);
+	if (connection !== undefined) {
+		named = new Set(connection.split(',').map(name => name.trim().toLowerCase()));
 	}
 
-	const qualified = parseCacheControl(headers['cache-control']).get('no-cache');
-	if (typeof qualified === 'string') {
-		for (const name of qualified.split(',')) {
-			drop.add(name.trim().toLowerCase());
+	const cacheControl = headerText(headers['cache-control']);
+	if (cacheControl?.includes('no-cache=') === true) {
+		const qualified = parseCacheControl(cacheControl).get('no-cache');
+		if (typeof qualified === 'string') {
+			named ??= new Set();
+			for (const name of qualified.split(',')) {
+				named.add(name.trim().toLowerCase());
+			}
 		}
 	}
 
 	let kept: ResponseHeaders | undefined;
-	for (const name of Object.keys(headers)) {
-		if (drop.has(name)) {
+	for (const name in headers) {
+		if (hopByHop.has(name) || named?.has(name) === true) {
 			kept ??= {...headers};
 			delete kept[name];
 		}
@@ -204,11 +211,10 @@ export function storableHeaders(headers: ResponseHeaders): ResponseHeaders {
 
 /** Merge the headers of a 304 into the stored ones (RFC 9111 §3.2); framing headers are kept from the stored response. */
 export function mergeNotModified(stored: ResponseHeaders, update: ResponseHeaders): {headers: ResponseHeaders; changed: boolean} {
-	const keep = new Set(['content-length', 'content-encoding', 'transfer-encoding', 'content-range', 'connection', 'keep-alive']);
 	const headers: ResponseHeaders = {...stored};
 	let changed = false;
 	for (const [name, value] of Object.entries(update)) {
-		if (keep.has(name) || name === 'date' || name === 'age') {
+		if (notModifiedKeeps.has(name) || name === 'date' || name === 'age') {
 			if (name === 'date' || name === 'age') {
 				headers[name] = value;
 			}
