@@ -2,7 +2,7 @@ import {type EntryMeta, fromStored, metaOf} from '../cache/entry.js';
 
 /** How a stored value that does not decode is listed: created at 0 and expired, so sweeps remove it. */
 export function corruptMeta(key: string): EntryMeta {
-	return {key, kind: 'response', url: '', createdAt: 0, expires: 0};
+	return {key, kind: 'response', url: '', createdAt: 0, expires: 0, corrupt: true};
 }
 
 /**
@@ -54,15 +54,15 @@ export async function decodeMeta(key: string, raw: unknown, decode: (raw: unknow
  */
 export function metaOfColumns(key: string, row: Readonly<Record<string, unknown>>): EntryMeta {
 	const {kind, url, createdAt, expires} = row;
-	if (kind !== 'response' && kind !== 'redirect' && kind !== 'variants') {
+	if ((kind !== 'response' && kind !== 'redirect' && kind !== 'variants') || typeof url !== 'string' || createdAt === null || createdAt === undefined) {
 		return corruptMeta(key);
 	}
 
 	return {
 		key,
 		kind,
-		url: typeof url === 'string' ? url : '',
-		createdAt: createdAt === null || createdAt === undefined ? 0 : Number(createdAt),
+		url,
+		createdAt: Number(createdAt),
 		expires: expires === null || expires === undefined ? null : Number(expires),
 	};
 }

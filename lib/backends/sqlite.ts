@@ -5,7 +5,7 @@ import {Keyv} from 'keyv';
 import type {EntryMeta} from '../cache/entry.js';
 import type {CacheStore} from './store.js';
 import {WalHotCache} from './wal-hot-cache.js';
-import {deleteInBatches} from './batches.js';
+import {deleteInBatches, metaOfColumns} from './batches.js';
 
 /** Options of the SQLite backend. */
 export type SqliteStoreOptions = {
@@ -87,14 +87,8 @@ export function createSqliteStore(cacheName: string, options: SqliteStoreOptions
 				}
 
 				after = rows.at(-1)!['key'] as string;
-				yield rows.map((row): EntryMeta => ({
-					key: (row['key'] as string).slice(low.length),
-					kind: row['kind'] === 'redirect' || row['kind'] === 'variants' ? row['kind'] : 'response',
-					url: typeof row['url'] === 'string' ? row['url'] : '',
-					// A row that is not our JSON reads as created at 0 and expired, so sweeps remove it.
-					createdAt: typeof row['createdAt'] === 'number' ? row['createdAt'] : 0,
-					expires: row['expires'] === null && row['kind'] !== null ? null : (typeof row['expires'] === 'number' ? row['expires'] : 0),
-				}));
+				// A row that is not our JSON lists as corrupt: created at 0 and expired, so sweeps remove it.
+				yield rows.map((row): EntryMeta => metaOfColumns((row['key'] as string).slice(low.length), row));
 				if (rows.length < pageSize) {
 					return;
 				}

@@ -431,7 +431,7 @@ export class BaseCache extends EventEmitter {
 		let count = 0;
 		for await (const batch of this.scan()) {
 			for (const meta of batch) {
-				if (meta.kind === 'response') {
+				if (meta.kind === 'response' && meta.corrupt !== true) {
 					count++;
 				}
 			}

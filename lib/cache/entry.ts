@@ -55,6 +55,8 @@ export type EntryMeta = {
 	url: string;
 	createdAt: number;
 	expires: number | null;
+	/** Set for a stored value that does not decode: listed so that sweeps and clear() remove it, never counted. */
+	corrupt?: true;
 };
 
 /** Raised when a stored value does not decode to an entry; the cache treats it as a miss. */

@@ -279,6 +279,7 @@ process.stdout.write(JSON.stringify({failures}) + '\\n');
 			await session.get(`${origin.url}/json?maintenance=other`);
 			await sql(session)('UPDATE keyv SET value = ? WHERE key = ?', '{"value":{"kind":"response"}}', `requests-cache:${(await session.get(`${origin.url}/json?maintenance=other`)).cacheKey}`);
 			assert.deepEqual(await session.cache.urls(), [`${origin.url}/json?maintenance=good`]);
+			assert.equal(await session.cache.count(), 1, 'corrupt rows are not counted as responses');
 			assert.equal(await session.cache.removeExpiredResponses(), 2, 'corrupt rows read as expired');
 			assert.equal(scalar(await sql(session)('SELECT count(*) FROM keyv')), 1);
 			assert.equal(await session.cache.count(), 1);
