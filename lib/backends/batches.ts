@@ -66,3 +66,9 @@ export function metaOfColumns(key: string, row: Readonly<Record<string, unknown>
 		expires: expires === null || expires === undefined ? null : Number(expires),
 	};
 }
+
+/** True when an entry falls under a `deleteWhere` filter: created before, or expired at, its time. */
+export function matchesDeleteFilter(meta: EntryMeta, filter: {createdBefore?: number; expiredAt?: number}): boolean {
+	return (filter.createdBefore !== undefined && meta.createdAt < filter.createdBefore)
+		|| (filter.expiredAt !== undefined && meta.expires !== null && meta.expires <= filter.expiredAt);
+}

@@ -2,7 +2,7 @@ import {createRequire} from 'node:module';
 import {debuglog} from 'node:util';
 import type {EntryMeta} from '../cache/entry.js';
 import type {CacheStore} from './store.js';
-import {decodeMeta, deleteInBatches, metaOfColumns} from './batches.js';
+import {decodeMeta, deleteInBatches, matchesDeleteFilter, metaOfColumns} from './batches.js';
 
 const require = createRequire(import.meta.url);
 const debug = debuglog('requests-cache');
@@ -168,8 +168,7 @@ export function mysqlBulkOperations(
 				const doomed: string[] = [];
 				for await (const batch of scan()) {
 					for (const meta of batch) {
-						if ((filter.createdBefore !== undefined && meta.createdAt < filter.createdBefore)
-							|| (filter.expiredAt !== undefined && meta.expires !== null && meta.expires <= filter.expiredAt)) {
+						if (matchesDeleteFilter(meta, filter)) {
 							doomed.push(meta.key);
 						}
 					}

@@ -1,6 +1,6 @@
 import type {EntryMeta} from '../cache/entry.js';
 import type {CacheStore} from './store.js';
-import {decodeMeta, deleteInBatches, metaOfColumns} from './batches.js';
+import {decodeMeta, deleteInBatches, matchesDeleteFilter, metaOfColumns} from './batches.js';
 
 /** @keyv/postgres' query function: SQL with `$n` parameters, resolving to the rows. */
 export type PostgresQuery = (sql: string, values?: unknown[]) => Promise<Array<Record<string, unknown>>>;
@@ -126,8 +126,7 @@ export function postgresBulkOperations(
 				const doomed: string[] = [];
 				for await (const batch of scan()) {
 					for (const meta of batch) {
-						if ((filter.createdBefore !== undefined && meta.createdAt < filter.createdBefore)
-							|| (filter.expiredAt !== undefined && meta.expires !== null && meta.expires <= filter.expiredAt)) {
+						if (matchesDeleteFilter(meta, filter)) {
 							doomed.push(meta.key);
 						}
 					}
