@@ -1,42 +1,86 @@
-import type {Keyv} from 'keyv';
-import type {EntryMeta} from '../cache/entry.js';
-import type {WalHotCache} from './wal-hot-cache.js';
+/**
+ * The storage contract: what a backend gives the cache. Stores are passive. They keep records by
+ * key and never decide freshness (the policy does); they never parse a record's value (the codec
+ * owns it, lib/codec/entry.ts). Each record carries the few facts that bulk operations need as
+ * plain fields, so a store can keep them in indexed columns (SQLite), sorted sets (Redis) or
+ * document fields (MongoDB) and do maintenance without reading values.
+ *
+ * What a store can do fast is declared by the methods it has: `deleteWhere` means "delete by
+ * creation or expiry time without listing every record". A store that lacks it is swept by
+ * `scan()` + `delete()`.
+ */
+
+/** What a record holds: a response, a redirect alias pointing at one, or a Vary index. */
+export type RecordKind = 'response' | 'redirect' | 'variants';
+
+/** The facts of a record that maintenance needs, without its value. */
+export type RecordMeta = {
+	/** The cache's own key (a store adds its prefix or namespace itself, and strips it when listing). */
+	readonly key: string;
+	readonly kind: RecordKind;
+	/** The final URL of the response, secrets redacted ('' when unknown). */
+	readonly url: string;
+	/** When the response was received, ms since the epoch. */
+	readonly createdAt: number;
+	/** When the response stops being fresh, ms since the epoch, or null for never. */
+	readonly expires: number | null;
+	/**
+	 * When the store may drop the record by itself (native expiry), ms since the epoch, or null to
+	 * keep it until deleted. Later than `expires`: a stale entry can still be revalidated.
+	 */
+	readonly deleteAt: number | null;
+	/** Set when a stored value is not a record of ours: listed so that sweeps and clear() remove it, never counted. */
+	readonly corrupt?: true;
+};
+
+/** A record as written and read: its facts and the codec's bytes. */
+export type StoreRecord = RecordMeta & {
+	/** The encoded value (lib/codec/entry.ts). Opaque to the store. */
+	readonly value: Uint8Array;
+};
+
+/** Which records `deleteWhere` removes: created before a time, or expired at a time (either matches). */
+export type DeleteFilter = {
+	readonly createdBefore?: number;
+	readonly expiredAt?: number;
+};
 
 /**
- * What a backend gives the cache: a Keyv instance for reads and writes by key, and the bulk
- * operations Keyv lacks (or gets wrong at scale) done the store's own way. Stores are passive:
- * freshness is decided by the policy code, never here. Keys are the cache's own, unprefixed.
+ * A backend. Keys given to a store are the cache's own, unprefixed; a store keeps its records
+ * apart from anything else in the same database (its own table, key prefix or collection) and
+ * `clear()` removes only its own.
  */
 export type CacheStore = {
-	/** A short name for messages: 'memory', 'sqlite', 'redis', 'mongodb', 'keyv'. */
+	/** A short name for messages and `util.inspect`: 'memory', 'sqlite', 'redis', 'mongodb', 'keyv'. */
 	readonly name: string;
-	readonly keyv: Keyv;
-	/** True when values are JSON-encoded by the store (bodies go in as base64); false for in-memory objects. */
-	readonly serializes: boolean;
-	/** True when a value read back is the very object stored (the cache then copies what it hands out). */
-	readonly sharesObjects: boolean;
-	/** An in-process copy of recently read entries that is kept exactly as current as the store (SQLite). */
-	readonly hot?: WalHotCache | undefined;
-	/** True when operations are synchronous in effect and need no timeout. */
-	readonly local: boolean;
 	/**
-	 * Milliseconds the store itself should keep an entry that expires at `expires` (native expiry),
-	 * or undefined to keep it until deleted.
+	 * True when operations finish in this process (memory): the cache neither times them out nor
+	 * counts them as possibly stalled.
 	 */
-	ttlFor(expires: number | null, now: number): number | undefined;
-	/** Every entry's metadata, in batches, from a scan that deletions do not disturb. */
-	scan(): AsyncIterable<EntryMeta[]>;
+	readonly local: boolean;
+	/** The record under `key`, or undefined. A record that is not ours reads as undefined. */
+	get(key: string): Promise<StoreRecord | undefined>;
+	/** Write records (a response with its aliases or Vary index: one batch, all or none where the store can). */
+	set(records: readonly StoreRecord[]): Promise<void>;
 	/** Delete these keys; resolves to how many existed. */
-	deleteKeys(keys: readonly string[]): Promise<number>;
-	/** Delete entries created before a time, or expired at a time, in one pass where the store can. */
-	deleteWhere?(filter: {createdBefore?: number; expiredAt?: number}): Promise<number>;
-	/** Delete every entry of this cache, and nothing else. */
+	delete(keys: readonly string[]): Promise<number>;
+	/** Every record's facts, in batches, from a scan that deletions do not disturb. */
+	scan(): AsyncIterable<RecordMeta[]>;
+	/** Delete by time in one pass, on an index: present only where the store can do it fast. */
+	deleteWhere?(filter: DeleteFilter): Promise<number>;
+	/** Delete every record of this store, and nothing else. */
 	clear(): Promise<void>;
-	/** Release connections. */
+	/** Release connections and files. Idempotent. */
 	close(): Promise<void>;
 };
 
-/** Keyv's own key prefix for a namespace. */
-export function keyvPrefix(keyv: Keyv): string {
-	return keyv.namespace ? `${keyv.namespace}:` : '';
+/** True when a record falls under a {@link DeleteFilter}. */
+export function matchesDeleteFilter(meta: RecordMeta, filter: DeleteFilter): boolean {
+	return (filter.createdBefore !== undefined && meta.createdAt < filter.createdBefore)
+		|| (filter.expiredAt !== undefined && meta.expires !== null && meta.expires <= filter.expiredAt);
+}
+
+/** How a stored value that is not a record of ours is listed: created at 0 and expired, so sweeps remove it. */
+export function corruptMeta(key: string): RecordMeta {
+	return {key, kind: 'response', url: '', createdAt: 0, expires: 0, deleteAt: 0, corrupt: true};
 }

@@ -1,0 +1,235 @@
+import {Buffer} from 'node:buffer';
+import {crc32} from 'node:zlib';
+import type {RecordKind, StoreRecord} from '../backends/store.js';
+import type {RedirectHop, ResponseHeaders} from '../models/response.js';
+
+/** A request as stored beside its response: secrets replaced by `REDACTED`. */
+export type StoredRequest = {
+	method: string;
+	url: string;
+	headers: Record<string, string>;
+	/** The redacted body as UTF-8 text, or null. */
+	body: string | null;
+};
+
+/**
+ * What the policy learnt from a response's headers when it was stored, so that a later read
+ * decides with arithmetic instead of parsing headers again (undici's stores keep the same).
+ */
+export type ResponseFacts = {
+	/** Seconds the response was already old on arrival (its `Age` header). */
+	readonly age: number;
+	/** `must-revalidate` or `proxy-revalidate`: never served stale. */
+	readonly mustRevalidate: boolean;
+	/** Unqualified `no-cache`: never served without revalidation. */
+	readonly noCache: boolean;
+	/** `stale-if-error=N` from the response, seconds. */
+	readonly staleIfError?: number;
+	/** `stale-while-revalidate=N` from the response, seconds. */
+	readonly staleWhileRevalidate?: number;
+};
+
+/** A stored response. Times are absolute, in milliseconds since the epoch. */
+export type CachedEntry = {
+	readonly kind: 'response';
+	readonly status: number;
+	readonly reason: string;
+	readonly headers: ResponseHeaders;
+	/** The final URL, secrets redacted. */
+	readonly url: string;
+	readonly history: readonly RedirectHop[];
+	/** The request, with secrets redacted. */
+	readonly request: StoredRequest;
+	readonly createdAt: number;
+	/** When the entry stops being fresh, or null for never. */
+	readonly expires: number | null;
+	readonly facts: ResponseFacts;
+	readonly body: Buffer;
+};
+
+/** A pointer from a redirected URL's key to the key of the response it led to. */
+export type RedirectAlias = {
+	readonly kind: 'redirect';
+	readonly target: string;
+	readonly url: string;
+	readonly createdAt: number;
+	readonly expires: number | null;
+};
+
+/**
+ * Stored under a URL's key when its response has `Vary`: the request headers that select a
+ * variant. Each variant lives under its own key, derived from this key and those headers' values.
+ */
+export type VariantIndex = {
+	readonly kind: 'variants';
+	/** Lower-case request header names from the response's Vary, sorted. */
+	readonly names: readonly string[];
+	readonly url: string;
+	readonly createdAt: number;
+	readonly expires: number | null;
+};
+
+export type StoredValue = CachedEntry | RedirectAlias | VariantIndex;
+
+/** Raised when stored bytes do not decode to a complete, well-typed value; the cache treats it as a miss. */
+export class CorruptEntryError extends Error {
+	constructor(reason: string) {
+		super(`Corrupt cache entry: ${reason}`);
+		this.name = 'CorruptEntryError';
+	}
+}
+
+// Layout: magic "RQC", version 2, u32 BE length of the JSON head, the head, the body, u32 BE CRC-32 of all before it.
+const magic = [0x52, 0x51, 0x43, 0x02] as const;
+const headStart = 8;
+
+/** Encode a value as the bytes a store keeps. */
+export function encodeValue(value: StoredValue): Buffer {
+	let head: string;
+	let body: Buffer | undefined;
+	if (value.kind === 'response') {
+		const {body: bytes, ...rest} = value;
+		head = JSON.stringify(rest);
+		body = bytes;
+	} else {
+		head = JSON.stringify(value);
+	}
+
+	const headLength = Buffer.byteLength(head);
+	const bodyLength = body?.length ?? 0;
+	const out = Buffer.allocUnsafe(headStart + headLength + bodyLength + 4);
+	out[0] = magic[0];
+	out[1] = magic[1];
+	out[2] = magic[2];
+	out[3] = magic[3];
+	out.writeUInt32BE(headLength, 4);
+	out.write(head, headStart, 'utf8');
+	body?.copy(out, headStart + headLength);
+	out.writeUInt32BE(crc32(out.subarray(0, out.length - 4)), out.length - 4);
+	return out;
+}
+
+/** The record a store keeps for `value` under `key`. */
+export function toRecord(key: string, value: StoredValue, deleteAt: number | null): StoreRecord {
+	return {key, kind: value.kind, url: value.url, createdAt: value.createdAt, expires: value.expires, deleteAt, value: encodeValue(value)};
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+	return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function isTime(value: unknown): value is number {
+	return typeof value === 'number' && Number.isFinite(value);
+}
+
+function isHeaders(value: unknown): value is ResponseHeaders {
+	if (!isObject(value)) {
+		return false;
+	}
+
+	for (const name in value) {
+		const item = value[name];
+		if (typeof item !== 'string' && !(Array.isArray(item) && item.every(part => typeof part === 'string'))) {
+			return false;
+		}
+	}
+
+	return true;
+}
+
+function isStringRecord(value: unknown): value is Record<string, string> {
+	return isObject(value) && Object.values(value).every(item => typeof item === 'string');
+}
+
+function checkResponse(head: Record<string, unknown>): void {
+	const {status, reason, headers, history, request, facts} = head;
+	if (!Number.isInteger(status) || (status as number) < 100 || (status as number) > 999) {
+		throw new CorruptEntryError('status is not a three-digit integer');
+	}
+
+	if (typeof reason !== 'string' || !isHeaders(headers)) {
+		throw new CorruptEntryError('reason or headers malformed');
+	}
+
+	if (!Array.isArray(history) || !history.every(hop => isObject(hop) && Number.isInteger(hop['status']) && typeof hop['url'] === 'string' && isHeaders(hop['headers']))) {
+		throw new CorruptEntryError('history malformed');
+	}
+
+	if (!isObject(request) || typeof request['method'] !== 'string' || typeof request['url'] !== 'string'
+		|| !isStringRecord(request['headers']) || !(request['body'] === null || typeof request['body'] === 'string')) {
+		throw new CorruptEntryError('request malformed');
+	}
+
+	if (!isObject(facts) || typeof facts['age'] !== 'number' || typeof facts['mustRevalidate'] !== 'boolean' || typeof facts['noCache'] !== 'boolean') {
+		throw new CorruptEntryError('facts malformed');
+	}
+}
+
+/**
+ * Decode and validate a stored value: magic, version, lengths and CRC-32 first, then every field's
+ * type. Anything else throws {@link CorruptEntryError}. The body is a view of `bytes`.
+ */
+export function decodeValue(bytes: Uint8Array, expectedKind?: RecordKind): StoredValue {
+	const buffer = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+	if (buffer.length < headStart + 4 || buffer[0] !== magic[0] || buffer[1] !== magic[1] || buffer[2] !== magic[2]) {
+		throw new CorruptEntryError('not a requests-cache value');
+	}
+
+	if (buffer[3] !== magic[3]) {
+		throw new CorruptEntryError(`format version ${buffer[3]}, expected ${magic[3]}`);
+	}
+
+	const headLength = buffer.readUInt32BE(4);
+	const bodyEnd = buffer.length - 4;
+	if (headStart + headLength > bodyEnd) {
+		throw new CorruptEntryError('truncated');
+	}
+
+	if (crc32(buffer.subarray(0, bodyEnd)) !== buffer.readUInt32BE(bodyEnd)) {
+		throw new CorruptEntryError('checksum mismatch');
+	}
+
+	let head: unknown;
+	try {
+		head = JSON.parse(buffer.toString('utf8', headStart, headStart + headLength));
+	} catch {
+		throw new CorruptEntryError('head is not JSON');
+	}
+
+	if (!isObject(head) || typeof head['url'] !== 'string' || !isTime(head['createdAt']) || !(head['expires'] === null || isTime(head['expires']))) {
+		throw new CorruptEntryError('missing times or URL');
+	}
+
+	const {kind} = head;
+	if (expectedKind !== undefined && kind !== expectedKind) {
+		throw new CorruptEntryError(`kind ${String(kind)} where ${expectedKind} was recorded`);
+	}
+
+	switch (kind) {
+		case 'redirect': {
+			if (typeof head['target'] !== 'string' || head['target'] === '') {
+				throw new CorruptEntryError('redirect without a target');
+			}
+
+			return head as RedirectAlias;
+		}
+
+		case 'variants': {
+			const {names} = head;
+			if (!Array.isArray(names) || names.some(name => typeof name !== 'string')) {
+				throw new CorruptEntryError('variant index without header names');
+			}
+
+			return head as VariantIndex;
+		}
+
+		case 'response': {
+			checkResponse(head);
+			return {...head, body: buffer.subarray(headStart + headLength, bodyEnd)} as unknown as CachedEntry;
+		}
+
+		default: {
+			throw new CorruptEntryError('unknown kind');
+		}
+	}
+}
