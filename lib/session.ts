@@ -1,7 +1,7 @@
 import {Buffer} from 'node:buffer';
 import defaultGot, {type Got, type OptionsInit} from 'got';
 import {RequestError, assertKnownOptions, optionRangeError, optionTypeError} from './errors.js';
-import {type Params, type ParamValue, type PreparedRequest, mergeHeaders, prepareRequest} from './models/request.js';
+import {type Params, type ParamValue, type PreparedRequest, type TransportOptions, mergeHeaders, prepareRequest} from './models/request.js';
 import {type RedirectHop, Response, type ResponseHeaders} from './models/response.js';
 import {CACHE_REQUEST_OPTION_NAMES, type CacheRequestOptions} from './policy/request-options.js';
 import {type FetchInit, fetchWith} from './fetch.js';
@@ -49,7 +49,7 @@ export type RequestOptions = {
 } & CacheRequestOptions;
 
 /** What `send()` receives besides the prepared request: the transport and cache options. */
-export type SendOptions = Pick<RequestOptions, 'timeout' | 'followRedirects'> & CacheRequestOptions;
+export type SendOptions = TransportOptions & CacheRequestOptions;
 
 const sessionOptionNames: ReadonlySet<string> = new Set(['headers', 'timeout', 'hooks', 'got']);
 const requestOptionNames: ReadonlySet<string> = new Set([
