@@ -2,6 +2,9 @@ import type {CacheStore, StoreRecord} from '../backends/store.js';
 import {type CachedEntry, CorruptEntryError, type StoredValue, type VariantIndex, decodeValue, toRecord} from '../codec/entry.js';
 import {BackendError} from '../errors.js';
 
+/** The longest pause after repeated store timeouts, ms. */
+const maxBackoff = 60_000;
+
 /** A stored response as found: its key, and the key it was reached through (before any Vary index). */
 export type Found = {readonly entry: CachedEntry; readonly key: string; readonly primaryKey: string};
 
@@ -29,17 +32,21 @@ export class EntryStorage {
 	readonly #decoded = new WeakMap<StoreRecord, StoredValue>();
 	/** Until when (performance.now()) a store that just timed out is not waited for. */
 	#stalledUntil = 0;
+	/** How long the next skip window lasts: doubled by each timeout in a row, reset by a success. */
+	#backoff = 0;
 
 	constructor(store: CacheStore, timeout: number, reports: StorageReports) {
 		this.#store = store;
 		this.#timeout = timeout;
 		this.#reports = reports;
+		this.#backoff = timeout;
 	}
 
 	/**
 	 * Wait for a store operation at most `timeout` ms. After a timeout the store is not waited for
-	 * at all during the next `timeout` ms (its operations fail at once), so that a stalled store
-	 * costs one request one timeout, not every read and write of every request.
+	 * at all during a skip window (its operations fail at once), which starts at `timeout` ms and
+	 * doubles with each timeout in a row, up to a minute: a stalled store costs one request one
+	 * timeout per window, not every read and write of every request.
 	 */
 	async #bounded<T>(operation: string, promise: Promise<T>): Promise<T> {
 		if (this.#store.local) {
@@ -51,17 +58,21 @@ export class EntryStorage {
 		const timeout = new Promise<never>((_resolve, reject) => {
 			timer = setTimeout(() => {
 				if (!stalled) {
-					this.#stalledUntil = performance.now() + this.#timeout;
+					this.#stalledUntil = performance.now() + this.#backoff;
+					this.#backoff = Math.min(this.#backoff * 2, maxBackoff);
 				}
 
 				reject(new BackendError(operation, {cause: new Error(stalled
-					? `skipped: the store timed out less than ${this.#timeout} ms ago`
+					? 'skipped: the store timed out a moment ago (it is tried again after a pause)'
 					: `timed out after ${this.#timeout} ms`)}));
 			}, stalled ? 0 : this.#timeout);
 			timer.unref();
 		});
 		try {
-			return await Promise.race([promise, timeout]);
+			const result = await Promise.race([promise, timeout]);
+			this.#backoff = this.#timeout;
+			this.#stalledUntil = 0;
+			return result;
 		} finally {
 			clearTimeout(timer);
 			// A late rejection of the losing store promise must not go unhandled.

@@ -51,6 +51,10 @@ function transportOptions(options: EngineOptions): TransportOptions {
 		transport.followRedirects = options.followRedirects;
 	}
 
+	if (options.signal !== undefined) {
+		transport.signal = options.signal;
+	}
+
 	return transport;
 }
 
@@ -103,6 +107,10 @@ export class CacheEngine {
 	 * the policy lets be stored). Cache options in `options` apply to this request only.
 	 */
 	handle(request: PreparedRequest, options: EngineOptions, send: Send): Promise<Response> {
+		if (options.signal?.aborted === true) {
+			return Promise.reject(options.signal.reason as Error);
+		}
+
 		if (isDisabled(this)) {
 			return send(request, transportOptions(options));
 		}
@@ -174,7 +182,7 @@ export class CacheEngine {
 			}
 
 			case 'fetch': {
-				return this.#flights.run(this.#flightKey(plan.forceRefresh ? 'force' : 'fetch', key, request, options, plan), async () => this.#fetchAndStore(plan, key, request, options, send));
+				return this.#flights.run(this.#flightKey(plan.forceRefresh ? 'force' : 'fetch', key, request, options, plan), async signal => this.#fetchAndStore(plan, key, request, {...options, signal}, send), options.signal);
 			}
 
 			case 'serveStaleAndRevalidate': {
@@ -183,7 +191,7 @@ export class CacheEngine {
 			}
 
 			case 'revalidate': {
-				return this.#flights.run(this.#flightKey('revalidate', key, request, options, plan), async () => this.#refresh(plan, found!, key, request, options, send));
+				return this.#flights.run(this.#flightKey('revalidate', key, request, options, plan), async signal => this.#refresh(plan, found!, key, request, {...options, signal}, send), options.signal);
 			}
 		}
 	}
@@ -330,7 +338,9 @@ export class CacheEngine {
 
 	/** Refresh in the background after serving stale; a failure is reported, never thrown. */
 	#refreshInBackground(plan: Lookup, found: Found, key: string, request: PreparedRequest, options: EngineOptions, send: Send): void {
-		const task = this.#flights.run(this.#flightKey('revalidate', key, request, options, plan), async () => this.#refresh(plan, found, key, request, options, send))
+		// Nobody waits for a background refresh: it is not the caller's to abort.
+		const {signal: _signal, ...unsignalled} = options;
+		const task = this.#flights.run(this.#flightKey('revalidate', key, request, options, plan), async signal => this.#refresh(plan, found, key, request, {...unsignalled, signal}, send))
 			.then(() => undefined, (error: unknown) => {
 				debug('background refresh of %s failed: %s', request.url, (error as Error).message);
 				if (this.cache.listenerCount('error') > 0) {
