@@ -1,3 +1,4 @@
+import {inspect} from 'node:util';
 import type {BaseCache} from './cache/base-cache.js';
 import {CacheEngine} from './engine/engine.js';
 import {runDisabled} from './engine/scope.js';
@@ -126,6 +127,10 @@ export function CacheMixin<TBase extends SessionConstructor>(Base: TBase, cacheO
 		// Not async: one promise fewer on every hit.
 		override send(request: PreparedRequest, options: SendOptions = {}): Promise<Response> {
 			return this.#engine.handle(request, options, async (r, o) => super.send(r, o));
+		}
+
+		[inspect.custom](): string {
+			return `${this.constructor.name} <${this.#engine.cache.backend} ${JSON.stringify(this.#engine.settings.cacheName)}>`;
 		}
 
 		override async close(): Promise<void> {

@@ -1,5 +1,6 @@
 import type {CacheStore, StoreRecord} from '../backends/store.js';
 import {type CachedEntry, CorruptEntryError, type StoredValue, type VariantIndex, decodeValue, toRecord} from '../codec/entry.js';
+import {type CacheStats, emptyStats} from '../diagnostics.js';
 import {BackendError} from '../errors.js';
 
 /** The longest pause after repeated store timeouts, ms. */
@@ -25,6 +26,8 @@ export type StorageReports = {
  * failing open. Maintenance (lib/cache/base-cache.ts) goes to the store directly.
  */
 export class EntryStorage {
+	/** Counters for `session.cache.stats()`, kept by the engine and by this storage. */
+	readonly stats: CacheStats = emptyStats();
 	readonly #store: CacheStore;
 	readonly #timeout: number;
 	readonly #reports: StorageReports;
