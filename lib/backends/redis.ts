@@ -1,252 +1,56 @@
+import {Buffer} from 'node:buffer';
 import {createRequire} from 'node:module';
 import {debuglog} from 'node:util';
-import {Keyv} from 'keyv';
-import type {EntryMeta} from '../cache/entry.js';
-import type {CacheStore} from './store.js';
-import {corruptMeta, decodeMeta, deleteInBatches} from './batches.js';
+import {assertKnownOptions, optionRangeError, optionTypeError} from '../errors.js';
+import {type CacheStore, type DeleteFilter, type RecordKind, type RecordMeta, type StoreRecord, corruptMeta} from './store.js';
 
 const require = createRequire(import.meta.url);
 const debug = debuglog('requests-cache');
 
-/** Options of the Redis backend. */
+/** Options of the Redis store. */
 export type RedisStoreOptions = {
 	/** @default 'redis://localhost:6379' */
 	url?: string | undefined;
-	/** The key namespace (the cache name): keys are `<namespace>::<key>`. */
+	/** The cache name: records are `<namespace>::<key>`, indexes `<namespace>:@meta`, `:@created`, `:@expires`, `:@delete`. */
 	namespace: string;
-	/** Seconds to keep an entry past its expiry, for revalidation. */
-	ttlOffset: number;
 	/** Milliseconds a connection attempt may take. @default 5000 */
 	timeout?: number | undefined;
 };
 
-/** The part of a node-redis client (v4 or v5) the bulk operations use. */
-export type RedisCommands = {
-	sendCommand(args: string[]): Promise<unknown>;
-};
+const knownOptions: ReadonlySet<string> = new Set(['url', 'namespace', 'timeout']);
 
-type RedisClient = RedisCommands & {
+type Arguments = ReadonlyArray<string | Buffer>;
+
+/** The part of a node-redis v5 client this store uses. */
+type RedisClient = {
 	readonly isOpen: boolean;
 	readonly isReady: boolean;
 	connect(): Promise<unknown>;
 	close(): Promise<unknown>;
 	destroy(): void;
-	on(event: string, listener: (...args: unknown[]) => void): unknown;
-	off(event: string, listener: (...args: unknown[]) => void): unknown;
+	on(event: string, listener: (...arguments_: unknown[]) => void): unknown;
+	off(event: string, listener: (...arguments_: unknown[]) => void): unknown;
+	sendCommand(arguments_: Arguments, options?: object): Promise<unknown>;
+	multi(): {addCommand(arguments_: Arguments): unknown; exec(): Promise<unknown[]>};
 };
 
+type RedisModule = {
+	createClient(options: object): unknown;
+	RESP_TYPES: {BLOB_STRING: number};
+};
+
+/** Keys a maintenance command handles at once. */
 const batchSize = 1000;
 
-/**
- * Reads the metadata of a batch of entries inside Redis, so that scans never move bodies over
- * the network. Values that are not Keyv's JSON (a compressing or custom serializer) come back
- * as '!' and are decoded by the caller instead.
- */
-const metaScript = `
-local out = {}
-for i, key in ipairs(KEYS) do
-	local raw = redis.call('GET', key)
-	if not raw then
-		out[i] = ''
-	else
-		local kind, url, created, expires = string.match(raw, '^{"value":{"kind":"(%a+)","url":"(.-)","createdAt":(%d+),"expires":(%w+)[,}]')
-		if kind then
-			out[i] = '["' .. kind .. '","' .. url .. '",' .. created .. ',' .. expires .. ']'
-		else
-			local ok, data = pcall(cjson.decode, raw)
-			if ok and type(data) == 'table' and type(data.value) == 'table' and type(data.value.kind) == 'string' then
-				local v = data.value
-				out[i] = cjson.encode({v.kind, v.url or '', v.createdAt or 0, v.expires})
-			else
-				out[i] = '!'
-			end
-		end
-	end
-end
-return out`;
+/** The first bytes of every value this store writes: "RCS" and the layout version. */
+const frameMagic = Buffer.from('RCS\u0001', 'latin1');
+const frameHead = frameMagic.length + 4;
 
-/**
- * Deletes, inside Redis, the entries of a batch created before ARGV[1] or expired at ARGV[2]
- * (either may be ''). Returns the number deleted, then the keys it could not decode.
- */
-const deleteScript = `
-local createdBefore = tonumber(ARGV[1])
-local expiredAt = tonumber(ARGV[2])
-local deleted = 0
-local undecoded = {}
-for _, key in ipairs(KEYS) do
-	local raw = redis.call('GET', key)
-	if raw then
-		local decoded, created, expires = false, nil, nil
-		local c, e = string.match(raw, '^{"value":{"kind":"%a+","url":".-","createdAt":(%d+),"expires":(%w+)[,}]')
-		if c then
-			decoded, created, expires = true, tonumber(c), tonumber(e)
-		else
-			local ok, data = pcall(cjson.decode, raw)
-			if ok and type(data) == 'table' and type(data.value) == 'table' and type(data.value.kind) == 'string' then
-				decoded, created, expires = true, tonumber(data.value.createdAt) or 0, tonumber(data.value.expires)
-			end
-		end
-		if not decoded then
-			undecoded[#undecoded + 1] = key
-		elseif (createdBefore and created < createdBefore) or (expiredAt and expires and expires <= expiredAt) then
-			deleted = deleted + redis.call('UNLINK', key)
-		end
-	end
-end
-return {deleted, undecoded}`;
+const kinds: ReadonlySet<string> = new Set<RecordKind>(['response', 'redirect', 'variants']);
 
-/** `pattern` with Redis glob characters escaped, so that a namespace matches only itself. */
+/** `text` with Redis glob characters escaped, so that a `MATCH` pattern matches it literally. */
 export function escapeGlob(text: string): string {
 	return text.replaceAll(/[*?[\]\\^]/g, String.raw`\$&`);
-}
-
-function metaFromScript(key: string, encoded: string): EntryMeta | undefined {
-	try {
-		const [kind, url, createdAt, expires] = JSON.parse(encoded) as unknown[];
-		if ((kind === 'response' || kind === 'redirect' || kind === 'variants') && typeof url === 'string' && typeof createdAt === 'number') {
-			return {key, kind, url, createdAt, expires: typeof expires === 'number' ? expires : null};
-		}
-	} catch {
-		// Falls through to a corrupt entry.
-	}
-
-	return undefined;
-}
-
-/**
- * Bulk operations over keys that start with `prefix` in one Redis database, for any Keyv over
- * @keyv/redis: SCAN with an escaped MATCH pattern, metadata read by a Lua script (bodies stay in
- * Redis), UNLINK in batches. `decode` turns a raw value into a stored value for what the script
- * cannot read.
- */
-export function redisBulkOperations(
-	client: () => Promise<RedisCommands>,
-	prefix: string,
-	decode: (raw: string) => Promise<unknown>,
-): Pick<CacheStore, 'scan' | 'deleteKeys' | 'deleteWhere' | 'clear'> {
-	const match = `${escapeGlob(prefix)}*`;
-	let scripting = true;
-
-	async function * scanKeys(redis: RedisCommands): AsyncGenerator<string[]> {
-		// SCAN may return a key twice (while the keyspace is rehashed): each is listed once.
-		const seen = new Set<string>();
-		let cursor = '0';
-		do {
-			// eslint-disable-next-line no-await-in-loop -- a SCAN cursor is followed one reply at a time
-			const [next, keys] = await redis.sendCommand(['SCAN', cursor, 'MATCH', match, 'COUNT', String(batchSize), 'TYPE', 'string']) as [string | Buffer, string[]];
-			cursor = String(next);
-			const fresh = keys.filter(key => !seen.has(key));
-			for (const key of fresh) {
-				seen.add(key);
-			}
-
-			if (fresh.length > 0) {
-				yield fresh;
-			}
-		} while (cursor !== '0');
-	}
-
-	async function metas(redis: RedisCommands, keys: string[]): Promise<EntryMeta[]> {
-		const result: EntryMeta[] = [];
-		let encoded: string[] | undefined;
-		if (scripting) {
-			try {
-				encoded = await redis.sendCommand(['EVAL', metaScript, String(keys.length), ...keys]) as string[];
-			} catch (error) {
-				// Scripting disabled (some managed services): read values instead, from now on.
-				debug('redis: EVAL failed (%s); scanning by MGET', (error as Error).message);
-				scripting = false;
-			}
-		}
-
-		const raw = encoded === undefined ? await redis.sendCommand(['MGET', ...keys]) as Array<string | null> : undefined;
-		for (const [index, stored] of keys.entries()) {
-			const key = stored.slice(prefix.length);
-			const script = encoded?.[index];
-			if (script === '') {
-				continue;
-			}
-
-			const meta = script === undefined || script === '!' ? undefined : metaFromScript(key, script);
-			if (meta !== undefined) {
-				result.push(meta);
-				continue;
-			}
-
-			// eslint-disable-next-line no-await-in-loop -- rare: values the script could not read
-			const value = raw === undefined ? await redis.sendCommand(['GET', stored]) as string | null : raw[index];
-			if (value === null || value === undefined) {
-				continue;
-			}
-
-			// eslint-disable-next-line no-await-in-loop
-			result.push(await decodeMeta(key, value, async raw => decode(raw as string)));
-		}
-
-		return result;
-	}
-
-	return {
-		async * scan() {
-			const redis = await client();
-			for await (const keys of scanKeys(redis)) {
-				yield await metas(redis, keys);
-			}
-		},
-		async deleteKeys(keys) {
-			const redis = await client();
-			return deleteInBatches(keys, batchSize, async slice => Number(await redis.sendCommand(['UNLINK', ...slice.map(key => prefix + key)])));
-		},
-		async deleteWhere(filter) {
-			const redis = await client();
-			const arguments_ = [String(filter.createdBefore ?? ''), String(filter.expiredAt ?? '')];
-			let deleted = 0;
-			for await (const keys of scanKeys(redis)) {
-				let undecoded = keys;
-				if (scripting) {
-					try {
-						const [count, rest] = await redis.sendCommand(['EVAL', deleteScript, String(keys.length), ...keys, ...arguments_]) as [number, string[]];
-						deleted += Number(count);
-						undecoded = rest;
-					} catch (error) {
-						debug('redis: EVAL failed (%s); deleting by MGET', (error as Error).message);
-						scripting = false;
-					}
-				}
-
-				if (undecoded.length > 0) {
-					const doomed = (await metas(redis, undecoded)).filter(meta => (filter.createdBefore !== undefined && meta.createdAt < filter.createdBefore)
-						|| (filter.expiredAt !== undefined && meta.expires !== null && meta.expires <= filter.expiredAt));
-					if (doomed.length > 0) {
-						deleted += Number(await redis.sendCommand(['UNLINK', ...doomed.map(meta => prefix + meta.key)]));
-					}
-				}
-			}
-
-			return deleted;
-		},
-		async clear() {
-			const redis = await client();
-			for await (const keys of scanKeys(redis)) {
-				await redis.sendCommand(['UNLINK', ...keys]);
-			}
-		},
-	};
-}
-
-/**
- * Keyv's JSON with an entry's metadata first (`kind`, `url`, `createdAt`, `expires`), so that
- * the Lua scripts read it with one anchored match instead of decoding the whole value.
- */
-export function serializeMetaFirst(data: {value?: unknown; expires?: number | undefined}): string {
-	const {value} = data;
-	if (typeof value === 'object' && value !== null && 'kind' in value && 'url' in value && 'createdAt' in value && 'expires' in value) {
-		const {kind, url, createdAt, expires} = value;
-		return JSON.stringify({value: Object.assign({kind, url, createdAt, expires}, value), expires: data.expires});
-	}
-
-	return JSON.stringify(data);
 }
 
 /**
@@ -257,6 +61,61 @@ export function validateRedisNamespace(namespace: string): void {
 	if (namespace.includes('::') || namespace.endsWith(':')) {
 		throw new TypeError(`option \`cacheName\` of backend 'redis' must not contain '::' or end with ':', got ${JSON.stringify(namespace)}: keys are \`<cacheName>::<key>\`, so such a name would overlap another cache's keys`);
 	}
+}
+
+function isTime(value: unknown): value is number {
+	return typeof value === 'number' && Number.isFinite(value);
+}
+
+/** The facts of `key` from their JSON `[kind, url, createdAt, expires, deleteAt]`, or undefined when that is not ours. */
+function parseMeta(key: string, text: string): RecordMeta | undefined {
+	let parsed: unknown;
+	try {
+		parsed = JSON.parse(text);
+	} catch {
+		return undefined;
+	}
+
+	if (!Array.isArray(parsed) || parsed.length !== 5) {
+		return undefined;
+	}
+
+	const [kind, url, createdAt, expires, deleteAt] = parsed as unknown[];
+	if (typeof kind !== 'string' || !kinds.has(kind) || typeof url !== 'string' || !isTime(createdAt)
+		|| !(expires === null || isTime(expires)) || !(deleteAt === null || isTime(deleteAt))) {
+		return undefined;
+	}
+
+	return {key, kind: kind as RecordKind, url, createdAt, expires, deleteAt};
+}
+
+function metaText(record: RecordMeta): string {
+	return JSON.stringify([record.kind, record.url, record.createdAt, record.expires, record.deleteAt]);
+}
+
+/** A record as kept in Redis: magic, u32 BE length of its facts' JSON, that JSON, the codec's bytes. */
+function encodeFrame(meta: string, value: Uint8Array): Buffer {
+	const metaLength = Buffer.byteLength(meta);
+	const frame = Buffer.allocUnsafe(frameHead + metaLength + value.byteLength);
+	frameMagic.copy(frame, 0);
+	frame.writeUInt32BE(metaLength, frameMagic.length);
+	frame.write(meta, frameHead, 'utf8');
+	frame.set(value, frameHead + metaLength);
+	return frame;
+}
+
+function decodeFrame(key: string, frame: Buffer): StoreRecord | undefined {
+	if (frame.length < frameHead || frame.compare(frameMagic, 0, frameMagic.length, 0, frameMagic.length) !== 0) {
+		return undefined;
+	}
+
+	const metaEnd = frameHead + frame.readUInt32BE(frameMagic.length);
+	if (metaEnd > frame.length) {
+		return undefined;
+	}
+
+	const meta = parseMeta(key, frame.toString('utf8', frameHead, metaEnd));
+	return meta === undefined ? undefined : {...meta, value: frame.subarray(metaEnd)};
 }
 
 /**
@@ -322,56 +181,250 @@ function lazyConnection(client: RedisClient, timeout: number): {ready(): Promise
 	};
 }
 
+function normalizeOptions(options: RedisStoreOptions): {url: string; namespace: string; timeout: number} {
+	const owner = 'createRedisStore';
+	if (typeof options !== 'object' || options === null) {
+		throw optionTypeError(owner, 'options', 'an object', options);
+	}
+
+	assertKnownOptions(owner, options, knownOptions);
+	const {url = 'redis://localhost:6379', namespace, timeout = 5000} = options;
+	if (typeof url !== 'string' || !/^rediss?:\/\//i.test(url)) {
+		throw optionTypeError(owner, 'url', 'a redis:// or rediss:// URL', url);
+	}
+
+	if (typeof namespace !== 'string') {
+		throw optionTypeError(owner, 'namespace', 'a string', namespace);
+	}
+
+	validateRedisNamespace(namespace);
+	if (typeof timeout !== 'number' || Number.isNaN(timeout)) {
+		throw optionTypeError(owner, 'timeout', 'a number of milliseconds', timeout);
+	}
+
+	if (!Number.isFinite(timeout) || timeout <= 0) {
+		throw optionRangeError(owner, 'timeout', 'a finite number > 0', timeout);
+	}
+
+	return {url, namespace, timeout};
+}
+
 /**
- * The Redis backend through @keyv/redis (loaded only when used): keys `<cacheName>::<key>`,
- * Redis' own expiry (PX) set `ttlOffset` seconds past each entry's expiry so that stale entries
- * can still be revalidated. The client is connected on first use, never queues commands while
+ * The Redis store, on the node-redis client that @keyv/redis depends on (loaded only when this
+ * backend is used). Layout, for a cache named `ns`:
+ *
+ * - `ns::<key>`: the record, one binary string (its facts as a short JSON head, then the codec's
+ *   bytes), with Redis' own expiry (`PX`) at the record's `deleteAt`: a hit is one GET;
+ * - `ns:@meta`: a hash of every record's facts, so that listings never read values;
+ * - `ns:@created`, `ns:@expires`, `ns:@delete`: sorted sets of the keys by creation, expiry and
+ *   deletion time, so that `deleteWhere` is a range query, not a scan.
+ *
+ * A record and its index entries are written and removed together, in one MULTI. The index
+ * entries of records that Redis dropped by itself are trimmed (a range of `ns:@delete`) before
+ * each listing or sweep. The client connects on first use, never queues commands while
  * disconnected (a request never waits for a server that is down), and reconnects by itself.
  */
 export function createRedisStore(options: RedisStoreOptions): CacheStore {
-	validateRedisNamespace(options.namespace);
-	const {default: KeyvRedis, createClient} = require('@keyv/redis') as typeof import('@keyv/redis');
-	const timeout = options.timeout ?? 5000;
-	const client = createClient({
-		url: options.url ?? 'redis://localhost:6379',
+	const {url, namespace, timeout} = normalizeOptions(options);
+	const redis = createRequire(require.resolve('@keyv/redis'))('@redis/client') as RedisModule;
+	const client = redis.createClient({
+		url,
 		// Commands fail at once while disconnected instead of waiting for a reconnection.
 		disableOfflineQueue: true,
 		socket: {
 			connectTimeout: timeout,
 			reconnectStrategy: (retries: number) => Math.min(50 * 2 ** retries, 2000),
 		},
-	}) as unknown as RedisClient;
+	}) as RedisClient;
 	// node-redis emits 'error' for every failed reconnection; without a listener that would crash the process.
 	client.on('error', (error: unknown) => {
-		debug('redis: %s', (error as Error)?.message ?? String(error));
+		debug('redis: %s', (error as Error | undefined)?.message ?? String(error));
 	});
 	const connection = lazyConnection(client, timeout);
+	const bufferReplies = {typeMapping: {[redis.RESP_TYPES.BLOB_STRING]: Buffer}};
+	const prefix = `${namespace}::`;
+	const metaKey = `${namespace}:@meta`;
+	const createdKey = `${namespace}:@created`;
+	const expiresKey = `${namespace}:@expires`;
+	const deleteKey = `${namespace}:@delete`;
+	const sets = [createdKey, expiresKey, deleteKey];
 
-	// @keyv/redis connects on first use with a connect() that never settles while the server is
-	// down: our connection is used instead.
-	class Adapter extends KeyvRedis<string> {
-		override async getClient(): Promise<Awaited<ReturnType<InstanceType<typeof KeyvRedis>['getClient']>>> {
-			await connection.ready();
-			return this.client;
+	async function command<T>(arguments_: string[]): Promise<T> {
+		await connection.ready();
+		return client.sendCommand(arguments_) as Promise<T>;
+	}
+
+	/**
+	 * Remove at most {@link batchSize} records and their index entries, atomically. Resolves to
+	 * how many of the records existed, and how many keys left each sorted set (in `sets` order).
+	 */
+	async function removeBatch(keys: readonly string[]): Promise<{existed: number; unindexed: number[]}> {
+		const multi = client.multi();
+		multi.addCommand(['UNLINK', ...keys.map(key => prefix + key)]);
+		multi.addCommand(['HDEL', metaKey, ...keys]);
+		for (const set of sets) {
+			multi.addCommand(['ZREM', set, ...keys]);
+		}
+
+		await connection.ready();
+		const [existed = 0, , ...unindexed] = (await multi.exec()).map(Number);
+		return {existed, unindexed};
+	}
+
+	async function remove(keys: readonly string[]): Promise<number> {
+		let existed = 0;
+		for (let index = 0; index < keys.length; index += batchSize) {
+			// eslint-disable-next-line no-await-in-loop -- bounded batches, one at a time
+			existed += (await removeBatch(keys.slice(index, index + batchSize))).existed;
+		}
+
+		return existed;
+	}
+
+	/** Remove every record that a score range of sorted set `set` lists; resolves to how many existed. */
+	async function removeRange(set: string, min: string, max: string): Promise<number> {
+		let existed = 0;
+		for (;;) {
+			// Each batch leaves the set as it is removed, so the next one is at the front again.
+			// eslint-disable-next-line no-await-in-loop
+			const keys = await command<string[]>(['ZRANGEBYSCORE', set, min, max, 'LIMIT', '0', String(batchSize)]);
+			if (keys.length === 0) {
+				return existed;
+			}
+
+			// eslint-disable-next-line no-await-in-loop
+			const result = await removeBatch(keys);
+			existed += result.existed;
+			if (result.unindexed[sets.indexOf(set)] === 0) {
+				// Nothing left the set (a member that does not survive a trip as text): stop rather than loop.
+				debug('redis: %d members of %s could not be removed', keys.length, set);
+				return existed;
+			}
 		}
 	}
 
-	const adapter = new Adapter(client as never, {namespace: options.namespace, throwOnErrors: true, throwOnConnectError: true});
-	// The adapter prefixes keys itself; a Keyv prefix on top would write `ns::ns:key`.
-	const keyv = new Keyv({store: adapter, namespace: options.namespace, useKeyPrefix: false, serialize: serializeMetaFirst, deserialize: JSON.parse, throwOnErrors: true});
-	const prefix = `${options.namespace}${adapter.keyPrefixSeparator}`;
-	const bulk = redisBulkOperations(async () => {
-		await connection.ready();
-		return client;
-	}, prefix, async raw => JSON.parse(raw) as unknown);
+	/** Drop the index entries of records that Redis expired by itself (their `deleteAt` has passed). */
+	async function trim(): Promise<void> {
+		await removeRange(deleteKey, '-inf', String(Date.now()));
+	}
+
+	/** Follow a SCAN-like cursor to its end, handing each reply's items to `each`. */
+	async function follow(arguments_: (cursor: string) => string[], each: (items: string[]) => Promise<void> | void): Promise<void> {
+		let cursor = '0';
+		do {
+			// eslint-disable-next-line no-await-in-loop -- a cursor is followed one reply at a time
+			const [next, items] = await command<[string, string[]]>(arguments_(cursor));
+			cursor = String(next);
+			// eslint-disable-next-line no-await-in-loop
+			await each(items);
+		} while (cursor !== '0');
+	}
+
+	const scanMeta = (cursor: string): string[] => ['HSCAN', metaKey, cursor, 'COUNT', String(batchSize)];
+	const fieldsOf = (flat: string[]): string[] => flat.filter((_item, index) => index % 2 === 0);
+
 	return {
 		name: 'redis',
-		keyv,
-		serializes: true,
-		sharesObjects: false,
 		local: false,
-		ttlFor: (expires, now) => (expires === null ? undefined : Math.max(1, Math.ceil(expires - now + options.ttlOffset * 1000))),
-		...bulk,
+		async get(key) {
+			await connection.ready();
+			const frame = await client.sendCommand(['GET', prefix + key], bufferReplies) as Buffer | null;
+			return frame === null ? undefined : decodeFrame(key, frame);
+		},
+		async set(records) {
+			if (records.length === 0) {
+				return;
+			}
+
+			// One SET a record, then one command per index for the whole batch.
+			const multi = client.multi();
+			const now = Date.now();
+			const metas: string[] = [];
+			const created: string[] = [];
+			const indexed = {expires: [] as string[], delete: [] as string[]};
+			const unindexed = {expires: [] as string[], delete: [] as string[]};
+			for (const record of records) {
+				const meta = metaText(record);
+				const frame = encodeFrame(meta, record.value);
+				// Expiry relative to this process' clock, as `deleteAt` is: the server's clock does not matter.
+				multi.addCommand(record.deleteAt === null
+					? ['SET', prefix + record.key, frame]
+					: ['SET', prefix + record.key, frame, 'PX', String(Math.max(1, Math.ceil(record.deleteAt - now)))]);
+				metas.push(record.key, meta);
+				created.push(String(record.createdAt), record.key);
+				for (const [name, time] of [['expires', record.expires], ['delete', record.deleteAt]] as const) {
+					if (time === null) {
+						unindexed[name].push(record.key);
+					} else {
+						indexed[name].push(String(time), record.key);
+					}
+				}
+			}
+
+			multi.addCommand(['HSET', metaKey, ...metas]);
+			multi.addCommand(['ZADD', createdKey, ...created]);
+			for (const [name, set] of [['expires', expiresKey], ['delete', deleteKey]] as const) {
+				if (indexed[name].length > 0) {
+					multi.addCommand(['ZADD', set, ...indexed[name]]);
+				}
+
+				if (unindexed[name].length > 0) {
+					multi.addCommand(['ZREM', set, ...unindexed[name]]);
+				}
+			}
+
+			await connection.ready();
+			await multi.exec();
+		},
+		async delete(keys) {
+			return remove(keys);
+		},
+		async * scan() {
+			await trim();
+			// HSCAN may return a field twice (while the hash is rehashed): each is listed once.
+			const seen = new Set<string>();
+			let cursor = '0';
+			do {
+				// eslint-disable-next-line no-await-in-loop -- a cursor is followed one reply at a time
+				const [next, flat] = await command<[string, string[]]>(scanMeta(cursor));
+				cursor = String(next);
+				const batch: RecordMeta[] = [];
+				for (let index = 0; index + 1 < flat.length; index += 2) {
+					const key = flat[index]!;
+					if (!seen.has(key)) {
+						seen.add(key);
+						batch.push(parseMeta(key, flat[index + 1]!) ?? corruptMeta(key));
+					}
+				}
+
+				if (batch.length > 0) {
+					yield batch;
+				}
+			} while (cursor !== '0');
+		},
+		async deleteWhere(filter: DeleteFilter) {
+			await trim();
+			let deleted = 0;
+			if (filter.createdBefore !== undefined) {
+				deleted += await removeRange(createdKey, '-inf', `(${filter.createdBefore}`);
+			}
+
+			if (filter.expiredAt !== undefined) {
+				deleted += await removeRange(expiresKey, '-inf', String(filter.expiredAt));
+			}
+
+			return deleted;
+		},
+		async clear() {
+			// Every value under the prefix, indexed or not (one of an older layout, or written by hand)…
+			await follow(cursor => ['SCAN', cursor, 'MATCH', `${escapeGlob(prefix)}*`, 'COUNT', String(batchSize)], async keys => {
+				await remove(keys.map(key => key.slice(prefix.length)));
+			});
+			// …then the index entries whose value is already gone. Removing during HSCAN skips nothing that stays.
+			await follow(scanMeta, async flat => {
+				await remove(fieldsOf(flat));
+			});
+		},
 		async close() {
 			await connection.close();
 		},
