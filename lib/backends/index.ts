@@ -1,20 +1,29 @@
-import {Keyv, type KeyvStoreAdapter} from 'keyv';
-import {BaseCache} from '../cache/base-cache.js';
-import {createKey} from '../cache-keys.js';
 import type {CacheSettings} from '../policy/settings.js';
-import {createKeyvStore, keyvForAdapter} from './keyv-store.js';
+import {createKeyvStore} from './keyv-store.js';
 import {createMemoryStore} from './memory.js';
 import {createMongoStore} from './mongodb.js';
 import {createRedisStore} from './redis.js';
 import {createSqliteStore} from './sqlite.js';
 import type {CacheStore} from './store.js';
 
-/** Build the store a `backend` option names. */
-export function createStore(settings: Pick<CacheSettings, 'backend' | 'cacheName' | 'url' | 'ttlOffset'> & Partial<Pick<CacheSettings, 'backendTimeout'>>): CacheStore {
-	const {backend} = settings;
+/** The settings a store is built from. */
+export type StoreSettings = Pick<CacheSettings, 'backend' | 'cacheName' | 'url' | 'ttlOffset' | 'backendTimeout'>;
+
+/**
+ * Build the store a `backend` option names: `'sqlite'`, `'memory'`, `'redis'`, `'mongodb'`, or a
+ * Keyv instance or Keyv store adapter (wrapped by `createKeyvStore`). A `BaseCache` is not a
+ * store: the session uses it as it is, before it gets here.
+ *
+ * Drivers load when a store is built, not when this module is imported: the SQLite store loads
+ * better-sqlite3 on opening, the Redis and MongoDB stores load their clients on connecting, so a
+ * program on the memory backend loads none of them. A driver that is not installed fails the
+ * store's operations with an error naming the package to install.
+ */
+export function createStore(settings: StoreSettings): CacheStore {
+	const {backend, cacheName} = settings;
 	switch (backend) {
 		case 'sqlite': {
-			return createSqliteStore(settings.cacheName);
+			return createSqliteStore(cacheName);
 		}
 
 		case 'memory': {
@@ -22,41 +31,20 @@ export function createStore(settings: Pick<CacheSettings, 'backend' | 'cacheName
 		}
 
 		case 'redis': {
-			return createRedisStore({url: settings.url, namespace: settings.cacheName, ttlOffset: settings.ttlOffset, timeout: settings.backendTimeout});
+			return createRedisStore({url: settings.url, namespace: cacheName, ttlOffset: settings.ttlOffset, timeout: settings.backendTimeout});
 		}
 
 		case 'mongodb': {
-			return createMongoStore({url: settings.url, database: settings.cacheName, ttlOffset: settings.ttlOffset, timeout: settings.backendTimeout});
+			return createMongoStore({url: settings.url, database: cacheName, ttlOffset: settings.ttlOffset, timeout: settings.backendTimeout});
 		}
 
 		default: {
-			// A Keyv instance (possibly from another copy of the keyv package), used as it is.
-			if (backend instanceof Keyv || (typeof backend === 'object' && backend !== null && typeof (backend as unknown as Partial<Keyv>).serializeData === 'function' && 'store' in backend)) {
-				return createKeyvStore(backend as Keyv);
+			if (typeof backend !== 'object' || backend === null || typeof (backend as {get?: unknown}).get !== 'function') {
+				throw new TypeError(`createStore(): \`backend\` must be 'sqlite', 'memory', 'redis', 'mongodb', a Keyv instance or a Keyv store adapter, got ${typeof backend === 'string' ? JSON.stringify(backend) : typeof backend}`);
 			}
 
-			return createKeyvStore(keyvForAdapter(backend as KeyvStoreAdapter, settings.cacheName));
+			// A Keyv instance (of any copy of the keyv package) or a bare store adapter: createKeyvStore tells them apart.
+			return createKeyvStore(backend as Parameters<typeof createKeyvStore>[0], cacheName);
 		}
 	}
-}
-
-/** The {@link BaseCache} for a session's settings: the given one, or one on a new store. */
-export function createCache(settings: CacheSettings): BaseCache {
-	if (settings.backend instanceof BaseCache) {
-		if (settings.onError) {
-			settings.backend.on('error', settings.onError);
-		}
-
-		return settings.backend;
-	}
-
-	const cache = new BaseCache(createStore(settings), {clock: settings.clock, timeout: settings.backendTimeout, strict: settings.strictBackend});
-	// contains({url}) and delete({urls}) must build the keys the session builds.
-	const {keyFn} = settings;
-	cache.keyFor = keyFn ?? (request => createKey(request, settings));
-	if (settings.onError) {
-		cache.on('error', settings.onError);
-	}
-
-	return cache;
 }
