@@ -60,7 +60,11 @@ export type HeapResult = {
 	originRequests: number;
 };
 
-export type DoneReply = {ok: true; kind: 'done'; originRequests: number; seconds: number; removed?: number};
+/**
+ * `removed`, `remaining` (responses still stored, counted untimed afterwards) and `cpuSeconds`
+ * (this process's CPU time in the call: on a shared machine, the part that other load cannot inflate) answer `removeOld`.
+ */
+export type DoneReply = {ok: true; kind: 'done'; originRequests: number; seconds: number; cpuSeconds?: number; removed?: number; remaining?: number};
 export type RoundReply = {ok: true; kind: 'round'; result: RoundResult};
 export type HeapReply = {ok: true; kind: 'heap'; result: HeapResult};
 export type ClosedReply = {ok: true; kind: 'closed'; peakRssMb: number; listenerWarnings: number};
@@ -263,9 +267,13 @@ async function handle(command: WorkerCommand): Promise<WorkerReply> {
 				throw new Error(`${current.name} has no removeOldEntries`);
 			}
 
+			const cpu = process.cpuUsage();
 			const start = performance.now();
 			const removed = await current.removeOldEntries(new Date(command.before));
-			return {ok: true, kind: 'done', originRequests: 0, seconds: (performance.now() - start) / 1000, removed};
+			const seconds = (performance.now() - start) / 1000;
+			const used = process.cpuUsage(cpu);
+			const remaining = await current.count?.();
+			return {ok: true, kind: 'done', originRequests: 0, seconds, cpuSeconds: (used.user + used.system) / 1e6, removed, ...(remaining === undefined ? {} : {remaining})};
 		}
 
 		case 'close': {
