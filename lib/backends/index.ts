@@ -6,7 +6,10 @@ import {createRedisStore} from './redis.js';
 import {createSqliteStore} from './sqlite.js';
 import type {CacheStore} from './store.js';
 
-/** The settings a store is built from. */
+/**
+ * The settings a store is built from. `ttlOffset` reaches stores through each record's `deleteAt`,
+ * which the cache computes; no store takes it as an option.
+ */
 export type StoreSettings = Pick<CacheSettings, 'backend' | 'cacheName' | 'url' | 'ttlOffset' | 'backendTimeout'>;
 
 /**
@@ -31,11 +34,11 @@ export function createStore(settings: StoreSettings): CacheStore {
 		}
 
 		case 'redis': {
-			return createRedisStore({url: settings.url, namespace: cacheName, ttlOffset: settings.ttlOffset, timeout: settings.backendTimeout});
+			return createRedisStore({url: settings.url, namespace: cacheName, timeout: settings.backendTimeout});
 		}
 
 		case 'mongodb': {
-			return createMongoStore({url: settings.url, database: cacheName, ttlOffset: settings.ttlOffset, timeout: settings.backendTimeout});
+			return createMongoStore({url: settings.url, database: cacheName, timeout: settings.backendTimeout});
 		}
 
 		default: {
