@@ -10,7 +10,7 @@ import type {CacheStore} from './store.js';
  * The settings a store is built from. `ttlOffset` reaches stores through each record's `deleteAt`,
  * which the cache computes; no store takes it as an option.
  */
-export type StoreSettings = Pick<CacheSettings, 'backend' | 'cacheName' | 'url' | 'ttlOffset' | 'backendTimeout'>;
+export type StoreSettings = Pick<CacheSettings, 'backend' | 'cacheName' | 'url' | 'ttlOffset'> & Partial<Pick<CacheSettings, 'backendTimeout'>>;
 
 /**
  * Build the store a `backend` option names: `'sqlite'`, `'memory'`, `'redis'`, `'mongodb'`, or a
