@@ -1,10 +1,15 @@
 import type {CacheSettings} from '../policy/settings.js';
+import {createKeyvStore} from './keyv-store.js';
 import {createMemoryStore} from './memory.js';
+import {createMongoStore} from './mongodb.js';
 import {createRedisStore} from './redis.js';
 import {createSqliteStore} from './sqlite.js';
 import type {CacheStore} from './store.js';
 
-/** The settings a store is built from. */
+/**
+ * The settings a store is built from. `ttlOffset` reaches stores through each record's `deleteAt`,
+ * which the cache computes; no store takes it as an option.
+ */
 export type StoreSettings = Pick<CacheSettings, 'backend' | 'cacheName' | 'url' | 'ttlOffset'> & Partial<Pick<CacheSettings, 'backendTimeout'>>;
 
 /**
@@ -33,7 +38,7 @@ export function createStore(settings: StoreSettings): CacheStore {
 		}
 
 		case 'mongodb': {
-			throw new TypeError('backend mongodb: being moved to the new store contract (branch stores)');
+			return createMongoStore({url: settings.url, database: cacheName, timeout: settings.backendTimeout});
 		}
 
 		default: {
@@ -41,7 +46,8 @@ export function createStore(settings: StoreSettings): CacheStore {
 				throw new TypeError(`createStore(): \`backend\` must be 'sqlite', 'memory', 'redis', 'mongodb', a Keyv instance or a Keyv store adapter, got ${typeof backend === 'string' ? JSON.stringify(backend) : typeof backend}`);
 			}
 
-			throw new TypeError('a Keyv backend: being moved to the new store contract (branch stores)');
+			// A Keyv instance (of any copy of the keyv package) or a bare store adapter: createKeyvStore tells them apart.
+			return createKeyvStore(backend as Parameters<typeof createKeyvStore>[0], cacheName);
 		}
 	}
 }

@@ -123,7 +123,7 @@ export class BaseCache extends EventEmitter {
 					this.emit('error', error);
 				}
 			},
-		});
+		}, this.#strict);
 	}
 
 	/**
@@ -151,6 +151,7 @@ export class BaseCache extends EventEmitter {
 	}
 
 	async * #scan(): AsyncGenerator<RecordMeta[]> {
+		await this.#storage.flush();
 		try {
 			yield * this.#store.scan();
 		} catch (error) {
@@ -220,6 +221,7 @@ export class BaseCache extends EventEmitter {
 			}
 		}
 
+		await this.#storage.flush();
 		const keys = new Set(options.keys ?? []);
 		for (const url of options.urls ?? []) {
 			for (const key of this.#keysOf(url, 'BaseCache.delete()')) {
@@ -279,6 +281,7 @@ export class BaseCache extends EventEmitter {
 		const key = typeof keyOrRequest === 'string'
 			? keyOrRequest
 			: this.#keyFn(prepareRequest(keyOrRequest.method ?? 'GET', keyOrRequest.url, {}, {}, 'BaseCache.contains()'));
+		await this.#storage.flush();
 		const record = await this.#wrap('contains', this.#store.get(key));
 		if (record?.kind === 'redirect') {
 			const alias = safeDecode(record.value);
@@ -291,6 +294,7 @@ export class BaseCache extends EventEmitter {
 
 	/** Delete every entry of this cache (and nothing else sharing the store). */
 	async clear(): Promise<void> {
+		await this.#storage.flush();
 		await this.#wrap('clear', this.#store.clear());
 	}
 
@@ -362,7 +366,7 @@ export class BaseCache extends EventEmitter {
 
 	/** Release the store's connections. */
 	async close(): Promise<void> {
-		this.#closing ??= this.#wrap('close', this.#store.close());
+		this.#closing ??= this.#storage.flush().then(async () => this.#wrap('close', this.#store.close()));
 		await this.#closing;
 	}
 
