@@ -1,3 +1,4 @@
+import {isUtf8} from 'node:buffer';
 import {hash} from 'node:crypto';
 import type {PreparedRequest} from '../models/request.js';
 import {type FoundCredential, credentialId, deriveCredentialIdAsync, memoizedCredentialId} from './credentials.js';
@@ -51,6 +52,11 @@ function keyBody(request: PreparedRequest, role: (name: string) => NameRole, fou
 	}
 
 	const type = bodyType(request);
+	// Bytes that are not UTF-8 would decode to U+FFFD whatever they were: keyed as bytes.
+	if (!isUtf8(body)) {
+		return {sha256: hash('sha256', body, 'hex')};
+	}
+
 	if (isJsonType(type)) {
 		const tree = parseJson(body.toString('utf8'));
 		if (tree !== undefined) {
@@ -109,7 +115,7 @@ function collect(request: PreparedRequest, settings: KeySettings): Collected {
 	const rules = nameRules(settings.ignoredParameters, settings.shareCredentials ?? false);
 	const role = rules.role;
 	const found: FoundCredential[] = [];
-	const url = canonicalUrl(request.url, role, found);
+	const url = canonicalUrl(request.url, role, found, settings.shareCredentials === true);
 	const body = keyBody(request, role, found);
 	const headers = keyHeaders(request, settings, rules, found);
 	return {canonical: [request.method, url, body, headers], found};

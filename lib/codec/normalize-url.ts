@@ -28,6 +28,39 @@ export function normalizePercentEncoding(text: string): string {
 	});
 }
 
+const dotSegment = /\/\.\.?(?:\/|$)/;
+
+/**
+ * RFC 3986 §5.2.4 on a path that is already percent-normalized (so `%2E` is `.`). The WHATWG
+ * parser does this too, but Node 20's (ada 2.9) keeps `.` after a segment that starts with a dot
+ * (`/x/.a/.`), so it is done again here.
+ */
+export function removeDotSegments(path: string): string {
+	if (!dotSegment.test(path)) {
+		return path;
+	}
+
+	const output: string[] = [];
+	const segments = path.split('/');
+	for (let index = 1; index < segments.length; index++) {
+		const segment = segments[index]!;
+		const last = index === segments.length - 1;
+		if (segment === '.' || segment === '..') {
+			if (segment === '..') {
+				output.pop();
+			}
+
+			if (last) {
+				output.push('');
+			}
+		} else {
+			output.push(segment);
+		}
+	}
+
+	return `/${output.join('/')}`;
+}
+
 /** A query or form parameter's name as a server reads it (form-decoded), for matching secret names. */
 export function parameterName(segment: string): string {
 	const equals = segment.indexOf('=');
@@ -94,18 +127,18 @@ export function canonicalQuery(query: string, role: (name: string) => NameRole, 
 }
 
 /**
- * The URL the key is built on, with the credentials it carries (userinfo and credential query
- * parameters) moved to `found` instead.
+ * The URL the key is built on, with the credentials it carries (userinfo unless `shareUserinfo`,
+ * and credential query parameters) moved to `found` instead.
  */
-export function canonicalUrl(url: string, role: (name: string) => NameRole, found: FoundCredential[]): string {
+export function canonicalUrl(url: string, role: (name: string) => NameRole, found: FoundCredential[], shareUserinfo = false): string {
 	const parsed = new URL(url);
-	if (parsed.username !== '' || parsed.password !== '') {
+	if (!shareUserinfo && (parsed.username !== '' || parsed.password !== '')) {
 		found.push(['userinfo', `${parsed.username}:${parsed.password}`]);
 	}
 
 	const {search} = parsed;
 	const query = search.length > 1 ? canonicalQuery(search.slice(1), role, found, 'query') : '';
-	return `${parsed.protocol}//${parsed.host}${normalizePercentEncoding(parsed.pathname)}${query === '' ? '' : `?${query}`}`;
+	return `${parsed.protocol}//${parsed.host}${removeDotSegments(normalizePercentEncoding(parsed.pathname))}${query === '' ? '' : `?${query}`}`;
 }
 
 /**
@@ -116,5 +149,5 @@ export function canonicalUrl(url: string, role: (name: string) => NameRole, foun
  */
 export function normalizeUrl(url: string, ignored: ReadonlySet<string>): string {
 	const rules = nameRules(ignored, true);
-	return canonicalUrl(url, name => rules.role(name), []);
+	return canonicalUrl(url, name => rules.role(name), [], true);
 }
