@@ -58,6 +58,12 @@ export type Client = {
 	removeOldEntries?(before: Date): Promise<number>;
 	/** `cache.count()`: how many responses are stored. */
 	count?(): Promise<number>;
+	/**
+	 * Wait until what this client has stored is in its store. A network store's write leaves the
+	 * request's path (the process reads it from its pending writes meanwhile): a hit round must not
+	 * be served from those, and a miss round's writes must not spill into the next client's round.
+	 */
+	settle?(url: string): Promise<void>;
 	close(): Promise<void>;
 };
 
@@ -121,6 +127,12 @@ function requestsCacheClient(lib: Library, name: ClientName, session: CachedSess
 		},
 		async count() {
 			return session.cache.count();
+		},
+		async settle(url) {
+			// contains() waits for pending writes, then reads the store itself.
+			if (!(await session.cache.contains({url}))) {
+				throw new Error(`${name}: ${url} is not in the store`);
+			}
 		},
 		async close() {
 			await cleanup();

@@ -2,7 +2,7 @@
  * A hit loop to profile, and a cost breakdown of the steps of a hit, in one process (the origin
  * is in-process here: a hit never reaches it, and the script checks that).
  *
- *   [BENCH_BODY_BYTES=n] node --import tsx bench/profile-hit.ts [memory|sqlite|sqlite-nohot] [hits] [loop]
+ *   [BENCH_BODY_BYTES=n] node --import tsx bench/profile-hit.ts [memory|sqlite|sqlite-nohot|redis] [hits] [loop]
  *   node --cpu-prof --cpu-prof-dir=.tmp/prof --import tsx bench/profile-hit.ts memory 300000 loop
  *
  * The breakdown times each step of `session.get()` on a hit in isolation, with the same inputs
@@ -32,8 +32,8 @@ const {BaseCache, CachedSession, createKey, createSqliteStore, decodeValue, prep
 const {storageOf} = await loadModule<typeof import('../lib/cache/base-cache.js')>(libDir, 'cache/base-cache');
 const {decideLookup, planRequest} = await loadModule<typeof import('../lib/policy/actions.js')>(libDir, 'policy/actions');
 const {servedResponse} = await loadModule<typeof import('../lib/codec/served-response.js')>(libDir, 'codec/served-response');
-if (!['memory', 'sqlite', 'sqlite-nohot'].includes(backend)) {
-	throw new TypeError(`backend must be memory, sqlite or sqlite-nohot, got ${backend}`);
+if (!['memory', 'sqlite', 'sqlite-nohot', 'redis'].includes(backend)) {
+	throw new TypeError(`backend must be memory, sqlite, sqlite-nohot or redis (127.0.0.1:6379), got ${backend}`);
 }
 
 let originHits = 0;
@@ -47,11 +47,17 @@ await new Promise<void>(resolve => {
 });
 const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/json?a=1&b=2`;
 const file = path.resolve(`.tmp/bench/profile-${process.pid}.sqlite`);
-const session = backend === 'memory'
-	? new CachedSession({backend: 'memory', expireAfter: 3600})
+const session = backend === 'memory' || backend === 'redis'
+	? new CachedSession({backend, cacheName: `rc-profile-hit-${process.pid}`, expireAfter: 3600})
 	: new CachedSession({backend: new BaseCache(createSqliteStore(file, backend === 'sqlite-nohot' ? {hotCacheBytes: 0} : {})), expireAfter: 3600});
 
 await session.get(url);
+// A network store's write leaves the request's path: wait until it is in the store, so that the
+// hits below are the store's and not the pending write's.
+if (!(await session.cache.contains({url}))) {
+	throw new Error('the primed response is not in the store');
+}
+
 const before = originHits;
 
 let cpuPerHit = 0;
@@ -136,6 +142,10 @@ async function steps(): Promise<void> {
 	await time('servedResponse (copies of body and headers)', () => servedResponse(found.entry, key, {now, url}));
 	await time('new URL(url)', () => new URL(url));
 	await time('an awaited resolved promise', async () => Promise.resolve(1));
+}
+
+if (backend === 'redis') {
+	await session.cache.clear();
 }
 
 await session.close();

@@ -163,6 +163,11 @@ async function round(command: RoundCommand): Promise<RoundResult> {
 	const requests = await run(start + command.durationMs, latencies);
 	const seconds = (performance.now() - start) / 1000;
 	const used = process.cpuUsage(cpu);
+	if (command.mode === 'misses' && urls.kind === 'unique') {
+		// Untimed: writes still on their way to a network store land before the next client's round.
+		await current.settle?.(`${urls.prefix}${unique - 1}`);
+	}
+
 	const cpuSeconds = (used.user + used.system) / 1e6;
 	return {requests, seconds, rps: requests / seconds, ...latencies.summary(), cpuSeconds, cpuRps: requests / cpuSeconds, originRequests: expectCached ? 0 : sent};
 }
@@ -225,6 +230,7 @@ async function handle(command: WorkerCommand): Promise<WorkerReply> {
 				const again = await current.get(command.url);
 				if (again.cached || attempt === 50) {
 					check(current.name, command.url, again, command.bytes, true);
+					await current.settle?.(command.url);
 					break;
 				}
 
