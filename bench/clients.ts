@@ -86,9 +86,19 @@ const fillBatch = 1000;
 
 function requestsCacheClient(lib: Library, name: ClientName, session: CachedSession, cleanup: () => Promise<void>): Client {
 	const keyOf = (url: string): string => lib.createKey(lib.prepareRequest('GET', url, {}, session.headers), session.settings);
+	// The default settings (not strictBackend, which also keeps a network store's writes on the
+	// request's path): a store error is an 'error' event, and fails the next request here.
+	let failure: unknown;
+	session.cache.on('error', (error: unknown) => {
+		failure ??= error;
+	});
 	return {
 		name,
 		async get(url) {
+			if (failure !== undefined) {
+				throw new Error(`${name}: the cache reported an error`, {cause: failure});
+			}
+
 			const response = await session.get(url);
 			return {bytes: response.body.length, cached: response.fromCache};
 		},
@@ -274,7 +284,7 @@ async function createRequestsCacheClient(lib: Library, name: ClientName, runId: 
 		}
 
 		case 'rc-redis': {
-			const session = new CachedSession({backend: 'redis', cacheName: `rc-bench-${runId}`, expireAfter: 3600, strictBackend: true});
+			const session = new CachedSession({backend: 'redis', cacheName: `rc-bench-${runId}`, expireAfter: 3600});
 			await session.cache.clear();
 			return requestsCacheClient(lib, name, session, async () => {
 				await session.cache.clear();
