@@ -363,10 +363,11 @@ export function createRedisStore(options: RedisStoreOptions): CacheStore {
 			for (const record of records) {
 				const meta = metaText(record);
 				const frame = encodeFrame(meta, record.value);
-				// Expiry relative to this process' clock, as `deleteAt` is: the server's clock does not matter.
-				multi.addCommand(record.deleteAt === null
+				// Expiry relative to this process' clock, as `deleteAt` is: the server's clock does not matter. A
+				// record already past its deleteAt (a clock behind this one) is kept until the next trim instead.
+				multi.addCommand(record.deleteAt === null || record.deleteAt <= now
 					? ['SET', prefix + record.key, frame]
-					: ['SET', prefix + record.key, frame, 'PX', String(Math.max(1, Math.ceil(record.deleteAt - now)))]);
+					: ['SET', prefix + record.key, frame, 'PX', String(Math.ceil(record.deleteAt - now))]);
 				metas.push(record.key, meta);
 				created.push(String(record.createdAt), record.key);
 				for (const [name, time] of [['expires', record.expires], ['delete', record.deleteAt]] as const) {
