@@ -1,239 +1,276 @@
-import {Keyv, type KeyvStoreAdapter} from 'keyv';
-import {BackendError} from '../errors.js';
-import type {EntryMeta} from '../cache/entry.js';
-import {isMysqlAdapter, mysqlBulkOperations} from './mysql.js';
-import {isPostgresAdapter, postgresBulkOperations} from './postgres.js';
-import {type RedisCommands, redisBulkOperations, serializeMetaFirst, validateRedisNamespace} from './redis.js';
-import type {CacheStore} from './store.js';
-import {batched, decodeMeta, deleteInBatches} from './batches.js';
+import {Buffer} from 'node:buffer';
+import {createRequire} from 'node:module';
+import {debuglog} from 'node:util';
+import type {Keyv, KeyvEntry, KeyvOptions, KeyvStoreAdapter} from 'keyv';
+import {type CacheStore, type RecordKind, type RecordMeta, type StoreRecord, corruptMeta} from './store.js';
 
-const batchSize = 1000;
+const require = createRequire(import.meta.url);
+const debug = debuglog('requests-cache');
+
+/** What `createKeyvStore` takes: a Keyv instance, a bare Keyv store adapter, or a Map. */
+export type KeyvBackend = Keyv | KeyvStoreAdapter | Map<unknown, unknown>;
 
 /**
- * Open stores by shared connection pool. @keyv/postgres and @keyv/mysql keep one pool per process
- * (per URI), and an adapter's disconnect() ends it under every other adapter on that URI: the
- * pool is only ended when the last store on it closes.
+ * A record as written through Keyv: plain JSON, since a Keyv store may hold nothing else (the one
+ * place where the value travels as base64). `requestsCache` and `namespace` mark it as a record of
+ * this cache, so that listings keep only their own even where an adapter's iterator matches more.
  */
-const pools = new Map<string, number>();
-
-type Bulk = Pick<CacheStore, 'scan' | 'deleteKeys' | 'deleteWhere' | 'clear'>;
-
-type RedisAdapterLike = {
-	opts: {dialect?: string};
-	namespace?: string | undefined;
-	keyPrefixSeparator: string;
-	getClient(): Promise<unknown>;
-	isCluster?(): boolean;
+type KeyvRecord = {
+	requestsCache: 1;
+	namespace: string;
+	kind: RecordKind;
+	url: string;
+	createdAt: number;
+	expires: number | null;
+	deleteAt: number | null;
+	value: string;
 };
 
-type MongoAdapterLike = {
-	opts: {collection?: string; useGridFS?: boolean};
-	connect: Promise<{store: {
-		find(filter: object, options?: object): AsyncIterable<Record<string, unknown>>;
-		deleteMany(filter: object): Promise<{deletedCount: number}>;
-	};}>;
-};
-
-function isRedisAdapter(adapter: unknown): adapter is RedisAdapterLike {
-	const candidate = adapter as Partial<RedisAdapterLike> | undefined;
-	return candidate?.opts?.dialect === 'redis' && typeof candidate.getClient === 'function' && typeof candidate.keyPrefixSeparator === 'string';
-}
-
-function isMongoAdapter(adapter: unknown): adapter is MongoAdapterLike {
-	const candidate = adapter as Partial<MongoAdapterLike> | undefined;
-	return typeof candidate?.connect?.then === 'function' && typeof candidate.opts?.collection === 'string' && candidate.opts.useGridFS !== true;
-}
-
-/** The smallest string greater than every string that starts with `prefix` (for range queries). */
-export function prefixEnd(prefix: string): string {
-	return prefix.slice(0, -1) + String.fromCodePoint(prefix.codePointAt(prefix.length - 1)! + 1);
-}
+/** Keys deleted at once. */
+const deleteBatch = 1000;
+const pageSize = 1000;
+const kinds: ReadonlySet<string> = new Set<RecordKind>(['response', 'redirect', 'variants']);
 
 /**
- * The Keyv namespace for a cache name on a Keyv store adapter. Keyv keys are `<namespace>:<key>`,
- * so a ':' in the namespace would let one cache's prefix start another's (`a:` and `a:b:`); it
- * is written `%3A` (and '%' as `%25`).
+ * The namespace for a cache name on a Keyv store adapter. Keyv keys are `<namespace>:<key>`, so a
+ * ':' in the namespace would let one cache's prefix start another's (`a:` and `a:b:`); it is
+ * written `%3A` (and '%' as `%25`).
  */
 export function adapterNamespace(cacheName: string): string {
 	return cacheName.replaceAll('%', '%25').replaceAll(':', '%3A');
 }
 
-/**
- * A Keyv instance for a bare Keyv store adapter given as `backend`, namespaced by the cache name.
- * @keyv/redis prefixes keys itself (`<namespace>::<key>`), so Keyv's own prefix is left off there.
- */
-export function keyvForAdapter(adapter: KeyvStoreAdapter, cacheName: string): Keyv {
-	if (isRedisAdapter(adapter)) {
-		validateRedisNamespace(cacheName);
-		return new Keyv({store: adapter, namespace: cacheName, useKeyPrefix: false, serialize: serializeMetaFirst, deserialize: JSON.parse});
-	}
-
-	return new Keyv({store: adapter, namespace: adapterNamespace(cacheName), serialize: JSON.stringify, deserialize: JSON.parse});
+function isKeyv(backend: unknown): backend is Keyv {
+	const candidate = backend as Partial<Keyv> | undefined;
+	// By shape, not instanceof: the user's Keyv may come from another copy of the package.
+	return typeof candidate?.serializeData === 'function' && typeof candidate.deserializeData === 'function' && 'store' in candidate;
 }
 
-/** Bulk operations through the adapter's iterator: correct for any iterable adapter, but slow. */
-function genericBulk(adapter: KeyvStoreAdapter, prefix: string, decode: (raw: unknown) => Promise<unknown>, storedKey: (key: string) => string): Bulk {
-	/** The adapter's rows as [stored key, raw value]: a Map (Keyv's default store) is read directly. */
-	function rows(): AsyncIterable<[string, unknown]> | Iterable<[string, unknown]> {
-		if (adapter instanceof Map) {
-			return [...(adapter as Map<string, unknown>).entries()];
-		}
+/** Open stores per adapter: one adapter object may serve one namespace only (Keyv writes its namespace into it). */
+const adapterUsers = new WeakMap<object, {namespace: string | undefined; stores: number}>();
 
-		if (typeof adapter.iterator !== 'function') {
-			throw new BackendError('scan', {cause: new Error(`this Keyv store (${adapter.constructor?.name ?? 'unknown'}) cannot list its entries`)});
-		}
+/**
+ * Open stores per adapter class, and the Keyvs of those already closed. @keyv/postgres and
+ * @keyv/mysql keep one connection pool per process, and any adapter's `disconnect()` ends it under
+ * all the others; so adapters of a class are disconnected when the last store on one closes.
+ */
+const openByClass = new Map<unknown, {stores: number; closed: Set<Keyv>}>();
 
-		return adapter.iterator((adapter as {namespace?: string}).namespace) as AsyncIterable<[string, unknown]>;
+function isTime(value: unknown): value is number {
+	return typeof value === 'number' && Number.isFinite(value);
+}
+
+/**
+ * A store over any Keyv instance or Keyv store adapter (PostgreSQL, MariaDB/MySQL, Redis, MongoDB,
+ * SQLite, a Map, …), through Keyv's public API only: `get`, `setMany` with a TTL from each record's
+ * `deleteAt`, `delete` by key, and `iterator()` for listings. A bare adapter is wrapped in a Keyv
+ * namespaced by the cache name ({@link adapterNamespace}); a Keyv instance lends its store, namespace,
+ * serializer, compression and key prefixing to a Keyv of the store's own (which throws errors
+ * instead of swallowing them), and is itself left as it is.
+ *
+ * Listings read every value (a Keyv store has no other way), and keep only records marked with
+ * this namespace; the adapter's `clear()` is never called (several match namespaces with unescaped
+ * LIKE or regular-expression patterns). Without `deleteWhere`, the cache sweeps by `scan()` and
+ * `delete()`.
+ */
+export function createKeyvStore(backend: KeyvBackend, cacheName: string): CacheStore {
+	const {Keyv: KeyvClass} = require('keyv') as typeof import('keyv');
+	const source = isKeyv(backend) ? backend : undefined;
+	const adapter = (source ? source.store : backend) as object;
+	const keyvNamespace = source ? source.namespace : adapterNamespace(cacheName);
+	const users = adapterUsers.get(adapter);
+	if (users !== undefined && users.namespace !== keyvNamespace) {
+		throw new TypeError(`option \`backend\`: this Keyv store adapter already serves the cache namespaced ${JSON.stringify(users.namespace)}; give each cache its own adapter (adapters on one URI share their connection pool), since Keyv writes its namespace into the adapter it wraps`);
 	}
 
-	async function * scan(): AsyncGenerator<EntryMeta[]> {
-		// A full snapshot first: some adapters page with OFFSET, and would skip rows if anything
-		// (Keyv's iterator deletes what it finds expired) deleted during the walk.
-		const metas: EntryMeta[] = [];
-		for await (const [stored, raw] of rows()) {
-			// Adapters match the namespace with unescaped LIKE or regex patterns: check it here.
-			if (typeof stored !== 'string' || !stored.startsWith(prefix)) {
+	// Options given as undefined are meant: a Keyv without a namespace or a serializer stays so.
+	const keyv = new KeyvClass((source
+		? {
+			store: adapter, namespace: source.namespace, serialize: source.serialize, deserialize: source.deserialize,
+			compression: source.compression, useKeyPrefix: source.useKeyPrefix, throwOnErrors: true,
+		}
+		: {store: adapter, namespace: keyvNamespace, throwOnErrors: true}) as KeyvOptions);
+	// The records' marker; '' when the Keyv has no namespace (its keys are then shared with anything else in the store).
+	const namespace = keyvNamespace ?? '';
+	adapterUsers.set(adapter, {namespace: keyvNamespace, stores: (users?.stores ?? 0) + 1});
+	const kind = adapter.constructor;
+	const siblings = openByClass.get(kind) ?? {stores: 0, closed: new Set<Keyv>()};
+	siblings.stores++;
+	openByClass.set(kind, siblings);
+
+	function encode(record: StoreRecord): KeyvRecord {
+		const {kind, url, createdAt, expires, deleteAt, value} = record;
+		return {requestsCache: 1, namespace, kind, url, createdAt, expires, deleteAt, value: Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64')};
+	}
+
+	/** 'other' for another namespace's record, 'none' for a value that is no record at all, else the record's facts or corruption. */
+	function classify(key: string, stored: unknown): RecordMeta | 'other' | 'none' {
+		if (typeof stored !== 'object' || stored === null || (stored as Partial<KeyvRecord>).requestsCache !== 1) {
+			return 'none';
+		}
+
+		const {namespace: marked, kind, url, createdAt, expires, deleteAt, value} = stored as Partial<KeyvRecord>;
+		if (marked !== namespace) {
+			return 'other';
+		}
+
+		if (typeof kind !== 'string' || !kinds.has(kind) || typeof url !== 'string' || !isTime(createdAt)
+			|| !(expires === null || isTime(expires)) || !(deleteAt === null || isTime(deleteAt)) || typeof value !== 'string') {
+			return corruptMeta(key);
+		}
+
+		return {key, kind: kind as RecordKind, url, createdAt, expires, deleteAt};
+	}
+
+	/** True when the value under this cache's own `key` is not a record: it is then listed as corrupt. */
+	async function isForeign(key: string): Promise<boolean> {
+		// Without a namespace the keys are shared with whatever else the store holds: nothing unmarked is ours.
+		if (namespace === '') {
+			return false;
+		}
+
+		const stored = await keyv.get(key) as unknown;
+		if (stored === undefined) {
+			return false;
+		}
+
+		const found = classify(key, stored);
+		return found === 'none' || found === 'other' || found.corrupt === true;
+	}
+
+	async function * scan(): AsyncGenerator<RecordMeta[]> {
+		const iterate = keyv.iterator as ((...arguments_: unknown[]) => AsyncGenerator<[unknown, unknown]>) | undefined;
+		if (typeof iterate !== 'function') {
+			throw new TypeError(`this Keyv store (${adapter.constructor.name}) cannot list its records: Keyv has no iterator for it, so count(), urls() and the sweeps are not available`);
+		}
+
+		const listed = new Set<string>();
+		// Values that are not records of this namespace: the adapter's pattern may have matched another namespace's keys.
+		const unmarked = new Set<string>();
+		let page: RecordMeta[] = [];
+		for await (const [key, stored] of iterate()) {
+			if (typeof key !== 'string' || listed.has(key)) {
 				continue;
 			}
 
-			// Corrupt entries are listed too, so that clear() and expiry sweeps can remove them.
-			metas.push(await decodeMeta(stored.slice(prefix.length), raw, decode));
-		}
-
-		yield * batched(metas, batchSize);
-	}
-
-	async function deleteKeys(keys: readonly string[]): Promise<number> {
-		return deleteInBatches(keys, batchSize, async slice => {
-			const results = await Promise.all(slice.map(async key => adapter.delete(storedKey(key))));
-			return results.filter(Boolean).length;
-		});
-	}
-
-	return {
-		scan,
-		deleteKeys,
-		async clear() {
-			// Not the adapter's clear(): several match the namespace with unescaped LIKE or regex patterns.
-			const keys: string[] = [];
-			for await (const batch of scan()) {
-				keys.push(...batch.map(meta => meta.key));
+			const found = classify(key, stored);
+			if (found === 'none' || found === 'other') {
+				unmarked.add(key);
+				continue;
 			}
 
-			await deleteKeys(keys);
-		},
-	};
-}
-
-/** Bulk operations for a Keyv over @keyv/mongo: key ranges instead of its unescaped regexes. */
-function mongoBulk(adapter: MongoAdapterLike, prefix: string, decode: (raw: unknown) => Promise<unknown>): Bulk {
-	const inCache = prefix === '' ? {} : {key: {$gte: prefix, $lt: prefixEnd(prefix)}};
-	// @keyv/mongo's connect promise never rejects when the server is down: bounded here.
-	const store = async (): Promise<Awaited<MongoAdapterLike['connect']>['store']> => {
-		let timer: NodeJS.Timeout | undefined;
-		const timeout = new Promise<never>((_resolve, reject) => {
-			timer = setTimeout(() => {
-				reject(new Error('MongoDB did not connect within 30 s'));
-			}, 30_000);
-			timer.unref();
-		});
-		try {
-			return (await Promise.race([adapter.connect, timeout])).store;
-		} finally {
-			clearTimeout(timer);
-		}
-	};
-
-	return {
-		async * scan() {
-			const documents = (await store()).find(inCache, {projection: {_id: 0, key: 1, value: 1}});
-			for await (const page of batched(documents, batchSize)) {
-				yield await Promise.all(page.map(async document => decodeMeta(String(document['key']).slice(prefix.length), document['value'], decode)));
+			listed.add(key);
+			page.push(found);
+			if (page.length === pageSize) {
+				yield page;
+				page = [];
 			}
-		},
-		async deleteKeys(keys) {
-			const collection = await store();
-			return deleteInBatches(keys, batchSize, async slice => (await collection.deleteMany({key: {$in: slice.map(key => prefix + key)}})).deletedCount);
-		},
-		async clear() {
-			await (await store()).deleteMany(inCache);
-		},
-	};
-}
-
-/**
- * A store over any Keyv instance or store adapter (e.g. @keyv/postgres, @keyv/mysql, @keyv/redis,
- * @keyv/mongo, @keyv/valkey). Where the adapter exposes its connection, bulk operations are done
- * the store's own way (see postgres.ts, mysql.ts, redis.ts); otherwise through the adapter's
- * iterator, from a full snapshot taken before anything is deleted, and only on keys that carry
- * this cache's prefix.
- */
-export function createKeyvStore(keyv: Keyv, name = 'keyv'): CacheStore {
-	keyv.throwOnErrors = true;
-	const adapter = keyv.store as KeyvStoreAdapter;
-	const namespace = keyv.namespace;
-	const keyvPrefix = keyv.useKeyPrefix && namespace ? `${namespace}:` : '';
-	// As Keyv does it: a key that already starts with the prefix is not prefixed again.
-	const storedKey = (key: string): string => (keyvPrefix !== '' && key.startsWith(keyvPrefix) ? key : keyvPrefix + key);
-	// Keyv's own deserializer (and decompression), for values read around Keyv.
-	const decode = async (raw: unknown): Promise<unknown> => (typeof raw === 'string' ? keyv.deserializeData(raw) : raw);
-	let bulk: Bulk;
-	let kind = name;
-	let pool: string | undefined;
-	if (isRedisAdapter(adapter) && adapter.isCluster?.() !== true) {
-		const adapterPrefix = adapter.namespace ? `${adapter.namespace}${adapter.keyPrefixSeparator}` : '';
-		const prefix = adapterPrefix + keyvPrefix;
-		if (prefix === '') {
-			throw new TypeError('a Keyv over @keyv/redis needs a namespace: without one, clear() would remove every key of the database');
 		}
 
-		bulk = redisBulkOperations(async () => await adapter.getClient() as RedisCommands, prefix, decode);
-		kind = 'redis';
-	} else if (isPostgresAdapter(adapter)) {
-		bulk = postgresBulkOperations(adapter, keyvPrefix, decode);
-		kind = 'postgres';
-		pool = `postgres ${String((adapter.opts as {uri?: unknown}).uri)}`;
-	} else if (isMysqlAdapter(adapter)) {
-		bulk = mysqlBulkOperations(adapter, keyvPrefix, decode);
-		kind = 'mysql';
-		pool = `mysql ${String((adapter.opts as {uri?: unknown}).uri)}`;
-	} else if (isMongoAdapter(adapter)) {
-		bulk = mongoBulk(adapter, keyvPrefix, decode);
-		kind = 'mongodb';
-	} else {
-		bulk = genericBulk(adapter, keyvPrefix, decode, storedKey);
+		// Only this cache's exact key decides: what is there is listed as corrupt, so sweeps and clear() remove it.
+		for (const key of unmarked) {
+			// eslint-disable-next-line no-await-in-loop -- rare: values that are not records
+			if (!listed.has(key) && await isForeign(key)) {
+				listed.add(key);
+				page.push(corruptMeta(key));
+			}
+		}
+
+		if (page.length > 0) {
+			yield page;
+		}
 	}
 
-	if (pool !== undefined) {
-		pools.set(pool, (pools.get(pool) ?? 0) + 1);
+	/**
+	 * Delete keys a batch at a time: what exists is counted by one `getMany` (a single query on the
+	 * SQL adapters), then the batch goes in one `deleteMany`, where a `delete` per key would be two
+	 * queries each on @keyv/postgres and @keyv/mysql.
+	 */
+	async function remove(keys: readonly string[]): Promise<number> {
+		const unique = [...new Set(keys)];
+		let deleted = 0;
+		for (let index = 0; index < unique.length; index += deleteBatch) {
+			const batch = unique.slice(index, index + deleteBatch);
+			// eslint-disable-next-line no-await-in-loop -- bounded batches, one after another
+			const found = await keyv.getMany(batch) as unknown[];
+			const existing = batch.filter((_key, position) => found[position] !== undefined && found[position] !== null);
+			if (existing.length > 0) {
+				// eslint-disable-next-line no-await-in-loop
+				await keyv.deleteMany(existing);
+			}
+
+			deleted += existing.length;
+		}
+
+		return deleted;
 	}
 
 	let closed = false;
 	return {
-		name: kind,
-		keyv,
-		serializes: true,
-		sharesObjects: false,
-		local: false,
-		ttlFor: () => undefined,
-		...bulk,
+		name: 'keyv',
+		local: adapter instanceof Map,
+		async get(key) {
+			const stored = await keyv.get(key) as unknown;
+			const found = classify(key, stored);
+			if (typeof found === 'string' || found.corrupt === true) {
+				return undefined;
+			}
+
+			const {value} = stored as KeyvRecord;
+			return {...found, value: Buffer.from(value, 'base64')};
+		},
+		async set(records) {
+			if (records.length === 0) {
+				return;
+			}
+
+			const now = Date.now();
+			// Keyv's TTL is relative: the record's own deleteAt, as seen from this process' clock. A record
+			// already past it (written with a clock behind this one) gets none: sweeps remove it, as it has expired.
+			const entries = records.map((record): KeyvEntry => record.deleteAt === null || record.deleteAt <= now
+				? {key: record.key, value: encode(record)}
+				: {key: record.key, value: encode(record), ttl: Math.ceil(record.deleteAt - now)});
+			await (entries.length === 1 ? keyv.set(entries[0]!.key, entries[0]!.value, entries[0]!.ttl) : keyv.setMany(entries));
+		},
+		async delete(keys) {
+			return remove(keys);
+		},
+		scan,
+		async clear() {
+			// Listed first, deleted after: some adapters page their iterator by OFFSET, which deletions would skew.
+			const keys: string[] = [];
+			for await (const page of scan()) {
+				keys.push(...page.map(meta => meta.key));
+			}
+
+			await remove(keys);
+		},
 		async close() {
 			if (closed) {
 				return;
 			}
 
 			closed = true;
-			if (pool !== undefined) {
-				const users = (pools.get(pool) ?? 1) - 1;
-				if (users > 0) {
-					pools.set(pool, users);
-					return;
-				}
-
-				pools.delete(pool);
+			const user = adapterUsers.get(adapter);
+			if (user !== undefined && --user.stores === 0) {
+				adapterUsers.delete(adapter);
 			}
 
-			await keyv.disconnect();
+			siblings.closed.add(keyv);
+			if (--siblings.stores > 0) {
+				return;
+			}
+
+			openByClass.delete(kind);
+			for (const done of siblings.closed) {
+				try {
+					// eslint-disable-next-line no-await-in-loop -- one pool after another
+					await done.disconnect();
+				} catch (error) {
+					// A pool shared by several adapters is ended by the first; the others find it ended.
+					debug('keyv: disconnect: %s', (error as Error).message);
+				}
+			}
 		},
 	};
 }

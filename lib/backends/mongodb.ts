@@ -1,94 +1,85 @@
 import {Buffer} from 'node:buffer';
-import {EventEmitter} from 'node:events';
 import {createRequire} from 'node:module';
 import {debuglog} from 'node:util';
-import type KeyvMongoClass from '@keyv/mongo';
-import {Keyv, type KeyvOptions, type KeyvStoreAdapter, type StoredData} from 'keyv';
-import {type EntryMeta, type StoredValue, fromStored} from '../cache/entry.js';
-import type {CacheStore} from './store.js';
-import {batched, deleteInBatches} from './batches.js';
+import {assertKnownOptions, optionRangeError, optionTypeError} from '../errors.js';
+import {type CacheStore, type DeleteFilter, type RecordKind, type RecordMeta, type StoreRecord, corruptMeta, matchesDeleteFilter} from './store.js';
 
 const require = createRequire(import.meta.url);
 const debug = debuglog('requests-cache');
 
-/** Options of the MongoDB backend. */
+/** Options of the MongoDB store. */
 export type MongoStoreOptions = {
 	/** @default 'mongodb://localhost:27017' */
 	url?: string | undefined;
-	/** The database name (the cache name). */
+	/** The database (the cache name); records are the documents of its {@link MONGO_COLLECTION} collection. */
 	database: string;
-	/** Seconds to keep an entry past its expiry, for revalidation. */
-	ttlOffset: number;
-	/** Milliseconds to wait for a server before an operation fails. @default 5000 */
+	/** Milliseconds to wait for a server (server selection, connection) before an operation fails. @default 5000 */
 	timeout?: number | undefined;
 };
 
-type Connected = Awaited<KeyvMongoClass['connect']>;
-type Collection = Connected['store'];
+const knownOptions: ReadonlySet<string> = new Set(['url', 'database', 'timeout']);
 
-/** The collection of a cache's database that holds its entries. */
-export const MONGO_COLLECTION = 'responses';
+/** The collection of a cache's database that holds its records. */
+export const MONGO_COLLECTION = 'records';
 
-const batchSize = 5000;
-/** How long a failed first connection is remembered before the next attempt, ms. */
-const retryAfter = 1000;
-
-/**
- * How an entry is kept in a document's `value`: the metadata as fields (so that maintenance is
- * done by the server, by query), the rest as JSON, and the body as BSON binary (no base64).
- */
-type MongoValue = {
-	kind: string;
+/** A record as a document. `_id` is the cache's key; `deleteAt` carries the TTL index. */
+type RecordDocument = {
+	_id: string;
+	kind: RecordKind;
 	url: string;
 	createdAt: number;
 	expires: number | null;
-	json: string;
-	body?: Buffer | Uint8Array | {buffer: Uint8Array};
-	/** Keyv's own expiry, if it set one. */
-	keyvExpires?: number | null;
+	deleteAt: Date | null;
+	value: Uint8Array;
 };
 
-function encode(data: {value: StoredValue; expires?: number | undefined}): MongoValue {
-	const {value} = data;
-	const {body, ...rest} = value.kind === 'response' ? value : {...value, body: undefined};
-	return {
-		kind: value.kind,
-		url: value.url,
-		createdAt: value.createdAt,
-		expires: value.expires,
-		json: JSON.stringify(rest),
-		...(body === undefined ? {} : {body}),
-		keyvExpires: data.expires ?? null,
-	};
-}
+type Filter = Record<string, unknown>;
 
-function toBuffer(body: MongoValue['body']): Buffer | undefined {
-	if (body === undefined || body === null) {
-		return undefined;
-	}
+/** The part of the driver's `Collection` this store uses. */
+type Collection = {
+	findOne(filter: Filter): Promise<Record<string, unknown> | null>;
+	find(filter: Filter, options: object): AsyncIterable<Record<string, unknown>>;
+	insertMany(documents: RecordDocument[], options: object): Promise<unknown>;
+	bulkWrite(operations: object[], options: object): Promise<unknown>;
+	deleteMany(filter: Filter): Promise<{deletedCount: number}>;
+	createIndexes(indexes: object[]): Promise<unknown>;
+};
 
-	if (body instanceof Uint8Array) {
-		return Buffer.from(body.buffer, body.byteOffset, body.byteLength);
-	}
+type MongoClient = {
+	connect(): Promise<unknown>;
+	close(): Promise<void>;
+	db(name: string): {collection(name: string): Collection};
+	on(event: 'topologyDescriptionChanged', listener: (event: {newDescription: {hasDataBearingServers: boolean}}) => void): unknown;
+};
 
-	// A BSON Binary, when the client does not promote buffers.
-	const {buffer} = body;
-	return Buffer.from(buffer.buffer, buffer.byteOffset, buffer.byteLength);
-}
+type MongoModule = {MongoClient: new (url: string, options: object) => MongoClient};
 
-/** Decode a document's value; throws `CorruptEntryError` for anything that is not ours. */
-function decode(stored: unknown): {value: StoredValue; expires: number | undefined} {
-	const value = stored as Partial<MongoValue> | undefined;
-	if (typeof value?.json !== 'string') {
-		return {value: fromStored(value), expires: undefined};
-	}
+/** Documents a page or a delete handles at once. */
+const batchSize = 5000;
+/** How long a failed first connection is remembered (operations fail at once meanwhile), ms. */
+const retryAfter = 1000;
 
-	const parsed = JSON.parse(value.json) as Record<string, unknown>;
-	const body = toBuffer(value.body);
-	return {
-		value: fromStored(body === undefined ? parsed : {...parsed, body}),
-		expires: typeof value.keyvExpires === 'number' ? value.keyvExpires : undefined,
-	};
+const kinds: readonly RecordKind[] = ['response', 'redirect', 'variants'];
+
+/**
+ * Documents of the collection that are not records (another program's, or a layout this store
+ * did not write): the server-side form of {@link recordOf}'s checks, so that sweeps remove them.
+ * (`value` is only checked for presence: the emulator the specs use has no `$type: 'binData'`.)
+ */
+const malformed: Filter = {$or: [
+	{_id: {$not: {$type: 'string'}}},
+	{kind: {$nin: kinds}},
+	{url: {$not: {$type: 'string'}}},
+	{createdAt: {$not: {$type: 'number'}}},
+	{$nor: [{expires: {$type: 'number'}}, {expires: {$type: 'null'}}]},
+	{$nor: [{deleteAt: {$type: 'date'}}, {deleteAt: {$type: 'null'}}]},
+	{value: {$exists: false}},
+]};
+
+/** True for a write that failed (in part) because a document with its `_id` exists: E11000. */
+function isDuplicateKey(error: unknown): boolean {
+	const {code, writeErrors} = error as {code?: unknown; writeErrors?: Array<{code?: unknown}>};
+	return code === 11_000 || (Array.isArray(writeErrors) && writeErrors.length > 0 && writeErrors.every(item => item.code === 11_000));
 }
 
 /** Check a cache name used as a MongoDB database name. */
@@ -98,237 +89,254 @@ export function validateMongoDatabase(name: string): void {
 	}
 }
 
+function isTime(value: unknown): value is number {
+	return typeof value === 'number' && Number.isFinite(value);
+}
+
+/** The facts of a document, or undefined when it is not a record of ours. */
+function metaOf(document: Record<string, unknown>): RecordMeta | undefined {
+	const {_id: key, kind, url, createdAt, expires, deleteAt} = document;
+	if (typeof key !== 'string' || !kinds.includes(kind as RecordKind) || typeof url !== 'string' || !isTime(createdAt)
+		|| !(expires === null || isTime(expires)) || !(deleteAt === null || (deleteAt instanceof Date && isTime(deleteAt.getTime())))) {
+		return undefined;
+	}
+
+	return {key, kind: kind as RecordKind, url, createdAt, expires, deleteAt: deleteAt === null ? null : deleteAt.getTime()};
+}
+
+/** The record a document holds, or undefined when it is not one of ours. */
+function recordOf(document: Record<string, unknown>): StoreRecord | undefined {
+	const meta = metaOf(document);
+	const {value} = document;
+	// The client promotes BSON binary to Buffer; a value of any other type is not ours.
+	return meta === undefined || !(value instanceof Uint8Array) ? undefined : {...meta, value};
+}
+
+function documentOf(record: StoreRecord): RecordDocument {
+	const {key, kind, url, createdAt, expires, deleteAt, value} = record;
+	return {_id: key, kind, url, createdAt, expires, deleteAt: deleteAt === null ? null : new Date(deleteAt), value};
+}
+
+/** The listing of a document: its facts, or {@link corruptMeta} for one that is not a record. */
+function listingOf(document: Record<string, unknown>): RecordMeta {
+	return metaOf(document) ?? corruptMeta(typeof document['_id'] === 'string' ? document['_id'] : String(document['_id']));
+}
+
 /**
- * One @keyv/mongo adapter at a time, connected on first use. @keyv/mongo's connect promise never
- * rejects when the server is down (it only emits 'error'): here the first failure rejects, is
- * remembered for a second (operations fail at once meanwhile), and the next operation after that
- * makes a new adapter. Once connected, the driver reconnects by itself; while its topology has
- * no server, operations fail at once instead of waiting for server selection.
+ * The client of one cache, connected on first use. A server that is down fails the first
+ * operation within `timeout` (server selection); that failure is remembered for a second, during
+ * which operations fail at once, and the next operation after it tries a new client. Once
+ * connected, the driver reconnects by itself; while it knows no server, operations fail at once
+ * instead of each waiting for server selection.
  */
 class MongoConnection {
-	private current: {adapter: KeyvMongoClass; ready: Promise<Connected>} | undefined;
-	private failedAt = 0;
-	private lastError: Error | undefined;
-	private healthy = true;
-	private closed = false;
+	readonly #url: string;
+	readonly #database: string;
+	readonly #timeout: number;
+	#current: Promise<Collection> | undefined;
+	readonly #clients = new Set<MongoClient>();
+	#lastError: Error | undefined;
+	#failedAt = 0;
+	#healthy = false;
+	#closed = false;
 
-	constructor(private readonly options: {url: string; database: string; timeout: number}) {}
+	constructor(url: string, database: string, timeout: number) {
+		this.#url = url;
+		this.#database = database;
+		this.#timeout = timeout;
+	}
 
-	async get(): Promise<{adapter: KeyvMongoClass; connected: Connected}> {
-		if (this.closed) {
+	async collection(): Promise<Collection> {
+		if (this.#closed) {
 			throw new Error('the MongoDB connection is closed');
 		}
 
-		if (this.current === undefined) {
-			if (this.lastError !== undefined && Date.now() - this.failedAt < retryAfter) {
-				throw new Error(`MongoDB is unreachable: ${this.lastError.message}`);
+		if (this.#current === undefined) {
+			if (this.#lastError !== undefined && Date.now() - this.#failedAt < retryAfter) {
+				throw new Error(`MongoDB is unreachable: ${this.#lastError.message}`);
 			}
 
-			this.current = this.open();
+			this.#current = this.#open();
 		}
 
-		const {adapter, ready} = this.current;
-		const connected = await ready;
-		if (!this.healthy) {
+		const collection = await this.#current;
+		if (!this.#healthy) {
 			throw new Error('MongoDB is unreachable (the driver is reconnecting)');
 		}
 
-		return {adapter, connected};
+		return collection;
 	}
 
 	async close(): Promise<void> {
-		this.closed = true;
-		const current = this.current;
-		this.current = undefined;
-		if (current !== undefined) {
-			// Waits at most for the server selection timeout of a connection still being made.
-			const connected = await current.ready.catch(() => undefined);
-			await connected?.mongoClient.close();
-		}
+		this.#closed = true;
+		this.#current = undefined;
+		// A client still connecting is closed too: the driver stops its monitors, and the process can exit.
+		await Promise.all([...this.#clients].map(async client => client.close().catch(() => undefined)));
+		this.#clients.clear();
 	}
 
-	private open(): {adapter: KeyvMongoClass; ready: Promise<Connected>} {
-		const {default: KeyvMongo} = require('@keyv/mongo') as typeof import('@keyv/mongo');
-		const {url, database, timeout} = this.options;
-		const adapter = new KeyvMongo({
-			url,
-			db: database,
-			collection: MONGO_COLLECTION,
-			// Passed on to the MongoClient: a server that is down fails within the backend timeout.
-			serverSelectionTimeoutMS: timeout,
-			connectTimeoutMS: timeout,
-			heartbeatFrequencyMS: 2000,
-			promoteBuffers: true,
-		} as unknown as ConstructorParameters<typeof KeyvMongo>[0]);
-		const ready = new Promise<Connected>((resolve, reject) => {
-			// Without a listener, @keyv/mongo's emit('error') would throw inside its own promise.
-			adapter.on('error', (error: unknown) => {
-				reject(error instanceof Error ? error : new Error(String(error)));
-			});
-			adapter.connect.then(resolve, reject);
-		});
-		ready.then(connected => {
-			this.healthy = true;
-			connected.mongoClient.on('topologyDescriptionChanged', event => {
-				this.healthy = event.newDescription.hasDataBearingServers;
-			});
-		}, (error: unknown) => {
-			debug('mongodb: %s', (error as Error).message);
-			this.lastError = error as Error;
-			this.failedAt = Date.now();
-			this.current = undefined;
-		});
-		return {adapter, ready};
-	}
-}
-
-/**
- * The Keyv adapter of the MongoDB backend: @keyv/mongo for the documents (`{key, value,
- * expiresAt}` with its TTL index on `expiresAt`), behind a {@link MongoConnection}, with values
- * kept as {@link MongoValue}.
- */
-class MongoAdapter extends EventEmitter implements KeyvStoreAdapter {
-	opts: {dialect: string; url: string};
-	namespace?: string | undefined;
-
-	constructor(readonly connection: MongoConnection, url: string) {
-		super();
-		this.opts = {dialect: 'mongo', url};
-	}
-
-	async get<Value>(key: string): Promise<StoredData<Value> | undefined> {
-		const {adapter} = await this.connection.get();
-		const stored = await adapter.get<MongoValue>(key) as unknown;
-		if (stored === undefined || stored === null) {
-			return undefined;
-		}
-
+	async #open(): Promise<Collection> {
+		let driver: MongoModule;
 		try {
-			return decode(stored) as StoredData<Value>;
+			driver = createRequire(require.resolve('@keyv/mongo'))('mongodb') as MongoModule;
 		} catch (error) {
-			debug('mongodb: dropping undecodable entry %s: %s', key, (error as Error).message);
-			await adapter.delete(key);
-			return undefined;
+			throw new Error('the MongoDB backend needs the package @keyv/mongo (npm install @keyv/mongo)', {cause: error});
 		}
-	}
 
-	async set(key: string, value: {value: StoredValue; expires?: number}, ttl?: number): Promise<void> {
-		const {adapter} = await this.connection.get();
-		await adapter.set(key, encode(value), ttl);
-	}
-
-	/** Write many entries: delete then insert, which servers (and emulators) do far faster than upserts. */
-	async setMany(entries: Array<{key: string; value: {value: StoredValue; expires?: number}; ttl?: number}>): Promise<void> {
-		const {connected} = await this.connection.get();
-		const now = Date.now();
-		for (let index = 0; index < entries.length; index += batchSize) {
-			const slice = entries.slice(index, index + batchSize);
-			// eslint-disable-next-line no-await-in-loop -- bounded batches
-			await connected.store.deleteMany({key: {$in: slice.map(entry => entry.key)}});
-			// eslint-disable-next-line no-await-in-loop
-			await connected.store.insertMany(slice.map(({key, value, ttl}) => ({
-				key, value: encode(value), expiresAt: typeof ttl === 'number' ? new Date(now + ttl) : null,
-			})), {ordered: false});
+		const client = new driver.MongoClient(this.#url, {
+			serverSelectionTimeoutMS: this.#timeout,
+			connectTimeoutMS: this.#timeout,
+			heartbeatFrequencyMS: 2000,
+			// BSON binary comes back as Buffer, a view the codec reads without copying.
+			promoteBuffers: true,
+		});
+		this.#clients.add(client);
+		client.on('topologyDescriptionChanged', event => {
+			this.#healthy = event.newDescription.hasDataBearingServers;
+		});
+		try {
+			await client.connect();
+			this.#healthy = true;
+			const collection = client.db(this.#database).collection(MONGO_COLLECTION);
+			await collection.createIndexes([
+				{key: {createdAt: 1}, name: 'createdAt'},
+				{key: {expires: 1}, name: 'expires'},
+				// MongoDB removes a document once its deleteAt has passed (its TTL monitor runs every minute).
+				{key: {deleteAt: 1}, name: 'deleteAt', expireAfterSeconds: 0},
+			]);
+			return collection;
+		} catch (error) {
+			debug('mongodb: %s', (error as Error).message);
+			this.#lastError = error as Error;
+			this.#failedAt = Date.now();
+			this.#current = undefined;
+			this.#clients.delete(client);
+			client.close().catch(() => undefined);
+			throw error;
 		}
-	}
-
-	async delete(key: string): Promise<boolean> {
-		const {adapter} = await this.connection.get();
-		return adapter.delete(key);
-	}
-
-	async deleteMany(keys: string[]): Promise<boolean> {
-		const {connected} = await this.connection.get();
-		const result = await connected.store.deleteMany({key: {$in: keys}});
-		return result.deletedCount > 0;
-	}
-
-	async has(key: string): Promise<boolean> {
-		const {connected} = await this.connection.get();
-		return (await connected.store.findOne({key: {$eq: key}}, {projection: {_id: 1}})) !== null;
-	}
-
-	/** Every entry of this cache: the collection is the cache's own (@keyv/mongo's clear() is not used). */
-	async clear(): Promise<void> {
-		const {connected} = await this.connection.get();
-		await connected.store.deleteMany({});
-	}
-
-	async disconnect(): Promise<void> {
-		await this.connection.close();
 	}
 }
 
-function metaOfDocument(document: Record<string, unknown>): EntryMeta {
-	const {key, kind, url, createdAt, expires} = document;
-	const known = kind === 'response' || kind === 'redirect' || kind === 'variants';
-	return {
-		key: String(key),
-		kind: known ? kind : 'response',
-		url: typeof url === 'string' ? url : '',
-		// A document that is not ours reads as created at 0 and expired, so sweeps remove it.
-		createdAt: known && typeof createdAt === 'number' ? createdAt : 0,
-		expires: known ? (typeof expires === 'number' ? expires : null) : 0,
-	};
+function normalizeOptions(options: MongoStoreOptions): {url: string; database: string; timeout: number} {
+	const owner = 'createMongoStore';
+	if (typeof options !== 'object' || options === null) {
+		throw optionTypeError(owner, 'options', 'an object', options);
+	}
+
+	assertKnownOptions(owner, options, knownOptions);
+	const {url = 'mongodb://localhost:27017', database, timeout = 5000} = options;
+	if (typeof url !== 'string' || !/^mongodb(\+srv)?:\/\//i.test(url)) {
+		throw optionTypeError(owner, 'url', 'a mongodb:// or mongodb+srv:// URL', url);
+	}
+
+	if (typeof database !== 'string') {
+		throw optionTypeError(owner, 'database', 'a string', database);
+	}
+
+	validateMongoDatabase(database);
+	if (typeof timeout !== 'number' || Number.isNaN(timeout)) {
+		throw optionTypeError(owner, 'timeout', 'a number of milliseconds', timeout);
+	}
+
+	if (!Number.isFinite(timeout) || timeout <= 0) {
+		throw optionRangeError(owner, 'timeout', 'a finite number > 0', timeout);
+	}
+
+	return {url, database, timeout};
 }
 
 /**
- * The MongoDB backend through @keyv/mongo (loaded only when used): the database is the cache
- * name, entries are documents of its `responses` collection, expired by MongoDB's TTL index
- * `ttlOffset` seconds after they go stale. Maintenance runs as server-side queries.
+ * The MongoDB store, on the driver that @keyv/mongo depends on (loaded when the first connection
+ * is made). The database is the cache name; each record is a document of its `records`
+ * collection: `{_id: key, kind, url, createdAt, expires, deleteAt: Date, value: Binary}`, with
+ * indexes on `createdAt` and `expires` (so `deleteWhere` is one indexed `deleteMany`) and a TTL
+ * index on `deleteAt` (MongoDB drops a record by itself once it has passed). Documents of the
+ * collection that are not records are listed as corrupt, read as missing, and swept.
  */
 export function createMongoStore(options: MongoStoreOptions): CacheStore {
-	validateMongoDatabase(options.database);
-	const url = options.url ?? 'mongodb://localhost:27017';
-	const timeout = options.timeout ?? 5000;
-	const connection = new MongoConnection({url, database: options.database, timeout});
-	const adapter = new MongoAdapter(connection, url);
-	// Values go to the adapter as objects: it stores metadata as fields and the body as binary.
-	const keyv = new Keyv({store: adapter, namespace: undefined, useKeyPrefix: false, serialize: undefined, deserialize: undefined, throwOnErrors: true} as unknown as KeyvOptions);
-	const collection = async (): Promise<Collection> => (await connection.get()).connected.store;
+	const {url, database, timeout} = normalizeOptions(options);
+	const connection = new MongoConnection(url, database, timeout);
 	return {
 		name: 'mongodb',
-		keyv,
-		serializes: false,
-		sharesObjects: false,
 		local: false,
-		ttlFor: (expires, now) => (expires === null ? undefined : Math.max(1, Math.ceil(expires - now + options.ttlOffset * 1000))),
-		async * scan() {
-			const store = await collection();
-			const cursor = store.aggregate([
-				{$project: {_id: 0, key: 1, kind: '$value.kind', url: '$value.url', createdAt: '$value.createdAt', expires: '$value.expires'}},
-			]);
-			for await (const documents of batched(cursor, batchSize)) {
-				yield documents.map(metaOfDocument);
+		async get(key) {
+			const document = await (await connection.collection()).findOne({_id: key});
+			return document === null ? undefined : recordOf(document);
+		},
+		async set(records) {
+			if (records.length === 0) {
+				return;
+			}
+
+			const collection = await connection.collection();
+			// The last record of a key wins, as it would with one write after another.
+			const documents = [...new Map(records.map(record => [record.key, documentOf(record)])).values()];
+			// Delete, then insert: one round trip each for the whole batch, where upserts are a round
+			// trip each on MongoDB and take time in the collection's size on the emulator the specs use.
+			await collection.deleteMany({_id: {$in: documents.map(document => document._id)}});
+			try {
+				await collection.insertMany(documents, {ordered: false});
+			} catch (error) {
+				// A writer of the same key between the two: replace its documents (and insert the rest).
+				if (!isDuplicateKey(error)) {
+					throw error;
+				}
+
+				await collection.bulkWrite(documents.map(document => ({replaceOne: {filter: {_id: document._id}, replacement: document, upsert: true}})), {ordered: false});
 			}
 		},
-		async deleteKeys(keys) {
-			const store = await collection();
-			return deleteInBatches(keys, batchSize, async slice => (await store.deleteMany({key: {$in: slice}})).deletedCount);
+		async delete(keys) {
+			const collection = await connection.collection();
+			let deleted = 0;
+			for (let index = 0; index < keys.length; index += batchSize) {
+				// eslint-disable-next-line no-await-in-loop -- bounded batches, one at a time
+				deleted += (await collection.deleteMany({_id: {$in: keys.slice(index, index + batchSize)}})).deletedCount;
+			}
+
+			return deleted;
 		},
-		async deleteWhere(filter) {
-			const conditions: Array<Record<string, unknown>> = [];
+		async * scan() {
+			const collection = await connection.collection();
+			// In _id order, on its index: documents deleted meanwhile never make the cursor skip others.
+			const cursor = collection.find({}, {projection: {value: 0}, sort: {_id: 1}, batchSize});
+			let page: RecordMeta[] = [];
+			for await (const document of cursor) {
+				page.push(listingOf(document));
+				if (page.length === batchSize) {
+					yield page;
+					page = [];
+				}
+			}
+
+			if (page.length > 0) {
+				yield page;
+			}
+		},
+		async deleteWhere(filter: DeleteFilter) {
+			const conditions: Filter[] = [];
 			if (filter.createdBefore !== undefined) {
-				conditions.push({'value.createdAt': {$lt: filter.createdBefore}});
+				conditions.push({createdAt: {$lt: filter.createdBefore}});
 			}
 
 			if (filter.expiredAt !== undefined) {
 				// A comparison with a number never matches null (never expires).
-				conditions.push({'value.expires': {$lte: filter.expiredAt}});
+				conditions.push({expires: {$lte: filter.expiredAt}});
+			}
+
+			// Documents that are not records are listed as created at 0 and expired: the same filter takes them.
+			if (matchesDeleteFilter(corruptMeta(''), filter)) {
+				conditions.push(malformed);
 			}
 
 			if (conditions.length === 0) {
 				return 0;
 			}
 
-			// Documents that are not ours are removed by any sweep.
-			conditions.push({'value.kind': {$nin: ['response', 'redirect', 'variants']}});
-			const store = await collection();
-			const result = await store.deleteMany({$or: conditions});
-			return result.deletedCount;
+			const collection = await connection.collection();
+			return (await collection.deleteMany({$or: conditions})).deletedCount;
 		},
 		async clear() {
-			await adapter.clear();
+			await (await connection.collection()).deleteMany({});
 		},
 		async close() {
 			await connection.close();

@@ -118,16 +118,45 @@ function decodeFrame(key: string, frame: Buffer): StoreRecord | undefined {
 	return meta === undefined ? undefined : {...meta, value: frame.subarray(metaEnd)};
 }
 
+/** A connected client, and the option that makes it reply with bytes. */
+type Connected = {client: RedisClient; bufferReplies: object};
+
+/** node-redis, from @keyv/redis' own dependency: loaded when the first connection is made. */
+function openClient(url: string, timeout: number): Connected {
+	let redis: RedisModule;
+	try {
+		redis = createRequire(require.resolve('@keyv/redis'))('@redis/client') as RedisModule;
+	} catch (error) {
+		throw new Error('the Redis backend needs the package @keyv/redis (npm install @keyv/redis)', {cause: error});
+	}
+
+	const client = redis.createClient({
+		url,
+		// Commands fail at once while disconnected instead of waiting for a reconnection.
+		disableOfflineQueue: true,
+		socket: {
+			connectTimeout: timeout,
+			reconnectStrategy: (retries: number) => Math.min(50 * 2 ** retries, 2000),
+		},
+	}) as RedisClient;
+	// node-redis emits 'error' for every failed reconnection; without a listener that would crash the process.
+	client.on('error', (error: unknown) => {
+		debug('redis: %s', (error as Error | undefined)?.message ?? String(error));
+	});
+	return {client, bufferReplies: {typeMapping: {[redis.RESP_TYPES.BLOB_STRING]: Buffer}}};
+}
+
 /**
  * A connection that is opened on first use and never waits for a server that is down: the first
  * attempt fails as soon as the connection is refused (or after `timeout`), and from then on
  * commands fail at once while node-redis reconnects in the background.
  */
-function lazyConnection(client: RedisClient, timeout: number): {ready(): Promise<void>; close(): Promise<void>} {
+function lazyConnection(url: string, timeout: number): {ready(): Promise<Connected>; close(): Promise<void>} {
+	let connected: Connected | undefined;
 	let first: Promise<void> | undefined;
 	let settled = false;
 	let closed = false;
-	const connect = async (): Promise<void> => new Promise<void>((resolve, reject) => {
+	const connect = async ({client}: Connected): Promise<void> => new Promise<void>((resolve, reject) => {
 		const finish = (error?: unknown): void => {
 			clearTimeout(timer);
 			client.off('error', finish);
@@ -152,18 +181,19 @@ function lazyConnection(client: RedisClient, timeout: number): {ready(): Promise
 
 	return {
 		async ready() {
-			if (client.isReady) {
-				return;
+			if (connected?.client.isReady) {
+				return connected;
 			}
 
 			if (closed) {
 				throw new Error('the Redis connection is closed');
 			}
 
-			first ??= connect();
+			connected ??= openClient(url, timeout);
+			first ??= connect(connected);
 			if (!settled) {
 				await first;
-				return;
+				return connected;
 			}
 
 			throw new Error('Redis is not connected (reconnecting in the background)');
@@ -171,9 +201,10 @@ function lazyConnection(client: RedisClient, timeout: number): {ready(): Promise
 		async close() {
 			closed = true;
 			first?.catch(() => undefined);
-			if (client.isReady) {
+			const client = connected?.client;
+			if (client?.isReady) {
 				await client.close();
-			} else if (client.isOpen) {
+			} else if (client?.isOpen) {
 				// Reconnecting: nothing to flush, and QUIT would wait for a server that is gone.
 				client.destroy();
 			}
@@ -226,22 +257,7 @@ function normalizeOptions(options: RedisStoreOptions): {url: string; namespace: 
  */
 export function createRedisStore(options: RedisStoreOptions): CacheStore {
 	const {url, namespace, timeout} = normalizeOptions(options);
-	const redis = createRequire(require.resolve('@keyv/redis'))('@redis/client') as RedisModule;
-	const client = redis.createClient({
-		url,
-		// Commands fail at once while disconnected instead of waiting for a reconnection.
-		disableOfflineQueue: true,
-		socket: {
-			connectTimeout: timeout,
-			reconnectStrategy: (retries: number) => Math.min(50 * 2 ** retries, 2000),
-		},
-	}) as RedisClient;
-	// node-redis emits 'error' for every failed reconnection; without a listener that would crash the process.
-	client.on('error', (error: unknown) => {
-		debug('redis: %s', (error as Error | undefined)?.message ?? String(error));
-	});
-	const connection = lazyConnection(client, timeout);
-	const bufferReplies = {typeMapping: {[redis.RESP_TYPES.BLOB_STRING]: Buffer}};
+	const connection = lazyConnection(url, timeout);
 	const prefix = `${namespace}::`;
 	const metaKey = `${namespace}:@meta`;
 	const createdKey = `${namespace}:@created`;
@@ -250,7 +266,7 @@ export function createRedisStore(options: RedisStoreOptions): CacheStore {
 	const sets = [createdKey, expiresKey, deleteKey];
 
 	async function command<T>(arguments_: string[]): Promise<T> {
-		await connection.ready();
+		const {client} = await connection.ready();
 		return client.sendCommand(arguments_) as Promise<T>;
 	}
 
@@ -259,6 +275,7 @@ export function createRedisStore(options: RedisStoreOptions): CacheStore {
 	 * how many of the records existed, and how many keys left each sorted set (in `sets` order).
 	 */
 	async function removeBatch(keys: readonly string[]): Promise<{existed: number; unindexed: number[]}> {
+		const {client} = await connection.ready();
 		const multi = client.multi();
 		multi.addCommand(['UNLINK', ...keys.map(key => prefix + key)]);
 		multi.addCommand(['HDEL', metaKey, ...keys]);
@@ -266,7 +283,6 @@ export function createRedisStore(options: RedisStoreOptions): CacheStore {
 			multi.addCommand(['ZREM', set, ...keys]);
 		}
 
-		await connection.ready();
 		const [existed = 0, , ...unindexed] = (await multi.exec()).map(Number);
 		return {existed, unindexed};
 	}
@@ -327,7 +343,7 @@ export function createRedisStore(options: RedisStoreOptions): CacheStore {
 		name: 'redis',
 		local: false,
 		async get(key) {
-			await connection.ready();
+			const {client, bufferReplies} = await connection.ready();
 			const frame = await client.sendCommand(['GET', prefix + key], bufferReplies) as Buffer | null;
 			return frame === null ? undefined : decodeFrame(key, frame);
 		},
@@ -337,6 +353,7 @@ export function createRedisStore(options: RedisStoreOptions): CacheStore {
 			}
 
 			// One SET a record, then one command per index for the whole batch.
+			const {client} = await connection.ready();
 			const multi = client.multi();
 			const now = Date.now();
 			const metas: string[] = [];
@@ -346,10 +363,11 @@ export function createRedisStore(options: RedisStoreOptions): CacheStore {
 			for (const record of records) {
 				const meta = metaText(record);
 				const frame = encodeFrame(meta, record.value);
-				// Expiry relative to this process' clock, as `deleteAt` is: the server's clock does not matter.
-				multi.addCommand(record.deleteAt === null
+				// Expiry relative to this process' clock, as `deleteAt` is: the server's clock does not matter. A
+				// record already past its deleteAt (a clock behind this one) is kept until the next trim instead.
+				multi.addCommand(record.deleteAt === null || record.deleteAt <= now
 					? ['SET', prefix + record.key, frame]
-					: ['SET', prefix + record.key, frame, 'PX', String(Math.max(1, Math.ceil(record.deleteAt - now)))]);
+					: ['SET', prefix + record.key, frame, 'PX', String(Math.ceil(record.deleteAt - now))]);
 				metas.push(record.key, meta);
 				created.push(String(record.createdAt), record.key);
 				for (const [name, time] of [['expires', record.expires], ['delete', record.deleteAt]] as const) {
@@ -373,7 +391,6 @@ export function createRedisStore(options: RedisStoreOptions): CacheStore {
 				}
 			}
 
-			await connection.ready();
 			await multi.exec();
 		},
 		async delete(keys) {
