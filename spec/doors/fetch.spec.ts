@@ -7,6 +7,14 @@ import {installFetchDoor} from '../../lib/doors/fetch.js';
 import {Origin} from '../support/origin.js';
 import {MapCache} from './map-cache.js';
 
+/** The init Node's fetch takes, with what its types leave out. */
+type Init = Omit<RequestInit, 'cache' | 'dispatcher'> & {cache?: string; dispatcher?: unknown; duplex?: 'half'};
+
+/** Fetch with the full init. */
+async function fetchWith(url: string, init: Init): Promise<Response> {
+	return fetch(url, init as RequestInit);
+}
+
 describe('doors: the global fetch', () => {
 	let origin: Origin;
 	let cache: MapCache;
@@ -131,7 +139,7 @@ describe('doors: the global fetch', () => {
 		install();
 		const form = new FormData();
 		form.set('field', 'value');
-		const bodies: Array<[BodyInit, string]> = [
+		const bodies: Array<[NonNullable<RequestInit['body']>, string]> = [
 			['plain text', 'plain text'],
 			[Buffer.from('buffer bytes'), 'buffer bytes'],
 			[new URLSearchParams({a: '1', b: 'x y'}), 'a=1&b=x+y'],
@@ -140,8 +148,7 @@ describe('doors: the global fetch', () => {
 		];
 		for (const [body, expected] of bodies) {
 			const before = origin.hits('/echo');
-			const init: RequestInit & {duplex?: 'half'} = {method: 'POST', body, duplex: 'half'};
-			const echoed = await (await fetch(`${origin.url}/echo`, init)).json() as {body: string; method: string};
+			const echoed = await (await fetchWith(`${origin.url}/echo`, {method: 'POST', body, duplex: 'half'})).json() as {body: string; method: string};
 			assert.equal(origin.hits('/echo'), before + 1, 'every POST reaches the origin');
 			assert.equal(echoed.method, 'POST');
 			assert.ok(echoed.body.includes(expected), `origin saw ${JSON.stringify(echoed.body)}`);
@@ -167,14 +174,14 @@ describe('doors: the global fetch', () => {
 		install();
 		const url = `${origin.url}/t/modes`;
 		await fetch(url);
-		await fetch(url, {cache: 'no-store'});
+		await fetchWith(url, {cache: 'no-store'});
 		assert.equal(cache.asked.length, 1, 'no-store is not shown to the cache');
 		assert.equal(origin.hits('/t/modes'), 2);
-		await fetch(url, {cache: 'reload'});
+		await fetchWith(url, {cache: 'reload'});
 		assert.equal(origin.hits('/t/modes'), 3, 'reload sent the request');
 		assert.equal(origin.seen.at(-1)!.headers['cache-control'], 'no-cache', 'with the header fetch itself adds');
 		assert.equal((await fetch(url)).headers.get('age'), '7', 'and stored what it got');
-		const onlyIfCached = await fetch(`${origin.url}/t/modes-never`, {cache: 'only-if-cached', mode: 'same-origin'});
+		const onlyIfCached = await fetchWith(`${origin.url}/t/modes-never`, {cache: 'only-if-cached', mode: 'same-origin'});
 		assert.equal(onlyIfCached.status, 504);
 		assert.equal(origin.hits('/t/modes-never'), 0);
 	});
@@ -188,7 +195,7 @@ describe('doors: the global fetch', () => {
 		}, {wants: (_method, url) => !url.includes('skip-wants')});
 		await fetch(`${origin.url}/t/skip-wants`);
 		await fetch(`${origin.url}/t/skip-engine`);
-		await fetch(`${origin.url}/t/skip-engine`, {method: 'PUT', body: Readable.toWeb(Readable.from([Buffer.from('once')])) as ReadableStream, duplex: 'half'} as RequestInit);
+		await fetchWith(`${origin.url}/t/skip-engine`, {method: 'PUT', body: Readable.toWeb(Readable.from([Buffer.from('once')])) as ReadableStream, duplex: 'half'});
 		await outsideDoors(async () => fetch(`${origin.url}/t/outside`));
 		assert.deepEqual(shown, ['/t/skip-engine', '/t/skip-engine'], 'wants() and outsideDoors() keep requests from engineFor');
 		assert.equal(cache.asked.length, 0);
@@ -208,9 +215,9 @@ describe('doors: the global fetch', () => {
 
 		const dispatcher = new CountingAgent();
 		const url = `${origin.url}/json?dispatcher=1`;
-		await fetch(url, {dispatcher} as RequestInit);
-		await fetch(url, {dispatcher} as RequestInit);
-		await fetch(`${origin.url}/json?dispatcher=passed`, {dispatcher, cache: 'no-store'} as RequestInit);
+		await fetchWith(url, {dispatcher});
+		await fetchWith(url, {dispatcher});
+		await fetchWith(`${origin.url}/json?dispatcher=passed`, {dispatcher, cache: 'no-store'});
 		assert.equal(dispatched, 2, 'the miss and the passed-through request went through the dispatcher; the hit did not');
 		await dispatcher.close();
 	});

@@ -19,7 +19,7 @@ import {MapCache} from './map-cache.js';
 type Got = {status: number; headers: http.IncomingHttpHeaders; body: Buffer; chunks: number; events: string[]};
 
 /** A GET with node:http, recording what the client sees. */
-async function httpGet(url: string, options: http.RequestOptions = {}, module: typeof http | typeof https = http): Promise<Got> {
+async function httpGet(url: string, options: https.RequestOptions = {}, module: typeof http | typeof https = http): Promise<Got> {
 	return new Promise((resolve, reject) => {
 		const events: string[] = [];
 		const request = module.get(url, options, response => {
