@@ -1,7 +1,8 @@
 import {Buffer} from 'node:buffer';
 import http, {type ClientRequest} from 'node:http';
 import https from 'node:https';
-import {syncBuiltinESMExports} from 'node:module';
+import {createRequire, syncBuiltinESMExports} from 'node:module';
+import {urlToHttpOptions} from 'node:url';
 import {getRawRequest} from '@mswjs/interceptors';
 import {ClientRequestInterceptor} from '@mswjs/interceptors/ClientRequest';
 import {getClientRequestBodyStream} from '@mswjs/interceptors/utils/node';
@@ -34,6 +35,54 @@ type EmitterLike = {on(event: 'request', listener: Listener): unknown; removeLis
 
 // The http door in place, so that a second install replaces it instead of stacking on it.
 let restoreInstalled: RestoreDoor | undefined;
+
+// Node's own ClientRequest, from the module nothing patches (nock replaces http.ClientRequest).
+const {ClientRequest: NodeClientRequest} = createRequire(import.meta.url)('node:_http_client') as {ClientRequest: typeof http.ClientRequest};
+
+type Arguments = unknown[];
+
+function nodeHttpRequest(...args: Arguments): ClientRequest {
+	return Reflect.construct(NodeClientRequest, args) as ClientRequest;
+}
+
+function nodeHttpsRequest(...args: Arguments): ClientRequest {
+	// As Node's https.request: the URL's options, then the caller's, with https' default agent.
+	let options: Record<string, unknown> = {};
+	const rest = [...args];
+	if (typeof rest[0] === 'string' || rest[0] instanceof URL) {
+		options = {...urlToHttpOptions(new URL(String(rest.shift())))};
+	}
+
+	if (rest[0] !== undefined && typeof rest[0] !== 'function') {
+		Object.assign(options, rest.shift());
+	}
+
+	options['_defaultAgent'] = https.globalAgent;
+	return Reflect.construct(NodeClientRequest, [options, ...rest]) as ClientRequest;
+}
+
+/**
+ * Node's own four functions, whatever the modules hold now. The interceptor wraps these, so a
+ * request the door takes gets the door's emulated socket even when another interceptor (nock)
+ * sits below: that one then sees only what the door sends, as the origin behind the cache.
+ */
+const nodeLayer: Layer = [
+	nodeHttpRequest,
+	function get(...args: Arguments) {
+		return nodeHttpRequest(...args).end();
+	},
+	nodeHttpsRequest,
+	function get(...args: Arguments) {
+		return nodeHttpsRequest(...args).end();
+	},
+];
+
+/** True when the call comes from another interceptor layered over the door (nock's agent): that one goes first. */
+function fromInterceptorAbove(args: Arguments): boolean {
+	const options = args.find(arg => typeof arg === 'object' && arg !== null && !(arg instanceof URL)) as {agent?: unknown} | undefined;
+	const agent = options?.agent;
+	return agent instanceof http.Agent && /^Mock(Https)?Agent$/.test(agent.constructor.name);
+}
 
 function readLayer(): Layer {
 	return entries.map(({owner, key}) => owner[key]);
@@ -187,8 +236,7 @@ export function installHttpDoor(engineFor: EngineFor, options: DoorOptions = {})
 		}
 	};
 
-	// The interceptor's functions call these: plain option objects for whatever sits below.
-	writeLayer(below.map((fn, index) => withPlainOptions(fn, entries[index]!.key)));
+	writeLayer(nodeLayer);
 	const interceptor = new ClientRequestInterceptor();
 	interceptor.apply();
 	// A copy of the library that shares its instance (MSW's) may have patched node:http first:
@@ -196,10 +244,10 @@ export function installHttpDoor(engineFor: EngineFor, options: DoorOptions = {})
 	const owner: object = (globalThis as Record<symbol, object | undefined>)[ClientRequestInterceptor.symbol] ?? interceptor;
 	const emitter = Reflect.get(owner, 'emitter') as EmitterLike;
 	emitter.on('request', listener);
-	const intercepted = readLayer();
+	const intercepted = owner === interceptor ? readLayer() : below;
 	const top: Layer = entries.map(({key, protocol}, index) => withPlainOptions(function (this: unknown, ...args: unknown[]): unknown {
 		let fn = below[index]!;
-		if (active && !isOutsideDoors()) {
+		if (active && !isOutsideDoors() && !fromInterceptorAbove(args)) {
 			const target = wants === undefined ? undefined : httpTarget(args, protocol);
 			if (target === undefined || wants!(target.method, target.url)) {
 				fn = intercepted[index]!;
