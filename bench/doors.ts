@@ -1,0 +1,132 @@
+/**
+ * What a front door adds to a request: `node --import tsx bench/doors.ts [requests]`.
+ *
+ * The origin runs in its own process (bench/origin.ts, a 1 KB JSON document, keep-alive). For the
+ * global fetch, got and http.get, the p50 time of one sequential request:
+ * - `plain`: no door installed;
+ * - `declined`: door installed, `wants()` declines the URL (the request goes on untouched);
+ * - `miss`: the door takes it and the cache sends it every time (a miss without a store);
+ * - `hit`: the door takes it and the cache answers with a stored response;
+ * - `cache alone`: that same cache called directly, without a door: what the door itself costs
+ *   on a hit is `hit - cache alone`, on a miss `miss - plain`.
+ * The cache here is a trivial in-memory one, so the figures are the door's, not a store's.
+ */
+import {Buffer} from 'node:buffer';
+import {fork} from 'node:child_process';
+import http from 'node:http';
+import path from 'node:path';
+import {fileURLToPath} from 'node:url';
+import {performance} from 'node:perf_hooks';
+import got from 'got';
+import {installFetchDoor} from '../lib/doors/fetch.js';
+import {installHttpDoor} from '../lib/doors/http.js';
+import type {CachedSend, EngineFor} from '../lib/doors/types.js';
+import type {PreparedRequest} from '../lib/models/request.js';
+import {Response} from '../lib/models/response.js';
+import type {OriginReply} from './origin.js';
+import {median} from './stats.js';
+
+const requests = Number(process.argv[2] ?? 2000);
+const warmup = Math.min(300, requests);
+const here = path.dirname(fileURLToPath(import.meta.url));
+
+async function startOrigin(): Promise<{url: string; stop: () => void}> {
+	const child = fork(path.join(here, 'origin.ts'), [], {execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc']});
+	const url = await new Promise<string>(resolve => {
+		child.on('message', (message: OriginReply) => {
+			if (message.type === 'listening') {
+				resolve(message.url);
+			}
+		});
+	});
+	return {url, stop: () => child.disconnect()};
+}
+
+type Client = (url: string) => Promise<number>;
+const keepAlive = new http.Agent({keepAlive: true});
+const clients: Record<string, Client> = {
+	fetch: async url => (await (await fetch(url)).arrayBuffer()).byteLength,
+	got: async url => (await got(url, {retry: {limit: 0}, agent: {http: keepAlive}, responseType: 'buffer'})).body.length,
+	'http.get': async url => new Promise((resolve, reject) => {
+		http.get(url, {agent: keepAlive}, response => {
+			let length = 0;
+			response.on('data', (chunk: Buffer) => {
+				length += chunk.length;
+			});
+			response.on('end', () => {
+				resolve(length);
+			});
+		}).on('error', reject);
+	}),
+};
+
+/** p50 microseconds of `requests` sequential calls, after a warm-up. */
+async function measure(run: () => Promise<unknown>): Promise<number> {
+	for (let index = 0; index < warmup; index++) {
+		await run();
+	}
+
+	const times: number[] = [];
+	for (let index = 0; index < requests; index++) {
+		const started = performance.now();
+		await run();
+		times.push(performance.now() - started);
+	}
+
+	return median(times) * 1000;
+}
+
+function storedCopy(stored: Response): Response {
+	const served = new Response({status: stored.status, reason: stored.reason, headers: {...stored.headers}, url: stored.url, body: stored.body, request: stored.request, history: []});
+	served.fromCache = true;
+	return served;
+}
+
+/** A cache that answers every request from one stored response once it has one. */
+function memoryCache(): CachedSend {
+	let stored: Response | undefined;
+	return async (request, options, send) => {
+		if (stored !== undefined) {
+			return storedCopy(stored);
+		}
+
+		stored = await send(request, options);
+		return stored;
+	};
+}
+
+const origin = await startOrigin();
+const url = `${origin.url}/json?bench`;
+const rows: Array<Record<string, string>> = [];
+for (const [name, client] of Object.entries(clients)) {
+	const install = (engineFor: EngineFor, wants?: (method: string, url: string) => boolean): (() => void) => {
+		const options = wants === undefined ? {} : {wants};
+		return name === 'fetch' ? installFetchDoor(engineFor, options) : installHttpDoor(engineFor, options);
+	};
+
+	const plain = await measure(async () => client(url));
+	let restore = install(() => memoryCache(), () => false);
+	const declined = await measure(async () => client(url));
+	restore();
+	const alwaysSend: CachedSend = async (request, options, send) => send(request, options);
+	restore = install(() => alwaysSend);
+	const miss = await measure(async () => client(url));
+	restore();
+	const cache = memoryCache();
+	restore = install(() => cache);
+	const hit = await measure(async () => client(url));
+	restore();
+	const request: PreparedRequest = {method: 'GET', url, headers: {}, body: undefined};
+	const alone = await measure(async () => cache(request, {}, async () => {
+		throw new Error('not reached');
+	}));
+	rows.push({
+		client: name, plain: plain.toFixed(0), declined: declined.toFixed(0), miss: miss.toFixed(0), 'miss overhead': (miss - plain).toFixed(0),
+		hit: hit.toFixed(0), 'cache alone': alone.toFixed(1), 'hit overhead': (hit - alone).toFixed(0),
+	});
+}
+
+console.log(`p50 microseconds per request, ${requests} sequential requests (after ${warmup} warm-up), 1 KB JSON, Node ${process.version}`);
+console.table(rows);
+keepAlive.destroy();
+origin.stop();
