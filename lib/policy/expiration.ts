@@ -21,9 +21,13 @@ export type Duration = {
  * - a number of **seconds** (`NEVER_EXPIRE` = -1, `EXPIRE_IMMEDIATELY` = 0),
  * - a `Date` (an absolute expiry time),
  * - a {@link Duration} object such as `{hours: 1, minutes: 30}`,
- * - `DO_NOT_CACHE` (skip the cache for reading and writing).
+ * - `DO_NOT_CACHE` (skip the cache for reading and writing),
+ * - `null`: never expire (as requests-cache's `None`; same as `NEVER_EXPIRE`).
  */
-export type ExpireAfter = number | Date | Duration | typeof DO_NOT_CACHE;
+export type ExpireAfter = number | Date | Duration | typeof DO_NOT_CACHE | null;
+
+/** Per request, also `'default'`: the session's (or the installed cache's) expiration, skipping `urlsExpireAfter`. */
+export type RequestExpireAfter = ExpireAfter | 'default';
 
 /** An `ExpireAfter` after validation: the kind of rule and, for `ttl`/`at`, its milliseconds. */
 export type Expiration =
@@ -43,6 +47,7 @@ const SKIP: Expiration = Object.freeze({kind: 'doNotCache'});
 /** Turn a duration object into milliseconds, validating every part. */
 export function durationToMs(value: Duration, owner: string, name: string): number {
 	let total = 0;
+	let units = 0;
 	for (const [unit, amount] of Object.entries(value)) {
 		if (!durationUnitNames.has(unit)) {
 			throw optionTypeError(owner, name, `a duration with only ${[...durationUnitNames].join(', ')} (unknown unit \`${unit}\`)`, value);
@@ -60,10 +65,33 @@ export function durationToMs(value: Duration, owner: string, name: string): numb
 			throw optionRangeError(owner, `${name}.${unit}`, '>= 0', amount);
 		}
 
+		units++;
 		total += amount * durationUnits[unit as keyof typeof durationUnits];
 	}
 
+	if (units === 0) {
+		throw optionTypeError(owner, name, `a duration with at least one of ${[...durationUnitNames].join(', ')}`, value);
+	}
+
+	if (!Number.isFinite(total)) {
+		throw optionRangeError(owner, name, 'a finite duration', value);
+	}
+
 	return total;
+}
+
+/**
+ * The longest expiry time a cache takes, in ms (about 137,000 years): with it, `now + ms` stays
+ * a valid Date, so an expiry can never overflow into "never" or into an invalid time.
+ */
+export const MAX_EXPIRE_AFTER_MS = 4.32e15;
+
+function ttl(ms: number, owner: string, name: string, value: unknown): Expiration {
+	if (!(ms <= MAX_EXPIRE_AFTER_MS)) {
+		throw optionRangeError(owner, name, `at most ${MAX_EXPIRE_AFTER_MS / 1000} seconds (use NEVER_EXPIRE to never expire)`, value);
+	}
+
+	return {kind: 'ttl', ms};
 }
 
 /**
@@ -73,6 +101,10 @@ export function durationToMs(value: Duration, owner: string, name: string): numb
 export function parseExpireAfter(value: unknown, owner: string, name: string): Expiration {
 	if (value === DO_NOT_CACHE) {
 		return SKIP;
+	}
+
+	if (value === null) {
+		return NEVER;
 	}
 
 	if (typeof value === 'number') {
@@ -92,7 +124,7 @@ export function parseExpireAfter(value: unknown, owner: string, name: string): E
 			throw optionRangeError(owner, name, 'a number of seconds >= 0, NEVER_EXPIRE (-1), a Date, a duration or DO_NOT_CACHE', value);
 		}
 
-		return {kind: 'ttl', ms: value * 1000};
+		return ttl(value * 1000, owner, name, value);
 	}
 
 	if (value instanceof Date) {
@@ -106,10 +138,10 @@ export function parseExpireAfter(value: unknown, owner: string, name: string): E
 
 	if (typeof value === 'object' && value !== null && !Array.isArray(value) && Object.getPrototypeOf(value) === Object.prototype) {
 		const ms = durationToMs(value as Duration, owner, name);
-		return ms === 0 ? IMMEDIATELY : {kind: 'ttl', ms};
+		return ms === 0 ? IMMEDIATELY : ttl(ms, owner, name, value);
 	}
 
-	throw optionTypeError(owner, name, 'seconds (number), a Date, a duration object, NEVER_EXPIRE, EXPIRE_IMMEDIATELY or DO_NOT_CACHE', value);
+	throw optionTypeError(owner, name, 'seconds (number), a Date, a duration object, null, NEVER_EXPIRE, EXPIRE_IMMEDIATELY or DO_NOT_CACHE', value);
 }
 
 /** The absolute expiry time (ms since the epoch) for a response created at `now`, or null for never. */
@@ -187,7 +219,7 @@ export function matchUrlExpiration(rules: UrlExpirationRules, url: string): Expi
 /**
  * Pick the expiration for one request. Precedence, highest first (docs/expiration.md):
  * 1. Cache-Control headers (with `cacheControl: true`, applied by the HTTP policy),
- * 2. the per-request `expireAfter`,
+ * 2. the per-request `expireAfter` (`'default'` skips 3 and takes 4),
  * 3. the first matching `urlsExpireAfter` pattern,
  * 4. the session's `expireAfter`.
  */
@@ -198,4 +230,39 @@ export function resolveExpiration(
 	session: Expiration,
 ): Expiration {
 	return perRequest ?? matchUrlExpiration(rules, url) ?? session;
+}
+
+/**
+ * The creation time before which `delete({olderThan})` removes entries: a valid Date as given, or
+ * `now` minus an age (seconds >= 0, or a duration). Negative, non-finite and overflowing ages,
+ * invalid Dates and other types throw a `RangeError`/`TypeError` naming the option.
+ */
+export function olderThanCutoff(value: unknown, now: number, owner: string, name: string): number {
+	if (value instanceof Date) {
+		const time = value.getTime();
+		if (Number.isNaN(time)) {
+			throw optionRangeError(owner, name, 'a valid Date', value);
+		}
+
+		return time;
+	}
+
+	let ms: number;
+	if (typeof value === 'number') {
+		if (!Number.isFinite(value) || value < 0) {
+			throw optionRangeError(owner, name, 'a Date, a finite number of seconds >= 0 or a duration', value);
+		}
+
+		ms = value * 1000;
+	} else if (typeof value === 'object' && value !== null && !Array.isArray(value) && Object.getPrototypeOf(value) === Object.prototype) {
+		ms = durationToMs(value as Duration, owner, name);
+	} else {
+		throw optionTypeError(owner, name, 'a Date, a number of seconds or a duration', value);
+	}
+
+	if (!(ms <= MAX_EXPIRE_AFTER_MS)) {
+		throw optionRangeError(owner, name, `an age of at most ${MAX_EXPIRE_AFTER_MS / 1000} seconds`, value);
+	}
+
+	return now - ms;
 }
