@@ -4,6 +4,7 @@ import {type RedirectHop, Response, type ResponseHeaders} from '../models/respon
 import {answerResponse} from './answer.js';
 import {askCache} from './ask-cache.js';
 import {isOutsideDoors, outsideDoors} from './bypass.js';
+import {ANY_STALE} from '../policy/request-options.js';
 import {preparedRequest} from './prepared-request.js';
 import type {DoorOptions, DoorRequestOptions, EngineFor, RestoreDoor, SendOptions} from './types.js';
 
@@ -77,7 +78,8 @@ function redirected(request: PreparedRequest, status: number, location: string):
  */
 async function sendWithFetch(below: Fetch, dispatcher: Dispatcher, request: PreparedRequest, options: SendOptions): Promise<Response> {
 	const history: RedirectHop[] = [];
-	const signal = options.timeout === undefined ? undefined : AbortSignal.timeout(options.timeout);
+	const signals = [options.signal, options.timeout === undefined ? undefined : AbortSignal.timeout(options.timeout)].filter(signal => signal !== undefined);
+	const signal = signals.length > 1 ? AbortSignal.any(signals) : signals[0];
 	let current = request;
 	for (;;) {
 		const init: RequestInit = {method: current.method, headers: current.headers, redirect: 'manual'};
@@ -153,6 +155,10 @@ function cacheMode(mode: Request['cache'], headers: Headers): DoorRequestOptions
 
 		case 'only-if-cached': {
 			return {onlyIfCached: true};
+		}
+
+		case 'force-cache': {
+			return {[ANY_STALE]: true};
 		}
 
 		default: {
@@ -231,7 +237,7 @@ async function cachedFetch(below: Fetch, engineFor: EngineFor, options: DoorOpti
 
 	// Every hop of a followed redirect is this door's to follow (the history is the cache's), so
 	// `error` and `manual` both ask for the redirect itself.
-	const doorOptions: DoorRequestOptions = {...modeOptions, followRedirects: request.redirect === 'follow'};
+	const doorOptions: DoorRequestOptions = {...modeOptions, followRedirects: request.redirect === 'follow', signal: request.signal};
 	const outcome = await untilAborted(askCache(cached, prepared, doorOptions, async (outgoing, sendOptions) => outsideDoors(async () => sendWithFetch(below, dispatcher, outgoing, sendOptions))), request.signal);
 	switch (outcome.kind) {
 		case 'passThrough': {

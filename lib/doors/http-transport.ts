@@ -85,6 +85,22 @@ export async function sendOverHttp(request: PreparedRequest, options: SendOption
 			});
 		});
 		outgoing.on('error', reject);
+		const {signal} = options;
+		if (signal !== undefined) {
+			if (signal.aborted) {
+				outgoing.destroy(signal.reason as Error);
+			} else {
+				const onAbort = (): void => {
+					outgoing.destroy(signal.reason as Error);
+				};
+
+				signal.addEventListener('abort', onAbort, {once: true});
+				outgoing.once('close', () => {
+					signal.removeEventListener('abort', onAbort);
+				});
+			}
+		}
+
 		if (options.timeout !== undefined) {
 			outgoing.setTimeout(options.timeout, () => {
 				outgoing.destroy(Object.assign(new Error(`Timeout of ${options.timeout} ms exceeded for ${request.method} ${request.url}`), {code: 'ETIMEDOUT'}));

@@ -158,6 +158,23 @@ function connectEarly(request: Request): void {
 	}
 }
 
+/**
+ * A signal that aborts when the client gives up on its request (destroys it before the answer):
+ * the cache then stops waiting for it, and the origin request is cancelled unless others share it.
+ */
+function abortedWithClient(request: Request): AbortSignal | undefined {
+	const raw = getRawRequest(request) as ClientRequest | undefined;
+	if (raw === undefined) {
+		return undefined;
+	}
+
+	const controller = new AbortController();
+	raw.once('close', () => {
+		controller.abort(new DOMException('The client closed the request', 'AbortError'));
+	});
+	return controller.signal;
+}
+
 /** How the client would have reached the origin: its agent and its socket and TLS options. */
 function routeOf(request: Request, below: Layer): HttpRoute {
 	const raw = getRawRequest(request) as ClientRequest | undefined;
@@ -220,7 +237,7 @@ export function installHttpDoor(engineFor: EngineFor, options: DoorOptions = {})
 
 			connectEarly(request);
 			const route = routeOf(request, below);
-			const outcome = await askCache(cached, prepared, {followRedirects: false}, async (outgoing, sendOptions) => outsideDoors(async () => sendOverHttp(outgoing, sendOptions, route)));
+			const outcome = await askCache(cached, prepared, {followRedirects: false, signal: abortedWithClient(request)}, async (outgoing, sendOptions) => outsideDoors(async () => sendOverHttp(outgoing, sendOptions, route)));
 			if (isHandled(controller)) {
 				return;
 			}

@@ -1,13 +1,12 @@
-import type {PreparedRequest} from '../models/request.js';
+import type {PreparedRequest, TransportOptions} from '../models/request.js';
 import type {Response} from '../models/response.js';
+import type {CacheRequestOptions} from '../policy/request-options.js';
 
-/** How a front door sends a request to the origin. */
-export type SendOptions = {
-	/** Timeout of the whole request in milliseconds. @default undefined (none) */
-	timeout?: number;
-	/** Follow redirects. A door that lets its client follow them (node:http) sends `false`. */
-	followRedirects?: boolean;
-};
+/**
+ * How a front door sends a request to the origin: timeout, redirects (a door whose client follows
+ * them itself, node:http, sends `false`), and the signal that cancels it.
+ */
+export type SendOptions = TransportOptions;
 
 /** Perform the real request for a prepared request and buffer its response (the body decoded). */
 export type Send = (request: PreparedRequest, options: SendOptions) => Promise<Response>;
@@ -16,12 +15,7 @@ export type Send = (request: PreparedRequest, options: SendOptions) => Promise<R
  * What a door asks of the cache for one request: the transport options plus the per-request
  * cache options a client can express (the global fetch's `cache` modes).
  */
-export type DoorRequestOptions = SendOptions & {
-	/** Ignore what is stored, send, and store the answer (fetch `cache: 'reload'`). */
-	forceRefresh?: boolean;
-	/** Answer from the cache only; a 504 when nothing usable is stored (fetch `cache: 'only-if-cached'`). */
-	onlyIfCached?: boolean;
-};
+export type DoorRequestOptions = SendOptions & CacheRequestOptions;
 
 /** The cache for one request: handle it (serving from the cache, or calling send), or undefined to pass it through untouched. */
 export type CachedSend = (request: PreparedRequest, options: DoorRequestOptions, send: Send) => Promise<Response>;

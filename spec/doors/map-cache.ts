@@ -43,12 +43,11 @@ export class MapCache {
 
 		const stored = options.forceRefresh ? undefined : this.entries.get(key);
 		if (stored !== undefined) {
-			const served = new Response({
+			return new Response({
 				status: stored.status, reason: stored.reason, headers: {...stored.headers, age: '7'}, url: stored.url,
 				body: stored.body, request: stored.request, history: stored.history,
+				cache: {fromCache: true, createdAt: new Date(), expires: null, isExpired: false, revalidated: false, cacheKey: key},
 			});
-			served.fromCache = true;
-			return served;
 		}
 
 		if (options.onlyIfCached) {
