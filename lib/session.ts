@@ -5,6 +5,7 @@ import {type Params, type ParamValue, type PreparedRequest, type TransportOption
 import {type RedirectHop, Response, type ResponseHeaders} from './models/response.js';
 import {CACHE_REQUEST_OPTION_NAMES, type CacheRequestOptions} from './policy/request-options.js';
 import {type FetchInit, fetchWith} from './fetch.js';
+import {outsideDoors} from './doors/bypass.js';
 
 /** A response hook: may return a replacement response. Called for every response, cached ones too. */
 export type ResponseHook = (response: Response, session: Session) => Response | void | undefined | Promise<Response | void | undefined>;
@@ -208,7 +209,8 @@ export class Session {
 
 		let raw;
 		try {
-			raw = await this.got(request.url, {...gotOptions, responseType: 'buffer', resolveBodyOnly: false, isStream: false});
+			// A session's requests are its own (and its cache's, if any): the installed http door steps aside.
+			raw = await outsideDoors(async () => this.got(request.url, {...gotOptions, responseType: 'buffer', resolveBodyOnly: false, isStream: false}));
 		} catch (error) {
 			// The fetch contract: an aborted request rejects with the signal's reason.
 			if (signal?.aborted === true) {

@@ -23,6 +23,11 @@ const bodilessStatuses: ReadonlySet<number> = new Set([101, 103, 204, 205, 304])
 // The size of the pieces a body is replayed in: a stream the caller reads at its own pace.
 const chunkBytes = 64 * 1024;
 
+/** The marker header's name for this answer, from a door's `fromCacheHeader` option. */
+export function headerName(option: string | (() => string | undefined) | undefined): string | undefined {
+	return typeof option === 'function' ? option() : option;
+}
+
 /** A readable stream that replays `body` in 64 KiB pieces, pulled by the reader. */
 export function replayStream(body: Buffer, signal?: AbortSignal): ReadableStream<Uint8Array> {
 	let offset = 0;

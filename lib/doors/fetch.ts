@@ -1,7 +1,7 @@
 import {Buffer} from 'node:buffer';
 import type {PreparedRequest} from '../models/request.js';
 import {type RedirectHop, Response, type ResponseHeaders} from '../models/response.js';
-import {answerResponse} from './answer.js';
+import {answerResponse, headerName} from './answer.js';
 import {askCache} from './ask-cache.js';
 import {isOutsideDoors, outsideDoors} from './bypass.js';
 import {ANY_STALE} from '../policy/request-options.js';
@@ -254,7 +254,7 @@ async function cachedFetch(below: Fetch, engineFor: EngineFor, options: DoorOpti
 				throw fetchError('unexpected redirect');
 			}
 
-			return answerResponse(response, {head: request.method === 'HEAD', requestUrl: request.url, fromCacheHeader: options.fromCacheHeader, signal: request.signal});
+			return answerResponse(response, {head: request.method === 'HEAD', requestUrl: request.url, fromCacheHeader: headerName(options.fromCacheHeader), signal: request.signal});
 		}
 	}
 }

@@ -6,7 +6,7 @@ import {urlToHttpOptions} from 'node:url';
 import {getRawRequest} from '@mswjs/interceptors';
 import {ClientRequestInterceptor} from '@mswjs/interceptors/ClientRequest';
 import {getClientRequestBodyStream} from '@mswjs/interceptors/utils/node';
-import {answerResponse} from './answer.js';
+import {answerResponse, headerName} from './answer.js';
 import {askCache} from './ask-cache.js';
 import {isOutsideDoors, outsideDoors} from './bypass.js';
 import {httpTarget} from './http-target.js';
@@ -243,7 +243,7 @@ export function installHttpDoor(engineFor: EngineFor, options: DoorOptions = {})
 			}
 
 			if (outcome.kind === 'answer') {
-				controller.respondWith(answerResponse(outcome.response, {head: method === 'HEAD', requestUrl: url, fromCacheHeader}));
+				controller.respondWith(answerResponse(outcome.response, {head: method === 'HEAD', requestUrl: url, fromCacheHeader: headerName(fromCacheHeader)}));
 			} else if (outcome.kind === 'error') {
 				controller.errorWith(outcome.error instanceof Error ? outcome.error : new Error(String(outcome.error)));
 			}

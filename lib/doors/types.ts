@@ -27,11 +27,12 @@ export type EngineFor = (request: PreparedRequest) => CachedSend | undefined;
 export type DoorOptions = {
 	/**
 	 * A response header that marks the responses served from the cache (`1`), so a program can
-	 * tell them apart; absent on responses from the network.
+	 * tell them apart; absent on responses from the network. A function is asked per answer (in
+	 * the request's async context).
 	 * @default undefined (no header: a cached response looks exactly like a fresh one)
 	 * @example {fromCacheHeader: 'x-from-cache'}
 	 */
-	fromCacheHeader?: string | undefined;
+	fromCacheHeader?: string | (() => string | undefined) | undefined;
 	/**
 	 * A first look at a request before it is intercepted, from its method and URL alone: `false`
 	 * lets it go on untouched, at no cost (for `node:http`, without the socket emulation a
