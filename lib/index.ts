@@ -21,6 +21,7 @@ export type {CacheRequestOptions} from './policy/request-options.js';
 export {RequestsCacheError, HTTPError, RequestError, BackendError} from './errors.js';
 export type {ErrorCode} from './errors.js';
 export {installCache, uninstallCache, isInstalled, getCache, clear, disabled, enabled} from './install.js';
+export type {Door, InstallOptions} from './install.js';
 export {request, get, post, put, patch, del as delete, head, options, getDefaultSession} from './api.js';
 export type {FetchInit, FetchCacheMode} from './fetch.js';
 export {CACHE_CHANNELS} from './diagnostics.js';

@@ -262,6 +262,7 @@ export function installHttpDoor(engineFor: EngineFor, options: DoorOptions = {})
 	const emitter = Reflect.get(owner, 'emitter') as EmitterLike;
 	emitter.on('request', listener);
 	const intercepted = owner === interceptor ? readLayer() : below;
+	const interceptedClientRequest = http.ClientRequest;
 	const top: Layer = entries.map(({key, protocol}, index) => withPlainOptions(function (this: unknown, ...args: unknown[]): unknown {
 		let fn = below[index]!;
 		if (active && !isOutsideDoors() && !fromInterceptorAbove(args)) {
@@ -283,9 +284,14 @@ export function installHttpDoor(engineFor: EngineFor, options: DoorOptions = {})
 		active = false;
 		emitter.removeListener('request', listener);
 		const current = readLayer();
+		const currentClientRequest = http.ClientRequest;
 		const othersListen = emitter.listenerCount('request') > 0;
 		if (owner === interceptor && !othersListen) {
 			interceptor.dispose();
+			// The interceptor puts back the constructor it found; one replaced since (nock's) stays.
+			if (currentClientRequest !== interceptedClientRequest) {
+				http.ClientRequest = currentClientRequest;
+			}
 		}
 
 		// Others listening on this interceptor keep it; what was below comes back otherwise.

@@ -5,6 +5,7 @@ import got from 'got';
 import type nockModule from 'nock';
 import {installFetchDoor} from '../../lib/doors/fetch.js';
 import {installHttpDoor} from '../../lib/doors/http.js';
+import {disabled, installCache, uninstallCache} from '../../lib/index.js';
 import {MapCache} from './map-cache.js';
 
 type Nock = typeof nockModule;
@@ -41,10 +42,12 @@ describe('doors: with nock 14', () => {
 		}
 	});
 
-	afterEach(() => {
+	afterEach(async () => {
 		for (const restore of restores.splice(0).reverse()) {
 			restore();
 		}
+
+		await uninstallCache();
 
 		nock.cleanAll();
 		nock.enableNetConnect();
@@ -95,5 +98,33 @@ describe('doors: with nock 14', () => {
 		assert.equal(await (await fetch('http://api.example.test/fetch-first')).text(), 'mocked');
 		assert.equal(cache.asked.length, 0, 'the cache never saw a mocked request');
 		assert.ok(nock.isDone());
+	});
+
+	// The requests-cache user guide's requests-mock examples (tests/compat), with nock and installCache().
+	describe('the Python guide\'s requests-mock examples, translated', () => {
+		const url = 'https://some-test-url.example/';
+
+		it('test_mock_session: a mock behind the cache answers the miss, the cache the repeat', async () => {
+			installCache({backend: 'memory', fromCacheHeader: 'x-from-cache'});
+			nock(url).get('/').reply(200, 'Mock response!', {'content-type': 'text/plain'});
+			const response1 = await fetch(url);
+			assert.equal(await response1.text(), 'Mock response!');
+			assert.equal(response1.headers.get('x-from-cache'), null);
+			const response2 = await fetch(url);
+			assert.equal(await response2.text(), 'Mock response!');
+			assert.equal(response2.headers.get('x-from-cache'), '1');
+		});
+
+		it('test_requests_cache_mock: inside disabled(), requests are mocked and not cached', async () => {
+			installCache({backend: 'memory', fromCacheHeader: 'x-from-cache'});
+			nock(url).get('/').times(2).reply(200, 'Mock response!');
+			await disabled(async () => {
+				const response1 = await got(url);
+				assert.equal(response1.body, 'Mock response!');
+				const response2 = await got(url);
+				assert.equal(response2.headers['x-from-cache'], undefined);
+			});
+			assert.ok(nock.isDone(), 'both requests reached the mock');
+		});
 	});
 });
