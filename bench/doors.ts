@@ -9,16 +9,23 @@
  * - `hit`: the door takes it and the cache answers with a stored response;
  * - `cache alone`: that same cache called directly, without a door: what the door itself costs
  *   on a hit is `hit - cache alone`, on a miss `miss - plain`.
- * The cache here is a trivial in-memory one, so the figures are the door's, not a store's.
+ * That cache is a trivial one, so those figures are the door's alone. Then the same through
+ * `installCache({backend: 'memory'})` (the real engine): `engine miss` (a new URL each time),
+ * `engine hit`, and `engine alone` (CacheEngine.handle called directly on a hit).
  */
 import {Buffer} from 'node:buffer';
 import {fork} from 'node:child_process';
 import http from 'node:http';
+import os from 'node:os';
 import path from 'node:path';
 import {fileURLToPath} from 'node:url';
 import {performance} from 'node:perf_hooks';
+import {ClientRequestInterceptor} from '@mswjs/interceptors/ClientRequest';
 import got from 'got';
 import {installFetchDoor} from '../lib/doors/fetch.js';
+import {CacheEngine} from '../lib/engine/engine.js';
+import {installCache, uninstallCache} from '../lib/install.js';
+import {normalizeCacheOptions} from '../lib/policy/settings.js';
 import {installHttpDoor} from '../lib/doors/http.js';
 import type {CachedSend, EngineFor} from '../lib/doors/types.js';
 import type {PreparedRequest} from '../lib/models/request.js';
@@ -121,13 +128,38 @@ for (const [name, client] of Object.entries(clients)) {
 	const alone = await measure(async () => cache(request, {}, async () => {
 		throw new Error('not reached');
 	}));
+
+	installCache({backend: 'memory', patch: [name === 'fetch' ? 'fetch' : 'http']});
+	let unique = 0;
+	const engineMiss = await measure(async () => client(`${url}-${name}-miss-${unique++}`));
+	const engineHit = await measure(async () => client(`${url}-${name}-hit`));
+	await uninstallCache();
+	const engine = new CacheEngine(normalizeCacheOptions({backend: 'memory'}));
+	const engineRequest: PreparedRequest = {method: 'GET', url: `${url}-alone`, headers: {}, body: undefined};
+	await engine.handle(engineRequest, {}, async (outgoing, options) => new Response({status: 200, headers: {'content-type': 'application/json'}, url: outgoing.url, body: Buffer.alloc(1024, 97), request: outgoing}));
+	const engineAlone = await measure(async () => engine.handle(engineRequest, {}, async () => {
+		throw new Error('not reached');
+	}));
+	await engine.close();
 	rows.push({
 		client: name, plain: plain.toFixed(0), declined: declined.toFixed(0), miss: miss.toFixed(0), 'miss overhead': (miss - plain).toFixed(0),
 		hit: hit.toFixed(0), 'cache alone': alone.toFixed(1), 'hit overhead': (hit - alone).toFixed(0),
+		'engine miss': engineMiss.toFixed(0), 'engine hit': engineHit.toFixed(0), 'engine alone': engineAlone.toFixed(1),
 	});
 }
 
-console.log(`p50 microseconds per request, ${requests} sequential requests (after ${warmup} warm-up), 1 KB JSON, Node ${process.version}`);
+// The floor under the http door: @mswjs/interceptors answering http.get with a fixed response.
+const interceptor = new ClientRequestInterceptor();
+interceptor.apply();
+const fixed = Buffer.alloc(1024, 97);
+interceptor.on('request', ({controller}) => {
+	controller.respondWith(new globalThis.Response(fixed, {headers: {'content-type': 'application/json'}}));
+});
+const bare = await measure(async () => clients['http.get']!(url));
+interceptor.dispose();
+
+console.log(`p50 microseconds per request, ${requests} sequential requests (after ${warmup} warm-up), 1 KB JSON, Node ${process.version}, load average ${os.loadavg()[0]!.toFixed(1)} on ${os.cpus().length} cores`);
 console.table(rows);
+console.log(`bare interceptor (http.get answered by @mswjs/interceptors with a fixed response, no door): ${bare.toFixed(0)} us`);
 keepAlive.destroy();
 origin.stop();

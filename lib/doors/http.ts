@@ -3,9 +3,9 @@ import http, {type ClientRequest} from 'node:http';
 import https from 'node:https';
 import {createRequire, syncBuiltinESMExports} from 'node:module';
 import {urlToHttpOptions} from 'node:url';
-import {getRawRequest} from '@mswjs/interceptors';
-import {ClientRequestInterceptor} from '@mswjs/interceptors/ClientRequest';
-import {getClientRequestBodyStream} from '@mswjs/interceptors/utils/node';
+import type * as InterceptorsRoot from '@mswjs/interceptors';
+import type * as InterceptorsClientRequest from '@mswjs/interceptors/ClientRequest';
+import type * as InterceptorsNode from '@mswjs/interceptors/utils/node';
 import {answerResponse, headerName} from './answer.js';
 import {askCache} from './ask-cache.js';
 import {isOutsideDoors, outsideDoors} from './bypass.js';
@@ -36,8 +36,36 @@ type EmitterLike = {on(event: 'request', listener: Listener): unknown; removeLis
 // The http door in place, so that a second install replaces it instead of stacking on it.
 let restoreInstalled: RestoreDoor | undefined;
 
+const require = createRequire(import.meta.url);
+
 // Node's own ClientRequest, from the module nothing patches (nock replaces http.ClientRequest).
-const {ClientRequest: NodeClientRequest} = createRequire(import.meta.url)('node:_http_client') as {ClientRequest: typeof http.ClientRequest};
+const {ClientRequest: NodeClientRequest} = require('node:_http_client') as {ClientRequest: typeof http.ClientRequest};
+
+type Interceptors = {
+	ClientRequestInterceptor: typeof InterceptorsClientRequest.ClientRequestInterceptor;
+	getRawRequest: typeof InterceptorsRoot.getRawRequest;
+	getClientRequestBodyStream: typeof InterceptorsNode.getClientRequestBodyStream;
+};
+
+let interceptors: Interceptors | undefined;
+
+/**
+ * @mswjs/interceptors, loaded when the door first goes up (~25-100 ms of imports a program that
+ * never installs the http door does not pay). Its CommonJS build, loaded synchronously: one copy,
+ * so the raw request and body-stream helpers read what its interceptor wrote.
+ */
+function loadInterceptors(): Interceptors {
+	interceptors ??= {
+		ClientRequestInterceptor: (require('@mswjs/interceptors/ClientRequest') as typeof InterceptorsClientRequest).ClientRequestInterceptor,
+		getRawRequest: (require('@mswjs/interceptors') as typeof InterceptorsRoot).getRawRequest,
+		getClientRequestBodyStream: (require('@mswjs/interceptors/utils/node') as typeof InterceptorsNode).getClientRequestBodyStream,
+	};
+	return interceptors;
+}
+
+function rawRequestOf(request: Request): ClientRequest | undefined {
+	return loadInterceptors().getRawRequest(request) as ClientRequest | undefined;
+}
 
 type Arguments = unknown[];
 
@@ -124,7 +152,7 @@ async function bodyOf(request: Request): Promise<Buffer | undefined> {
 	// A GET or HEAD with a body (a search API's, say): the Fetch Request has none, the socket has it.
 	if (request.headers.has('transfer-encoding') || Number(request.headers.get('content-length') ?? 0) > 0) {
 		const chunks: Buffer[] = [];
-		for await (const chunk of getClientRequestBodyStream(request)) {
+		for await (const chunk of loadInterceptors().getClientRequestBodyStream(request)) {
 			chunks.push(Buffer.from(chunk as Uint8Array));
 		}
 
@@ -142,7 +170,7 @@ async function bodyOf(request: Request): Promise<Buffer | undefined> {
  * response timeout never starts. (Private members of the interceptor's MockHttpSocket, 0.41.)
  */
 function connectEarly(request: Request): void {
-	const socket: unknown = (getRawRequest(request) as ClientRequest | undefined)?.socket;
+	const socket: unknown = rawRequestOf(request)?.socket;
 	const mockConnect: unknown = typeof socket === 'object' && socket !== null ? Reflect.get(socket, 'mockConnect') : undefined;
 	if (typeof mockConnect !== 'function' || (socket as {connecting?: boolean}).connecting !== true) {
 		return;
@@ -160,24 +188,32 @@ function connectEarly(request: Request): void {
 
 /**
  * A signal that aborts when the client gives up on its request (destroys it before the answer):
- * the cache then stops waiting for it, and the origin request is cancelled unless others share it.
+ * the cache then stops waiting for it, and the origin request is cancelled unless others share
+ * it. `settled()` stops watching once the answer is there.
  */
-function abortedWithClient(request: Request): AbortSignal | undefined {
-	const raw = getRawRequest(request) as ClientRequest | undefined;
+function clientAbort(request: Request): {signal: AbortSignal | undefined; settled: () => void} {
+	const raw = rawRequestOf(request);
 	if (raw === undefined) {
-		return undefined;
+		return {signal: undefined, settled: () => undefined};
 	}
 
 	const controller = new AbortController();
-	raw.once('close', () => {
+	const onClose = (): void => {
 		controller.abort(new DOMException('The client closed the request', 'AbortError'));
-	});
-	return controller.signal;
+	};
+
+	raw.once('close', onClose);
+	return {
+		signal: controller.signal,
+		settled() {
+			raw.off('close', onClose);
+		},
+	};
 }
 
 /** How the client would have reached the origin: its agent and its socket and TLS options. */
 function routeOf(request: Request, below: Layer): HttpRoute {
-	const raw = getRawRequest(request) as ClientRequest | undefined;
+	const raw = rawRequestOf(request);
 	// The interceptor gave the request its own agent, which keeps the client's as `customAgent`.
 	const mockAgent: unknown = raw === undefined ? undefined : Reflect.get(raw, 'agent');
 	const agent: unknown = typeof mockAgent === 'object' && mockAgent !== null ? Reflect.get(mockAgent, 'customAgent') : undefined;
@@ -237,7 +273,9 @@ export function installHttpDoor(engineFor: EngineFor, options: DoorOptions = {})
 
 			connectEarly(request);
 			const route = routeOf(request, below);
-			const outcome = await askCache(cached, prepared, {followRedirects: false, signal: abortedWithClient(request)}, async (outgoing, sendOptions) => outsideDoors(async () => sendOverHttp(outgoing, sendOptions, route)));
+			const abort = clientAbort(request);
+			const outcome = await askCache(cached, prepared, {followRedirects: false, signal: abort.signal}, async (outgoing, sendOptions) => outsideDoors(async () => sendOverHttp(outgoing, sendOptions, route)));
+			abort.settled();
 			if (isHandled(controller)) {
 				return;
 			}
@@ -254,6 +292,7 @@ export function installHttpDoor(engineFor: EngineFor, options: DoorOptions = {})
 	};
 
 	writeLayer(nodeLayer);
+	const {ClientRequestInterceptor} = loadInterceptors();
 	const interceptor = new ClientRequestInterceptor();
 	interceptor.apply();
 	// A copy of the library that shares its instance (MSW's) may have patched node:http first:
