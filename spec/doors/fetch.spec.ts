@@ -73,6 +73,16 @@ describe('doors: the global fetch', () => {
 		assert.equal(await second.text(), firstText);
 	});
 
+	it('answers a repeated HEAD from the cache with the headers and no body', async () => {
+		install();
+		const first = await fetch(`${origin.url}/t/head`, {method: 'HEAD'});
+		const second = await fetch(`${origin.url}/t/head`, {method: 'HEAD'});
+		assert.equal(origin.hits('/t/head'), 1);
+		assert.equal(second.status, 200);
+		assert.equal(second.headers.get('content-length'), first.headers.get('content-length'));
+		assert.equal(await second.text(), '');
+	});
+
 	it('marks cached answers with the fromCacheHeader it is given', async () => {
 		install({fromCacheHeader: 'x-from-cache'});
 		const url = `${origin.url}/json?marked=1`;

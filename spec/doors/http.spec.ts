@@ -122,6 +122,28 @@ describe('doors: node:http and node:https', () => {
 		}
 	});
 
+	it('answers a repeated HEAD from the cache with the headers and no body', async () => {
+		install();
+		const head = async (): Promise<{status: number; length: string | undefined; body: string}> => new Promise((resolve, reject) => {
+			const request = http.request(`${origin.url}/t/head`, {method: 'HEAD'}, response => {
+				let body = '';
+				response.on('data', (chunk: Buffer) => {
+					body += chunk.toString();
+				});
+				response.on('end', () => {
+					resolve({status: response.statusCode!, length: response.headers['content-length'], body});
+				});
+			});
+			request.on('error', reject);
+			request.end();
+		});
+		const first = await head();
+		const second = await head();
+		assert.equal(origin.hits('/t/head'), 1);
+		assert.deepEqual(second, first);
+		assert.equal(second.body, '');
+	});
+
 	it('replays a 10 MB body through http.get as a stream', async function () {
 		this.timeout(60_000);
 		install();
