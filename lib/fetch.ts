@@ -1,6 +1,6 @@
 import {Buffer} from 'node:buffer';
 import type {Response} from './models/response.js';
-import type {CacheRequestOptions} from './policy/request-options.js';
+import {ANY_STALE, type CacheRequestOptions} from './policy/request-options.js';
 import type {RequestOptions} from './session.js';
 
 /** What `fetchWith` needs of a session. */
@@ -37,7 +37,8 @@ function cacheModeOptions(mode: FetchCacheMode | undefined): CacheRequestOptions
 		}
 
 		case 'force-cache': {
-			return {extraHeaders: {'cache-control': 'max-stale'}};
+			// Decided by the cache, not asked of the origin: no header is added.
+			return {[ANY_STALE]: true};
 		}
 
 		case 'only-if-cached': {

@@ -3,7 +3,7 @@ import defaultGot, {type Got, type OptionsInit} from 'got';
 import type {CookieJar} from 'tough-cookie';
 import {RequestError, assertKnownOptions, networkCodeOf, optionRangeError, optionTypeError} from './errors.js';
 import {cookieHeaderFor, cookieJarForRequest, createSessionCookieJar, isCookieJar} from './cookies.js';
-import {type Params, type ParamValue, type PreparedRequest, mergeHeaders, prepareRequest} from './models/request.js';
+import {type Params, type ParamValue, type PreparedRequest, type TransportOptions, mergeHeaders, prepareRequest} from './models/request.js';
 import {type RedirectHop, Response, type ResponseHeaders} from './models/response.js';
 import {CACHE_REQUEST_OPTION_NAMES, type CacheRequestOptions} from './policy/request-options.js';
 import {type FetchInit, fetchWith} from './fetch.js';
@@ -59,7 +59,7 @@ export type RequestOptions = {
 } & CacheRequestOptions;
 
 /** What `send()` receives besides the prepared request: the transport and cache options. */
-export type SendOptions = Pick<RequestOptions, 'timeout' | 'followRedirects'> & CacheRequestOptions;
+export type SendOptions = TransportOptions & CacheRequestOptions;
 
 const sessionOptionNames: ReadonlySet<string> = new Set(['headers', 'timeout', 'hooks', 'got', 'cookieJar']);
 const requestOptionNames: ReadonlySet<string> = new Set([
