@@ -1,4 +1,5 @@
 import {Buffer} from 'node:buffer';
+import {TextDecoder} from 'node:util';
 
 // Decoders keep no state between non-streaming decode() calls, so one per encoding can be shared.
 const utf8 = new TextDecoder('utf-8');
