@@ -1,7 +1,12 @@
 import assert from 'node:assert/strict';
 import os from 'node:os';
 import path from 'node:path';
+import {existsSync} from 'node:fs';
 import {type CachePathSystem, resolveCachePath, userCacheDir} from '../../lib/backends/cache-path.js';
+import {CachedSession} from '../../lib/index.js';
+import {normalizeCacheOptions} from '../../lib/policy/settings.js';
+import {Origin} from '../support/origin.js';
+import {removeDir, tempDir} from '../support/temp-dir.js';
 
 const linux: CachePathSystem = {platform: 'linux', env: {}, homedir: '/home/ada', tmpdir: '/tmp'};
 const mac: CachePathSystem = {platform: 'darwin', env: {}, homedir: '/Users/ada', tmpdir: '/var/folders/xy/T'};
@@ -71,5 +76,56 @@ describe('resolveCachePath', () => {
 		}
 
 		assert.equal(resolveCachePath('c', {useTemp: true}), path.join(os.tmpdir(), 'c'));
+	});
+});
+
+describe('useCacheDir and useTemp options', () => {
+	it('are validated: booleans, not both, SQLite only', () => {
+		assert.equal(normalizeCacheOptions({useCacheDir: true}).useCacheDir, true);
+		assert.equal(normalizeCacheOptions({useTemp: true}).useTemp, true);
+		assert.equal(normalizeCacheOptions({}).useCacheDir, false);
+		assert.throws(() => normalizeCacheOptions({useCacheDir: 'yes' as never}), {name: 'TypeError', message: /option `useCacheDir` must be a boolean/});
+		assert.throws(() => normalizeCacheOptions({useTemp: 1 as never}), {name: 'TypeError', message: /option `useTemp` must be a boolean/});
+		assert.throws(() => normalizeCacheOptions({useCacheDir: true, useTemp: true}), {name: 'TypeError', message: /`useCacheDir` and `useTemp` cannot be combined/});
+		assert.throws(() => normalizeCacheOptions({backend: 'memory', useTemp: true}), {name: 'TypeError', message: /option `useTemp` only applies to backend 'sqlite'/});
+		assert.throws(() => normalizeCacheOptions({use_cache_dir: true} as never), {name: 'TypeError', message: /did you mean `useCacheDir`/});
+		// false is the default, so it fits any backend.
+		assert.equal(normalizeCacheOptions({backend: 'memory', useCacheDir: false}).useCacheDir, false);
+	});
+
+	describe('with the SQLite backend', () => {
+		let origin: Origin;
+		let dir: string;
+		const saved = process.env.XDG_CACHE_HOME;
+
+		before(async () => {
+			origin = await Origin.start();
+			dir = tempDir('cache-dir');
+		});
+
+		after(async () => {
+			if (saved === undefined) {
+				delete process.env.XDG_CACHE_HOME;
+			} else {
+				process.env.XDG_CACHE_HOME = saved;
+			}
+
+			await origin.close();
+			removeDir(dir);
+		});
+
+		it('writes <XDG_CACHE_HOME>/requests-cache/<cacheName>.sqlite with useCacheDir', async function () {
+			if (process.platform !== 'linux') {
+				this.skip();
+			}
+
+			process.env.XDG_CACHE_HOME = dir;
+			const session = new CachedSession({cacheName: 'in_cache_dir', useCacheDir: true});
+			await session.get(`${origin.url}/json?where=cache-dir`);
+			assert.equal((await session.get(`${origin.url}/json?where=cache-dir`)).fromCache, true);
+			await session.close();
+			assert.ok(existsSync(path.join(dir, 'requests-cache', 'in_cache_dir.sqlite')));
+			assert.ok(!existsSync('in_cache_dir.sqlite'), 'nothing in the working directory');
+		});
 	});
 });
