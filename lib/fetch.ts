@@ -97,6 +97,10 @@ export async function fetchWith(session: Requester, input: string | URL | global
 	const {extraHeaders, ...cacheOptions} = cacheModeOptions(init.cache ?? (request ? (request as {cache?: FetchCacheMode}).cache : undefined));
 	const body = await bodyOf(init.body ?? (request?.body ? await request.arrayBuffer() : undefined));
 	const options: RequestOptions = {headers: {...headers, ...extraHeaders}, followRedirects: redirect === 'follow', ...cacheOptions};
+	if (signal !== undefined && signal !== null) {
+		options.signal = signal;
+	}
+
 	if (body !== undefined) {
 		options.body = body;
 	}

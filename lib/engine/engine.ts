@@ -1,12 +1,13 @@
 import {createHash} from 'node:crypto';
 import {Buffer} from 'node:buffer';
-import {debuglog, inspect} from 'node:util';
+import {inspect} from 'node:util';
 import {createStore} from '../backends/index.js';
 import {BaseCache, adoptKeyFn, storageOf} from '../cache/base-cache.js';
 import type {EntryStorage, Found} from '../cache/entry-storage.js';
 import {createKey, redactRequest, redactUrl} from '../cache-keys.js';
 import type {CachedEntry} from '../codec/entry.js';
 import {servedResponse} from '../codec/served-response.js';
+import {type CacheEvent, publish, wanted} from '../diagnostics.js';
 import {RequestsCacheError} from '../errors.js';
 import type {PreparedRequest, TransportOptions} from '../models/request.js';
 import {type RedirectHop, Response, withCacheFacts} from '../models/response.js';
@@ -17,8 +18,6 @@ import {conditionalHeaders, hasValidator, mergeNotModified, storableHeaders} fro
 import type {CacheSettings} from '../policy/settings.js';
 import {Flights, type SingleFlight} from './flights.js';
 import {isDisabled} from './scope.js';
-
-const debug = debuglog('requests-cache');
 
 /** How a front door reaches the origin: send the request as it is, return the response. */
 export type Send = (request: PreparedRequest, options: TransportOptions) => Promise<Response>;
@@ -49,6 +48,10 @@ function transportOptions(options: EngineOptions): TransportOptions {
 
 	if (options.followRedirects !== undefined) {
 		transport.followRedirects = options.followRedirects;
+	}
+
+	if (options.signal !== undefined) {
+		transport.signal = options.signal;
 	}
 
 	return transport;
@@ -103,20 +106,73 @@ export class CacheEngine {
 	 * the policy lets be stored). Cache options in `options` apply to this request only.
 	 */
 	handle(request: PreparedRequest, options: EngineOptions, send: Send): Promise<Response> {
+		if (options.signal?.aborted === true) {
+			return Promise.reject(options.signal.reason as Error);
+		}
+
+		const started = performance.now();
 		if (isDisabled(this)) {
+			this.#observe('bypass', request, '', started, {reason: 'disabled'});
 			return send(request, transportOptions(options));
 		}
 
 		const plan = planRequest(request, options, this.settings);
 		if (plan.kind === 'bypass') {
+			this.#observe('bypass', request, '', started, {reason: 'not cacheable'});
 			return send(request, transportOptions(options));
 		}
 
 		if (plan.kind === 'invalidate') {
+			this.#observe('bypass', request, '', started, {reason: 'unsafe method'});
 			return this.#sendAndInvalidate(request, options, send);
 		}
 
-		return this.#lookup(plan, this.#keyOf(request, options.followRedirects), request, options, send);
+		return this.#lookup(plan, this.#keyOf(request, options.followRedirects), request, options, send, started);
+	}
+
+	/** Count a decision for `stats()`, and publish it where someone listens. */
+	#observe(event: CacheEvent, request: PreparedRequest, key: string, started: number, extra: {status?: number; bytes?: number; reason?: string} = {}): void {
+		const {stats} = this.#storage;
+		switch (event) {
+			case 'hit': {
+				stats.hits++;
+				break;
+			}
+
+			case 'stale': {
+				stats.staleServed++;
+				break;
+			}
+
+			case 'miss': {
+				stats.misses++;
+				break;
+			}
+
+			case 'revalidated': {
+				stats.revalidations++;
+				break;
+			}
+
+			case 'stored': {
+				stats.stores++;
+				stats.bytesStored += extra.bytes ?? 0;
+				break;
+			}
+
+			case 'bypass': {
+				stats.bypassed++;
+				break;
+			}
+
+			case 'error': {
+				break;
+			}
+		}
+
+		if (wanted(event)) {
+			publish({event, cacheName: this.settings.cacheName, method: request.method, url: request.url, key, ms: performance.now() - started, ...extra});
+		}
 	}
 
 	/** Wait for the background refreshes still running. */
@@ -160,30 +216,37 @@ export class CacheEngine {
 			.slice(0, 32);
 	}
 
-	async #lookup(plan: Lookup, key: string, request: PreparedRequest, options: EngineOptions, send: Send): Promise<Response> {
+	async #lookup(plan: Lookup, key: string, request: PreparedRequest, options: EngineOptions, send: Send, started: number): Promise<Response> {
 		const found = plan.forceRefresh ? undefined : await this.#storage.lookup(key, this.#variantKey(request));
 		const now = this.settings.clock();
 		const action = decideLookup(plan, found?.entry, this.settings, now);
 		switch (action.kind) {
 			case 'serve': {
+				this.#observe(action.stale ? 'stale' : 'hit', request, key, started);
 				return this.#serve(found!, request, now);
 			}
 
 			case 'gatewayTimeout': {
+				this.#observe('miss', request, key, started, {status: 504, reason: 'only-if-cached'});
 				return this.#gatewayTimeout(request, key);
 			}
 
 			case 'fetch': {
-				return this.#flights.run(this.#flightKey(plan.forceRefresh ? 'force' : 'fetch', key, request, options, plan), async () => this.#fetchAndStore(plan, key, request, options, send));
+				return this.#flights.run(this.#flightKey(plan.forceRefresh ? 'force' : 'fetch', key, request, options, plan), async signal => {
+					const response = await this.#fetchAndStore(plan, key, request, {...options, signal}, send);
+					this.#observe('miss', request, key, started, {status: response.status});
+					return response;
+				}, options.signal);
 			}
 
 			case 'serveStaleAndRevalidate': {
 				this.#refreshInBackground(plan, found!, key, request, options, send);
+				this.#observe('stale', request, key, started, {reason: 'stale-while-revalidate'});
 				return this.#serve(found!, request, now);
 			}
 
 			case 'revalidate': {
-				return this.#flights.run(this.#flightKey('revalidate', key, request, options, plan), async () => this.#refresh(plan, found!, key, request, options, send));
+				return this.#flights.run(this.#flightKey('revalidate', key, request, options, plan), async signal => this.#refresh(plan, found!, key, request, {...options, signal}, send, started), options.signal);
 			}
 		}
 	}
@@ -226,8 +289,8 @@ export class CacheEngine {
 			expires: stored && decision.expires !== null ? new Date(decision.expires) : null,
 		};
 		if (!stored) {
-			if (decision.kind === 'skip') {
-				debug('not storing %s %s: %s', request.method, request.url, decision.reason);
+			if (decision.kind === 'skip' && wanted('bypass')) {
+				publish({event: 'bypass', cacheName: settings.cacheName, method: request.method, url: request.url, key, ms: 0, status: response.status, reason: `not stored: ${decision.reason}`});
 			}
 
 			return withCacheFacts(response, facts);
@@ -249,7 +312,10 @@ export class CacheEngine {
 			body: response.body,
 		};
 		const variant = decision.vary.length === 0 ? undefined : {key: this.#variantKey(request)(key, decision.vary), names: decision.vary};
-		await this.#storage.save(key, entry, decision.deleteAt, this.#aliases(request, response), variant);
+		if (await this.#storage.save(key, entry, decision.deleteAt, this.#aliases(request, response), variant)) {
+			this.#observe('stored', request, key, performance.now(), {status: response.status, bytes: response.body.length});
+		}
+
 		return withCacheFacts(response, facts);
 	}
 
@@ -272,7 +338,7 @@ export class CacheEngine {
 	 * Refresh a stored entry: a conditional request when it has a validator (a 304 renews it), a
 	 * plain one otherwise. Failures serve the stale entry within the stale-if-error window.
 	 */
-	async #refresh(plan: Lookup, found: Found, key: string, request: PreparedRequest, options: EngineOptions, send: Send): Promise<Response> {
+	async #refresh(plan: Lookup, found: Found, key: string, request: PreparedRequest, options: EngineOptions, send: Send, started = performance.now()): Promise<Response> {
 		const {entry} = found;
 		const {settings} = this;
 		const conditional = hasValidator(entry.headers)
@@ -284,7 +350,7 @@ export class CacheEngine {
 		} catch (error) {
 			const now = settings.clock();
 			if (canServeStaleOnError(entry, settings, now)) {
-				debug('serving stale %s after error: %s', request.url, (error as Error).message);
+				this.#observe('stale', request, key, started, {reason: `stale-if-error: ${(error as Error).message}`});
 				return this.#serve(found, request, now);
 			}
 
@@ -293,14 +359,16 @@ export class CacheEngine {
 
 		const now = settings.clock();
 		if (response.status === 304 && conditional !== request) {
+			this.#observe('revalidated', request, key, started, {status: 304});
 			return this.#renew(plan, found, request, response, now);
 		}
 
 		if (canServeStaleOnError(entry, settings, now, response.status)) {
-			debug('serving stale %s after status %d', request.url, response.status);
+			this.#observe('stale', request, key, started, {status: response.status, reason: 'stale-if-error'});
 			return this.#serve(found, request, now);
 		}
 
+		this.#observe('miss', request, key, started, {status: response.status});
 		return this.#store(plan, key, request, response);
 	}
 
@@ -321,7 +389,9 @@ export class CacheEngine {
 		} else if (rewrite) {
 			const names = varyNames(headers);
 			const variant = foundKey === primaryKey || names === '*' || names.length === 0 ? undefined : {key: foundKey, names};
-			await this.#storage.save(primaryKey, renewed, deleteAtOf(renewed.expires, this.settings), [], variant);
+			if (await this.#storage.save(primaryKey, renewed, deleteAtOf(renewed.expires, this.settings), [], variant)) {
+				this.#observe('stored', request, foundKey, performance.now(), {status: renewed.status, bytes: renewed.body.length, reason: 'renewed by a 304'});
+			}
 		}
 
 		const age = this.settings.cacheControl ? Math.max(0, Math.floor(ageAt(renewed, now))) : undefined;
@@ -330,9 +400,11 @@ export class CacheEngine {
 
 	/** Refresh in the background after serving stale; a failure is reported, never thrown. */
 	#refreshInBackground(plan: Lookup, found: Found, key: string, request: PreparedRequest, options: EngineOptions, send: Send): void {
-		const task = this.#flights.run(this.#flightKey('revalidate', key, request, options, plan), async () => this.#refresh(plan, found, key, request, options, send))
+		// Nobody waits for a background refresh: it is not the caller's to abort.
+		const {signal: _signal, ...unsignalled} = options;
+		const task = this.#flights.run(this.#flightKey('revalidate', key, request, options, plan), async signal => this.#refresh(plan, found, key, request, {...unsignalled, signal}, send))
 			.then(() => undefined, (error: unknown) => {
-				debug('background refresh of %s failed: %s', request.url, (error as Error).message);
+				publish({event: 'error', cacheName: this.settings.cacheName, method: request.method, url: request.url, key, ms: 0, reason: `background refresh failed: ${(error as Error).message}`});
 				if (this.cache.listenerCount('error') > 0) {
 					this.cache.emit('error', error instanceof RequestsCacheError ? error : new RequestsCacheError(`Background refresh of ${request.url} failed: ${(error as Error).message}`, 'ERR_REQUEST', {cause: error}));
 				}

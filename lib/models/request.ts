@@ -23,6 +23,8 @@ export type TransportOptions = {
 	readonly timeout?: number | undefined;
 	/** Follow redirects. @default true */
 	readonly followRedirects?: boolean | undefined;
+	/** Aborts the request: it then rejects at once with the signal's reason (an `AbortError`). */
+	readonly signal?: AbortSignal | undefined;
 };
 
 /** What `prepareRequest` takes from the per-request options. */
