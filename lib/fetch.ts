@@ -1,6 +1,6 @@
 import {Buffer} from 'node:buffer';
 import type {Response} from './models/response.js';
-import type {CacheRequestOptions} from './policy/request-options.js';
+import {ANY_STALE, type CacheRequestOptions} from './policy/request-options.js';
 import type {RequestOptions} from './session.js';
 
 /** What `fetchWith` needs of a session. */
@@ -37,7 +37,8 @@ function cacheModeOptions(mode: FetchCacheMode | undefined): CacheRequestOptions
 		}
 
 		case 'force-cache': {
-			return {extraHeaders: {'cache-control': 'max-stale'}};
+			// Decided by the cache, not asked of the origin: no header is added.
+			return {[ANY_STALE]: true};
 		}
 
 		case 'only-if-cached': {
@@ -96,6 +97,10 @@ export async function fetchWith(session: Requester, input: string | URL | global
 	const {extraHeaders, ...cacheOptions} = cacheModeOptions(init.cache ?? (request ? (request as {cache?: FetchCacheMode}).cache : undefined));
 	const body = await bodyOf(init.body ?? (request?.body ? await request.arrayBuffer() : undefined));
 	const options: RequestOptions = {headers: {...headers, ...extraHeaders}, followRedirects: redirect === 'follow', ...cacheOptions};
+	if (signal !== undefined && signal !== null) {
+		options.signal = signal;
+	}
+
 	if (body !== undefined) {
 		options.body = body;
 	}

@@ -1,7 +1,7 @@
 import {Buffer} from 'node:buffer';
 import defaultGot, {type Got, type OptionsInit} from 'got';
 import {RequestError, assertKnownOptions, optionRangeError, optionTypeError} from './errors.js';
-import {type Params, type ParamValue, type PreparedRequest, mergeHeaders, prepareRequest} from './models/request.js';
+import {type Params, type ParamValue, type PreparedRequest, type TransportOptions, mergeHeaders, prepareRequest} from './models/request.js';
 import {type RedirectHop, Response, type ResponseHeaders} from './models/response.js';
 import {CACHE_REQUEST_OPTION_NAMES, type CacheRequestOptions} from './policy/request-options.js';
 import {type FetchInit, fetchWith} from './fetch.js';
@@ -46,14 +46,20 @@ export type RequestOptions = {
 	timeout?: number;
 	/** Follow redirects. @default true */
 	followRedirects?: boolean;
+	/**
+	 * Abort the request: it rejects at once with the signal's reason (a `DOMException` named
+	 * `AbortError` unless you gave another) and the network request is cancelled. A request sharing
+	 * an origin request with identical concurrent ones cancels only itself.
+	 */
+	signal?: AbortSignal;
 } & CacheRequestOptions;
 
 /** What `send()` receives besides the prepared request: the transport and cache options. */
-export type SendOptions = Pick<RequestOptions, 'timeout' | 'followRedirects'> & CacheRequestOptions;
+export type SendOptions = TransportOptions & CacheRequestOptions;
 
 const sessionOptionNames: ReadonlySet<string> = new Set(['headers', 'timeout', 'hooks', 'got']);
 const requestOptionNames: ReadonlySet<string> = new Set([
-	'params', 'headers', 'json', 'form', 'body', 'timeout', 'followRedirects', ...CACHE_REQUEST_OPTION_NAMES,
+	'params', 'headers', 'json', 'form', 'body', 'timeout', 'followRedirects', 'signal', ...CACHE_REQUEST_OPTION_NAMES,
 ]);
 
 const plainGot = defaultGot.extend({retry: {limit: 0}});
@@ -144,6 +150,10 @@ export class Session {
 			throw optionTypeError('request', 'followRedirects', 'a boolean', options.followRedirects);
 		}
 
+		if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) {
+			throw optionTypeError('request', 'signal', 'an AbortSignal', options.signal);
+		}
+
 		let response = await this.send(prepared, options);
 		for (const hook of this.hooks.response) {
 			// eslint-disable-next-line no-await-in-loop -- hooks run in order, each seeing the last one's result
@@ -190,10 +200,21 @@ export class Session {
 			gotOptions.timeout = {request: timeout};
 		}
 
+		const {signal} = options;
+		if (signal !== undefined) {
+			signal.throwIfAborted();
+			gotOptions.signal = signal;
+		}
+
 		let raw;
 		try {
 			raw = await this.got(request.url, {...gotOptions, responseType: 'buffer', resolveBodyOnly: false, isStream: false});
 		} catch (error) {
+			// The fetch contract: an aborted request rejects with the signal's reason.
+			if (signal?.aborted === true) {
+				throw signal.reason as Error;
+			}
+
 			const code = (error as {code?: string}).code;
 			throw new RequestError(`${request.method} ${request.url} failed${code ? ` (${code})` : ''}: ${(error as Error).message}`, request, {cause: error});
 		}

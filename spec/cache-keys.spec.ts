@@ -1,3 +1,4 @@
+import {storeOf} from '../lib/cache/base-cache.js';
 import assert from 'node:assert/strict';
 import {readdirSync, readFileSync} from 'node:fs';
 import path from 'node:path';
@@ -237,8 +238,18 @@ describe('cache keys', () => {
 			}
 
 			async function rows(session: CachedSession): Promise<string> {
-				const query = (session.cache.store.keyv.store as {query: (sql: string) => Promise<Array<{key: string; value: string}>>}).query;
-				return (await query('SELECT key, value FROM keyv')).map(row => `${row.key} ${row.value}`).join('\n');
+				// Every stored record, key and bytes, as the store returns them.
+				const store = storeOf(session.cache);
+				const lines: string[] = [];
+				for await (const batch of store.scan()) {
+					for (const meta of batch) {
+						// eslint-disable-next-line no-await-in-loop
+						const record = await store.get(meta.key);
+						lines.push(`${meta.key} ${meta.url} ${Buffer.from(record?.value ?? []).toString('latin1')}`);
+					}
+				}
+
+				return lines.join('\n');
 			}
 
 			it('redacts ignored parameters in headers, JSON and form bodies before storing', async () => {

@@ -1,3 +1,4 @@
+import {storeOf} from '../lib/cache/base-cache.js';
 import assert from 'node:assert/strict';
 import {Buffer} from 'node:buffer';
 import got from 'got';
@@ -5,7 +6,6 @@ import path from 'node:path';
 import {
 	BaseCache, CacheMixin, CachedSession, type PreparedRequest, Response, type SendOptions, Session, type SessionOptions, createStore,
 } from '../lib/index.js';
-import {cloneResponse} from '../lib/cache-mixin.js';
 import {prepareRequest} from '../lib/models/request.js';
 import {Origin} from './support/origin.js';
 import {removeDir, tempDir} from './support/temp-dir.js';
@@ -224,7 +224,7 @@ describe('CacheMixin', () => {
 				// Changes in place, to the headers and to the body's bytes, then a replacement body.
 				response.headers['x-seen'] = 'yes';
 				response.body.fill(0x78);
-				const replacement = cloneResponse(response);
+				const replacement = response.clone();
 				replacement.body = Buffer.from('replaced');
 				return replacement;
 			});
@@ -290,8 +290,9 @@ describe('CacheMixin', () => {
 			}
 		}
 		const session = new (CacheMixin(Closing))({backend: 'memory'});
-		const storeClose = session.cache.store.close.bind(session.cache.store);
-		(session.cache.store as {close: () => Promise<void>}).close = async () => {
+		const store = storeOf(session.cache);
+		const storeClose = store.close.bind(store);
+		(store as {close: () => Promise<void>}).close = async () => {
 			events.push('store');
 			await storeClose();
 		};

@@ -1,3 +1,4 @@
+import {storeOf} from '../lib/cache/base-cache.js';
 import assert from 'node:assert/strict';
 import {existsSync} from 'node:fs';
 import path from 'node:path';
@@ -66,7 +67,7 @@ describe('installCache()', () => {
 	it('uses a SQLite file by default, named by cacheName', async () => {
 		const name = path.join(dir, 'installed');
 		const cache = installCache(name);
-		assert.equal(cache.store.name, 'sqlite');
+		assert.equal(cache.backend, 'sqlite');
 		await get(`${origin.url}/json?sqlite=1`);
 		assert.ok(existsSync(`${name}.sqlite`));
 		assert.deepEqual(await cache.urls(), [`${origin.url}/json?sqlite=1`]);
@@ -125,8 +126,9 @@ describe('installCache()', () => {
 	it('replaces an installed cache when called again, and closes the old one', async () => {
 		const first = installCache({backend: 'memory'});
 		let closed = false;
-		const close = first.store.close.bind(first.store);
-		(first.store as {close: () => Promise<void>}).close = async () => {
+		const store = storeOf(first);
+		const close = store.close.bind(store);
+		(store as {close: () => Promise<void>}).close = async () => {
 			closed = true;
 			await close();
 		};

@@ -1,12 +1,15 @@
 import {EventEmitter} from 'node:events';
-import {debuglog} from 'node:util';
+import {debuglog, inspect} from 'node:util';
+import type {CacheStore, DeleteFilter, RecordMeta} from '../backends/store.js';
+import {matchesDeleteFilter} from '../backends/store.js';
 import {DEFAULT_IGNORED_PARAMETERS, createKey} from '../cache-keys.js';
+import {decodeValue, toRecord} from '../codec/entry.js';
 import {BackendError} from '../errors.js';
 import {type PreparedRequest, prepareRequest} from '../models/request.js';
-import {Response} from '../models/response.js';
+import type {Response} from '../models/response.js';
 import {type Duration, type ExpireAfter, durationToMs, expiresAt, parseExpireAfter} from '../policy/expiration.js';
-import type {CacheStore} from '../backends/store.js';
-import {type CachedEntry, type EntryMeta, type StoredValue, fromStored, toJsonSafe} from './entry.js';
+import {EntryStorage} from './entry-storage.js';
+import {servedResponse} from '../codec/served-response.js';
 
 const debug = debuglog('requests-cache');
 
@@ -18,13 +21,17 @@ export type BaseCacheOptions = {
 	timeout?: number;
 	/** Throw store errors on the request path instead of reporting them and failing open. @default false */
 	strict?: boolean;
+	/** How `contains({url})` and `delete({urls})` build keys. @default the default key settings */
+	keyFn?: (request: PreparedRequest) => string;
+	/** Seconds a store with native expiry keeps an entry past its expiry (for `resetExpiration`). @default 3600 */
+	ttlOffset?: number;
 };
 
 /** What `delete()` removes; entries matching any of the criteria go. */
 export type DeleteOptions = {
 	/** Cache keys to delete. */
 	keys?: readonly string[];
-	/** URLs whose GET responses to delete (matched by key, and by the stored final URL). */
+	/** URLs whose GET and HEAD responses to delete (matched by key, and by the stored final URL). */
 	urls?: readonly string[];
 	/** Delete every expired response. */
 	expired?: boolean;
@@ -33,73 +40,94 @@ export type DeleteOptions = {
 };
 
 const defaultKeySettings = {ignoredParameters: new Set(DEFAULT_IGNORED_PARAMETERS.map(name => name.toLowerCase())), matchHeaders: false} as const;
+const defaultKeyFn = (request: PreparedRequest): string => createKey(request, defaultKeySettings);
+const deleteOptionNames: ReadonlySet<string> = new Set(['keys', 'urls', 'expired', 'olderThan']);
 
-/** A copy of headers that shares no array (`set-cookie`) with the original. */
-function copyHeaders(headers: CachedEntry['headers']): CachedEntry['headers'] {
-	// A spread is the fast copy; only array values (set-cookie) need their own copy.
-	const copy = {...headers};
-	for (const name in copy) {
-		const value = copy[name];
-		if (Array.isArray(value)) {
-			copy[name] = [...value];
-		}
-	}
+// Package-internal access, assigned in the class's static block: the engine's storage, a spec's
+// store, and the key function a session gives a cache it was handed.
+let internals: {
+	storage(cache: BaseCache): EntryStorage;
+	store(cache: BaseCache): CacheStore;
+	adoptKeyFn(cache: BaseCache, keyFn: (request: PreparedRequest) => string): void;
+};
 
-	return copy;
+/** The request-path storage of a cache (for the engine). */
+export function storageOf(cache: BaseCache): EntryStorage {
+	return internals.storage(cache);
 }
 
-/** The `Response` a stored entry stands for, with its own copies of everything mutable. */
-export function entryToResponse(entry: CachedEntry, key: string, request: PreparedRequest, copy: boolean): Response {
-	const response = new Response({
-		status: entry.status,
-		reason: entry.reason,
-		headers: copy ? copyHeaders(entry.headers) : entry.headers,
-		url: entry.url,
-		body: copy ? Buffer.from(entry.body) : entry.body,
-		request,
-		history: entry.history,
-	});
-	response.fromCache = true;
-	response.createdAt = new Date(entry.createdAt);
-	response.expires = entry.expires === null ? null : new Date(entry.expires);
-	response.cacheKey = key;
-	return response;
+/** The store behind a cache (for specs and the inspector). */
+export function storeOf(cache: BaseCache): CacheStore {
+	return internals.store(cache);
+}
+
+/** Give a cache the key function of the session it was handed to, unless it has its own. */
+export function adoptKeyFn(cache: BaseCache, keyFn: (request: PreparedRequest) => string): void {
+	internals.adoptKeyFn(cache, keyFn);
 }
 
 /**
- * The cache on a session (`session.cache`): stores responses and redirect aliases through a
- * {@link CacheStore}, and owns expiry and maintenance. Store failures on the request path are
- * reported as `'error'` events (and the debug log `NODE_DEBUG=requests-cache`) and treated as
- * misses, unless `strict` is set.
+ * The cache on a session (`session.cache`): owns expiry and maintenance over a store. Store
+ * failures on the request path are reported as `'error'` events (and the debug log
+ * `NODE_DEBUG=requests-cache`) and treated as misses, unless `strict` is set; maintenance calls
+ * reject with a `BackendError`.
  *
  * @example
  * const removed = await session.cache.removeOldEntries(new Date(Date.now() - 3600e3));
  * console.log(removed, await session.cache.urls());
  */
 export class BaseCache extends EventEmitter {
-	/** The store behind this cache. */
-	readonly store: CacheStore;
-	/** The clock, ms since the epoch. */
-	clock: () => number;
-	/** Timeout of store operations on the request path, ms. */
-	timeout: number;
-	/** Throw store errors on the request path instead of failing open. */
-	strict: boolean;
-	/** How `contains({url})` and `delete({urls})` build keys; set by the session to its own key settings. */
-	keyFor: (request: PreparedRequest) => string = request => createKey(request, defaultKeySettings);
+	readonly #store: CacheStore;
+	readonly #clock: () => number;
+	readonly #strict: boolean;
+	readonly #storage: EntryStorage;
+	readonly #ttlOffset: number;
+	#keyFn: (request: PreparedRequest) => string;
+	#ownKeyFn: boolean;
+	#closing: Promise<void> | undefined;
+
+	static {
+		internals = {
+			storage: cache => cache.#storage,
+			store: cache => cache.#store,
+			adoptKeyFn(cache, keyFn) {
+				if (!cache.#ownKeyFn) {
+					cache.#keyFn = keyFn;
+					cache.#ownKeyFn = true;
+				}
+			},
+		};
+	}
 
 	constructor(store: CacheStore, options: BaseCacheOptions = {}) {
 		super();
-		this.store = store;
-		this.clock = options.clock ?? Date.now;
-		this.timeout = options.timeout ?? 5000;
-		this.strict = options.strict ?? false;
+		this.#store = store;
+		this.#clock = options.clock ?? Date.now;
+		this.#strict = options.strict ?? false;
+		this.#ttlOffset = options.ttlOffset ?? 3600;
+		this.#keyFn = options.keyFn ?? defaultKeyFn;
+		this.#ownKeyFn = options.keyFn !== undefined;
+		this.#storage = new EntryStorage(store, options.timeout ?? 5000, {
+			failure: (operation, error) => {
+				this.#report(operation, error);
+			},
+			notice: error => {
+				debug('%s', error.message);
+				if (this.listenerCount('error') > 0) {
+					this.emit('error', error);
+				}
+			},
+		});
 	}
 
-	/** Report a store failure: throw when strict, else emit `'error'` (if anyone listens) and log. */
-	report(operation: string, error: unknown): void {
+	/** The backend's name: 'sqlite', 'memory', 'redis', 'mongodb' or 'keyv'. */
+	get backend(): string {
+		return this.#store.name;
+	}
+
+	#report(operation: string, error: unknown): void {
 		const wrapped = error instanceof BackendError ? error : new BackendError(operation, {cause: error});
-		if (this.strict) {
+		if (this.#strict) {
 			throw wrapped;
 		}
 
@@ -109,187 +137,17 @@ export class BaseCache extends EventEmitter {
 		}
 	}
 
-	/** Until when (performance.now()) a store that just timed out is not waited for. */
-	private stalledUntil = 0;
-
-	/**
-	 * Wait for a store operation at most `timeout` ms. After a timeout the store is not waited for
-	 * at all during the next `timeout` ms (its operations fail at once), so that a stalled store
-	 * costs one request one timeout, not every read and write of every request.
-	 */
-	private async bounded<T>(operation: string, promise: Promise<T>): Promise<T> {
-		if (this.store.local) {
-			return promise;
-		}
-
-		const stalled = performance.now() < this.stalledUntil;
-		let timer: NodeJS.Timeout | undefined;
-		const timeout = new Promise<never>((_resolve, reject) => {
-			timer = setTimeout(() => {
-				if (!stalled) {
-					this.stalledUntil = performance.now() + this.timeout;
-				}
-
-				reject(new BackendError(operation, {cause: new Error(stalled
-					? `skipped: the store timed out less than ${this.timeout} ms ago`
-					: `timed out after ${this.timeout} ms`)}));
-			}, stalled ? 0 : this.timeout);
-			timer.unref();
-		});
+	async * #scan(): AsyncGenerator<RecordMeta[]> {
 		try {
-			return await Promise.race([promise, timeout]);
-		} finally {
-			clearTimeout(timer);
-			// A late rejection of the losing store promise must not go unhandled.
-			promise.catch(() => undefined);
-		}
-	}
-
-	/** Delete an undecodable value (awaited, so the delete cannot land after its replacement is stored). */
-	private async drop(key: string, error: unknown): Promise<undefined> {
-		debug('dropping undecodable entry %s: %s', key, (error as Error).message);
-		await this.store.keyv.delete(key).catch(() => undefined);
-		return undefined;
-	}
-
-	/** Read and decode one value; a value that does not decode is deleted and reads as missing. */
-	async getValue(key: string): Promise<StoredValue | undefined> {
-		const {hot} = this.store;
-		const generation = hot?.generation();
-		if (generation !== undefined) {
-			const kept = hot!.get(key);
-			if (kept !== undefined) {
-				return kept;
-			}
-		}
-
-		let raw: unknown;
-		try {
-			const read = this.store.keyv.get(key);
-			raw = await (this.store.local ? read : this.bounded('get', read));
-		} catch (error) {
-			// A value the store's deserializer cannot parse is corrupt data, not a failing store.
-			if (error instanceof SyntaxError) {
-				return this.drop(key, error);
-			}
-
-			throw error;
-		}
-
-		if (raw === undefined || raw === null) {
-			return undefined;
-		}
-
-		try {
-			const value = this.store.serializes ? fromStored(raw) : (raw as StoredValue);
-			if (generation !== undefined) {
-				hot!.set(key, value, generation);
-			}
-
-			return value;
-		} catch (error) {
-			return this.drop(key, error);
-		}
-	}
-
-	/**
-	 * The response entry stored under `key` (following a redirect alias, then a Vary index through
-	 * `variantKey`), or undefined. Never throws on the request path unless `strict`: a failing
-	 * store reads as a miss.
-	 */
-	async getEntry(key: string, variantKey?: (primaryKey: string, names: readonly string[]) => string): Promise<{entry: CachedEntry; key: string; primaryKey: string} | undefined> {
-		try {
-			let value = await this.getValue(key);
-			let foundKey = key;
-			if (value?.kind === 'redirect') {
-				foundKey = value.target;
-				value = await this.getValue(value.target);
-			}
-
-			const primaryKey = foundKey;
-			if (value?.kind === 'variants') {
-				if (variantKey === undefined) {
-					return undefined;
-				}
-
-				foundKey = variantKey(foundKey, value.names);
-				value = await this.getValue(foundKey);
-			}
-
-			return value?.kind === 'response' ? {entry: value, key: foundKey, primaryKey} : undefined;
-		} catch (error) {
-			this.report('get', error);
-			return undefined;
-		}
-	}
-
-	/**
-	 * Store a response under `key` (or, with `variant`, a Vary index under `key` and the response
-	 * under the variant's key), and aliases to `key` for the redirect hops' URLs. Fails open.
-	 */
-	async saveEntry(
-		key: string,
-		entry: CachedEntry,
-		aliases: ReadonlyArray<{key: string; url: string}> = [],
-		variant?: {key: string; names: readonly string[]},
-	): Promise<boolean> {
-		try {
-			const ttl = this.store.ttlFor(entry.expires, this.clock());
-			// A store that keeps objects must not share them with the response the caller (and its hooks) still holds.
-			const value = this.store.serializes
-				? toJsonSafe(entry)
-				: {...entry, headers: copyHeaders(entry.headers), history: [...entry.history], body: Buffer.from(entry.body)};
-			const {keyv} = this.store;
-			const writes: Array<Promise<unknown>> = [];
-			if (variant === undefined) {
-				writes.push(keyv.set(key, value, ttl));
-			} else {
-				writes.push(
-					keyv.set(variant.key, value, ttl),
-					keyv.set(key, {kind: 'variants', v: 1, names: [...variant.names], url: entry.url, createdAt: entry.createdAt, expires: null}),
-				);
-			}
-
-			for (const alias of aliases) {
-				if (alias.key !== key) {
-					writes.push(keyv.set(alias.key, {kind: 'redirect', v: 1, target: key, url: alias.url, createdAt: entry.createdAt, expires: entry.expires}, ttl));
-				}
-			}
-
-			await this.bounded('set', Promise.all(writes));
-			return true;
-		} catch (error) {
-			this.report('set', error);
-			return false;
-		}
-	}
-
-	/** Delete one key on the request path (e.g. after an unsafe method); fails open. */
-	async forget(keys: readonly string[]): Promise<void> {
-		try {
-			await this.bounded('delete', this.store.deleteKeys(keys));
-		} catch (error) {
-			this.report('delete', error);
-		}
-	}
-
-	/** Decide whether a stored entry is expired at `now`. */
-	isExpired(entry: {expires: number | null}, now = this.clock()): boolean {
-		return entry.expires !== null && entry.expires <= now;
-	}
-
-	/** Every entry's metadata, in batches; a failing store throws a `BackendError`. */
-	async * scan(): AsyncGenerator<EntryMeta[]> {
-		try {
-			yield * this.store.scan();
+			yield * this.#store.scan();
 		} catch (error) {
 			throw error instanceof BackendError ? error : new BackendError('scan', {cause: error});
 		}
 	}
 
-	private async collect(select: (meta: EntryMeta) => boolean): Promise<string[]> {
+	async #collect(select: (meta: RecordMeta) => boolean): Promise<string[]> {
 		const keys: string[] = [];
-		for await (const batch of this.scan()) {
+		for await (const batch of this.#scan()) {
 			for (const meta of batch) {
 				if (select(meta)) {
 					keys.push(meta.key);
@@ -300,80 +158,90 @@ export class BaseCache extends EventEmitter {
 		return keys;
 	}
 
+	async #deleteWhere(filter: DeleteFilter): Promise<number> {
+		if (this.#store.deleteWhere) {
+			return this.#store.deleteWhere(filter);
+		}
+
+		return this.#store.delete(await this.#collect(meta => meta.corrupt === true || matchesDeleteFilter(meta, filter)));
+	}
+
+	/** The keys stored for a URL (GET and HEAD), as this cache's sessions build them. */
+	#keysOf(url: string, owner: string): string[] {
+		return ['GET', 'HEAD'].map(method => this.#keyFn(prepareRequest(method, url, {}, {}, owner)));
+	}
+
 	/**
 	 * Delete what matches any of the criteria and return how many entries went (redirect aliases
-	 * included). Keys are collected first and deleted afterwards, never during the scan.
+	 * and Vary indexes included). Keys are collected first and deleted afterwards, never during the scan.
 	 */
 	async delete(options: DeleteOptions): Promise<number> {
 		if (typeof options !== 'object' || options === null) {
 			throw new TypeError('BaseCache.delete() takes an object: {keys, urls, expired, olderThan}');
 		}
 
-		const known = new Set(['keys', 'urls', 'expired', 'olderThan']);
 		for (const name of Object.keys(options)) {
-			if (!known.has(name)) {
+			if (!deleteOptionNames.has(name)) {
 				throw new TypeError(`BaseCache.delete(): unknown option \`${name}\``);
 			}
 		}
 
-		const now = this.clock();
+		const now = this.#clock();
 		let createdBefore: number | undefined;
-		if (options.olderThan !== undefined) {
-			createdBefore = options.olderThan instanceof Date
-				? options.olderThan.getTime()
-				: now - (typeof options.olderThan === 'number' ? options.olderThan * 1000 : durationToMs(options.olderThan, 'BaseCache.delete()', 'olderThan'));
+		const {olderThan} = options;
+		if (olderThan !== undefined) {
+			if (olderThan instanceof Date) {
+				createdBefore = olderThan.getTime();
+			} else if (typeof olderThan === 'number') {
+				if (!Number.isFinite(olderThan) || olderThan < 0) {
+					throw new RangeError(`BaseCache.delete() option \`olderThan\` must be a number of seconds >= 0, a Date or a duration, got ${olderThan}`);
+				}
+
+				createdBefore = now - (olderThan * 1000);
+			} else {
+				createdBefore = now - durationToMs(olderThan, 'BaseCache.delete()', 'olderThan');
+			}
+
 			if (Number.isNaN(createdBefore)) {
 				throw new RangeError('BaseCache.delete() option `olderThan` must be a valid Date, seconds or a duration');
 			}
 		}
 
-		const expiredAt = options.expired === true ? now : undefined;
+		const keys = new Set(options.keys ?? []);
+		for (const url of options.urls ?? []) {
+			for (const key of this.#keysOf(url, 'BaseCache.delete()')) {
+				keys.add(key);
+			}
+		}
+
 		let deleted = 0;
 		try {
-			if (createdBefore !== undefined || expiredAt !== undefined) {
-				if (this.store.deleteWhere) {
-					deleted += await this.store.deleteWhere({...(createdBefore === undefined ? {} : {createdBefore}), ...(expiredAt === undefined ? {} : {expiredAt})});
-				} else {
-					const keys = await this.collect(meta => (createdBefore !== undefined && meta.createdAt < createdBefore)
-						|| (expiredAt !== undefined && meta.expires !== null && meta.expires <= expiredAt));
-					deleted += await this.store.deleteKeys(keys);
-				}
-			}
-
-			const keys = new Set(options.keys ?? []);
-			for (const url of options.urls ?? []) {
-				keys.add(this.keyFor(prepareRequest('GET', url, {}, {}, 'BaseCache.delete()')));
+			if (createdBefore !== undefined || options.expired === true) {
+				deleted += await this.#deleteWhere({...(createdBefore === undefined ? {} : {createdBefore}), ...(options.expired === true ? {expiredAt: now} : {})});
 			}
 
 			if (options.urls !== undefined && options.urls.length > 0) {
 				const urls = new Set(options.urls.map(url => new URL(url).href));
-				for (const key of await this.collect(meta => urls.has(meta.url))) {
+				for (const key of await this.#collect(meta => urls.has(meta.url))) {
 					keys.add(key);
 				}
 			}
 
 			if (keys.size > 0) {
 				// Aliases that point at deleted responses would only be dead ends: remove them too.
-				const aliasKeys: string[] = [];
-				for await (const batch of this.scan()) {
-					for (const meta of batch) {
-						if (meta.kind === 'redirect' && !keys.has(meta.key)) {
-							aliasKeys.push(meta.key);
-						}
-					}
-				}
-
-				const targets = await Promise.all(aliasKeys.map(async key => [key, await this.getValue(key)] as const));
-				for (const [key, value] of targets) {
-					if (value?.kind === 'redirect' && keys.has(value.target)) {
+				for (const key of await this.#collect(meta => meta.kind === 'redirect' && !keys.has(meta.key))) {
+					// eslint-disable-next-line no-await-in-loop -- few aliases; one value in memory at a time
+					const record = await this.#store.get(key);
+					const alias = record === undefined ? undefined : safeDecode(record.value);
+					if (alias?.kind === 'redirect' && keys.has(alias.target)) {
 						keys.add(key);
 					}
 				}
 
-				deleted += await this.store.deleteKeys([...keys]);
+				deleted += await this.#store.delete([...keys]);
 			}
 		} catch (error) {
-			throw error instanceof BackendError || error instanceof TypeError || error instanceof RangeError ? error : new BackendError('delete', {cause: error});
+			throw error instanceof BackendError ? error : new BackendError('delete', {cause: error});
 		}
 
 		return deleted;
@@ -388,7 +256,7 @@ export class BaseCache extends EventEmitter {
 		return this.delete({olderThan: date});
 	}
 
-	/** Delete expired responses; returns how many were deleted. */
+	/** Delete expired responses (and unreadable entries); returns how many were deleted. */
 	async removeExpiredResponses(): Promise<number> {
 		return this.delete({expired: true});
 	}
@@ -397,27 +265,28 @@ export class BaseCache extends EventEmitter {
 	async contains(keyOrRequest: string | {url: string; method?: string}): Promise<boolean> {
 		const key = typeof keyOrRequest === 'string'
 			? keyOrRequest
-			: this.keyFor(prepareRequest(keyOrRequest.method ?? 'GET', keyOrRequest.url, {}, {}, 'BaseCache.contains()'));
-		const value = await this.wrap('contains', this.getValue(key));
-		if (value?.kind === 'redirect') {
-			const target = await this.wrap('contains', this.getValue(value.target));
+			: this.#keyFn(prepareRequest(keyOrRequest.method ?? 'GET', keyOrRequest.url, {}, {}, 'BaseCache.contains()'));
+		const record = await this.#wrap('contains', this.#store.get(key));
+		if (record?.kind === 'redirect') {
+			const alias = safeDecode(record.value);
+			const target = alias?.kind === 'redirect' ? await this.#wrap('contains', this.#store.get(alias.target)) : undefined;
 			return target?.kind === 'response' || target?.kind === 'variants';
 		}
 
-		return value?.kind === 'response' || value?.kind === 'variants';
+		return record?.kind === 'response' || record?.kind === 'variants';
 	}
 
 	/** Delete every entry of this cache (and nothing else sharing the store). */
 	async clear(): Promise<void> {
-		await this.wrap('clear', this.store.clear());
+		await this.#wrap('clear', this.#store.clear());
 	}
 
 	/** The final URLs of the stored responses, sorted and unique. */
 	async urls(): Promise<string[]> {
 		const urls = new Set<string>();
-		for await (const batch of this.scan()) {
+		for await (const batch of this.#scan()) {
 			for (const meta of batch) {
-				if (meta.kind === 'response' && meta.url !== '') {
+				if (meta.kind === 'response' && meta.corrupt !== true && meta.url !== '') {
 					urls.add(meta.url);
 				}
 			}
@@ -426,10 +295,10 @@ export class BaseCache extends EventEmitter {
 		return [...urls].sort();
 	}
 
-	/** How many responses are stored (redirect aliases not counted). */
+	/** How many responses are stored (redirect aliases, Vary indexes and unreadable entries not counted). */
 	async count(): Promise<number> {
 		let count = 0;
-		for await (const batch of this.scan()) {
+		for await (const batch of this.#scan()) {
 			for (const meta of batch) {
 				if (meta.kind === 'response' && meta.corrupt !== true) {
 					count++;
@@ -440,15 +309,15 @@ export class BaseCache extends EventEmitter {
 		return count;
 	}
 
-	/** Every stored response, as a `Response` with `fromCache: true`. */
+	/** Every stored response, as a `Response` with `fromCache: true` (one in memory at a time). */
 	async * responses(): AsyncGenerator<Response> {
-		const keys = await this.collect(meta => meta.kind === 'response');
+		const keys = await this.#collect(meta => meta.kind === 'response' && meta.corrupt !== true);
 		for (const key of keys) {
 			// eslint-disable-next-line no-await-in-loop -- one entry in memory at a time
-			const value = await this.getValue(key);
+			const record = await this.#wrap('get', this.#store.get(key));
+			const value = record === undefined ? undefined : safeDecode(record.value);
 			if (value?.kind === 'response') {
-				const stored = value.request;
-				yield entryToResponse(value, key, {method: stored.method, url: stored.url, headers: stored.headers, body: undefined}, this.store.sharesObjects);
+				yield servedResponse(value, key, {now: this.#clock()});
 			}
 		}
 	}
@@ -456,19 +325,20 @@ export class BaseCache extends EventEmitter {
 	/** Give every stored response a new expiration, counted from now; returns how many changed. */
 	async resetExpiration(expireAfter: ExpireAfter): Promise<number> {
 		const expiration = parseExpireAfter(expireAfter, 'BaseCache.resetExpiration()', 'expireAfter');
-		const now = this.clock();
+		const now = this.#clock();
 		const expires = expiresAt(expiration, now);
+		const deleteAt = expires === null ? null : expires + (this.#ttlOffset * 1000);
 		let changed = 0;
-		for (const key of await this.collect(() => true)) {
+		for (const key of await this.#collect(meta => meta.corrupt !== true)) {
 			// eslint-disable-next-line no-await-in-loop -- one entry in memory at a time
-			const value = await this.getValue(key);
+			const record = await this.#wrap('get', this.#store.get(key));
+			const value = record === undefined ? undefined : safeDecode(record.value);
 			if (value === undefined) {
 				continue;
 			}
 
-			const updated = {...value, expires};
 			// eslint-disable-next-line no-await-in-loop
-			await this.wrap('set', this.store.keyv.set(key, this.store.serializes ? toJsonSafe(updated) : updated, this.store.ttlFor(expires, now)));
+			await this.#wrap('set', this.#store.set([toRecord(key, {...value, expires}, deleteAt)]));
 			if (value.kind === 'response') {
 				changed++;
 			}
@@ -479,13 +349,15 @@ export class BaseCache extends EventEmitter {
 
 	/** Release the store's connections. */
 	async close(): Promise<void> {
-		this.closing ??= this.wrap('close', this.store.close());
-		await this.closing;
+		this.#closing ??= this.#wrap('close', this.#store.close());
+		await this.#closing;
 	}
 
-	private closing: Promise<void> | undefined;
+	[inspect.custom](): string {
+		return `BaseCache <${this.#store.name}>`;
+	}
 
-	private async wrap<T>(operation: string, promise: Promise<T>): Promise<T> {
+	async #wrap<T>(operation: string, promise: Promise<T>): Promise<T> {
 		try {
 			return await promise;
 		} catch (error) {
@@ -493,3 +365,12 @@ export class BaseCache extends EventEmitter {
 		}
 	}
 }
+
+function safeDecode(bytes: Uint8Array): ReturnType<typeof decodeValue> | undefined {
+	try {
+		return decodeValue(bytes);
+	} catch {
+		return undefined;
+	}
+}
+

@@ -17,6 +17,16 @@ export type PreparedRequest = {
 	readonly body: Buffer | undefined;
 };
 
+/** How a request is sent: what a front door's transport reads besides the request. */
+export type TransportOptions = {
+	/** Timeout of the whole request in milliseconds. */
+	readonly timeout?: number | undefined;
+	/** Follow redirects. @default true */
+	readonly followRedirects?: boolean | undefined;
+	/** Aborts the request: it then rejects at once with the signal's reason (an `AbortError`). */
+	readonly signal?: AbortSignal | undefined;
+};
+
 /** What `prepareRequest` takes from the per-request options. */
 export type RequestBodyOptions = {
 	params?: Params | undefined;

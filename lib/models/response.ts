@@ -1,4 +1,4 @@
-import type {Buffer} from 'node:buffer';
+import {Buffer} from 'node:buffer';
 import {HTTPError} from '../errors.js';
 import type {PreparedRequest} from './request.js';
 
@@ -21,7 +21,33 @@ export type ResponseInit = {
 	body: Buffer;
 	request: PreparedRequest;
 	history?: readonly RedirectHop[] | undefined;
+	/** Where the response came from; set by the cache engine. */
+	cache?: CacheFacts | undefined;
 };
+
+/** A response's cache facts, in one place: what the cache engine knows of where it came from. */
+export type CacheFacts = {
+	readonly fromCache: boolean;
+	readonly createdAt: Date;
+	readonly expires: Date | null;
+	readonly isExpired: boolean;
+	readonly revalidated: boolean;
+	readonly cacheKey: string;
+};
+
+/** The same response with other cache facts (a new object sharing the fields; for the cache engine). */
+export function withCacheFacts(response: Response, facts: CacheFacts): Response {
+	return new Response({
+		status: response.status,
+		reason: response.reason,
+		headers: response.headers,
+		url: response.url,
+		body: response.body,
+		request: response.request,
+		history: response.history,
+		cache: facts,
+	});
+}
 
 /**
  * An HTTP response, from the origin or from the cache. 4xx and 5xx responses are returned, not
@@ -47,18 +73,7 @@ export class Response {
 	request: PreparedRequest;
 	/** The redirect hops, in order, that led here (empty when there was no redirect). */
 	history: readonly RedirectHop[];
-	/** True when served from the cache (including a 304 revalidation). */
-	fromCache = false;
-	/** When the response was received from the origin (for a cached response: when it was stored). */
-	createdAt: Date;
-	/** When the response expires, or null if it never does (or was not cached). */
-	expires: Date | null = null;
-	/** True when a cached response was served past its expiry (e.g. by `staleIfError`). */
-	isExpired = false;
-	/** True when a cached response was confirmed by the origin with a 304. */
-	revalidated = false;
-	/** The cache key of this request ('' when the request was not cacheable). */
-	cacheKey = '';
+	readonly #cache: CacheFacts;
 
 	constructor(init: ResponseInit) {
 		this.status = init.status;
@@ -68,7 +83,60 @@ export class Response {
 		this.body = init.body;
 		this.request = init.request;
 		this.history = init.history ?? [];
-		this.createdAt = new Date();
+		this.#cache = init.cache ?? {fromCache: false, createdAt: new Date(), expires: null, isExpired: false, revalidated: false, cacheKey: ''};
+	}
+
+
+	/** True when served from the cache (including a 304 revalidation). */
+	get fromCache(): boolean {
+		return this.#cache.fromCache;
+	}
+
+	/** When the response was received from the origin (for a cached response: when it was stored). */
+	get createdAt(): Date {
+		return this.#cache.createdAt;
+	}
+
+	/** When the response expires, or null if it never does (or was not cached). */
+	get expires(): Date | null {
+		return this.#cache.expires;
+	}
+
+	/** True when a cached response was served past its expiry (e.g. by `staleIfError`). */
+	get isExpired(): boolean {
+		return this.#cache.isExpired;
+	}
+
+	/** True when a cached response was confirmed by the origin with a 304. */
+	get revalidated(): boolean {
+		return this.#cache.revalidated;
+	}
+
+	/** The cache key of this request ('' when the request was not cacheable). */
+	get cacheKey(): string {
+		return this.#cache.cacheKey;
+	}
+
+	/** A copy that shares nothing mutable with this one (headers, repeated headers, body), cache facts included. */
+	clone(): Response {
+		const headers = {...this.headers};
+		for (const name in headers) {
+			const value = headers[name];
+			if (Array.isArray(value)) {
+				headers[name] = [...value];
+			}
+		}
+
+		return new Response({
+			status: this.status,
+			reason: this.reason,
+			headers,
+			url: this.url,
+			body: Buffer.from(this.body),
+			request: this.request,
+			history: this.history,
+			cache: this.#cache,
+		});
 	}
 
 	/** True for a status below 400. */

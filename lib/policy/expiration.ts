@@ -21,9 +21,13 @@ export type Duration = {
  * - a number of **seconds** (`NEVER_EXPIRE` = -1, `EXPIRE_IMMEDIATELY` = 0),
  * - a `Date` (an absolute expiry time),
  * - a {@link Duration} object such as `{hours: 1, minutes: 30}`,
- * - `DO_NOT_CACHE` (skip the cache for reading and writing).
+ * - `DO_NOT_CACHE` (skip the cache for reading and writing),
+ * - `null`: never expire (as requests-cache's `None`; same as `NEVER_EXPIRE`).
  */
-export type ExpireAfter = number | Date | Duration | typeof DO_NOT_CACHE;
+export type ExpireAfter = number | Date | Duration | typeof DO_NOT_CACHE | null;
+
+/** Per request, also `'default'`: the session's (or the installed cache's) expiration, skipping `urlsExpireAfter`. */
+export type RequestExpireAfter = ExpireAfter | 'default';
 
 /** An `ExpireAfter` after validation: the kind of rule and, for `ttl`/`at`, its milliseconds. */
 export type Expiration =
@@ -43,6 +47,7 @@ const SKIP: Expiration = Object.freeze({kind: 'doNotCache'});
 /** Turn a duration object into milliseconds, validating every part. */
 export function durationToMs(value: Duration, owner: string, name: string): number {
 	let total = 0;
+	let units = 0;
 	for (const [unit, amount] of Object.entries(value)) {
 		if (!durationUnitNames.has(unit)) {
 			throw optionTypeError(owner, name, `a duration with only ${[...durationUnitNames].join(', ')} (unknown unit \`${unit}\`)`, value);
@@ -60,7 +65,16 @@ export function durationToMs(value: Duration, owner: string, name: string): numb
 			throw optionRangeError(owner, `${name}.${unit}`, '>= 0', amount);
 		}
 
+		units++;
 		total += amount * durationUnits[unit as keyof typeof durationUnits];
+	}
+
+	if (units === 0) {
+		throw optionTypeError(owner, name, `a duration with at least one of ${[...durationUnitNames].join(', ')}`, value);
+	}
+
+	if (!Number.isFinite(total)) {
+		throw optionRangeError(owner, name, 'a finite duration', value);
 	}
 
 	return total;
@@ -73,6 +87,10 @@ export function durationToMs(value: Duration, owner: string, name: string): numb
 export function parseExpireAfter(value: unknown, owner: string, name: string): Expiration {
 	if (value === DO_NOT_CACHE) {
 		return SKIP;
+	}
+
+	if (value === null) {
+		return NEVER;
 	}
 
 	if (typeof value === 'number') {
@@ -109,7 +127,7 @@ export function parseExpireAfter(value: unknown, owner: string, name: string): E
 		return ms === 0 ? IMMEDIATELY : {kind: 'ttl', ms};
 	}
 
-	throw optionTypeError(owner, name, 'seconds (number), a Date, a duration object, NEVER_EXPIRE, EXPIRE_IMMEDIATELY or DO_NOT_CACHE', value);
+	throw optionTypeError(owner, name, 'seconds (number), a Date, a duration object, null, NEVER_EXPIRE, EXPIRE_IMMEDIATELY or DO_NOT_CACHE', value);
 }
 
 /** The absolute expiry time (ms since the epoch) for a response created at `now`, or null for never. */
@@ -187,7 +205,7 @@ export function matchUrlExpiration(rules: UrlExpirationRules, url: string): Expi
 /**
  * Pick the expiration for one request. Precedence, highest first (docs/expiration.md):
  * 1. Cache-Control headers (with `cacheControl: true`, applied by the HTTP policy),
- * 2. the per-request `expireAfter`,
+ * 2. the per-request `expireAfter` (`'default'` skips 3 and takes 4),
  * 3. the first matching `urlsExpireAfter` pattern,
  * 4. the session's `expireAfter`.
  */

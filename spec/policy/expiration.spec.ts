@@ -27,13 +27,14 @@ describe('expiration', () => {
 			assert.equal(EXPIRE_IMMEDIATELY, 0);
 			assert.equal(parseExpireAfter(NEVER_EXPIRE, 'spec', 'x').kind, 'never');
 			assert.equal(parseExpireAfter(EXPIRE_IMMEDIATELY, 'spec', 'x').kind, 'immediately');
-			assert.equal(parseExpireAfter({}, 'spec', 'x').kind, 'immediately', 'an empty duration is zero');
+			assert.equal(parseExpireAfter({seconds: 0}, 'spec', 'x').kind, 'immediately', 'a zero duration expires at once');
+			assert.equal(parseExpireAfter(null, 'spec', 'x').kind, 'never', 'null never expires, as None does in requests-cache');
 			assert.equal(parseExpireAfter(DO_NOT_CACHE, 'spec', 'x').kind, 'doNotCache');
 		});
 
 		it('rejects everything else with an error naming the owner and the option', () => {
 			const bad: Array<[unknown, string]> = [
-				['60', 'TypeError'], [null, 'TypeError'], [[60], 'TypeError'], [Symbol('other'), 'TypeError'], [true, 'TypeError'],
+				['60', 'TypeError'], [{}, 'TypeError'], [{days: undefined}, 'TypeError'], [{days: 1e308}, 'RangeError'], [[60], 'TypeError'], [Symbol('other'), 'TypeError'], [true, 'TypeError'],
 				[-2, 'RangeError'], [Number.NaN, 'RangeError'], [new Date(Number.NaN), 'RangeError'],
 				[{hour: 1}, 'TypeError'], [{hours: -1}, 'RangeError'], [{hours: Number.POSITIVE_INFINITY}, 'TypeError'],
 				[new Map(), 'TypeError'],

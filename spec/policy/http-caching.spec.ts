@@ -1,3 +1,4 @@
+import {storeOf} from '../../lib/cache/base-cache.js';
 import assert from 'node:assert/strict';
 import {rm} from 'node:fs/promises';
 import type {IncomingMessage, ServerResponse} from 'node:http';
@@ -354,10 +355,10 @@ describe('HTTP caching semantics', () => {
 			resource('/v/unchanged');
 			const s = session({expireAfter: EXPIRE_IMMEDIATELY});
 			await s.get(`${origin.url}/v/unchanged`);
-			const {keyv} = s.cache.store;
+			const store = storeOf(s.cache);
 			let writes = 0;
-			const set = keyv.set.bind(keyv);
-			keyv.set = async (...args: Parameters<typeof set>) => {
+			const set = store.set.bind(store);
+			(store as {set: typeof set}).set = async (...args: Parameters<typeof set>) => {
 				writes++;
 				return set(...args);
 			};

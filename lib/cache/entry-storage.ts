@@ -1,0 +1,193 @@
+import type {CacheStore, StoreRecord} from '../backends/store.js';
+import {type CachedEntry, CorruptEntryError, type StoredValue, type VariantIndex, decodeValue, toRecord} from '../codec/entry.js';
+import {BackendError} from '../errors.js';
+
+/** The longest pause after repeated store timeouts, ms. */
+const maxBackoff = 60_000;
+
+/** A stored response as found: its key, and the key it was reached through (before any Vary index). */
+export type Found = {readonly entry: CachedEntry; readonly key: string; readonly primaryKey: string};
+
+/** How a request reaches its variant: the primary key and the Vary names give the variant's key. */
+export type VariantKey = (primaryKey: string, names: readonly string[]) => string;
+
+/** Where store failures and corrupt values are reported (the cache's `'error'` event). */
+export type StorageReports = {
+	/** A store failure: throws when the cache is strict, else reports and returns. */
+	failure(operation: string, error: unknown): void;
+	/** Something worth telling that never fails a request (a corrupt value was dropped). */
+	notice(error: Error): void;
+};
+
+/**
+ * The request path's way to a store: reads that decode (once per stored record), writes of a
+ * response with its aliases and Vary index, and deletes; each bounded by the backend timeout and
+ * failing open. Maintenance (lib/cache/base-cache.ts) goes to the store directly.
+ */
+export class EntryStorage {
+	readonly #store: CacheStore;
+	readonly #timeout: number;
+	readonly #reports: StorageReports;
+	/** Values decoded from records the store hands out again unchanged (memory, SQLite's hot cache). */
+	readonly #decoded = new WeakMap<StoreRecord, StoredValue>();
+	/** Until when (performance.now()) a store that just timed out is not waited for. */
+	#stalledUntil = 0;
+	/** How long the next skip window lasts: doubled by each timeout in a row, reset by a success. */
+	#backoff = 0;
+
+	constructor(store: CacheStore, timeout: number, reports: StorageReports) {
+		this.#store = store;
+		this.#timeout = timeout;
+		this.#reports = reports;
+		this.#backoff = timeout;
+	}
+
+	/**
+	 * Wait for a store operation at most `timeout` ms. After a timeout the store is not waited for
+	 * at all during a skip window (its operations fail at once), which starts at `timeout` ms and
+	 * doubles with each timeout in a row, up to a minute: a stalled store costs one request one
+	 * timeout per window, not every read and write of every request.
+	 */
+	async #bounded<T>(operation: string, promise: Promise<T>): Promise<T> {
+		if (this.#store.local) {
+			return promise;
+		}
+
+		const stalled = performance.now() < this.#stalledUntil;
+		let timer: NodeJS.Timeout | undefined;
+		const timeout = new Promise<never>((_resolve, reject) => {
+			timer = setTimeout(() => {
+				if (!stalled) {
+					this.#stalledUntil = performance.now() + this.#backoff;
+					this.#backoff = Math.min(this.#backoff * 2, maxBackoff);
+				}
+
+				reject(new BackendError(operation, {cause: new Error(stalled
+					? 'skipped: the store timed out a moment ago (it is tried again after a pause)'
+					: `timed out after ${this.#timeout} ms`)}));
+			}, stalled ? 0 : this.#timeout);
+			timer.unref();
+		});
+		try {
+			const result = await Promise.race([promise, timeout]);
+			this.#backoff = this.#timeout;
+			this.#stalledUntil = 0;
+			return result;
+		} finally {
+			clearTimeout(timer);
+			// A late rejection of the losing store promise must not go unhandled.
+			promise.catch(() => undefined);
+		}
+	}
+
+	/** Read and decode one value; a value that does not decode is deleted, reported and reads as missing. */
+	async read(key: string): Promise<StoredValue | undefined> {
+		const record = await this.#bounded('get', this.#store.get(key));
+		if (record === undefined) {
+			return undefined;
+		}
+
+		const known = this.#decoded.get(record);
+		if (known !== undefined) {
+			return known;
+		}
+
+		try {
+			const value = decodeValue(record.value, record.kind);
+			this.#decoded.set(record, value);
+			return value;
+		} catch (error) {
+			if (!(error instanceof CorruptEntryError)) {
+				throw error;
+			}
+
+			// Awaited, so the delete cannot land after a replacement is stored.
+			await this.#bounded('delete', this.#store.delete([key])).catch(() => undefined);
+			this.#reports.notice(new BackendError('decode', {cause: new Error(`${error.message} (key ${key}): deleted, the request goes to the origin`)}));
+			return undefined;
+		}
+	}
+
+	/**
+	 * The response stored under `key` (following a redirect alias, then a Vary index through
+	 * `variantKey`), or undefined. A failing store reads as a miss (unless strict).
+	 */
+	async lookup(key: string, variantKey: VariantKey): Promise<Found | undefined> {
+		try {
+			let value = await this.read(key);
+			let foundKey = key;
+			if (value?.kind === 'redirect') {
+				foundKey = value.target;
+				value = await this.read(value.target);
+			}
+
+			const primaryKey = foundKey;
+			if (value?.kind === 'variants') {
+				foundKey = variantKey(foundKey, value.names);
+				value = await this.read(foundKey);
+			}
+
+			return value?.kind === 'response' ? {entry: value, key: foundKey, primaryKey} : undefined;
+		} catch (error) {
+			this.#reports.failure('get', error);
+			return undefined;
+		}
+	}
+
+	/**
+	 * Store a response under `key` (or, with `variant`, a Vary index under `key` and the response
+	 * under the variant's key), with aliases to `key` for the redirect hops' URLs. The Vary index
+	 * lives as long as its longest-lived variant. Fails open; true when stored.
+	 */
+	async save(
+		key: string,
+		entry: CachedEntry,
+		deleteAt: number | null,
+		aliases: ReadonlyArray<{key: string; url: string}>,
+		variant?: {key: string; names: readonly string[]},
+	): Promise<boolean> {
+		try {
+			const records: StoreRecord[] = [];
+			if (variant === undefined) {
+				records.push(toRecord(key, entry, deleteAt));
+			} else {
+				const previous = await this.read(key).catch(() => undefined);
+				let {expires} = entry;
+				let until = deleteAt;
+				if (previous?.kind === 'variants' && expires !== null) {
+					expires = previous.expires === null ? null : Math.max(previous.expires, expires);
+				}
+
+				if (expires === null) {
+					until = null;
+				} else if (until !== null && expires > entry.expires!) {
+					until += expires - entry.expires!;
+				}
+
+				const index: VariantIndex = {kind: 'variants', names: variant.names, url: entry.url, createdAt: entry.createdAt, expires};
+				records.push(toRecord(variant.key, entry, deleteAt), toRecord(key, index, until));
+			}
+
+			for (const alias of aliases) {
+				if (alias.key !== key) {
+					records.push(toRecord(alias.key, {kind: 'redirect', target: key, url: alias.url, createdAt: entry.createdAt, expires: entry.expires}, deleteAt));
+				}
+			}
+
+			await this.#bounded('set', this.#store.set(records));
+			return true;
+		} catch (error) {
+			this.#reports.failure('set', error);
+			return false;
+		}
+	}
+
+	/** Delete keys on the request path (after an unsafe method, or an entry that may not be stored); fails open. */
+	async forget(keys: readonly string[]): Promise<void> {
+		try {
+			await this.#bounded('delete', this.#store.delete(keys));
+		} catch (error) {
+			this.#reports.failure('delete', error);
+		}
+	}
+}

@@ -1,0 +1,367 @@
+import {createHash} from 'node:crypto';
+import {Buffer} from 'node:buffer';
+import {debuglog, inspect} from 'node:util';
+import {createStore} from '../backends/index.js';
+import {BaseCache, adoptKeyFn, storageOf} from '../cache/base-cache.js';
+import type {EntryStorage, Found} from '../cache/entry-storage.js';
+import {createKey, redactRequest, redactUrl} from '../cache-keys.js';
+import type {CachedEntry} from '../codec/entry.js';
+import {servedResponse} from '../codec/served-response.js';
+import {RequestsCacheError} from '../errors.js';
+import type {PreparedRequest, TransportOptions} from '../models/request.js';
+import {type RedirectHop, Response, withCacheFacts} from '../models/response.js';
+import {
+	type Lookup, type PlanOptions, ageAt, canServeStaleOnError, decideLookup, decideStore, deleteAtOf, factsOf, invalidatedUrls, planRequest, renewedExpiry, varyNames,
+} from '../policy/actions.js';
+import {conditionalHeaders, hasValidator, mergeNotModified, storableHeaders} from '../policy/cache-control.js';
+import type {CacheSettings} from '../policy/settings.js';
+import {Flights, type SingleFlight} from './flights.js';
+import {isDisabled} from './scope.js';
+
+const debug = debuglog('requests-cache');
+
+/** How a front door reaches the origin: send the request as it is, return the response. */
+export type Send = (request: PreparedRequest, options: TransportOptions) => Promise<Response>;
+
+/** What the engine takes per request besides the request: how to send it, and the cache options. */
+export type EngineOptions = TransportOptions & PlanOptions;
+
+/** The cache for a session's settings: the given one, or one on a new store. */
+function cacheFor(settings: CacheSettings): {cache: BaseCache; owned: boolean} {
+	const keyFn = settings.keyFn ?? ((request: PreparedRequest) => createKey(request, settings));
+	if (settings.backend instanceof BaseCache) {
+		// contains({url}) and delete({urls}) must build the keys the session builds.
+		adoptKeyFn(settings.backend, keyFn);
+		return {cache: settings.backend, owned: false};
+	}
+
+	return {
+		cache: new BaseCache(createStore(settings), {clock: settings.clock, timeout: settings.backendTimeout, strict: settings.strictBackend, keyFn, ttlOffset: settings.ttlOffset}),
+		owned: true,
+	};
+}
+
+function transportOptions(options: EngineOptions): TransportOptions {
+	const transport: {-readonly [K in keyof TransportOptions]: TransportOptions[K]} = {};
+	if (options.timeout !== undefined) {
+		transport.timeout = options.timeout;
+	}
+
+	if (options.followRedirects !== undefined) {
+		transport.followRedirects = options.followRedirects;
+	}
+
+	if (options.signal !== undefined) {
+		transport.signal = options.signal;
+	}
+
+	return transport;
+}
+
+/** Redirect hops as stored: URLs and Location headers with ignored parameters redacted. */
+function redactHistory(history: readonly RedirectHop[], ignored: ReadonlySet<string>): RedirectHop[] {
+	return history.map(hop => {
+		const {location} = hop.headers;
+		const headers = typeof location === 'string'
+			? {...hop.headers, location: redactUrl(new URL(location, hop.url).href, ignored)}
+			: hop.headers;
+		return {status: hop.status, url: redactUrl(hop.url, ignored), headers};
+	});
+}
+
+/**
+ * The cache engine: one per cached session (or installed cache), shared by every front door.
+ * A front door hands it a prepared request and its own `send`; the engine builds the key, reads
+ * the store, asks the policy (lib/policy/actions.ts) what to do, and does it: serve, revalidate,
+ * serve stale and refresh, fetch (one flight for identical concurrent requests), store.
+ *
+ * @example
+ * const engine = new CacheEngine(normalizeCacheOptions({backend: 'memory'}));
+ * const response = await engine.handle(request, {}, (r, o) => session.send(r, o));
+ */
+export class CacheEngine {
+	/** The validated settings. */
+	readonly settings: CacheSettings;
+	/** The cache: maintenance and the `'error'` event. */
+	readonly cache: BaseCache;
+	readonly #storage: EntryStorage;
+	readonly #owned: boolean;
+	readonly #flights: SingleFlight;
+	/** Background refreshes (stale-while-revalidate) still running; `close()` waits for them. */
+	readonly #background = new Set<Promise<void>>();
+
+	constructor(settings: CacheSettings, flights: SingleFlight = new Flights()) {
+		this.settings = settings;
+		const {cache, owned} = cacheFor(settings);
+		this.cache = cache;
+		this.#owned = owned;
+		this.#storage = storageOf(cache);
+		this.#flights = flights;
+		if (settings.onError) {
+			cache.on('error', settings.onError);
+		}
+	}
+
+	/**
+	 * Answer `request`: from the cache when the policy allows, else through `send` (storing what
+	 * the policy lets be stored). Cache options in `options` apply to this request only.
+	 */
+	handle(request: PreparedRequest, options: EngineOptions, send: Send): Promise<Response> {
+		if (options.signal?.aborted === true) {
+			return Promise.reject(options.signal.reason as Error);
+		}
+
+		if (isDisabled(this)) {
+			return send(request, transportOptions(options));
+		}
+
+		const plan = planRequest(request, options, this.settings);
+		if (plan.kind === 'bypass') {
+			return send(request, transportOptions(options));
+		}
+
+		if (plan.kind === 'invalidate') {
+			return this.#sendAndInvalidate(request, options, send);
+		}
+
+		return this.#lookup(plan, this.#keyOf(request, options.followRedirects), request, options, send);
+	}
+
+	/** Wait for the background refreshes still running. */
+	async settle(): Promise<void> {
+		await Promise.all(this.#background);
+	}
+
+	/** Wait for background refreshes, then close the cache if this engine opened it. */
+	async close(): Promise<void> {
+		await this.settle();
+		if (this.#owned) {
+			await this.cache.close();
+		}
+	}
+
+	[inspect.custom](): string {
+		return `CacheEngine <${this.cache.backend} ${JSON.stringify(this.settings.cacheName)}>`;
+	}
+
+	#keyOf(request: PreparedRequest, followRedirects: boolean | undefined): string {
+		const {keyFn} = this.settings;
+		let key: string;
+		if (keyFn === undefined) {
+			key = createKey(request, this.settings);
+		} else {
+			key = keyFn(request);
+			if (typeof key !== 'string' || key === '') {
+				throw new TypeError(`keyFn must return a non-empty string, got ${typeof key}`);
+			}
+		}
+
+		// A request that does not follow redirects gets the redirect itself: never the same answer.
+		return followRedirects === false ? `${key}-manual` : key;
+	}
+
+	#variantKey(request: PreparedRequest) {
+		// The varied headers' values are hashed, so a credential a response varies on selects its own entry without being stored.
+		return (primaryKey: string, names: readonly string[]): string => createHash('sha256')
+			.update(JSON.stringify([primaryKey, names.map(name => [name, request.headers[name] ?? null])]))
+			.digest('hex')
+			.slice(0, 32);
+	}
+
+	async #lookup(plan: Lookup, key: string, request: PreparedRequest, options: EngineOptions, send: Send): Promise<Response> {
+		const found = plan.forceRefresh ? undefined : await this.#storage.lookup(key, this.#variantKey(request));
+		const now = this.settings.clock();
+		const action = decideLookup(plan, found?.entry, this.settings, now);
+		switch (action.kind) {
+			case 'serve': {
+				return this.#serve(found!, request, now);
+			}
+
+			case 'gatewayTimeout': {
+				return this.#gatewayTimeout(request, key);
+			}
+
+			case 'fetch': {
+				return this.#flights.run(this.#flightKey(plan.forceRefresh ? 'force' : 'fetch', key, request, options, plan), async signal => this.#fetchAndStore(plan, key, request, {...options, signal}, send), options.signal);
+			}
+
+			case 'serveStaleAndRevalidate': {
+				this.#refreshInBackground(plan, found!, key, request, options, send);
+				return this.#serve(found!, request, now);
+			}
+
+			case 'revalidate': {
+				return this.#flights.run(this.#flightKey('revalidate', key, request, options, plan), async signal => this.#refresh(plan, found!, key, request, {...options, signal}, send), options.signal);
+			}
+		}
+	}
+
+	/** Requests share a flight only when nothing about them could change the answer. */
+	#flightKey(mode: string, key: string, request: PreparedRequest, options: EngineOptions, plan: Lookup): string {
+		return JSON.stringify([mode, key, options.followRedirects ?? true, options.timeout ?? null, plan.expiration, plan.refresh, request.headers]);
+	}
+
+	#serve(found: Found, request: PreparedRequest, now: number): Response {
+		const age = this.settings.cacheControl ? Math.max(0, Math.floor(ageAt(found.entry, now))) : undefined;
+		return servedResponse(found.entry, found.key, {now, url: request.url, age});
+	}
+
+	/** A 504 made here, for `onlyIfCached` without a usable entry: the origin is not contacted. */
+	#gatewayTimeout(request: PreparedRequest, key: string): Response {
+		return new Response({
+			status: 504,
+			reason: 'Gateway Timeout',
+			headers: {'content-type': 'text/plain; charset=utf-8'},
+			url: request.url,
+			body: Buffer.from('504 Gateway Timeout: not in the cache (only-if-cached)'),
+			request,
+			cache: {fromCache: false, createdAt: new Date(this.settings.clock()), expires: null, isExpired: false, revalidated: false, cacheKey: key},
+		});
+	}
+
+	async #fetchAndStore(plan: Lookup, key: string, request: PreparedRequest, options: EngineOptions, send: Send): Promise<Response> {
+		return this.#store(plan, key, request, await send(request, transportOptions(options)));
+	}
+
+	/** Store a response from the origin if the policy allows it; returns it with its cache facts. */
+	async #store(plan: Lookup, key: string, request: PreparedRequest, response: Response): Promise<Response> {
+		const {settings} = this;
+		const now = settings.clock();
+		const decision = decideStore(plan, response, settings, now);
+		const stored = decision.kind === 'store' && (settings.filterFn === undefined || settings.filterFn(response));
+		const facts = {
+			fromCache: false, createdAt: new Date(now), isExpired: false, revalidated: false, cacheKey: key,
+			expires: stored && decision.expires !== null ? new Date(decision.expires) : null,
+		};
+		if (!stored) {
+			if (decision.kind === 'skip') {
+				debug('not storing %s %s: %s', request.method, request.url, decision.reason);
+			}
+
+			return withCacheFacts(response, facts);
+		}
+
+		const ignored = settings.ignoredParameters;
+		const entry: CachedEntry = {
+			kind: 'response',
+			status: response.status,
+			reason: response.reason,
+			headers: storableHeaders(response.headers),
+			// A secret in the query must not reach the store through the URLs either.
+			url: redactUrl(response.url, ignored),
+			history: redactHistory(response.history, ignored),
+			request: redactRequest(request, ignored),
+			createdAt: now,
+			expires: decision.expires,
+			facts: decision.facts,
+			body: response.body,
+		};
+		const variant = decision.vary.length === 0 ? undefined : {key: this.#variantKey(request)(key, decision.vary), names: decision.vary};
+		await this.#storage.save(key, entry, decision.deleteAt, this.#aliases(request, response), variant);
+		return withCacheFacts(response, facts);
+	}
+
+	/** Keys for each URL the redirect chain passed through, and the final one, all pointing at the response. */
+	#aliases(request: PreparedRequest, response: Response): Array<{key: string; url: string}> {
+		if (response.history.length === 0) {
+			return [];
+		}
+
+		const urls = new Set([...response.history.slice(1).map(hop => hop.url), response.url]);
+		urls.delete(request.url);
+		// The same method: a HEAD that followed a redirect must not answer a later GET of the final URL.
+		return [...urls].map(url => ({
+			key: this.#keyOf({method: request.method, url, headers: request.headers, body: undefined}, true),
+			url: redactUrl(url, this.settings.ignoredParameters),
+		}));
+	}
+
+	/**
+	 * Refresh a stored entry: a conditional request when it has a validator (a 304 renews it), a
+	 * plain one otherwise. Failures serve the stale entry within the stale-if-error window.
+	 */
+	async #refresh(plan: Lookup, found: Found, key: string, request: PreparedRequest, options: EngineOptions, send: Send): Promise<Response> {
+		const {entry} = found;
+		const {settings} = this;
+		const conditional = hasValidator(entry.headers)
+			? {...request, headers: {...request.headers, ...conditionalHeaders(entry.headers)}}
+			: request;
+		let response: Response;
+		try {
+			response = await send(conditional, transportOptions(options));
+		} catch (error) {
+			const now = settings.clock();
+			if (canServeStaleOnError(entry, settings, now)) {
+				debug('serving stale %s after error: %s', request.url, (error as Error).message);
+				return this.#serve(found, request, now);
+			}
+
+			throw error;
+		}
+
+		const now = settings.clock();
+		if (response.status === 304 && conditional !== request) {
+			return this.#renew(plan, found, request, response, now);
+		}
+
+		if (canServeStaleOnError(entry, settings, now, response.status)) {
+			debug('serving stale %s after status %d', request.url, response.status);
+			return this.#serve(found, request, now);
+		}
+
+		return this.#store(plan, key, request, response);
+	}
+
+	/** A 304 confirmed the entry: merge its headers in, renew the expiry, rewrite only what changed. */
+	async #renew(plan: Lookup, found: Found, request: PreparedRequest, notModified: Response, now: number): Promise<Response> {
+		const {entry, key: foundKey, primaryKey} = found;
+		const merged = mergeNotModified(entry.headers, notModified.headers);
+		const headers = storableHeaders(merged.headers);
+		const expires = renewedExpiry(plan, entry, headers, this.settings, now);
+		const renewedExpires = expires === 'noStore' ? now : expires;
+		const rewrite = expires !== 'noStore' && (merged.changed || renewedExpires !== entry.expires);
+		// A renewed entry counts its age from now (the 304 is the origin's word that it is current).
+		const renewed: CachedEntry = rewrite
+			? {...entry, headers, createdAt: now, facts: factsOf(headers), expires: renewedExpires}
+			: {...entry, headers, expires: renewedExpires};
+		if (expires === 'noStore') {
+			await this.#storage.forget([foundKey]);
+		} else if (rewrite) {
+			const names = varyNames(headers);
+			const variant = foundKey === primaryKey || names === '*' || names.length === 0 ? undefined : {key: foundKey, names};
+			await this.#storage.save(primaryKey, renewed, deleteAtOf(renewed.expires, this.settings), [], variant);
+		}
+
+		const age = this.settings.cacheControl ? Math.max(0, Math.floor(ageAt(renewed, now))) : undefined;
+		return servedResponse(renewed, foundKey, {now, url: request.url, age, revalidated: true});
+	}
+
+	/** Refresh in the background after serving stale; a failure is reported, never thrown. */
+	#refreshInBackground(plan: Lookup, found: Found, key: string, request: PreparedRequest, options: EngineOptions, send: Send): void {
+		// Nobody waits for a background refresh: it is not the caller's to abort.
+		const {signal: _signal, ...unsignalled} = options;
+		const task = this.#flights.run(this.#flightKey('revalidate', key, request, options, plan), async signal => this.#refresh(plan, found, key, request, {...unsignalled, signal}, send))
+			.then(() => undefined, (error: unknown) => {
+				debug('background refresh of %s failed: %s', request.url, (error as Error).message);
+				if (this.cache.listenerCount('error') > 0) {
+					this.cache.emit('error', error instanceof RequestsCacheError ? error : new RequestsCacheError(`Background refresh of ${request.url} failed: ${(error as Error).message}`, 'ERR_REQUEST', {cause: error}));
+				}
+			});
+		this.#background.add(task);
+		void task.finally(() => this.#background.delete(task));
+	}
+
+	/** Send an unsafe request; when it succeeds, what is stored for its URLs is out of date (GET and HEAD alike). */
+	async #sendAndInvalidate(request: PreparedRequest, options: EngineOptions, send: Send): Promise<Response> {
+		const response = await send(request, transportOptions(options));
+		if (response.status < 400) {
+			const keys = invalidatedUrls(request, response).flatMap(url => ['GET', 'HEAD'].flatMap(method => {
+				const key = this.#keyOf({method, url, headers: request.headers, body: undefined}, true);
+				return [key, `${key}-manual`];
+			}));
+			await this.#storage.forget(keys);
+		}
+
+		return response;
+	}
+}
