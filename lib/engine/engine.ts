@@ -14,6 +14,8 @@ import {
 	type Lookup, type PlanOptions, ageAt, canServeStaleOnError, decideLookup, decideStore, deleteAtOf, factsOf, invalidatedUrls, planRequest, renewedExpiry, varyNames,
 } from '../policy/actions.js';
 import {conditionalHeaders, hasValidator, mergeNotModified, storableHeaders} from '../policy/cache-control.js';
+import {type ByteRange, partialEntry} from '../policy/ranges.js';
+import {normalizeVaryValue} from '../policy/vary.js';
 import type {CacheSettings} from '../policy/settings.js';
 import {Flights, type SingleFlight} from './flights.js';
 import {isDisabled} from './scope.js';
@@ -161,9 +163,13 @@ export class CacheEngine {
 	}
 
 	#variantKey(request: PreparedRequest) {
+		// 'rfc9111': values that differ only as RFC 9111 §4.1 allows (whitespace, list order, case) select the same variant.
+		const value = this.settings.cacheControl === 'rfc9111'
+			? (name: string) => normalizeVaryValue(name, request.headers[name]) ?? null
+			: (name: string) => request.headers[name] ?? null;
 		// The varied headers' values are hashed, so a credential a response varies on selects its own entry without being stored.
 		return (primaryKey: string, names: readonly string[]): string => createHash('sha256')
-			.update(JSON.stringify([primaryKey, names.map(name => [name, request.headers[name] ?? null])]))
+			.update(JSON.stringify([primaryKey, names.map(name => [name, value(name)])]))
 			.digest('hex')
 			.slice(0, 32);
 	}
@@ -174,7 +180,7 @@ export class CacheEngine {
 		const action = decideLookup(plan, found?.entry, this.settings, now);
 		switch (action.kind) {
 			case 'serve': {
-				return this.#serve(found!, request, now);
+				return this.#serve(found!, request, now, plan.range);
 			}
 
 			case 'gatewayTimeout': {
@@ -187,7 +193,7 @@ export class CacheEngine {
 
 			case 'serveStaleAndRevalidate': {
 				this.#refreshInBackground(plan, found!, key, request, options, send);
-				return this.#serve(found!, request, now);
+				return this.#serve(found!, request, now, plan.range);
 			}
 
 			case 'revalidate': {
@@ -201,9 +207,11 @@ export class CacheEngine {
 		return JSON.stringify([mode, key, options.followRedirects ?? true, options.timeout ?? null, plan.expiration, plan.refresh, request.headers]);
 	}
 
-	#serve(found: Found, request: PreparedRequest, now: number): Response {
+	#serve(found: Found, request: PreparedRequest, now: number, range: ByteRange | undefined): Response {
 		const age = this.settings.cacheControl ? Math.max(0, Math.floor(ageAt(found.entry, now))) : undefined;
-		return servedResponse(found.entry, found.key, {now, url: request.url, age});
+		// The policy served a range only from an entry that covers it.
+		const entry = range === undefined ? found.entry : partialEntry(found.entry, range)!;
+		return servedResponse(entry, found.key, {now, url: request.url, age});
 	}
 
 	/** A 504 made here, for `onlyIfCached` without a usable entry: the origin is not contacted. */
@@ -293,7 +301,7 @@ export class CacheEngine {
 			const now = settings.clock();
 			if (canServeStaleOnError(entry, settings, now)) {
 				debug('serving stale %s after error: %s', request.url, (error as Error).message);
-				return this.#serve(found, request, now);
+				return this.#serve(found, request, now, plan.range);
 			}
 
 			throw error;
@@ -306,7 +314,7 @@ export class CacheEngine {
 
 		if (canServeStaleOnError(entry, settings, now, response.status)) {
 			debug('serving stale %s after status %d', request.url, response.status);
-			return this.#serve(found, request, now);
+			return this.#serve(found, request, now, plan.range);
 		}
 
 		return this.#store(plan, key, request, response);
@@ -322,7 +330,7 @@ export class CacheEngine {
 		const rewrite = expires !== 'noStore' && (merged.changed || renewedExpires !== entry.expires);
 		// A renewed entry counts its age from now (the 304 is the origin's word that it is current).
 		const renewed: CachedEntry = rewrite
-			? {...entry, headers, createdAt: now, facts: factsOf(headers), expires: renewedExpires}
+			? {...entry, headers, createdAt: now, facts: factsOf(headers, this.settings, now), expires: renewedExpires}
 			: {...entry, headers, expires: renewedExpires};
 		if (expires === 'noStore') {
 			await this.#storage.forget([foundKey]);
@@ -333,7 +341,8 @@ export class CacheEngine {
 		}
 
 		const age = this.settings.cacheControl ? Math.max(0, Math.floor(ageAt(renewed, now))) : undefined;
-		return servedResponse(renewed, foundKey, {now, url: request.url, age, revalidated: true});
+		const served = plan.range === undefined ? renewed : partialEntry(renewed, plan.range) ?? renewed;
+		return servedResponse(served, foundKey, {now, url: request.url, age, revalidated: true});
 	}
 
 	/** Refresh in the background after serving stale; a failure is reported, never thrown. */
