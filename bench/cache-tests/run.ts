@@ -12,6 +12,7 @@
  *   npm run cache-tests -- --id=age-parse-float --config=undici  # one or more tests, with the suite's dump
  *   npm run cache-tests -- --options='{"backend":"memory","cacheControl":true,"expireAfter":60}'
  *   npm run cache-tests -- --lib=/path/to/other/lib/index.ts     # requests-cache from another copy (A/B)
+ *   npm run cache-tests -- --config=requests-cache-rfc9111 --out=/tmp/rfc.json  # a partial run, results kept
  *   npm run cache-tests -- --jobs=2 --verbose --timeout=15
  */
 import {type ChildProcess, execFileSync, fork, spawn} from 'node:child_process';
@@ -37,11 +38,13 @@ type Args = {
 	jobs: number;
 	requestTimeoutMs: number;
 	write: boolean;
+	/** Where a run that is not recorded writes its results anyway (`--out`). */
+	out?: string;
 	verbose: boolean;
 };
 
 const usage = `usage: npm run cache-tests -- [--config=<name,...>] [--options=<json CachedSession options>] [--id=<test id,...>]
-  [--lib=<requests-cache entry module>] [--jobs=<n>] [--timeout=<seconds per request>] [--no-write] [--verbose]
+  [--lib=<requests-cache entry module>] [--jobs=<n>] [--timeout=<seconds per request>] [--no-write] [--out=<results file>] [--verbose]
 configurations: ${defaultConfigurations.map(configuration => configuration.name).join(', ')}`;
 
 function parseArgs(argv: readonly string[]): Args {
@@ -108,6 +111,11 @@ function parseArgs(argv: readonly string[]): Args {
 
 			case '--no-write': {
 				args.write = false;
+				break;
+			}
+
+			case '--out': {
+				args.out = resolve(value);
 				break;
 			}
 
@@ -323,16 +331,21 @@ async function main(): Promise<number> {
 		console.log(`(the suite server logged ${server.warnings()} warnings; --verbose shows them)`);
 	}
 
-	if (args.write) {
+	if (args.write || args.out !== undefined) {
 		const file: ResultsFile = {
 			suite: {package: 'http-cache-tests', version: suiteVersion, mode: 'private-cache ("browser") mode: runTests(tests, fetch, true, base)', tests: browserTests.length},
 			date: new Date().toISOString(),
 			node: process.version,
 			configurations: reports,
 		};
-		writeFileSync(resultsPath, `${JSON.stringify(file, null, '\t')}\n`);
-		updateDocs(docsPath, markdownSection(file));
-		console.log(`wrote ${relative(process.cwd(), resultsPath)} and ${relative(process.cwd(), docsPath)}`);
+		if (args.out !== undefined) {
+			writeFileSync(args.out, `${JSON.stringify(file, null, '\t')}\n`);
+			console.log(`wrote ${relative(process.cwd(), args.out)}`);
+		} else {
+			writeFileSync(resultsPath, `${JSON.stringify(file, null, '\t')}\n`);
+			updateDocs(docsPath, markdownSection(file));
+			console.log(`wrote ${relative(process.cwd(), resultsPath)} and ${relative(process.cwd(), docsPath)}`);
+		}
 	}
 
 	return reports.some(report => report.error !== undefined) ? 1 : 0;
