@@ -100,9 +100,15 @@ export function staleAt(status: number, headers: ResponseHeaders, expiration: Ex
 /**
  * Whether a response may be stored (RFC 9111 §3, private cache), the method and the request's
  * own `no-store` aside: `mayStore` (lib/policy/cache-control.ts); a `206` only as the answer to
- * a single byte-range request, with a `Content-Range` of bytes.
+ * a single byte-range request, with a `Content-Range` of bytes; for a range request, nothing but
+ * a `200` or a `206`.
  */
 export function storable(status: number, headers: ResponseHeaders, range: ByteRange | undefined): boolean {
+	// Whatever else answers a range request (a 416, a redirect) must not replace the stored representation.
+	if (range !== undefined && status !== 200 && status !== 206) {
+		return false;
+	}
+
 	if (status === 206) {
 		// 206 is heuristically cacheable, as 200 is: the same rules decide.
 		return range !== undefined && parseContentRange(headers) !== undefined && mayStore(200, headers);
