@@ -14,6 +14,7 @@ import {
 	type Lookup, type PlanOptions, ageAt, canServeStaleOnError, decideLookup, decideStore, deleteAtOf, factsOf, invalidatedUrls, planRequest, renewedExpiry, varyNames,
 } from '../policy/actions.js';
 import {conditionalHeaders, hasValidator, mergeNotModified, storableHeaders} from '../policy/cache-control.js';
+import {answersGet} from '../policy/freshness.js';
 import {type ByteRange, partialEntry} from '../policy/ranges.js';
 import {normalizeVaryValue} from '../policy/vary.js';
 import type {CacheSettings} from '../policy/settings.js';
@@ -369,6 +370,15 @@ export class CacheEngine {
 				return [key, `${key}-manual`];
 			}));
 			await this.#storage.forget(keys);
+		}
+
+		// 'rfc9111': a fresh POST response whose Content-Location is its own URL answers later GETs.
+		if (this.settings.cacheControl === 'rfc9111' && answersGet(request, response)) {
+			const get: PreparedRequest = {method: 'GET', url: request.url, headers: request.headers, body: undefined};
+			const plan = planRequest(get, {}, this.settings);
+			if (plan.kind === 'lookup') {
+				return this.#store(plan, this.#keyOf(get, options.followRedirects), get, response);
+			}
 		}
 
 		return response;

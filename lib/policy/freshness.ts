@@ -1,5 +1,6 @@
 import type {CachedEntry} from '../codec/entry.js';
-import type {ResponseHeaders} from '../models/response.js';
+import type {PreparedRequest} from '../models/request.js';
+import type {Response, ResponseHeaders} from '../models/response.js';
 import {UNKNOWN_AGE, ageOf, heuristicLifetime, mayStore, parseCacheControl, parseHttpDate, seconds} from './cache-control.js';
 import type {Expiration} from './expiration.js';
 import {type ByteRange, parseContentRange} from './ranges.js';
@@ -123,4 +124,26 @@ export function storable(status: number, headers: ResponseHeaders, range: ByteRa
  */
 export function skipsReload(entry: Pick<CachedEntry, 'expires' | 'headers'>, now: number): boolean {
 	return entry.expires !== null && now < entry.expires && parseCacheControl(entry.headers['cache-control']).has('immutable');
+}
+
+/**
+ * Whether the response to a `POST` answers later `GET`s of its URL (RFC 9110 §9.3.3): a storable
+ * status, explicit freshness (`max-age` or `Expires`) and a `Content-Location` naming the
+ * request's own URL.
+ */
+export function answersGet(request: Pick<PreparedRequest, 'method' | 'url'>, response: Pick<Response, 'status' | 'headers' | 'url'>): boolean {
+	const location = response.headers['content-location'];
+	if (request.method !== 'POST' || typeof location !== 'string' || !mayStore(response.status, response.headers)) {
+		return false;
+	}
+
+	if (!parseCacheControl(response.headers['cache-control']).has('max-age') && response.headers['expires'] === undefined) {
+		return false;
+	}
+
+	try {
+		return new URL(location, response.url).href === new URL(request.url).href;
+	} catch {
+		return false;
+	}
 }

@@ -285,6 +285,26 @@ describe('policy/freshness (cacheControl: \'rfc9111\')', () => {
 			assert.equal(origin.hits('/f/cap'), before + 2);
 		});
 
+		it('answers a GET with a fresh POST response whose Content-Location is its own URL (RFC 9110 §9.3.3)', async () => {
+			origin.route('/f/post', (request, response) => {
+				const headers = request.method === 'POST' ? {'cache-control': 'max-age=60', 'content-location': '/f/post'} : {};
+				response.writeHead(200, headers).end(`${request.method ?? ''} answer`);
+			});
+			origin.route('/f/post-elsewhere', (request, response) => {
+				const headers = request.method === 'POST' ? {'cache-control': 'max-age=60', 'content-location': '/f/post'} : {};
+				response.writeHead(200, headers).end(`${request.method ?? ''} answer`);
+			});
+			const s = session();
+			await s.post(`${origin.url}/f/post`, {body: '12345'});
+			const get = await s.get(`${origin.url}/f/post`);
+			assert.equal(get.fromCache, true);
+			assert.equal(get.text(), 'POST answer');
+			assert.equal(origin.hits('/f/post'), 1);
+			await s.post(`${origin.url}/f/post-elsewhere`, {body: '12345'});
+			assert.equal((await s.get(`${origin.url}/f/post-elsewhere`)).fromCache, false);
+			assert.equal(origin.hits('/f/post-elsewhere'), 2);
+		});
+
 		it('does not reuse a response without freshness or validator', async () => {
 			serve('/f/none', () => ({}));
 			const s = session();
