@@ -23,3 +23,6 @@ export type {ErrorCode} from './errors.js';
 export {installCache, uninstallCache, isInstalled, getCache, clear, disabled, enabled} from './install.js';
 export {request, get, post, put, patch, del as delete, head, options, getDefaultSession} from './api.js';
 export type {FetchInit, FetchCacheMode} from './fetch.js';
+export {CACHE_CHANNELS} from './diagnostics.js';
+export type {CacheEvent, CacheEventMessage, CacheStats} from './diagnostics.js';
+export type {SingleFlight} from './engine/flights.js';

@@ -1,17 +1,16 @@
 import {EventEmitter} from 'node:events';
-import {debuglog, inspect} from 'node:util';
+import {inspect} from 'node:util';
 import type {CacheStore, DeleteFilter, RecordMeta} from '../backends/store.js';
 import {matchesDeleteFilter} from '../backends/store.js';
 import {DEFAULT_IGNORED_PARAMETERS, createKey} from '../cache-keys.js';
 import {decodeValue, toRecord} from '../codec/entry.js';
+import {type CacheStats, publish} from '../diagnostics.js';
 import {BackendError} from '../errors.js';
 import {type PreparedRequest, prepareRequest} from '../models/request.js';
 import type {Response} from '../models/response.js';
 import {type Duration, type ExpireAfter, durationToMs, expiresAt, parseExpireAfter} from '../policy/expiration.js';
 import {EntryStorage} from './entry-storage.js';
 import {servedResponse} from '../codec/served-response.js';
-
-const debug = debuglog('requests-cache');
 
 /** Options of a {@link BaseCache}. */
 export type BaseCacheOptions = {
@@ -25,6 +24,8 @@ export type BaseCacheOptions = {
 	keyFn?: (request: PreparedRequest) => string;
 	/** Seconds a store with native expiry keeps an entry past its expiry (for `resetExpiration`). @default 3600 */
 	ttlOffset?: number;
+	/** The name shown in diagnostics and `util.inspect`. @default the store's name */
+	name?: string;
 };
 
 /** What `delete()` removes; entries matching any of the criteria go. */
@@ -82,6 +83,7 @@ export class BaseCache extends EventEmitter {
 	readonly #strict: boolean;
 	readonly #storage: EntryStorage;
 	readonly #ttlOffset: number;
+	readonly #name: string;
 	#keyFn: (request: PreparedRequest) => string;
 	#ownKeyFn: boolean;
 	#closing: Promise<void> | undefined;
@@ -105,19 +107,31 @@ export class BaseCache extends EventEmitter {
 		this.#clock = options.clock ?? Date.now;
 		this.#strict = options.strict ?? false;
 		this.#ttlOffset = options.ttlOffset ?? 3600;
+		this.#name = options.name ?? store.name;
 		this.#keyFn = options.keyFn ?? defaultKeyFn;
 		this.#ownKeyFn = options.keyFn !== undefined;
 		this.#storage = new EntryStorage(store, options.timeout ?? 5000, {
 			failure: (operation, error) => {
+				this.#storage.stats.errors++;
+				publish({event: 'error', cacheName: this.#name, method: '', url: '', key: '', ms: 0, reason: (error as Error)?.message ?? String(error)});
 				this.#report(operation, error);
 			},
 			notice: error => {
-				debug('%s', error.message);
+				this.#storage.stats.errors++;
+				publish({event: 'error', cacheName: this.#name, method: '', url: '', key: '', ms: 0, reason: error.message});
 				if (this.listenerCount('error') > 0) {
 					this.emit('error', error);
 				}
 			},
-		});
+		}, this.#strict);
+	}
+
+	/**
+	 * Counters since this cache was opened — hits, stale served, misses, revalidations, stores,
+	 * bytes stored, bypassed requests, errors — for a service to export to its metrics.
+	 */
+	stats(): CacheStats {
+		return {...this.#storage.stats};
 	}
 
 	/** The backend's name: 'sqlite', 'memory', 'redis', 'mongodb' or 'keyv'. */
@@ -131,13 +145,13 @@ export class BaseCache extends EventEmitter {
 			throw wrapped;
 		}
 
-		debug('%s', wrapped.message);
 		if (this.listenerCount('error') > 0) {
 			this.emit('error', wrapped);
 		}
 	}
 
 	async * #scan(): AsyncGenerator<RecordMeta[]> {
+		await this.#storage.flush();
 		try {
 			yield * this.#store.scan();
 		} catch (error) {
@@ -207,6 +221,7 @@ export class BaseCache extends EventEmitter {
 			}
 		}
 
+		await this.#storage.flush();
 		const keys = new Set(options.keys ?? []);
 		for (const url of options.urls ?? []) {
 			for (const key of this.#keysOf(url, 'BaseCache.delete()')) {
@@ -266,6 +281,7 @@ export class BaseCache extends EventEmitter {
 		const key = typeof keyOrRequest === 'string'
 			? keyOrRequest
 			: this.#keyFn(prepareRequest(keyOrRequest.method ?? 'GET', keyOrRequest.url, {}, {}, 'BaseCache.contains()'));
+		await this.#storage.flush();
 		const record = await this.#wrap('contains', this.#store.get(key));
 		if (record?.kind === 'redirect') {
 			const alias = safeDecode(record.value);
@@ -278,6 +294,7 @@ export class BaseCache extends EventEmitter {
 
 	/** Delete every entry of this cache (and nothing else sharing the store). */
 	async clear(): Promise<void> {
+		await this.#storage.flush();
 		await this.#wrap('clear', this.#store.clear());
 	}
 
@@ -349,12 +366,12 @@ export class BaseCache extends EventEmitter {
 
 	/** Release the store's connections. */
 	async close(): Promise<void> {
-		this.#closing ??= this.#wrap('close', this.#store.close());
+		this.#closing ??= this.#storage.flush().then(async () => this.#wrap('close', this.#store.close()));
 		await this.#closing;
 	}
 
 	[inspect.custom](): string {
-		return `BaseCache <${this.#store.name}>`;
+		return `BaseCache <${this.#store.name} ${JSON.stringify(this.#name)}> ${JSON.stringify(this.stats())}`;
 	}
 
 	async #wrap<T>(operation: string, promise: Promise<T>): Promise<T> {

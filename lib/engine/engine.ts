@@ -1,27 +1,26 @@
-import {createHash} from 'node:crypto';
 import {Buffer} from 'node:buffer';
-import {debuglog, inspect} from 'node:util';
+import {inspect} from 'node:util';
 import {createStore} from '../backends/index.js';
 import {BaseCache, adoptKeyFn, storageOf} from '../cache/base-cache.js';
 import type {EntryStorage, Found} from '../cache/entry-storage.js';
-import {createKey, redactRequest, redactUrl} from '../cache-keys.js';
+import {createKey, createKeyNonBlocking, createVariantKey, credentialFingerprint, redactRequest, redactUrl, storableResponseHeaders} from '../cache-keys.js';
 import type {CachedEntry} from '../codec/entry.js';
 import {servedResponse} from '../codec/served-response.js';
+import {type CacheEvent, publish, wanted} from '../diagnostics.js';
 import {RequestsCacheError} from '../errors.js';
 import type {PreparedRequest, TransportOptions} from '../models/request.js';
 import {type RedirectHop, Response, withCacheFacts} from '../models/response.js';
 import {
 	type Lookup, type PlanOptions, ageAt, canServeStaleOnError, decideLookup, decideStore, deleteAtOf, factsOf, invalidatedUrls, planRequest, renewedExpiry, varyNames,
 } from '../policy/actions.js';
-import {conditionalHeaders, hasValidator, mergeNotModified, storableHeaders} from '../policy/cache-control.js';
+import {conditionalHeaders, hasValidator, mergeNotModified, parseCacheControl, storableHeaders} from '../policy/cache-control.js';
+import {validateCacheRequestOptions} from '../policy/request-options.js';
 import {answersGet} from '../policy/freshness.js';
 import {type ByteRange, partialEntry} from '../policy/ranges.js';
-import {normalizeVaryValue} from '../policy/vary.js';
+import {normalizeVaryHeaders} from '../policy/vary.js';
 import type {CacheSettings} from '../policy/settings.js';
 import {Flights, type SingleFlight} from './flights.js';
 import {isDisabled} from './scope.js';
-
-const debug = debuglog('requests-cache');
 
 /** How a front door reaches the origin: send the request as it is, return the response. */
 export type Send = (request: PreparedRequest, options: TransportOptions) => Promise<Response>;
@@ -61,14 +60,13 @@ function transportOptions(options: EngineOptions): TransportOptions {
 	return transport;
 }
 
-/** Redirect hops as stored: URLs and Location headers with ignored parameters redacted. */
-function redactHistory(history: readonly RedirectHop[], ignored: ReadonlySet<string>): RedirectHop[] {
+/** Redirect hops as stored: URLs and headers (Location, Set-Cookie, secrets) as response headers are stored. */
+function redactHistory(history: readonly RedirectHop[], settings: CacheSettings): RedirectHop[] {
 	return history.map(hop => {
 		const {location} = hop.headers;
-		const headers = typeof location === 'string'
-			? {...hop.headers, location: redactUrl(new URL(location, hop.url).href, ignored)}
-			: hop.headers;
-		return {status: hop.status, url: redactUrl(hop.url, ignored), headers};
+		// A relative Location is stored resolved, so that it can be redacted like any URL.
+		const absolute = typeof location === 'string' ? {...hop.headers, location: new URL(location, hop.url).href} : hop.headers;
+		return {status: hop.status, url: redactUrl(hop.url, settings.ignoredParameters), headers: storableResponseHeaders(absolute, settings)};
 	});
 }
 
@@ -114,20 +112,79 @@ export class CacheEngine {
 			return Promise.reject(options.signal.reason as Error);
 		}
 
+		try {
+			validateCacheRequestOptions(options as Readonly<Record<string, unknown>>, 'request');
+		} catch (error) {
+			return Promise.reject(error as Error);
+		}
+
+		const started = performance.now();
 		if (isDisabled(this)) {
+			this.#observe('bypass', request, '', started, {reason: 'disabled'});
 			return send(request, transportOptions(options));
 		}
 
 		const plan = planRequest(request, options, this.settings);
 		if (plan.kind === 'bypass') {
+			this.#observe('bypass', request, '', started, {reason: 'not cacheable'});
 			return send(request, transportOptions(options));
 		}
 
 		if (plan.kind === 'invalidate') {
+			this.#observe('bypass', request, '', started, {reason: 'unsafe method'});
 			return this.#sendAndInvalidate(request, options, send);
 		}
 
-		return this.#lookup(plan, this.#keyOf(request, options.followRedirects), request, options, send);
+		const key = this.#keyOf(request, options.followRedirects, true);
+		// New credentials are derived (slowly, on purpose) off this thread; known ones are memoized.
+		return typeof key === 'string'
+			? this.#lookup(plan, key, request, options, send, started)
+			: key.then(async derived => this.#lookup(plan, derived, request, options, send, started));
+	}
+
+	/** Count a decision for `stats()`, and publish it where someone listens. */
+	#observe(event: CacheEvent, request: PreparedRequest, key: string, started: number, extra: {status?: number; bytes?: number; reason?: string} = {}): void {
+		const {stats} = this.#storage;
+		switch (event) {
+			case 'hit': {
+				stats.hits++;
+				break;
+			}
+
+			case 'stale': {
+				stats.staleServed++;
+				break;
+			}
+
+			case 'miss': {
+				stats.misses++;
+				break;
+			}
+
+			case 'revalidated': {
+				stats.revalidations++;
+				break;
+			}
+
+			case 'stored': {
+				stats.stores++;
+				stats.bytesStored += extra.bytes ?? 0;
+				break;
+			}
+
+			case 'bypass': {
+				stats.bypassed++;
+				break;
+			}
+
+			case 'error': {
+				break;
+			}
+		}
+
+		if (wanted(event)) {
+			publish({event, cacheName: this.settings.cacheName, method: request.method, url: request.url, key, ms: performance.now() - started, ...extra});
+		}
 	}
 
 	/** Wait for the background refreshes still running. */
@@ -147,58 +204,68 @@ export class CacheEngine {
 		return `CacheEngine <${this.cache.backend} ${JSON.stringify(this.settings.cacheName)}>`;
 	}
 
-	#keyOf(request: PreparedRequest, followRedirects: boolean | undefined): string {
+	#keyOf(request: PreparedRequest, followRedirects: boolean | undefined): string;
+	#keyOf(request: PreparedRequest, followRedirects: boolean | undefined, nonBlocking: true): string | Promise<string>;
+	#keyOf(request: PreparedRequest, followRedirects: boolean | undefined, nonBlocking = false): string | Promise<string> {
+		// A request that does not follow redirects gets the redirect itself: never the same answer.
+		const suffix = followRedirects === false ? '-manual' : '';
 		const {keyFn} = this.settings;
-		let key: string;
 		if (keyFn === undefined) {
-			key = createKey(request, this.settings);
-		} else {
-			key = keyFn(request);
-			if (typeof key !== 'string' || key === '') {
-				throw new TypeError(`keyFn must return a non-empty string, got ${typeof key}`);
-			}
+			const key = nonBlocking ? createKeyNonBlocking(request, this.settings) : createKey(request, this.settings);
+			return typeof key === 'string' ? key + suffix : key.then(derived => derived + suffix);
 		}
 
-		// A request that does not follow redirects gets the redirect itself: never the same answer.
-		return followRedirects === false ? `${key}-manual` : key;
+		const key = keyFn(request);
+		if (typeof key !== 'string' || key === '') {
+			throw new TypeError(`keyFn must return a non-empty string, got ${typeof key}`);
+		}
+
+		return key + suffix;
 	}
 
 	#variantKey(request: PreparedRequest) {
 		// 'rfc9111': values that differ only as RFC 9111 §4.1 allows (whitespace, list order, case) select the same variant.
-		const value = this.settings.cacheControl === 'rfc9111'
-			? (name: string) => normalizeVaryValue(name, request.headers[name]) ?? null
-			: (name: string) => request.headers[name] ?? null;
-		// The varied headers' values are hashed, so a credential a response varies on selects its own entry without being stored.
-		return (primaryKey: string, names: readonly string[]): string => createHash('sha256')
-			.update(JSON.stringify([primaryKey, names.map(name => [name, value(name)])]))
-			.digest('hex')
-			.slice(0, 32);
+		const rfc9111 = this.settings.cacheControl === 'rfc9111';
+		// A credential a response varies on selects its own entry, derived, never stored in clear.
+		return (primaryKey: string, names: readonly string[]): string => createVariantKey(primaryKey, names, rfc9111 ? {...request, headers: normalizeVaryHeaders(request.headers, names)} : request, this.settings);
 	}
 
-	async #lookup(plan: Lookup, key: string, request: PreparedRequest, options: EngineOptions, send: Send): Promise<Response> {
-		const found = plan.forceRefresh ? undefined : await this.#storage.lookup(key, this.#variantKey(request));
+	async #lookup(plan: Lookup, key: string, request: PreparedRequest, options: EngineOptions, send: Send, started: number): Promise<Response> {
+		let found = plan.forceRefresh ? undefined : await this.#storage.lookup(key, this.#variantKey(request));
+		// A `private` response is its requester's alone: never served to other credentials, whatever the key says.
+		if (found?.entry.facts.owner !== undefined && found.entry.facts.owner !== credentialFingerprint(request, this.settings)) {
+			found = undefined;
+		}
+
 		const now = this.settings.clock();
 		const action = decideLookup(plan, found?.entry, this.settings, now);
 		switch (action.kind) {
 			case 'serve': {
+				this.#observe(action.stale ? 'stale' : 'hit', request, key, started);
 				return this.#serve(found!, request, now, plan.range);
 			}
 
 			case 'gatewayTimeout': {
+				this.#observe('miss', request, key, started, {status: 504, reason: 'only-if-cached'});
 				return this.#gatewayTimeout(request, key);
 			}
 
 			case 'fetch': {
-				return this.#flights.run(this.#flightKey(plan.forceRefresh ? 'force' : 'fetch', key, request, options, plan), async signal => this.#fetchAndStore(plan, key, request, {...options, signal}, send), options.signal);
+				return this.#flights.run(this.#flightKey(plan.forceRefresh ? 'force' : 'fetch', key, request, options, plan), async signal => {
+					const response = await this.#fetchAndStore(plan, key, request, {...options, signal}, send);
+					this.#observe('miss', request, key, started, {status: response.status});
+					return response;
+				}, options.signal);
 			}
 
 			case 'serveStaleAndRevalidate': {
 				this.#refreshInBackground(plan, found!, key, request, options, send);
+				this.#observe('stale', request, key, started, {reason: 'stale-while-revalidate'});
 				return this.#serve(found!, request, now, plan.range);
 			}
 
 			case 'revalidate': {
-				return this.#flights.run(this.#flightKey('revalidate', key, request, options, plan), async signal => this.#refresh(plan, found!, key, request, {...options, signal}, send), options.signal);
+				return this.#flights.run(this.#flightKey('revalidate', key, request, options, plan), async signal => this.#refresh(plan, found!, key, request, {...options, signal}, send, started), options.signal);
 			}
 		}
 	}
@@ -243,30 +310,34 @@ export class CacheEngine {
 			expires: stored && decision.expires !== null ? new Date(decision.expires) : null,
 		};
 		if (!stored) {
-			if (decision.kind === 'skip') {
-				debug('not storing %s %s: %s', request.method, request.url, decision.reason);
+			if (decision.kind === 'skip' && wanted('bypass')) {
+				publish({event: 'bypass', cacheName: settings.cacheName, method: request.method, url: request.url, key, ms: 0, status: response.status, reason: `not stored: ${decision.reason}`});
 			}
 
 			return withCacheFacts(response, facts);
 		}
 
 		const ignored = settings.ignoredParameters;
+		const owner = parseCacheControl(response.headers['cache-control']).has('private') ? credentialFingerprint(request, settings) : undefined;
 		const entry: CachedEntry = {
 			kind: 'response',
 			status: response.status,
 			reason: response.reason,
-			headers: storableHeaders(response.headers),
+			headers: storableResponseHeaders(storableHeaders(response.headers), settings),
 			// A secret in the query must not reach the store through the URLs either.
 			url: redactUrl(response.url, ignored),
-			history: redactHistory(response.history, ignored),
+			history: redactHistory(response.history, settings),
 			request: redactRequest(request, ignored),
 			createdAt: now,
 			expires: decision.expires,
-			facts: decision.facts,
+			facts: owner === undefined ? decision.facts : {...decision.facts, owner},
 			body: response.body,
 		};
 		const variant = decision.vary.length === 0 ? undefined : {key: this.#variantKey(request)(key, decision.vary), names: decision.vary};
-		await this.#storage.save(key, entry, decision.deleteAt, this.#aliases(request, response), variant);
+		if (await this.#storage.save(key, entry, decision.deleteAt, this.#aliases(request, response), variant)) {
+			this.#observe('stored', request, key, performance.now(), {status: response.status, bytes: response.body.length});
+		}
+
 		return withCacheFacts(response, facts);
 	}
 
@@ -289,7 +360,7 @@ export class CacheEngine {
 	 * Refresh a stored entry: a conditional request when it has a validator (a 304 renews it), a
 	 * plain one otherwise. Failures serve the stale entry within the stale-if-error window.
 	 */
-	async #refresh(plan: Lookup, found: Found, key: string, request: PreparedRequest, options: EngineOptions, send: Send): Promise<Response> {
+	async #refresh(plan: Lookup, found: Found, key: string, request: PreparedRequest, options: EngineOptions, send: Send, started = performance.now()): Promise<Response> {
 		const {entry} = found;
 		const {settings} = this;
 		const conditional = hasValidator(entry.headers)
@@ -301,7 +372,7 @@ export class CacheEngine {
 		} catch (error) {
 			const now = settings.clock();
 			if (canServeStaleOnError(entry, settings, now)) {
-				debug('serving stale %s after error: %s', request.url, (error as Error).message);
+				this.#observe('stale', request, key, started, {reason: `stale-if-error: ${(error as Error).message}`});
 				return this.#serve(found, request, now, plan.range);
 			}
 
@@ -310,14 +381,16 @@ export class CacheEngine {
 
 		const now = settings.clock();
 		if (response.status === 304 && conditional !== request) {
+			this.#observe('revalidated', request, key, started, {status: 304});
 			return this.#renew(plan, found, request, response, now);
 		}
 
 		if (canServeStaleOnError(entry, settings, now, response.status)) {
-			debug('serving stale %s after status %d', request.url, response.status);
+			this.#observe('stale', request, key, started, {status: response.status, reason: 'stale-if-error'});
 			return this.#serve(found, request, now, plan.range);
 		}
 
+		this.#observe('miss', request, key, started, {status: response.status});
 		return this.#store(plan, key, request, response);
 	}
 
@@ -325,20 +398,22 @@ export class CacheEngine {
 	async #renew(plan: Lookup, found: Found, request: PreparedRequest, notModified: Response, now: number): Promise<Response> {
 		const {entry, key: foundKey, primaryKey} = found;
 		const merged = mergeNotModified(entry.headers, notModified.headers);
-		const headers = storableHeaders(merged.headers);
+		const headers = storableResponseHeaders(storableHeaders(merged.headers), this.settings);
 		const expires = renewedExpiry(plan, entry, headers, this.settings, now);
 		const renewedExpires = expires === 'noStore' ? now : expires;
 		const rewrite = expires !== 'noStore' && (merged.changed || renewedExpires !== entry.expires);
 		// A renewed entry counts its age from now (the 304 is the origin's word that it is current).
 		const renewed: CachedEntry = rewrite
-			? {...entry, headers, createdAt: now, facts: factsOf(headers, this.settings, now), expires: renewedExpires}
+			? {...entry, headers, createdAt: now, facts: entry.facts.owner === undefined ? factsOf(headers, this.settings, now) : {...factsOf(headers, this.settings, now), owner: entry.facts.owner}, expires: renewedExpires}
 			: {...entry, headers, expires: renewedExpires};
 		if (expires === 'noStore') {
 			await this.#storage.forget([foundKey]);
 		} else if (rewrite) {
 			const names = varyNames(headers);
 			const variant = foundKey === primaryKey || names === '*' || names.length === 0 ? undefined : {key: foundKey, names};
-			await this.#storage.save(primaryKey, renewed, deleteAtOf(renewed.expires, this.settings), [], variant);
+			if (await this.#storage.save(primaryKey, renewed, deleteAtOf(renewed.expires, this.settings), [], variant)) {
+				this.#observe('stored', request, foundKey, performance.now(), {status: renewed.status, bytes: renewed.body.length, reason: 'renewed by a 304'});
+			}
 		}
 
 		const age = this.settings.cacheControl ? Math.max(0, Math.floor(ageAt(renewed, now))) : undefined;
@@ -352,7 +427,7 @@ export class CacheEngine {
 		const {signal: _signal, ...unsignalled} = options;
 		const task = this.#flights.run(this.#flightKey('revalidate', key, request, options, plan), async signal => this.#refresh(plan, found, key, request, {...unsignalled, signal}, send))
 			.then(() => undefined, (error: unknown) => {
-				debug('background refresh of %s failed: %s', request.url, (error as Error).message);
+				publish({event: 'error', cacheName: this.settings.cacheName, method: request.method, url: request.url, key, ms: 0, reason: `background refresh failed: ${(error as Error).message}`});
 				if (this.cache.listenerCount('error') > 0) {
 					this.cache.emit('error', error instanceof RequestsCacheError ? error : new RequestsCacheError(`Background refresh of ${request.url} failed: ${(error as Error).message}`, 'ERR_REQUEST', {cause: error}));
 				}

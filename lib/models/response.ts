@@ -1,4 +1,5 @@
 import {Buffer} from 'node:buffer';
+import {inspect} from 'node:util';
 import {HTTPError} from '../errors.js';
 import type {PreparedRequest} from './request.js';
 
@@ -137,6 +138,14 @@ export class Response {
 			history: this.history,
 			cache: this.#cache,
 		});
+	}
+
+	/** What the REPL and `console.log` show: status, method, URL, where it came from and its expiry. */
+	[inspect.custom](): string {
+		const facts = this.#cache;
+		const from = facts.fromCache ? `fromCache${facts.revalidated ? ' revalidated' : ''}${facts.isExpired ? ' stale' : ''}` : 'from origin';
+		const expires = facts.expires === null ? '' : ` expires=${facts.expires.toISOString()}`;
+		return `<Response [${this.status}] ${this.request.method} ${this.url} ${from} ${this.body.length} bytes${expires}>`;
 	}
 
 	/** True for a status below 400. */

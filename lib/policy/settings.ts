@@ -1,5 +1,5 @@
 import type {Keyv, KeyvStoreAdapter} from 'keyv';
-import {DEFAULT_IGNORED_PARAMETERS, type KeySettings} from '../cache-keys.js';
+import {DEFAULT_IGNORED_PARAMETERS, type KeySettings, isCredentialName} from '../cache-keys.js';
 import {assertKnownOptions, optionRangeError, optionTypeError} from '../errors.js';
 import type {PreparedRequest} from '../models/request.js';
 import type {Response} from '../models/response.js';
@@ -36,8 +36,26 @@ export type CacheOptions = {
 	allowableCodes?: readonly number[];
 	/** Methods that are stored. @default ['GET', 'HEAD'] */
 	allowableMethods?: readonly string[];
-	/** Parameters/headers/body fields left out of keys and redacted in storage. @default DEFAULT_IGNORED_PARAMETERS */
+	/**
+	 * Headers, query parameters and body fields redacted in storage (docs/security.md). Names you add
+	 * are also left out of the key (requests differing only there share an entry); the built-in
+	 * credential names stay keyed per credential unless `shareCredentials` says otherwise.
+	 * Giving a list replaces the default: extend it with `[...DEFAULT_IGNORED_PARAMETERS, 'name']`.
+	 * @default DEFAULT_IGNORED_PARAMETERS
+	 */
 	ignoredParameters?: readonly string[];
+	/**
+	 * Let requests with different credentials (Authorization, Cookie, API keys, URL userinfo…) share
+	 * cached responses: `true` for all, or a list of built-in credential names. Risk: one user is
+	 * served what the origin sent another. Only for origins whose answers do not depend on who asks
+	 * (`Cache-Control: private` responses are still never shared). @default false
+	 */
+	shareCredentials?: boolean | readonly string[];
+	/**
+	 * Store `Set-Cookie` response headers, and so replay them to every caller that gets the cached
+	 * response. Risk: one user's session cookie handed to another. @default false
+	 */
+	storeCookies?: boolean;
 	/** Request headers that are part of the key: false (none), true (all), or a list of names. @default false */
 	matchHeaders?: boolean | readonly string[];
 	/** Return false to keep a response out of the cache. */
@@ -65,8 +83,10 @@ export type CacheOptions = {
 	ttlOffset?: number;
 	/**
 	 * Milliseconds a store operation may take on the request path before it counts as failed (then
-	 * the store is not waited for during as long again); also Redis' and MongoDB's connection timeout.
-	 * @default 5000
+	 * the store is not waited for during as long again, and twice as long after each timeout in a
+	 * row, up to a minute); also Redis' and MongoDB's connection timeout. A healthy local Redis
+	 * answers in well under a millisecond: the default leaves room for a remote one.
+	 * @default 1000
 	 */
 	backendTimeout?: number;
 	/** Throw store errors instead of failing open (serving from the origin and reporting on `'error'`). @default false */
@@ -75,11 +95,18 @@ export type CacheOptions = {
 	onError?: (error: Error) => void;
 	/** The clock, in milliseconds since the epoch; tests inject a fake one. @default Date.now */
 	clock?: () => number;
+	/**
+	 * Largest body, in bytes, that is stored: a larger response is returned to the caller and not
+	 * stored (reported as a `bypass` decision). @default 52428800 (50 MiB)
+	 */
+	maxEntrySize?: number;
 };
 
 /** Validated, frozen settings of a cached session. */
 export type CacheSettings = KeySettings & {
 	readonly cacheName: string;
+	readonly shareCredentials: boolean | ReadonlySet<string>;
+	readonly storeCookies: boolean;
 	readonly backend: BackendOption;
 	readonly url: string | undefined;
 	readonly expireAfter: Expiration;
@@ -99,13 +126,15 @@ export type CacheSettings = KeySettings & {
 	readonly strictBackend: boolean;
 	readonly onError: ((error: Error) => void) | undefined;
 	readonly clock: () => number;
+	readonly maxEntrySize: number;
 };
 
 /** The option names a cache owns; everything else goes to the session class being extended. */
 export const CACHE_OPTION_NAMES: ReadonlySet<string> = new Set([
 	'cacheName', 'backend', 'url', 'expireAfter', 'urlsExpireAfter', 'allowableCodes', 'allowableMethods',
-	'ignoredParameters', 'matchHeaders', 'filterFn', 'keyFn', 'readOnly', 'cacheControl', 'alwaysRevalidate',
+	'ignoredParameters', 'shareCredentials', 'storeCookies', 'matchHeaders', 'filterFn', 'keyFn', 'readOnly', 'cacheControl', 'alwaysRevalidate',
 	'staleIfError', 'staleWhileRevalidate', 'ttlOffset', 'backendTimeout', 'strictBackend', 'onError', 'clock',
+	'maxEntrySize',
 ]);
 
 /** Defaults, frozen. */
@@ -115,13 +144,16 @@ export const DEFAULT_CACHE_OPTIONS = Object.freeze({
 	allowableCodes: Object.freeze([200]),
 	allowableMethods: Object.freeze(['GET', 'HEAD']),
 	ignoredParameters: DEFAULT_IGNORED_PARAMETERS,
+	shareCredentials: false,
+	storeCookies: false,
 	matchHeaders: false,
 	readOnly: false,
 	cacheControl: false,
 	alwaysRevalidate: false,
 	ttlOffset: 3600,
-	backendTimeout: 5000,
+	backendTimeout: 1000,
 	strictBackend: false,
+	maxEntrySize: 50 * 1024 * 1024,
 });
 
 const backendNames = new Set(['sqlite', 'memory', 'redis', 'mongodb']);
@@ -241,12 +273,21 @@ export function normalizeCacheOptions(options: CacheOptions = {}, owner = 'Cache
 
 	const allowableMethods = stringList(owner, 'allowableMethods', options.allowableMethods ?? DEFAULT_CACHE_OPTIONS.allowableMethods);
 	const ignoredParameters = stringList(owner, 'ignoredParameters', options.ignoredParameters ?? DEFAULT_CACHE_OPTIONS.ignoredParameters);
+	const shareCredentials = options.shareCredentials ?? DEFAULT_CACHE_OPTIONS.shareCredentials;
+	if (typeof shareCredentials !== 'boolean') {
+		for (const name of stringList(owner, 'shareCredentials', shareCredentials)) {
+			if (!isCredentialName(name)) {
+				throw optionRangeError(owner, 'shareCredentials', `true, false or built-in credential names (from DEFAULT_IGNORED_PARAMETERS)`, name);
+			}
+		}
+	}
+
 	const matchHeaders = options.matchHeaders ?? DEFAULT_CACHE_OPTIONS.matchHeaders;
 	if (typeof matchHeaders !== 'boolean') {
 		stringList(owner, 'matchHeaders', matchHeaders);
 	}
 
-	const positive = (name: 'ttlOffset' | 'backendTimeout', fallback: number, allowZero: boolean): number => {
+	const positive = (name: 'ttlOffset' | 'backendTimeout' | 'maxEntrySize', fallback: number, allowZero: boolean): number => {
 		const value = options[name] ?? fallback;
 		if (typeof value !== 'number' || Number.isNaN(value)) {
 			throw optionTypeError(owner, name, 'a number', value);
@@ -269,6 +310,8 @@ export function normalizeCacheOptions(options: CacheOptions = {}, owner = 'Cache
 		allowableCodes: new Set(allowableCodes),
 		allowableMethods: new Set(allowableMethods.map(method => method.toUpperCase())),
 		ignoredParameters: ignored,
+		shareCredentials: typeof shareCredentials === 'boolean' ? shareCredentials : new Set(shareCredentials.map(name => name.toLowerCase())),
+		storeCookies: bool(owner, 'storeCookies', options.storeCookies, false),
 		matchHeaders: typeof matchHeaders === 'boolean' ? matchHeaders : Object.freeze(matchHeaders.map(name => name.toLowerCase())),
 		filterFn: fn<(response: Response) => boolean>(owner, 'filterFn', options.filterFn),
 		keyFn: fn<(request: PreparedRequest) => string>(owner, 'keyFn', options.keyFn),
@@ -282,6 +325,7 @@ export function normalizeCacheOptions(options: CacheOptions = {}, owner = 'Cache
 		strictBackend: bool(owner, 'strictBackend', options.strictBackend, false),
 		onError: fn<(error: Error) => void>(owner, 'onError', options.onError),
 		clock: fn<() => number>(owner, 'clock', options.clock) ?? Date.now,
+		maxEntrySize: positive('maxEntrySize', DEFAULT_CACHE_OPTIONS.maxEntrySize, true),
 	});
 }
 

@@ -85,3 +85,16 @@ export function languageSelected(acceptLanguage: string | undefined, contentLang
 	const tags = listMembers(typeof contentLanguage === 'string' ? contentLanguage : contentLanguage.join(',')).map(tag => tag.toLowerCase());
 	return ranges.some(range => range.q === best && tags.some(tag => rangeMatches(range.value, tag)));
 }
+
+/** A copy of request headers with the values of `names` normalised ({@link normalizeVaryValue}), for a variant's key. */
+export function normalizeVaryHeaders(headers: Readonly<Record<string, string>>, names: readonly string[]): Record<string, string> {
+	const normalized = {...headers};
+	for (const name of names) {
+		const value = normalizeVaryValue(name, headers[name]);
+		if (value !== undefined) {
+			normalized[name] = value;
+		}
+	}
+
+	return normalized;
+}

@@ -1,0 +1,90 @@
+import diagnosticsChannel from 'node:diagnostics_channel';
+import {debuglog} from 'node:util';
+
+/** The decisions the cache publishes, each on its own `diagnostics_channel`: `requests-cache:<event>`. */
+export type CacheEvent = 'hit' | 'stale' | 'miss' | 'stored' | 'revalidated' | 'bypass' | 'error';
+
+/** What is published for each decision (and logged with `NODE_DEBUG=requests-cache`). */
+export type CacheEventMessage = {
+	readonly event: CacheEvent;
+	/** The cache's name (`cacheName`). */
+	readonly cacheName: string;
+	readonly method: string;
+	/** The request URL as the caller gave it (it may hold secrets: keep it out of shared logs). */
+	readonly url: string;
+	/** The cache key ('' for a request that bypasses the cache). */
+	readonly key: string;
+	/** Milliseconds from the request reaching the cache to this decision being carried out. */
+	readonly ms: number;
+	/** The response status, when there is one. */
+	readonly status?: number | undefined;
+	/** Body bytes stored (for `stored`). */
+	readonly bytes?: number | undefined;
+	/** Why (for `bypass` and `error`). */
+	readonly reason?: string | undefined;
+};
+
+/**
+ * The channels, by event. Subscribe with `diagnostics_channel.subscribe('requests-cache:hit', fn)`;
+ * nothing is built for a channel nobody listens to.
+ */
+export const CACHE_CHANNELS: Readonly<Record<CacheEvent, diagnosticsChannel.Channel>> = Object.freeze({
+	hit: diagnosticsChannel.channel('requests-cache:hit'),
+	stale: diagnosticsChannel.channel('requests-cache:stale'),
+	miss: diagnosticsChannel.channel('requests-cache:miss'),
+	stored: diagnosticsChannel.channel('requests-cache:stored'),
+	revalidated: diagnosticsChannel.channel('requests-cache:revalidated'),
+	bypass: diagnosticsChannel.channel('requests-cache:bypass'),
+	error: diagnosticsChannel.channel('requests-cache:error'),
+});
+
+const debug = debuglog('requests-cache');
+// NODE_DEBUG is read once, when the process starts: decided here, so a hit pays one comparison.
+const logging = debug.enabled ? debug : undefined;
+
+/** True when someone listens to `event` or the debug log is on: only then is a message built. */
+export function wanted(event: CacheEvent): boolean {
+	return logging !== undefined || CACHE_CHANNELS[event].hasSubscribers;
+}
+
+/** Publish one decision, and log it in one line with `NODE_DEBUG=requests-cache`. */
+export function publish(message: CacheEventMessage): void {
+	const channel = CACHE_CHANNELS[message.event];
+	if (channel.hasSubscribers) {
+		channel.publish(message);
+	}
+
+	if (logging !== undefined) {
+		const extra = [
+			message.status === undefined ? '' : ` ${message.status}`,
+			message.bytes === undefined ? '' : ` ${message.bytes} bytes`,
+			message.reason === undefined ? '' : ` (${message.reason})`,
+		].join('');
+		logging('%s %s %s%s key=%s %sms [%s]', message.event, message.method, message.url, extra, message.key || '-', message.ms.toFixed(2), message.cacheName);
+	}
+}
+
+/** Counters of one cache, for metrics: what `session.cache.stats()` returns. */
+export type CacheStats = {
+	/** Served fresh from the cache. */
+	hits: number;
+	/** Served from the cache past its expiry (max-stale, stale-if-error, stale-while-revalidate). */
+	staleServed: number;
+	/** Looked up and not usable: sent to the origin. */
+	misses: number;
+	/** Confirmed by the origin with a 304. */
+	revalidations: number;
+	/** Responses written to the store. */
+	stores: number;
+	/** Body bytes written to the store. */
+	bytesStored: number;
+	/** Requests that did not use the cache (method, directives, DO_NOT_CACHE, disabled). */
+	bypassed: number;
+	/** Store failures and unreadable entries reported. */
+	errors: number;
+};
+
+/** Fresh counters, all zero. */
+export function emptyStats(): CacheStats {
+	return {hits: 0, staleServed: 0, misses: 0, revalidations: 0, stores: 0, bytesStored: 0, bypassed: 0, errors: 0};
+}
