@@ -71,8 +71,15 @@ export type CacheOptions = {
 	keyFn?: (request: PreparedRequest) => string;
 	/** Serve what is cached but store nothing new. @default false */
 	readOnly?: boolean;
-	/** Honour Cache-Control/Expires response headers. @default false */
-	cacheControl?: boolean;
+	/**
+	 * Honour HTTP caching headers. `true`: requests-cache's rules (response `Cache-Control` and
+	 * `Expires` win; a response that says nothing falls back to `expireAfter`). `'rfc9111'`: behave
+	 * as an RFC 9111 private cache (a browser's HTTP cache): freshness from `Cache-Control`,
+	 * `Expires`, `Age` and `Date`, heuristic freshness, the statuses the RFC allows stored,
+	 * `expireAfter` only as a cap; see docs/http-caching.md.
+	 * @default false
+	 */
+	cacheControl?: boolean | 'rfc9111';
 	/** Revalidate fresh entries that have a validator on every use. @default false */
 	alwaysRevalidate?: boolean;
 	/** Serve a stale entry when refreshing it fails: true, or the longest staleness allowed. @default false */
@@ -118,7 +125,7 @@ export type CacheSettings = KeySettings & {
 	readonly filterFn: ((response: Response) => boolean) | undefined;
 	readonly keyFn: ((request: PreparedRequest) => string) | undefined;
 	readonly readOnly: boolean;
-	readonly cacheControl: boolean;
+	readonly cacheControl: boolean | 'rfc9111';
 	readonly alwaysRevalidate: boolean;
 	/** Longest staleness in ms (Infinity for `true`), or 0 when off. */
 	readonly staleIfError: number;
@@ -169,6 +176,18 @@ function bool(owner: string, name: string, value: unknown, fallback: boolean): b
 
 	if (typeof value !== 'boolean') {
 		throw optionTypeError(owner, name, 'a boolean', value);
+	}
+
+	return value;
+}
+
+function cacheControlMode(owner: string, value: unknown): boolean | 'rfc9111' {
+	if (value === undefined) {
+		return false;
+	}
+
+	if (typeof value !== 'boolean' && value !== 'rfc9111') {
+		throw optionTypeError(owner, 'cacheControl', 'true, false or \'rfc9111\'', value);
 	}
 
 	return value;
@@ -320,7 +339,7 @@ export function normalizeCacheOptions(options: CacheOptions = {}, owner = 'Cache
 		filterFn: fn<(response: Response) => boolean>(owner, 'filterFn', options.filterFn),
 		keyFn: fn<(request: PreparedRequest) => string>(owner, 'keyFn', options.keyFn),
 		readOnly: bool(owner, 'readOnly', options.readOnly, false),
-		cacheControl: bool(owner, 'cacheControl', options.cacheControl, false),
+		cacheControl: cacheControlMode(owner, options.cacheControl),
 		alwaysRevalidate: bool(owner, 'alwaysRevalidate', options.alwaysRevalidate, false),
 		staleIfError: staleWindow(owner, 'staleIfError', options.staleIfError),
 		staleWhileRevalidate: staleWindow(owner, 'staleWhileRevalidate', options.staleWhileRevalidate),
