@@ -7,6 +7,7 @@ import {type Params, type ParamValue, type PreparedRequest, type TransportOption
 import {type RedirectHop, Response, type ResponseHeaders} from './models/response.js';
 import {CACHE_REQUEST_OPTION_NAMES, type CacheRequestOptions} from './policy/request-options.js';
 import {type FetchInit, fetchWith} from './fetch.js';
+import {responseHeaders, tolerantRequest} from './origin-response.js';
 
 /** A response hook: may return a replacement response. Called for every response, cached ones too. */
 export type ResponseHook = (response: Response, session: Session) => Response | void | undefined | Promise<Response | void | undefined>;
@@ -252,6 +253,12 @@ export class Session {
 			gotOptions.body = request.body;
 		}
 
+		// Keep a complete response followed by excess bytes (see tolerantRequest), unless the got
+		// instance brings its own request function or HTTP/2.
+		if (this.got.defaults.options.request === undefined && !this.got.defaults.options.http2) {
+			gotOptions.request = tolerantRequest as NonNullable<OptionsInit['request']>;
+		}
+
 		if (timeout !== undefined) {
 			gotOptions.timeout = {request: timeout};
 		}
@@ -278,7 +285,7 @@ export class Session {
 		return new Response({
 			status: raw.statusCode,
 			reason: raw.statusMessage,
-			headers: toHeaders(raw.headers),
+			headers: responseHeaders(raw.headersDistinct, raw.headers),
 			url: raw.url,
 			body: Buffer.isBuffer(raw.body) ? raw.body : Buffer.from(raw.body as unknown as string),
 			request,

@@ -134,18 +134,25 @@ describe('cookies', () => {
 	});
 
 	describe('with a cache', () => {
-		it('does not replay Set-Cookie from a cached response into the jar', async () => {
-			const session = new CachedSession({backend: 'memory'});
-			const url = `${origin.url}/cookies/set?cached=1`;
-			await session.get(url);
-			await session.cookieJar!.removeAllCookies();
-			const hits = origin.hits('/cookies/set');
-			const cached = await session.get(url);
-			assert.equal(cached.fromCache, true);
-			assert.equal(origin.hits('/cookies/set'), hits);
-			assert.deepEqual(cached.headers['set-cookie'], ['cached=1; Path=/'], 'the stored response keeps its headers');
-			assert.equal(await session.cookieJar!.getCookieString(`${origin.url}/`), '', 'but the jar gets nothing from it');
-			await session.close();
+		it('does not store Set-Cookie by default, and replays none into the jar even when it is stored', async () => {
+			for (const storeCookies of [false, true]) {
+				const session = new CachedSession({backend: 'memory', storeCookies});
+				const url = `${origin.url}/cookies/set?cached=${String(storeCookies)}`;
+				// eslint-disable-next-line no-await-in-loop -- one case after the other
+				await session.get(url);
+				// eslint-disable-next-line no-await-in-loop
+				await session.cookieJar!.removeAllCookies();
+				const hits = origin.hits('/cookies/set');
+				// eslint-disable-next-line no-await-in-loop
+				const cached = await session.get(url);
+				assert.equal(cached.fromCache, true);
+				assert.equal(origin.hits('/cookies/set'), hits);
+				assert.deepEqual(cached.headers['set-cookie'], storeCookies ? [`cached=${String(storeCookies)}; Path=/`] : undefined, 'stored only with storeCookies: true');
+				// eslint-disable-next-line no-await-in-loop
+				assert.equal(await session.cookieJar!.getCookieString(`${origin.url}/`), '', 'the jar gets nothing from a cached response');
+				// eslint-disable-next-line no-await-in-loop
+				await session.close();
+			}
 		});
 
 		it('shows the cache the cookies it sends, so Vary: Cookie tells a logged-out page from a logged-in one', async () => {
