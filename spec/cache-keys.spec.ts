@@ -33,7 +33,9 @@ describe('cache keys', () => {
 			assert.equal(key('GET', 'https://example.com/path?b=2&a=1'), base);
 			assert.equal(key('GET', 'https://example.com/path?b=2&a=1#section'), base);
 			assert.equal(key('GET', 'https://example.com/path', {params: {b: 2, a: 1}}), base);
-			assert.notEqual(key('GET', 'https://example.com/path?a=2&a=1'), key('GET', 'https://example.com/path?a=1&a=2'), 'a repeated name keeps its order');
+			// Repeated names keep their relative order: `a=2&a=1` is a different request (issue 10).
+			assert.notEqual(key('GET', 'https://example.com/path?a=2&a=1'), key('GET', 'https://example.com/path?a=1&a=2'));
+			assert.equal(key('GET', 'https://example.com/path?b=1&a=2&a=1'), key('GET', 'https://example.com/path?a=2&b=1&a=1'));
 			assert.equal(normalizeUrl('HTTP://Example.COM:80/x?z=1&y=2#f', new Set()), 'http://example.com/x?y=2&z=1');
 		});
 
@@ -99,12 +101,13 @@ describe('cache keys', () => {
 			assert.notEqual(key('GET', 'https://e.com/', {headers: {Authorization: 'one'}}), key('GET', 'https://e.com/', {headers: {Authorization: 'two'}}));
 			const shared: KeySettings = {...defaults, shareCredentials: true};
 			assert.equal(key('GET', 'https://e.com/x?api_key=one&q=1', {}, shared), key('GET', 'https://e.com/x?q=1&API_KEY=two', {}, shared), 'unless shareCredentials');
+			assert.equal(key('POST', 'https://e.com/x', {json: {q: 1, apikey: 'a'}}, shared), key('POST', 'https://e.com/x', {json: {q: 1, apikey: 'b'}}, shared));
 			const custom: KeySettings = {ignoredParameters: new Set(['session']), matchHeaders: false};
 			assert.notEqual(key('GET', 'https://e.com/x?api_key=1', {}, custom), key('GET', 'https://e.com/x?api_key=2', {}, custom), 'a custom list replaces the defaults');
 		});
 
 		it('ignores request headers unless matchHeaders says otherwise', () => {
-			const accept = (value: string, settings: KeySettings) => key('GET', 'https://e.com/', {headers: {Accept: value, Authorization: 'Bearer same'}}, settings);
+			const accept = (value: string, settings: KeySettings) => key('GET', 'https://e.com/', {headers: {Accept: value, Authorization: 'Bearer one'}}, settings);
 			assert.equal(accept('text/html', defaults), accept('application/json', defaults));
 			const all: KeySettings = {...defaults, matchHeaders: true};
 			assert.notEqual(accept('text/html', all), accept('application/json', all));
@@ -113,6 +116,11 @@ describe('cache keys', () => {
 				key('GET', 'https://e.com/', {headers: {Accept: 'a', Authorization: 'one'}}, shared),
 				key('GET', 'https://e.com/', {headers: {Accept: 'a', Authorization: 'two'}}, shared),
 				'shared credential headers stay out even with matchHeaders: true',
+			);
+			assert.equal(
+				key('GET', 'https://e.com/', {headers: {Accept: 'a', 'X-Listed': 'one'}}, {...all, ignoredParameters: new Set(['x-listed'])}),
+				key('GET', 'https://e.com/', {headers: {Accept: 'a', 'X-Listed': 'two'}}, {...all, ignoredParameters: new Set(['x-listed'])}),
+				'ignored headers stay out even with matchHeaders: true',
 			);
 			const list: KeySettings = {...defaults, matchHeaders: ['accept']};
 			assert.notEqual(accept('text/html', list), accept('application/json', list));
@@ -194,6 +202,26 @@ describe('cache keys', () => {
 			const second = await session.get(`${origin.url}/json`, {params: {q: 1, api_key: 'second'}, headers: {Authorization: 'Bearer second'}});
 			assert.equal(second.fromCache, true);
 			await session.close();
+		});
+
+		it('shares an entry between requests that differ only in parameters the user listed as ignored', async () => {
+			const session = new CachedSession({backend: 'memory', matchHeaders: true, ignoredParameters: [...DEFAULT_IGNORED_PARAMETERS, 'trace_id', 'X-Trace']});
+			await session.get(`${origin.url}/json`, {params: {q: 1, trace_id: 'first'}, headers: {'X-Trace': 'first'}});
+			const second = await session.get(`${origin.url}/json`, {params: {q: 1, trace_id: 'second'}, headers: {'X-Trace': 'second'}});
+			assert.equal(second.fromCache, true);
+			await session.close();
+		});
+
+		it('never serves one credential\'s response to another by default, and does when shareCredentials says so', async () => {
+			const isolated = new CachedSession({backend: 'memory'});
+			await isolated.get(`${origin.url}/json?isolated=1`, {params: {api_key: 'first'}, headers: {Authorization: 'Bearer first'}});
+			assert.equal((await isolated.get(`${origin.url}/json?isolated=1`, {params: {api_key: 'second'}, headers: {Authorization: 'Bearer second'}})).fromCache, false);
+			assert.equal((await isolated.get(`${origin.url}/json?isolated=1`, {params: {api_key: 'first'}, headers: {Authorization: 'Bearer first'}})).fromCache, true);
+			const shared = new CachedSession({backend: 'memory', shareCredentials: true});
+			await shared.get(`${origin.url}/json?shared=1`, {headers: {Authorization: 'Bearer first'}});
+			assert.equal((await shared.get(`${origin.url}/json?shared=1`, {headers: {Authorization: 'Bearer second'}})).fromCache, true);
+			await isolated.close();
+			await shared.close();
 		});
 
 		it('matches on request headers only as matchHeaders says', async () => {
