@@ -24,6 +24,13 @@ export type CacheOptions = {
 	 * @default 'http_cache'
 	 */
 	cacheName?: string;
+	/**
+	 * SQLite only: a relative `cacheName` is a file in the user cache directory's `requests-cache`
+	 * folder (`~/.cache/requests-cache` on Linux; see `lib/backends/cache-path.ts`). @default false
+	 */
+	useCacheDir?: boolean;
+	/** SQLite only: a relative `cacheName` is a file in the temporary directory (`os.tmpdir()`). @default false */
+	useTemp?: boolean;
 	/** Where responses are stored. @default 'sqlite' */
 	backend?: BackendOption;
 	/** Connection URL for `'redis'` (default `redis://localhost:6379`) or `'mongodb'` (default `mongodb://localhost:27017`). */
@@ -107,6 +114,8 @@ export type CacheSettings = KeySettings & {
 	readonly cacheName: string;
 	readonly shareCredentials: boolean | ReadonlySet<string>;
 	readonly storeCookies: boolean;
+	readonly useCacheDir: boolean;
+	readonly useTemp: boolean;
 	readonly backend: BackendOption;
 	readonly url: string | undefined;
 	readonly expireAfter: Expiration;
@@ -131,7 +140,7 @@ export type CacheSettings = KeySettings & {
 
 /** The option names a cache owns; everything else goes to the session class being extended. */
 export const CACHE_OPTION_NAMES: ReadonlySet<string> = new Set([
-	'cacheName', 'backend', 'url', 'expireAfter', 'urlsExpireAfter', 'allowableCodes', 'allowableMethods',
+	'cacheName', 'useCacheDir', 'useTemp', 'backend', 'url', 'expireAfter', 'urlsExpireAfter', 'allowableCodes', 'allowableMethods',
 	'ignoredParameters', 'shareCredentials', 'storeCookies', 'matchHeaders', 'filterFn', 'keyFn', 'readOnly', 'cacheControl', 'alwaysRevalidate',
 	'staleIfError', 'staleWhileRevalidate', 'ttlOffset', 'backendTimeout', 'strictBackend', 'onError', 'clock',
 	'maxEntrySize',
@@ -140,6 +149,8 @@ export const CACHE_OPTION_NAMES: ReadonlySet<string> = new Set([
 /** Defaults, frozen. */
 export const DEFAULT_CACHE_OPTIONS = Object.freeze({
 	cacheName: 'http_cache',
+	useCacheDir: false,
+	useTemp: false,
 	backend: 'sqlite' as BackendName,
 	allowableCodes: Object.freeze([200]),
 	allowableMethods: Object.freeze(['GET', 'HEAD']),
@@ -260,6 +271,16 @@ export function normalizeCacheOptions(options: CacheOptions = {}, owner = 'Cache
 		throw new TypeError(`${owner} option \`url\` only applies to backend 'redis' or 'mongodb'`);
 	}
 
+	const useCacheDir = bool(owner, 'useCacheDir', options.useCacheDir, DEFAULT_CACHE_OPTIONS.useCacheDir);
+	const useTemp = bool(owner, 'useTemp', options.useTemp, DEFAULT_CACHE_OPTIONS.useTemp);
+	if (useCacheDir && useTemp) {
+		throw new TypeError(`${owner} options \`useCacheDir\` and \`useTemp\` cannot be combined: choose one directory`);
+	}
+
+	if ((useCacheDir || useTemp) && backend !== 'sqlite') {
+		throw new TypeError(`${owner} option \`${useCacheDir ? 'useCacheDir' : 'useTemp'}\` only applies to backend 'sqlite' (a file)`);
+	}
+
 	const allowableCodes = options.allowableCodes ?? DEFAULT_CACHE_OPTIONS.allowableCodes;
 	if (!Array.isArray(allowableCodes) || allowableCodes.some(code => !Number.isInteger(code))) {
 		throw optionTypeError(owner, 'allowableCodes', 'an array of integer status codes', allowableCodes);
@@ -303,6 +324,8 @@ export function normalizeCacheOptions(options: CacheOptions = {}, owner = 'Cache
 	const ignored = new Set(ignoredParameters.map(name => name.toLowerCase()));
 	return Object.freeze({
 		cacheName,
+		useCacheDir,
+		useTemp,
 		backend,
 		url: options.url,
 		expireAfter: options.expireAfter === undefined ? NEVER : parseExpireAfter(options.expireAfter, owner, 'expireAfter'),
