@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import got from 'got';
 import {CookieJar} from 'tough-cookie';
-import {CachedSession, REDACTED, Session} from '../lib/index.js';
+import {CachedSession, REDACTED, Session, get} from '../lib/index.js';
 import {cookieHeaderFor, createSessionCookieJar} from '../lib/cookies.js';
 import {Origin} from './support/origin.js';
 
@@ -111,6 +111,11 @@ describe('cookies', () => {
 			await session.fetch(`${origin.url}/cookies/set?fetched=1`);
 			const response = await session.fetch(`${origin.url}/cookies`);
 			assert.deepEqual((await response.json() as Cookies).cookies, {fetched: '1'});
+		});
+
+		it('keeps no cookies between module-level calls, as requests.get() does', async () => {
+			await get(`${origin.url}/cookies/set?global=1`);
+			assert.equal((await get(`${origin.url}/cookies`)).json<Cookies>().header, null);
 		});
 
 		it('rejects a cookieJar that is not a jar, naming the option', () => {
