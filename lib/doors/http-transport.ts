@@ -1,7 +1,8 @@
 import {Buffer} from 'node:buffer';
 import type {Agent, ClientRequest, IncomingMessage, RequestOptions} from 'node:http';
 import type {PreparedRequest} from '../models/request.js';
-import {Response, type ResponseHeaders} from '../models/response.js';
+import {Response} from '../models/response.js';
+import {responseHeaders} from '../origin-response.js';
 import {decodeBody} from './content-coding.js';
 import type {SendOptions} from './types.js';
 
@@ -41,18 +42,6 @@ export function connectionOptionsOf(options: Readonly<Record<string, unknown>> |
 	return connection;
 }
 
-function headersOf(message: IncomingMessage): ResponseHeaders {
-	const headers: ResponseHeaders = {};
-	for (const name of Object.keys(message.headers)) {
-		const value = message.headers[name];
-		if (value !== undefined) {
-			headers[name] = value;
-		}
-	}
-
-	return headers;
-}
-
 /**
  * Send one request over `node:http(s)` the way the client would have (its agent, its TLS and
  * socket options) and buffer the response, its body decoded. Redirects are not followed: the
@@ -65,7 +54,9 @@ export async function sendOverHttp(request: PreparedRequest, options: SendOption
 			headers['content-length'] = String(request.body.length);
 		}
 
+		let received: IncomingMessage | undefined;
 		const outgoing = route.request(new URL(request.url), {...route.connection, method: request.method, headers, agent: route.agent}, incoming => {
+			received = incoming;
 			const chunks: Buffer[] = [];
 			incoming.on('data', (chunk: Buffer) => chunks.push(chunk));
 			incoming.on('error', reject);
@@ -75,7 +66,7 @@ export async function sendOverHttp(request: PreparedRequest, options: SendOption
 					resolve(new Response({
 						status: incoming.statusCode ?? 0,
 						reason: incoming.statusMessage ?? '',
-						headers: headersOf(incoming),
+						headers: responseHeaders(incoming.headersDistinct, incoming.headers),
 						url: request.url,
 						body,
 						request,
@@ -84,7 +75,15 @@ export async function sendOverHttp(request: PreparedRequest, options: SendOption
 				}, reject);
 			});
 		});
-		outgoing.on('error', reject);
+		outgoing.on('error', (error: NodeJS.ErrnoException) => {
+			// Bytes past a complete response (beyond its Content-Length) fail Node's parser, not the
+			// response: keep it, as the session's transport does (lib/origin-response.ts).
+			if (received?.complete === true && error.code?.startsWith('HPE_') === true) {
+				return;
+			}
+
+			reject(error);
+		});
 		const {signal} = options;
 		if (signal !== undefined) {
 			if (signal.aborted) {
