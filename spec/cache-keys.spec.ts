@@ -83,24 +83,26 @@ describe('cache keys', () => {
 			assert.equal(key('POST', 'https://e.com/', {body: ''}), key('POST', 'https://e.com/'), 'an empty body is no body');
 		});
 
-		it('keys built-in credentials per credential, and shares them only when told to', () => {
-			// Built-in credential names are redacted and isolated (issue 10): two keys never share an entry.
-			assert.notEqual(key('GET', 'https://e.com/x?api_key=one&q=1'), key('GET', 'https://e.com/x?q=1&API_KEY=two'));
-			assert.equal(key('GET', 'https://e.com/x?api_key=one&q=1'), key('GET', 'https://e.com/x?q=1&api_key=one'), 'the same credential shares');
-			const shared: KeySettings = {...defaults, shareCredentials: true};
-			assert.equal(key('GET', 'https://e.com/x?api_key=one&q=1', {}, shared), key('GET', 'https://e.com/x?q=1&API_KEY=two', {}, shared));
-			assert.equal(key('POST', 'https://e.com/x', {json: {q: 1, apikey: 'a'}}, shared), key('POST', 'https://e.com/x', {json: {q: 1, apikey: 'b'}}, shared));
-			assert.notEqual(key('POST', 'https://e.com/x', {json: {q: 1, apikey: 'a'}}), key('POST', 'https://e.com/x', {json: {q: 1, apikey: 'b'}}));
+		it('leaves the names a user adds to ignoredParameters out: query, JSON and form fields, any case', () => {
+			const custom: KeySettings = {ignoredParameters: new Set([...defaults.ignoredParameters, 'session']), matchHeaders: false};
+			assert.equal(key('GET', 'https://e.com/x?session=one&q=1', {}, custom), key('GET', 'https://e.com/x?q=1&SESSION=two', {}, custom));
+			assert.equal(key('GET', 'https://e.com/x?session=t', {}, custom), key('GET', 'https://e.com/x', {}, custom));
+			assert.equal(key('POST', 'https://e.com/x', {json: {q: 1, session: 'a'}}, custom), key('POST', 'https://e.com/x', {json: {q: 1, session: 'b'}}, custom));
+			assert.equal(key('POST', 'https://e.com/x', {form: {q: 1, Session: 'a'}}, custom), key('POST', 'https://e.com/x', {form: {q: 1}}, custom), 'case-insensitive');
+			assert.notEqual(key('GET', 'https://e.com/x?q=1', {}, custom), key('GET', 'https://e.com/x?q=2', {}, custom));
 		});
 
-		it('leaves the names the user lists in ignoredParameters out: query, top-level JSON and form fields, any case', () => {
-			assert.notEqual(key('GET', 'https://e.com/x?q=1'), key('GET', 'https://e.com/x?q=2'));
-			const listed: KeySettings = {ignoredParameters: new Set(['session_id']), matchHeaders: false};
-			assert.equal(key('GET', 'https://e.com/x?session_id=one&q=1', {}, listed), key('GET', 'https://e.com/x?q=1&SESSION_ID=two', {}, listed));
-			assert.equal(key('POST', 'https://e.com/x', {json: {q: 1, session_id: 'a'}}, listed), key('POST', 'https://e.com/x', {json: {q: 1, session_id: 'b'}}, listed));
-			assert.equal(key('POST', 'https://e.com/x', {form: {q: 1, Session_Id: 'a'}}, listed), key('POST', 'https://e.com/x', {form: {q: 1}}, listed), 'case-insensitive');
+		it('keys each credential apart (the built-in names): query, JSON and form fields, headers', () => {
+			assert.notEqual(key('GET', 'https://e.com/x?api_key=one&q=1'), key('GET', 'https://e.com/x?q=1&api_key=two'));
+			assert.equal(key('GET', 'https://e.com/x?api_key=one&q=1'), key('GET', 'https://e.com/x?q=1&api_key=one'));
+			assert.notEqual(key('GET', 'https://e.com/x?access_token=t'), key('GET', 'https://e.com/x'));
+			assert.notEqual(key('POST', 'https://e.com/x', {json: {q: 1, apikey: 'a'}}), key('POST', 'https://e.com/x', {json: {q: 1, apikey: 'b'}}));
+			assert.notEqual(key('POST', 'https://e.com/x', {form: {q: 1, Access_Token: 'a'}}), key('POST', 'https://e.com/x', {form: {q: 1}}));
+			assert.notEqual(key('GET', 'https://e.com/', {headers: {Authorization: 'one'}}), key('GET', 'https://e.com/', {headers: {Authorization: 'two'}}));
+			const shared: KeySettings = {...defaults, shareCredentials: true};
+			assert.equal(key('GET', 'https://e.com/x?api_key=one&q=1', {}, shared), key('GET', 'https://e.com/x?q=1&API_KEY=two', {}, shared), 'unless shareCredentials');
+			assert.equal(key('POST', 'https://e.com/x', {json: {q: 1, apikey: 'a'}}, shared), key('POST', 'https://e.com/x', {json: {q: 1, apikey: 'b'}}, shared));
 			const custom: KeySettings = {ignoredParameters: new Set(['session']), matchHeaders: false};
-			assert.equal(key('GET', 'https://e.com/x?session=1', {}, custom), key('GET', 'https://e.com/x?session=2', {}, custom));
 			assert.notEqual(key('GET', 'https://e.com/x?api_key=1', {}, custom), key('GET', 'https://e.com/x?api_key=2', {}, custom), 'a custom list replaces the defaults');
 		});
 
@@ -109,6 +111,12 @@ describe('cache keys', () => {
 			assert.equal(accept('text/html', defaults), accept('application/json', defaults));
 			const all: KeySettings = {...defaults, matchHeaders: true};
 			assert.notEqual(accept('text/html', all), accept('application/json', all));
+			const shared: KeySettings = {...all, shareCredentials: true};
+			assert.equal(
+				key('GET', 'https://e.com/', {headers: {Accept: 'a', Authorization: 'one'}}, shared),
+				key('GET', 'https://e.com/', {headers: {Accept: 'a', Authorization: 'two'}}, shared),
+				'shared credential headers stay out even with matchHeaders: true',
+			);
 			assert.equal(
 				key('GET', 'https://e.com/', {headers: {Accept: 'a', 'X-Listed': 'one'}}, {...all, ignoredParameters: new Set(['x-listed'])}),
 				key('GET', 'https://e.com/', {headers: {Accept: 'a', 'X-Listed': 'two'}}, {...all, ignoredParameters: new Set(['x-listed'])}),
@@ -185,6 +193,14 @@ describe('cache keys', () => {
 			await session.post(`${origin.url}/echo`, {json: {query: {b: 2, a: 1}, page: 1}});
 			assert.equal((await session.post(`${origin.url}/echo`, {json: {page: 1, query: {a: 1, b: 2}}})).fromCache, true);
 			assert.equal((await session.post(`${origin.url}/echo`, {json: {page: 2, query: {a: 1, b: 2}}})).fromCache, false);
+			await session.close();
+		});
+
+		it('shares an entry between requests that differ only in credentials when shareCredentials says so', async () => {
+			const session = new CachedSession({backend: 'memory', matchHeaders: true, shareCredentials: true});
+			await session.get(`${origin.url}/json`, {params: {q: 1, api_key: 'first'}, headers: {Authorization: 'Bearer first'}});
+			const second = await session.get(`${origin.url}/json`, {params: {q: 1, api_key: 'second'}, headers: {Authorization: 'Bearer second'}});
+			assert.equal(second.fromCache, true);
 			await session.close();
 		});
 
@@ -305,11 +321,17 @@ describe('cache keys', () => {
 					assert.ok(!afterClose.includes(secret), `${secret} is in the files after close`);
 				}
 
-				// Whoever holds the secret still gets the cached response.
-				const reopened = new CachedSession({cacheName: path.join(cacheDir, 'cache')});
-				const again = await reopened.get(`${origin.url}/private`, {params: {q: 'visible'}, headers: {Authorization: 'Bearer another'}});
+				// Whoever holds the same secrets gets the cached response, in another session on the same file; anyone else does not.
+				const reopened = new CachedSession({cacheName: path.join(cacheDir, 'cache'), ignoredParameters: [...DEFAULT_IGNORED_PARAMETERS, 'X-Custom-Secret']});
+				const sameHeaders = {
+					Authorization: `Bearer ${secrets[1]}`, 'Proxy-Authorization': `Basic ${secrets[0]}`, 'X-API-Key': secrets[2]!,
+					Cookie: `sid=${secrets[3]}`, 'X-Custom-Secret': 'another value: this name is shared',
+				};
+				const again = await reopened.get(`${origin.url}/private`, {params: {q: 'visible'}, headers: sameHeaders});
 				assert.equal(again.fromCache, true);
-				assert.equal(again.request.headers['authorization'], 'Bearer another', 'the caller sees its own request, not the stored one');
+				assert.equal(again.request.headers['authorization'], `Bearer ${secrets[1]}`, 'the caller sees its own request, not the stored one');
+				const other = await reopened.get(`${origin.url}/private`, {params: {q: 'visible'}, headers: {...sameHeaders, Authorization: 'Bearer another'}});
+				assert.equal(other.fromCache, false, 'other credentials: another entry');
 				await reopened.close();
 			});
 

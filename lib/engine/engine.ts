@@ -15,6 +15,9 @@ import {
 } from '../policy/actions.js';
 import {conditionalHeaders, hasValidator, mergeNotModified, parseCacheControl, storableHeaders} from '../policy/cache-control.js';
 import {validateCacheRequestOptions} from '../policy/request-options.js';
+import {answersGet} from '../policy/freshness.js';
+import {type ByteRange, partialEntry} from '../policy/ranges.js';
+import {normalizeVaryHeaders} from '../policy/vary.js';
 import type {CacheSettings} from '../policy/settings.js';
 import {Flights, type SingleFlight} from './flights.js';
 import {isDisabled} from './scope.js';
@@ -221,8 +224,10 @@ export class CacheEngine {
 	}
 
 	#variantKey(request: PreparedRequest) {
+		// 'rfc9111': values that differ only as RFC 9111 §4.1 allows (whitespace, list order, case) select the same variant.
+		const rfc9111 = this.settings.cacheControl === 'rfc9111';
 		// A credential a response varies on selects its own entry, derived, never stored in clear.
-		return (primaryKey: string, names: readonly string[]): string => createVariantKey(primaryKey, names, request, this.settings);
+		return (primaryKey: string, names: readonly string[]): string => createVariantKey(primaryKey, names, rfc9111 ? {...request, headers: normalizeVaryHeaders(request.headers, names)} : request, this.settings);
 	}
 
 	async #lookup(plan: Lookup, key: string, request: PreparedRequest, options: EngineOptions, send: Send, started: number): Promise<Response> {
@@ -237,7 +242,7 @@ export class CacheEngine {
 		switch (action.kind) {
 			case 'serve': {
 				this.#observe(action.stale ? 'stale' : 'hit', request, key, started);
-				return this.#serve(found!, request, now);
+				return this.#serve(found!, request, now, plan.range);
 			}
 
 			case 'gatewayTimeout': {
@@ -256,7 +261,7 @@ export class CacheEngine {
 			case 'serveStaleAndRevalidate': {
 				this.#refreshInBackground(plan, found!, key, request, options, send);
 				this.#observe('stale', request, key, started, {reason: 'stale-while-revalidate'});
-				return this.#serve(found!, request, now);
+				return this.#serve(found!, request, now, plan.range);
 			}
 
 			case 'revalidate': {
@@ -270,9 +275,11 @@ export class CacheEngine {
 		return JSON.stringify([mode, key, options.followRedirects ?? true, options.timeout ?? null, plan.expiration, plan.refresh, request.headers]);
 	}
 
-	#serve(found: Found, request: PreparedRequest, now: number): Response {
+	#serve(found: Found, request: PreparedRequest, now: number, range: ByteRange | undefined): Response {
 		const age = this.settings.cacheControl ? Math.max(0, Math.floor(ageAt(found.entry, now))) : undefined;
-		return servedResponse(found.entry, found.key, {now, url: request.url, age});
+		// The policy served a range only from an entry that covers it.
+		const entry = range === undefined ? found.entry : partialEntry(found.entry, range)!;
+		return servedResponse(entry, found.key, {now, url: request.url, age});
 	}
 
 	/** A 504 made here, for `onlyIfCached` without a usable entry: the origin is not contacted. */
@@ -366,7 +373,7 @@ export class CacheEngine {
 			const now = settings.clock();
 			if (canServeStaleOnError(entry, settings, now)) {
 				this.#observe('stale', request, key, started, {reason: `stale-if-error: ${(error as Error).message}`});
-				return this.#serve(found, request, now);
+				return this.#serve(found, request, now, plan.range);
 			}
 
 			throw error;
@@ -380,7 +387,7 @@ export class CacheEngine {
 
 		if (canServeStaleOnError(entry, settings, now, response.status)) {
 			this.#observe('stale', request, key, started, {status: response.status, reason: 'stale-if-error'});
-			return this.#serve(found, request, now);
+			return this.#serve(found, request, now, plan.range);
 		}
 
 		this.#observe('miss', request, key, started, {status: response.status});
@@ -397,7 +404,7 @@ export class CacheEngine {
 		const rewrite = expires !== 'noStore' && (merged.changed || renewedExpires !== entry.expires);
 		// A renewed entry counts its age from now (the 304 is the origin's word that it is current).
 		const renewed: CachedEntry = rewrite
-			? {...entry, headers, createdAt: now, facts: entry.facts.owner === undefined ? factsOf(headers) : {...factsOf(headers), owner: entry.facts.owner}, expires: renewedExpires}
+			? {...entry, headers, createdAt: now, facts: entry.facts.owner === undefined ? factsOf(headers, this.settings, now) : {...factsOf(headers, this.settings, now), owner: entry.facts.owner}, expires: renewedExpires}
 			: {...entry, headers, expires: renewedExpires};
 		if (expires === 'noStore') {
 			await this.#storage.forget([foundKey]);
@@ -410,7 +417,8 @@ export class CacheEngine {
 		}
 
 		const age = this.settings.cacheControl ? Math.max(0, Math.floor(ageAt(renewed, now))) : undefined;
-		return servedResponse(renewed, foundKey, {now, url: request.url, age, revalidated: true});
+		const served = plan.range === undefined ? renewed : partialEntry(renewed, plan.range) ?? renewed;
+		return servedResponse(served, foundKey, {now, url: request.url, age, revalidated: true});
 	}
 
 	/** Refresh in the background after serving stale; a failure is reported, never thrown. */
@@ -437,6 +445,15 @@ export class CacheEngine {
 				return [key, `${key}-manual`];
 			}));
 			await this.#storage.forget(keys);
+		}
+
+		// 'rfc9111': a fresh POST response whose Content-Location is its own URL answers later GETs.
+		if (this.settings.cacheControl === 'rfc9111' && answersGet(request, response)) {
+			const get: PreparedRequest = {method: 'GET', url: request.url, headers: request.headers, body: undefined};
+			const plan = planRequest(get, {}, this.settings);
+			if (plan.kind === 'lookup') {
+				return this.#store(plan, this.#keyOf(get, options.followRedirects), get, response);
+			}
 		}
 
 		return response;

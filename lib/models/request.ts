@@ -165,10 +165,24 @@ function appendParams(target: URLSearchParams, params: Params, owner: string, na
 	}
 }
 
+/** A relative `url` joined to a base the way got joins its `prefixUrl`: by text, with no leading slash. */
+function joinPrefix(url: string, base: string, owner: string): URL {
+	if (url.startsWith('/')) {
+		throw new TypeError(`${owner}: the URL ${JSON.stringify(url)} must not start with a slash when the session's got has a prefixUrl (${JSON.stringify(base)}), as in got`);
+	}
+
+	try {
+		return new URL(base + url);
+	} catch (error) {
+		throw new TypeError(`${owner}: invalid URL ${JSON.stringify(url)} after the prefixUrl ${JSON.stringify(base)}`, {cause: error});
+	}
+}
+
 /**
  * Build a {@link PreparedRequest} from a method, a URL and the per-request options: the query gets
  * `params`, the body comes from exactly one of `json`, `form` or `body`, and a content type is
- * set for `json` and `form` unless the caller gave one.
+ * set for `json` and `form` unless the caller gave one. A relative `url` is appended to `base`
+ * (the session's got `prefixUrl`, ending with `/`), as got does; without a base it must be absolute.
  */
 export function prepareRequest(
 	method: string,
@@ -176,6 +190,7 @@ export function prepareRequest(
 	options: RequestBodyOptions,
 	sessionHeaders: Record<string, string>,
 	owner = 'request',
+	base = '',
 ): PreparedRequest {
 	if (typeof method !== 'string' || !tokenRegex.test(method)) {
 		throw optionTypeError(owner, 'method', 'an HTTP method name such as "GET"', method);
@@ -188,7 +203,11 @@ export function prepareRequest(
 		try {
 			parsed = new URL(url);
 		} catch (error) {
-			throw new TypeError(`${owner}: invalid URL ${JSON.stringify(url)}: an absolute http(s) URL is required`, {cause: error});
+			if (base === '') {
+				throw new TypeError(`${owner}: invalid URL ${JSON.stringify(url)}: an absolute http(s) URL is required (or a got instance with a prefixUrl)`, {cause: error});
+			}
+
+			parsed = joinPrefix(url, base, owner);
 		}
 	} else {
 		throw optionTypeError(owner, 'url', 'a string or a URL', url);

@@ -185,6 +185,11 @@ export function compileUrlPattern(pattern: string): RegExp {
 	return new RegExp(`^${source}${open ? '' : '(?:[/?#:&]|$)'}`, 'i');
 }
 
+/** True when `url` matches a pattern made by {@link compileUrlPattern} (schemes are not compared). */
+export function matchesUrlPattern(pattern: RegExp, url: string): boolean {
+	return pattern.test(url.replace(schemeRegex, ''));
+}
+
 /** Validate and compile a `urlsExpireAfter` mapping, keeping its order. */
 export function parseUrlsExpireAfter(value: unknown, owner: string, name: string): UrlExpirationRules {
 	if (typeof value !== 'object' || value === null || Array.isArray(value) || value instanceof Map) {

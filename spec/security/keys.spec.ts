@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import {execFileSync} from 'node:child_process';
 import {fileURLToPath} from 'node:url';
 import fc from 'fast-check';
+import {CachedSession} from '../../lib/cached-session.js';
 import {
 	DEFAULT_IGNORED_PARAMETERS, type KeySettings, REDACTED, createKey, createKeyNonBlocking, createVariantKey,
 	credentialFingerprint, isCredentialName, normalizeUrl, redactRequest, redactUrl, storableResponseHeaders,
@@ -9,6 +10,8 @@ import {
 import {type PreparedRequest, type RequestBodyOptions, prepareRequest} from '../../lib/models/request.js';
 import {MAX_EXPIRE_AFTER_MS, olderThanCutoff, parseExpireAfter} from '../../lib/policy/expiration.js';
 import {validateCacheRequestOptions} from '../../lib/policy/request-options.js';
+import {normalizeCacheOptions} from '../../lib/policy/settings.js';
+import {Origin} from '../support/origin.js';
 
 /*
  * Adversarial properties of cache keys and redaction (lib/codec/*). Each new credential value costs
@@ -614,6 +617,80 @@ describe('security: cache keys and redaction (lib/codec)', function () {
 			assert.equal(olderThanCutoff(5, 1_000_000, 'BaseCache.delete()', 'olderThan'), 995_000);
 			assert.equal(olderThanCutoff({minutes: 1}, 1_000_000, 'BaseCache.delete()', 'olderThan'), 940_000);
 			assert.equal(olderThanCutoff(new Date(42), 1_000_000, 'BaseCache.delete()', 'olderThan'), 42);
+		});
+	});
+	describe('options and a session, end to end (memory backend, a real origin)', () => {
+		let origin: Origin;
+
+		before(async () => {
+			origin = await Origin.start();
+		});
+
+		after(async () => {
+			await origin.close();
+		});
+
+		it('validates shareCredentials and storeCookies, naming them', () => {
+			assert.throws(() => normalizeCacheOptions({shareCredentials: 'yes' as never}), {name: 'TypeError', message: /`shareCredentials`/});
+			assert.throws(() => normalizeCacheOptions({shareCredentials: ['page']}), {name: 'RangeError', message: /`shareCredentials`.*built-in credential names/});
+			assert.throws(() => normalizeCacheOptions({storeCookies: 1 as never}), {name: 'TypeError', message: /`storeCookies`/});
+			assert.equal(normalizeCacheOptions({}).shareCredentials, false);
+			assert.equal(normalizeCacheOptions({}).storeCookies, false);
+			assert.deepEqual(normalizeCacheOptions({shareCredentials: ['Cookie', 'X-API-Key']}).shareCredentials, new Set(['cookie', 'x-api-key']));
+			assert.throws(() => normalizeCacheOptions({expireAfter: 1e308}), {name: 'RangeError', message: /`expireAfter`/});
+		});
+
+		it('two users of one session never see each other\'s responses; the same user hits', async () => {
+			origin.route('/whoami', (request, response) => {
+				response.writeHead(200, {'content-type': 'text/plain'}).end(`you are ${request.headers.authorization ?? 'nobody'}`);
+			});
+			const session = new CachedSession({backend: 'memory'});
+			try {
+				const before = origin.hits('/whoami');
+				assert.equal((await session.get(`${origin.url}/whoami`, {headers: {Authorization: 'Bearer alice'}})).text(), 'you are Bearer alice');
+				const bob = await session.get(`${origin.url}/whoami`, {headers: {Authorization: 'Bearer bob'}});
+				assert.equal(bob.fromCache, false);
+				assert.equal(bob.text(), 'you are Bearer bob');
+				const alice = await session.get(`${origin.url}/whoami`, {headers: {Authorization: 'Bearer alice'}});
+				assert.equal(alice.fromCache, true);
+				assert.equal(alice.text(), 'you are Bearer alice');
+				assert.equal(origin.hits('/whoami'), before + 2);
+				assert.equal((await session.get(`${origin.url}/whoami`)).text(), 'you are nobody');
+			} finally {
+				await session.close();
+			}
+		});
+
+		it('rejects a CRLF header on a request whose response is cached, before the cache is read', async () => {
+			const session = new CachedSession({backend: 'memory'});
+			try {
+				await session.get(`${origin.url}/json?crlf=1`);
+				const before = origin.hits();
+				await assert.rejects(session.get(`${origin.url}/json?crlf=1`, {headers: {'X-Trace': 'a\r\nInjected: yes'}}), {name: 'TypeError', message: /`headers\['X-Trace'\]`/});
+				assert.equal(origin.hits(), before);
+			} finally {
+				await session.close();
+			}
+		});
+
+		it('rejects per-request cache options of the wrong type, and impossible maintenance ages, naming them', async () => {
+			const session = new CachedSession({backend: 'memory'});
+			try {
+				await session.get(`${origin.url}/json?options=1`);
+				for (const [name, value] of [['refresh', 'yes'], ['forceRefresh', 1], ['onlyIfCached', 'true']] as const) {
+					// eslint-disable-next-line no-await-in-loop
+					await assert.rejects(session.get(`${origin.url}/json?options=1`, {[name]: value} as never), {name: 'TypeError', message: new RegExp(`\`${name}\``)});
+				}
+
+				for (const olderThan of [-5, Number.NaN, Number.POSITIVE_INFINITY]) {
+					// eslint-disable-next-line no-await-in-loop
+					await assert.rejects(session.cache.delete({olderThan}), {name: 'RangeError', message: /`olderThan`/});
+				}
+
+				assert.equal(await session.cache.count(), 1, 'nothing was deleted');
+			} finally {
+				await session.close();
+			}
 		});
 	});
 });
