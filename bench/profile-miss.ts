@@ -15,10 +15,15 @@
  *    and the wrapping of its response), in the store's `get` and `set`, and the rest (key, policy,
  *    redaction, encoding, the flight, promise turns), timed by wrapping those methods on this
  *    process's objects (the library itself is not changed).
- * 3. Each step of a miss alone, best of 5 batches, with the inputs a real miss gives it.
+ * 3. The engine alone: the same misses with the origin replaced by a canned response (a `Session`
+ *    subclass whose `send` returns it at once, under `CacheMixin`), so that what the cache adds is
+ *    measured without a network round trip's noise: µs per miss over the same `Session` without
+ *    a cache, for memory, memory with `readOnly` (lookup and fetch, nothing stored) and SQLite.
+ * 4. Each step of a miss alone, best of 5 batches, with the inputs a real miss gives it.
  *
- * `loop <client> <count>` runs only the misses of one client (got, session, memory, sqlite, redis),
- * for a CPU profile (bench/cpuprofile-summary.ts sums one up).
+ * `loop <client> <count>` runs only the misses of one client (got, session, memory, sqlite, redis,
+ * or engine-memory, engine-sqlite for the engine alone), for a CPU profile
+ * (bench/cpuprofile-summary.ts sums one up).
  * Like `npm run bench`, lib/ runs compiled to JavaScript unless BENCH_SOURCE=ts, or from the
  * compiled copy in BENCH_LIB_DIR.
  */
@@ -50,6 +55,8 @@ const {redactRequest, redactUrl} = await loadModule<typeof import('../lib/cache-
 const {encodeValue, toRecord} = await loadModule<typeof import('../lib/codec/entry.js')>(libDir, 'codec/entry');
 const {withCacheFacts} = await loadModule<typeof import('../lib/models/response.js')>(libDir, 'models/response');
 const {Flights} = await loadModule<typeof import('../lib/engine/flights.js')>(libDir, 'engine/flights');
+const {CacheMixin} = await loadModule<typeof import('../lib/cache-mixin.js')>(libDir, 'cache-mixin');
+const {Response: ResponseClass} = await loadModule<typeof import('../lib/models/response.js')>(libDir, 'models/response');
 type Response = import('../lib/models/response.js').Response;
 type CachedEntry = import('../lib/codec/entry.js').CachedEntry;
 type StoreRecord = import('../lib/backends/store.js').StoreRecord;
@@ -326,7 +333,95 @@ async function insideBreakdown(clients: Client[]): Promise<void> {
 	}
 }
 
-// --- part 3: each step alone -------------------------------------------------------------------------
+// --- part 3: the engine alone, the origin replaced by a canned response ----------------------------------
+
+const cannedBody = Buffer.alloc(1024, 'x');
+const cannedHeaders = {'content-type': 'application/json', 'content-length': '1024', 'cache-control': 'public, max-age=3600', date: new Date().toUTCString(), connection: 'keep-alive', 'keep-alive': 'timeout=60'};
+
+/** A `Session` whose `send` answers at once with a copy of a canned 1 KB response: no network at all. */
+class CannedSession extends Session {
+	override async send(request: import('../lib/models/request.js').PreparedRequest): Promise<Response> {
+		return new ResponseClass({status: 200, reason: 'OK', headers: {...cannedHeaders}, url: request.url, body: Buffer.from(cannedBody), request});
+	}
+}
+
+const CachedCanned = CacheMixin(CannedSession);
+
+type EngineClient = {name: string; get(url: string): Promise<Response>; close(): Promise<void>};
+
+function engineClients(only?: string): EngineClient[] {
+	const clients: EngineClient[] = [];
+	const wanted = (name: string): boolean => only === undefined || only === name;
+	if (wanted('session')) {
+		const session = new CannedSession();
+		clients.push({name: 'Session (canned send)', get: async url => session.get(url), close: async () => session.close()});
+	}
+
+	for (const [name, options] of [
+		['memory', {backend: 'memory'}],
+		['memory readOnly', {backend: 'memory', readOnly: true}],
+		['sqlite', {backend: 'sqlite', cacheName: path.join(scratch, 'engine.sqlite')}],
+	] as const) {
+		if (wanted(name)) {
+			const session = new CachedCanned({...options, expireAfter: 3600});
+			clients.push({name, get: async url => session.get(url), close: async () => session.close()});
+		}
+	}
+
+	return clients;
+}
+
+async function engineRound(client: EngineClient, count: number): Promise<{wallUs: number; cpuUs: number}> {
+	const cpu = process.cpuUsage();
+	const start = performance.now();
+	for (let index = 0; index < count; index++) {
+		// eslint-disable-next-line no-await-in-loop -- sequential misses
+		const response = await client.get(missUrl());
+		if (response.fromCache) {
+			throw new Error(`${client.name}: a hit among misses`);
+		}
+	}
+
+	const used = process.cpuUsage(cpu);
+	return {wallUs: (performance.now() - start) * 1000 / count, cpuUs: (used.user + used.system) / count};
+}
+
+async function engineAlone(): Promise<void> {
+	const clients = engineClients();
+	const count = perRound * 5;
+	const results = new Map(clients.map(client => [client.name, [] as Array<{wallUs: number; cpuUs: number}>]));
+	for (const client of clients) {
+		// eslint-disable-next-line no-await-in-loop -- warm-up
+		await engineRound(client, count);
+	}
+
+	for (let index = 0; index < rounds; index++) {
+		for (let offset = 0; offset < clients.length; offset++) {
+			const client = clients[(index + offset) % clients.length]!;
+			// eslint-disable-next-line no-await-in-loop
+			results.get(client.name)!.push(await engineRound(client, count));
+		}
+	}
+
+	const base = results.get('Session (canned send)')!;
+	const baseWall = median(base.map(r => r.wallUs));
+	const baseCpu = median(base.map(r => r.cpuUs));
+	console.log(`\n3. the engine alone: the origin replaced by a canned 1 KB response; ${rounds} interleaved rounds of ${count} misses (medians)`);
+	console.log('| client | µs per miss (wall) | over Session | µs per miss (CPU) | over Session |');
+	console.log('| --- | ---: | ---: | ---: | ---: |');
+	for (const [name, list] of results) {
+		const wall = median(list.map(r => r.wallUs));
+		const cpu = median(list.map(r => r.cpuUs));
+		console.log(`| ${name} | ${format(wall)} | ${format(wall - baseWall)} | ${format(cpu)} | ${format(cpu - baseCpu)} |`);
+	}
+
+	for (const client of clients) {
+		// eslint-disable-next-line no-await-in-loop
+		await client.close();
+	}
+}
+
+// --- part 4: each step alone -------------------------------------------------------------------------
 
 /**
  * Microseconds per call of `fn`, best of 5 batches: wall time, and this process's CPU time (on a
@@ -388,7 +483,7 @@ async function steps(clients: Client[]): Promise<void> {
 		throw new Error('no Vary here');
 	};
 
-	console.log(`\n3. each step of a miss alone (best of 5 batches; ${url.replace(originUrl, '<origin>')})`);
+	console.log(`\n4. each step of a miss alone (best of 5 batches; ${url.replace(originUrl, '<origin>')})`);
 	console.log('| step | µs (wall) | µs (CPU) |');
 	console.log('| --- | ---: | ---: |');
 	await time('prepareRequest (Session.request)', () => prepareRequest('GET', url, {}, headers));
@@ -427,7 +522,13 @@ async function steps(clients: Client[]): Promise<void> {
 
 const clients = await makeClients();
 try {
-	if (loopMode) {
+	if (loopMode && loopBackend!.startsWith('engine-')) {
+		const [client] = engineClients(loopBackend!.slice('engine-'.length));
+		await engineRound(client!, 5000);
+		const {wallUs, cpuUs} = await engineRound(client!, perRound);
+		console.log(`${client!.name} (canned send): ${format(wallUs)} µs per miss, ${format(cpuUs)} µs of CPU, over ${perRound} misses`);
+		await client!.close();
+	} else if (loopMode) {
 		const client = clients.find(c => c.name.toLowerCase() === loopBackend);
 		const started = performance.now();
 		const cpu = process.cpuUsage();
@@ -442,6 +543,7 @@ try {
 		console.log(`profile-miss: ${libDir === undefined ? 'TypeScript sources' : 'lib/ compiled'}; origin ${originUrl} in its own process; Redis ${withRedis ? 'on' : 'not reachable: skipped'}`);
 		await wholeMisses(clients);
 		await insideBreakdown(clients);
+		await engineAlone();
 		await steps(clients);
 	}
 } finally {
