@@ -1,0 +1,4 @@
+import {mysqlStoreTarget} from '../support/store-targets.js';
+import {storeConformance} from './store-conformance.js';
+
+storeConformance(mysqlStoreTarget());

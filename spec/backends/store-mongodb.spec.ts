@@ -1,0 +1,4 @@
+import {mongoStoreTarget} from '../support/store-targets.js';
+import {storeConformance} from './store-conformance.js';
+
+storeConformance(mongoStoreTarget());
