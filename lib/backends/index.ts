@@ -1,12 +1,50 @@
 import type {CacheSettings} from '../policy/settings.js';
+import {createKeyvStore} from './keyv-store.js';
 import {createMemoryStore} from './memory.js';
+import {createMongoStore} from './mongodb.js';
+import {createRedisStore} from './redis.js';
+import {createSqliteStore} from './sqlite.js';
 import type {CacheStore} from './store.js';
 
-/** Build the store a `backend` option names. */
-export function createStore(settings: Pick<CacheSettings, 'backend' | 'cacheName' | 'url' | 'ttlOffset'> & Partial<Pick<CacheSettings, 'backendTimeout'>>): CacheStore {
-	if (settings.backend === 'memory') {
-		return createMemoryStore();
-	}
+/** The settings a store is built from. */
+export type StoreSettings = Pick<CacheSettings, 'backend' | 'cacheName' | 'url' | 'ttlOffset' | 'backendTimeout'>;
 
-	throw new TypeError(`backend ${String(settings.backend)}: being moved to the new store contract`);
+/**
+ * Build the store a `backend` option names: `'sqlite'`, `'memory'`, `'redis'`, `'mongodb'`, or a
+ * Keyv instance or Keyv store adapter (wrapped by `createKeyvStore`). A `BaseCache` is not a
+ * store: the session uses it as it is, before it gets here.
+ *
+ * Drivers load when a store is built, not when this module is imported: the SQLite store loads
+ * better-sqlite3 on opening, the Redis and MongoDB stores load their clients on connecting, so a
+ * program on the memory backend loads none of them. A driver that is not installed fails the
+ * store's operations with an error naming the package to install.
+ */
+export function createStore(settings: StoreSettings): CacheStore {
+	const {backend, cacheName} = settings;
+	switch (backend) {
+		case 'sqlite': {
+			return createSqliteStore(cacheName);
+		}
+
+		case 'memory': {
+			return createMemoryStore();
+		}
+
+		case 'redis': {
+			return createRedisStore({url: settings.url, namespace: cacheName, ttlOffset: settings.ttlOffset, timeout: settings.backendTimeout});
+		}
+
+		case 'mongodb': {
+			return createMongoStore({url: settings.url, database: cacheName, ttlOffset: settings.ttlOffset, timeout: settings.backendTimeout});
+		}
+
+		default: {
+			if (typeof backend !== 'object' || backend === null || typeof (backend as {get?: unknown}).get !== 'function') {
+				throw new TypeError(`createStore(): \`backend\` must be 'sqlite', 'memory', 'redis', 'mongodb', a Keyv instance or a Keyv store adapter, got ${typeof backend === 'string' ? JSON.stringify(backend) : typeof backend}`);
+			}
+
+			// A Keyv instance (of any copy of the keyv package) or a bare store adapter: createKeyvStore tells them apart.
+			return createKeyvStore(backend as Parameters<typeof createKeyvStore>[0], cacheName);
+		}
+	}
 }

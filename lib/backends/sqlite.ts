@@ -1,0 +1,658 @@
+import {Buffer} from 'node:buffer';
+import {closeSync, existsSync, mkdirSync, openSync, readSync, renameSync, statSync} from 'node:fs';
+import {createRequire} from 'node:module';
+import path from 'node:path';
+import {assertKnownOptions, optionRangeError, optionTypeError} from '../errors.js';
+import type {CacheStore, DeleteFilter, RecordKind, RecordMeta, StoreRecord} from './store.js';
+import {corruptMeta} from './store.js';
+import {type OwnWrite, WalHotCache} from './wal-hot-cache.js';
+
+/** Options of the SQLite backend. */
+export type SqliteStoreOptions = {
+	/** Milliseconds a writer waits for another connection's write lock before failing. @default 10000 */
+	busyTimeout?: number;
+	/**
+	 * Bytes of recently read records kept in this process, exactly as current as the file (see
+	 * `WalHotCache`); 0 turns it off. @default 33554432 (32 MiB)
+	 */
+	hotCacheBytes?: number;
+	/**
+	 * What to do when the file is not a SQLite database or is malformed: `'fail'` leaves it
+	 * untouched and every operation rejects with an error that says so; `'rename'` moves it aside
+	 * to `<file>.corrupt-<time>` (see {@link resetSqliteFile}) and starts a new cache.
+	 * @default 'fail'
+	 */
+	onCorrupt?: 'fail' | 'rename';
+};
+
+/** Why a SQLite cache file cannot be used. */
+export type SqliteProblem = 'directory' | 'not-a-database' | 'malformed' | 'read-only' | 'cannot-open' | 'foreign-schema' | 'newer-schema' | 'driver' | 'closed' | 'failed';
+
+/** A SQLite store's failure: names the file and what is wrong with it; the driver's error is the `cause`. */
+export class SqliteStoreError extends Error {
+	/** The database file (absolute), or ':memory:'. */
+	readonly file: string;
+	readonly problem: SqliteProblem;
+
+	constructor(file: string, problem: SqliteProblem, message: string, options?: {cause?: unknown}) {
+		super(`SQLite cache ${file}: ${message}`, options);
+		this.name = 'SqliteStoreError';
+		this.file = file;
+		this.problem = problem;
+	}
+}
+
+// The subset of better-sqlite3's API used here (the package ships no types).
+type Statement = {
+	get(...parameters: unknown[]): unknown;
+	all(...parameters: unknown[]): unknown[];
+	run(...parameters: unknown[]): {changes: number};
+};
+type Transaction<A extends unknown[], R> = {immediate(...arguments_: A): R};
+type Connection = {
+	prepare(sql: string): Statement;
+	exec(sql: string): void;
+	pragma(source: string, options?: {simple?: boolean}): unknown;
+	transaction<A extends unknown[], R>(run: (...arguments_: A) => R): Transaction<A, R>;
+	close(): void;
+};
+type ConnectionClass = new (file: string, options: {timeout: number}) => Connection;
+
+/** The version of the layout below; a file with a newer one is left alone. */
+const schemaVersion = 1;
+const pageSize = 5000;
+const sqliteMagic = Buffer.from('SQLite format 3\0', 'latin1');
+const knownOptions: ReadonlySet<string> = new Set(['busyTimeout', 'hotCacheBytes', 'onCorrupt']);
+const owner = 'SqliteStore';
+
+/**
+ * A row that the store did not write as a record: wrong kinds or column types (another program's
+ * INSERT). A partial index holds exactly these rows, so sweeping them costs nothing when there are none.
+ */
+const foreignRow = `(typeof(kind) != 'text' OR kind NOT IN ('response', 'redirect', 'variants') OR typeof(url) != 'text'
+	OR typeof(created_at) NOT IN ('integer', 'real') OR typeof(expires) NOT IN ('integer', 'real', 'null')
+	OR typeof(delete_at) NOT IN ('integer', 'real', 'null') OR typeof(value) != 'blob')`;
+
+const schema = `
+CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY NOT NULL, value TEXT);
+CREATE TABLE IF NOT EXISTS responses (
+	key TEXT PRIMARY KEY NOT NULL,
+	kind TEXT,
+	url TEXT,
+	created_at INTEGER,
+	expires INTEGER,
+	delete_at INTEGER,
+	value BLOB
+);
+CREATE INDEX IF NOT EXISTS responses_created_at ON responses (created_at);
+CREATE INDEX IF NOT EXISTS responses_expires ON responses (expires) WHERE expires IS NOT NULL;
+CREATE INDEX IF NOT EXISTS responses_foreign ON responses (key) WHERE ${foreignRow};
+INSERT OR IGNORE INTO meta (name, value) VALUES ('created_by', 'requests-cache'), ('schema', '${schemaVersion}');
+`;
+
+/** `http_cache` → `http_cache.sqlite`; a name with an extension, or `:memory:`, is used as is. */
+export function sqlitePath(cacheName: string): string {
+	if (cacheName === ':memory:') {
+		return cacheName;
+	}
+
+	return path.extname(cacheName) === '' ? `${cacheName}.sqlite` : cacheName;
+}
+
+/**
+ * Move a SQLite cache file that cannot be used (not a database, malformed) aside to
+ * `<file>.corrupt-<time>`, with its `-wal` and `-shm` files, so that the next store opened on
+ * `cacheName` starts a new cache. Nothing is deleted. Call it while no process has the cache open.
+ * Returns where the file went, or undefined when there was no file.
+ *
+ * @example
+ * const aside = resetSqliteFile('http_cache'); // 'http_cache.sqlite.corrupt-2026-12-01T02-00-13-000Z'
+ */
+export function resetSqliteFile(cacheName: string): string | undefined {
+	const file = sqlitePath(cacheName);
+	if (file === ':memory:' || !existsSync(file)) {
+		return undefined;
+	}
+
+	if (statSync(file).isDirectory()) {
+		throw new SqliteStoreError(path.resolve(file), 'directory', 'is a directory, not a cache file: it is not moved');
+	}
+
+	const stamp = new Date().toISOString().replaceAll(/[:.]/g, '-');
+	let aside = `${file}.corrupt-${stamp}`;
+	for (let index = 1; existsSync(aside); index++) {
+		aside = `${file}.corrupt-${stamp}-${index}`;
+	}
+
+	// The WAL may hold the latest pages of the file: it goes with it, under the matching name.
+	for (const suffix of ['-wal', '-shm']) {
+		if (existsSync(file + suffix)) {
+			renameSync(file + suffix, aside + suffix);
+		}
+	}
+
+	renameSync(file, aside);
+	return aside;
+}
+
+function normalizeOptions(options: SqliteStoreOptions): Required<SqliteStoreOptions> {
+	if (typeof options !== 'object' || options === null) {
+		throw optionTypeError(owner, 'options', 'an object', options);
+	}
+
+	assertKnownOptions(owner, options, knownOptions);
+	const {busyTimeout = 10_000, hotCacheBytes = 32 * 1024 * 1024, onCorrupt = 'fail'} = options;
+	if (typeof busyTimeout !== 'number') {
+		throw optionTypeError(owner, 'busyTimeout', 'a number of milliseconds', busyTimeout);
+	}
+
+	if (!Number.isInteger(busyTimeout) || busyTimeout < 0 || busyTimeout > 0x7F_FF_FF_FF) {
+		throw optionRangeError(owner, 'busyTimeout', 'an integer from 0 to 2147483647', busyTimeout);
+	}
+
+	if (typeof hotCacheBytes !== 'number') {
+		throw optionTypeError(owner, 'hotCacheBytes', 'a number of bytes', hotCacheBytes);
+	}
+
+	if (!Number.isSafeInteger(hotCacheBytes) || hotCacheBytes < 0) {
+		throw optionRangeError(owner, 'hotCacheBytes', 'an integer >= 0', hotCacheBytes);
+	}
+
+	if (onCorrupt !== 'fail' && onCorrupt !== 'rename') {
+		throw optionTypeError(owner, 'onCorrupt', '\'fail\' or \'rename\'', onCorrupt);
+	}
+
+	return {busyTimeout, hotCacheBytes, onCorrupt};
+}
+
+let connectionClass: ConnectionClass | undefined;
+
+/** better-sqlite3, loaded on first use so that a program on another backend never loads it. */
+function loadDriver(): ConnectionClass {
+	connectionClass ??= createRequire(import.meta.url)('better-sqlite3') as ConnectionClass;
+	return connectionClass;
+}
+
+/** What SQLite's error code says about the file. */
+function problemOf(error: unknown): SqliteProblem {
+	const code = (error as {code?: unknown} | undefined)?.code;
+	if (typeof code !== 'string') {
+		return 'failed';
+	}
+
+	if (code.startsWith('SQLITE_NOTADB')) {
+		return 'not-a-database';
+	}
+
+	if (code.startsWith('SQLITE_CORRUPT')) {
+		return 'malformed';
+	}
+
+	if (code.startsWith('SQLITE_READONLY') || code === 'EACCES' || code === 'EPERM' || code === 'EROFS') {
+		return 'read-only';
+	}
+
+	if (code.startsWith('SQLITE_CANTOPEN') || code === 'ENOTDIR' || code === 'ENOENT') {
+		return 'cannot-open';
+	}
+
+	return 'failed';
+}
+
+function reasonOf(error: unknown): string {
+	const code = (error as {code?: unknown} | undefined)?.code;
+	const message = error instanceof Error ? error.message : String(error);
+	return typeof code === 'string' && !message.includes(code) ? `${code}: ${message}` : message;
+}
+
+/** The error for a file that cannot be used, with what the user can do about it. */
+function fileError(file: string, problem: SqliteProblem, cause: unknown): SqliteStoreError {
+	const reason = reasonOf(cause);
+	const reset = `it was left untouched: move it away, or call resetSqliteFile(${JSON.stringify(file)}) (or use the store option onCorrupt: 'rename') to move it aside and start a new cache`;
+	switch (problem) {
+		case 'not-a-database': {
+			return new SqliteStoreError(file, problem, `is not a SQLite database (${reason}); ${reset}`, {cause});
+		}
+
+		case 'malformed': {
+			return new SqliteStoreError(file, problem, `is a malformed SQLite database (${reason}); ${reset}`, {cause});
+		}
+
+		case 'read-only': {
+			return new SqliteStoreError(file, problem, `cannot be written (${reason}): check the permissions of the file, its -wal and -shm files and its directory`, {cause});
+		}
+
+		case 'cannot-open': {
+			return new SqliteStoreError(file, problem, `cannot be opened (${reason}): check that its directory exists and can be written`, {cause});
+		}
+
+		default: {
+			return new SqliteStoreError(file, problem, reason, {cause});
+		}
+	}
+}
+
+/** Refuse a path that is not, and could not become, a SQLite database, before SQLite touches it. */
+function checkFile(file: string): void {
+	try {
+		mkdirSync(path.dirname(file), {recursive: true});
+	} catch (error) {
+		throw fileError(file, problemOf(error), error);
+	}
+
+	let size: number;
+	try {
+		const stats = statSync(file);
+		if (stats.isDirectory()) {
+			throw new SqliteStoreError(file, 'directory', 'is a directory; cacheName names the database file (a name such as \'dir/http_cache\' makes dir/http_cache.sqlite)');
+		}
+
+		size = stats.size;
+	} catch (error) {
+		if (error instanceof SqliteStoreError) {
+			throw error;
+		}
+
+		if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+			return;
+		}
+
+		throw fileError(file, problemOf(error), error);
+	}
+
+	if (size === 0) {
+		return;
+	}
+
+	const head = Buffer.alloc(sqliteMagic.length);
+	let fd: number | undefined;
+	try {
+		fd = openSync(file, 'r');
+		readSync(fd, head, 0, head.length, 0);
+	} catch (error) {
+		throw fileError(file, problemOf(error), error);
+	} finally {
+		if (fd !== undefined) {
+			closeSync(fd);
+		}
+	}
+
+	if (!head.equals(sqliteMagic)) {
+		const start = JSON.stringify(head.toString('latin1').replaceAll(/[^\u0020-\u007E]/g, '.').slice(0, 12));
+		throw fileError(file, 'not-a-database', new Error(`it begins with ${start}, not with the SQLite header`));
+	}
+}
+
+/** The layout's version in an opened file, creating the layout in a new one; throws for a file it cannot use. */
+function prepareSchema(db: Connection, file: string): void {
+	const tables = new Set((db.prepare('SELECT name FROM sqlite_master WHERE type = \'table\'').all() as Array<{name: string}>).map(row => row.name));
+	if (tables.has('meta')) {
+		const rows = db.prepare('SELECT name, value FROM meta').all() as Array<{name: unknown; value: unknown}>;
+		const meta = new Map(rows.map(row => [row.name, row.value]));
+		if (meta.get('created_by') !== 'requests-cache') {
+			throw new SqliteStoreError(file, 'foreign-schema', 'has a table `meta` that requests-cache did not make: it is another program\'s database; give the cache its own file');
+		}
+
+		const version = Number(meta.get('schema'));
+		if (version > schemaVersion) {
+			throw new SqliteStoreError(file, 'newer-schema', `was made by a newer requests-cache (layout ${String(meta.get('schema'))}, this one knows ${schemaVersion}); it is left untouched`);
+		}
+
+		if (version === schemaVersion) {
+			return;
+		}
+	} else if (tables.has('responses')) {
+		throw new SqliteStoreError(file, 'foreign-schema', 'has a table `responses` that requests-cache did not make: it is another program\'s database; give the cache its own file');
+	}
+
+	db.transaction(() => {
+		db.exec(schema);
+		// Entries of requests-cache before this layout (a @keyv/sqlite table) are in a format this
+		// version cannot read: drop them, and the table when nothing else is in it.
+		if (db.prepare('SELECT 1 FROM sqlite_master WHERE type = \'table\' AND name = \'keyv\'').get() !== undefined) {
+			db.prepare('DELETE FROM keyv WHERE key >= \'requests-cache:\' AND key < \'requests-cache;\'').run();
+			if (db.prepare('SELECT 1 FROM keyv LIMIT 1').get() === undefined) {
+				db.exec('DROP TABLE keyv');
+			}
+		}
+	}).immediate();
+}
+
+/** A row's columns, as read by `get` and `scan`. */
+type Row = {key: unknown; kind: unknown; url: unknown; created_at: unknown; expires: unknown; delete_at: unknown; value?: unknown};
+
+function isKind(kind: unknown): kind is RecordKind {
+	return kind === 'response' || kind === 'redirect' || kind === 'variants';
+}
+
+function isTimeOrNull(value: unknown): value is number | null {
+	return value === null || (typeof value === 'number' && Number.isFinite(value));
+}
+
+/** The facts of a row, or {@link corruptMeta} when its columns are not a record's. */
+function metaOfRow(row: Row): RecordMeta {
+	const key = typeof row.key === 'string' ? row.key : String(row.key);
+	const {kind, url, created_at: createdAt, expires, delete_at: deleteAt} = row;
+	if (!isKind(kind) || typeof url !== 'string' || typeof createdAt !== 'number' || !Number.isFinite(createdAt) || !isTimeOrNull(expires) || !isTimeOrNull(deleteAt)) {
+		return corruptMeta(key);
+	}
+
+	return {key, kind, url, createdAt, expires, deleteAt};
+}
+
+/** The statements of an open connection. */
+type Statements = {
+	get: Statement;
+	upsert: Statement;
+	delete: Statement;
+	firstPage: Statement;
+	nextPage: Statement;
+	deleteCreatedBefore: Statement;
+	deleteExpiredAt: Statement;
+	deleteEither: Statement;
+	deleteForeign: Statement;
+	clear: Statement;
+};
+
+function prepareStatements(db: Connection): Statements {
+	const facts = 'key, kind, url, created_at, expires, delete_at';
+	return {
+		get: db.prepare(`SELECT ${facts}, value FROM responses WHERE key = ?`),
+		upsert: db.prepare(`INSERT INTO responses (key, kind, url, created_at, expires, delete_at, value) VALUES (?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (key) DO UPDATE SET kind = excluded.kind, url = excluded.url, created_at = excluded.created_at,
+			expires = excluded.expires, delete_at = excluded.delete_at, value = excluded.value`),
+		delete: db.prepare('DELETE FROM responses WHERE key = ?'),
+		firstPage: db.prepare(`SELECT ${facts} FROM responses ORDER BY key LIMIT ${pageSize}`),
+		nextPage: db.prepare(`SELECT ${facts} FROM responses WHERE key > ? ORDER BY key LIMIT ${pageSize}`),
+		deleteCreatedBefore: db.prepare('DELETE FROM responses WHERE created_at < ?'),
+		deleteExpiredAt: db.prepare('DELETE FROM responses WHERE expires IS NOT NULL AND expires <= ?'),
+		deleteEither: db.prepare('DELETE FROM responses WHERE created_at < ? OR (expires IS NOT NULL AND expires <= ?)'),
+		deleteForeign: db.prepare(`DELETE FROM responses WHERE ${foreignRow}`),
+		clear: db.prepare('DELETE FROM responses'),
+	};
+}
+
+/** An open database: the connection, its statements, its hot cache. */
+type Open = {db: Connection; statements: Statements; hot: WalHotCache | undefined};
+
+/** How long a store that failed to open waits before trying again, in ms. */
+const reopenAfter = 1000;
+
+/**
+ * The SQLite backend (the default): one file per cache, on better-sqlite3 (synchronous: a read or
+ * a write is a prepared statement, without a thread-pool hop). The table `responses` keeps each
+ * record's facts in indexed columns, so maintenance is one indexed `DELETE`; the file runs in WAL
+ * mode with `synchronous=NORMAL` and a busy timeout, so several stores and processes share it.
+ *
+ * Opening never throws: a file that cannot be used (a directory, not a SQLite database, malformed,
+ * read-only) makes every operation reject with a {@link SqliteStoreError} naming the file and the
+ * problem; opening is tried again at most once a second. A file that is not a database is never
+ * written to.
+ *
+ * @example
+ * const store = new SqliteStore('http_cache'); // http_cache.sqlite
+ * await store.set([toRecord('key', value, null)]);
+ */
+export class SqliteStore implements CacheStore {
+	readonly name = 'sqlite';
+	/** Every operation runs synchronously in this process: a timer could not interrupt it. */
+	readonly local = true;
+	/** The database file, absolute, or ':memory:'. */
+	readonly file: string;
+	readonly #options: Required<SqliteStoreOptions>;
+	#open: Open | undefined;
+	#failure: {error: SqliteStoreError; at: number} | undefined;
+	#closed = false;
+
+	/** A store on `<cacheName>.sqlite` (see {@link sqlitePath}); throws only for invalid options. */
+	constructor(cacheName: string, options: SqliteStoreOptions = {}) {
+		if (typeof cacheName !== 'string' || cacheName === '') {
+			throw optionTypeError(owner, 'cacheName', 'a non-empty string', cacheName);
+		}
+
+		this.#options = normalizeOptions(options);
+		const file = sqlitePath(cacheName);
+		this.file = file === ':memory:' ? file : path.resolve(file);
+		this.#tryOpen();
+	}
+
+	/** The hot cache, for specs: how many records it keeps now (0 when off or not open). */
+	get hotSize(): number {
+		return this.#open?.hot?.size ?? 0;
+	}
+
+	#tryOpen(): void {
+		try {
+			this.#open = this.#connect();
+			this.#failure = undefined;
+		} catch (error) {
+			const failure = error instanceof SqliteStoreError ? error : fileError(this.file, problemOf(error), error);
+			this.#failure = {error: failure, at: performance.now()};
+		}
+	}
+
+	#connect(): Open {
+		let Driver: ConnectionClass;
+		try {
+			Driver = loadDriver();
+		} catch (error) {
+			throw new SqliteStoreError(this.file, 'driver', `the better-sqlite3 package cannot be loaded (${reasonOf(error)}); install it: npm install better-sqlite3`, {cause: error});
+		}
+
+		const memory = this.file === ':memory:';
+		if (!memory) {
+			try {
+				checkFile(this.file);
+			} catch (error) {
+				if (error instanceof SqliteStoreError && (error.problem === 'not-a-database' || error.problem === 'malformed') && this.#options.onCorrupt === 'rename') {
+					this.#moveAside(error);
+					return this.#connect();
+				}
+
+				throw error;
+			}
+		}
+
+		let db: Connection | undefined;
+		try {
+			db = new Driver(this.file, {timeout: this.#options.busyTimeout});
+			// WAL lets readers work while one connection writes; NORMAL sync is safe with WAL (a power
+			// cut may lose the last commits, which for a cache is a miss) and far faster than FULL.
+			const mode = db.pragma('journal_mode = WAL', {simple: true});
+			db.pragma('synchronous = NORMAL');
+			prepareSchema(db, this.file);
+			const statements = prepareStatements(db);
+			const {hotCacheBytes} = this.#options;
+			const hot = memory || mode !== 'wal' || hotCacheBytes === 0 ? undefined : new WalHotCache(this.file, {maxBytes: hotCacheBytes});
+			return {db, statements, hot};
+		} catch (error) {
+			db?.close();
+			const failure = error instanceof SqliteStoreError ? error : fileError(this.file, problemOf(error), error);
+			if ((failure.problem === 'not-a-database' || failure.problem === 'malformed') && this.#options.onCorrupt === 'rename' && !memory) {
+				this.#moveAside(failure);
+				return this.#connect();
+			}
+
+			throw failure;
+		}
+	}
+
+	#moveAside(failure: SqliteStoreError): void {
+		const aside = resetSqliteFile(this.file);
+		process.emitWarning(`requests-cache: ${failure.message.split(';')[0]!}; moved it aside to ${aside ?? '(nothing)'} and started a new cache`, {code: 'REQUESTS_CACHE_SQLITE_RESET'});
+	}
+
+	/** The open database, opening it again if it failed more than a second ago; throws what is wrong. */
+	#connection(): Open {
+		if (this.#closed) {
+			throw new SqliteStoreError(this.file, 'closed', 'the store is closed');
+		}
+
+		if (this.#open === undefined && this.#failure !== undefined && performance.now() - this.#failure.at >= reopenAfter) {
+			this.#tryOpen();
+		}
+
+		if (this.#open === undefined) {
+			throw this.#failure!.error;
+		}
+
+		return this.#open;
+	}
+
+	/** Run a statement, turning SQLite's errors into ones that name the file; a malformed file may be moved aside. */
+	#run<T>(operation: string, action: (open: Open) => T): T {
+		const open = this.#connection();
+		try {
+			return action(open);
+		} catch (error) {
+			open.hot?.clear();
+			const problem = problemOf(error);
+			if ((problem === 'malformed' || problem === 'not-a-database') && this.file !== ':memory:') {
+				const failure = fileError(this.file, problem, error);
+				if (this.#options.onCorrupt === 'rename') {
+					this.#release();
+					this.#moveAside(failure);
+					this.#tryOpen();
+				}
+
+				throw failure;
+			}
+
+			throw new SqliteStoreError(this.file, problem, `${operation} failed (${reasonOf(error)})`, {cause: error});
+		}
+	}
+
+	/** A write transaction (BEGIN IMMEDIATE: it waits for the write lock with the busy timeout), told to the hot cache. */
+	#write<T>(operation: string, write: (statements: Statements) => T, change: (result: T) => OwnWrite): T {
+		return this.#run(operation, ({db, statements, hot}) => {
+			const result = db.transaction(() => {
+				hot?.writeLocked();
+				return write(statements);
+			}).immediate();
+			hot?.writeCommitted(change(result));
+			return result;
+		});
+	}
+
+	async get(key: string): Promise<StoreRecord | undefined> {
+		return this.#run('get', ({statements, hot}) => {
+			const generation = hot?.generation();
+			if (generation !== undefined) {
+				const kept = hot!.get(key);
+				if (kept !== undefined) {
+					return kept;
+				}
+			}
+
+			const row = statements.get.get(key) as Row | undefined;
+			if (row === undefined) {
+				return undefined;
+			}
+
+			const meta = metaOfRow(row);
+			if (meta.corrupt === true || !(row.value instanceof Uint8Array)) {
+				// Not a record of ours: it reads as missing, and sweeps remove it.
+				return undefined;
+			}
+
+			const record: StoreRecord = {...meta, value: row.value};
+			if (generation !== undefined) {
+				hot!.keep(record, generation);
+			}
+
+			return record;
+		});
+	}
+
+	async set(records: readonly StoreRecord[]): Promise<void> {
+		if (records.length === 0) {
+			return;
+		}
+
+		this.#write('set', statements => {
+			for (const record of records) {
+				const {value} = record;
+				const bytes = Buffer.isBuffer(value) ? value : Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+				statements.upsert.run(record.key, record.kind, record.url, record.createdAt, record.expires, record.deleteAt, bytes);
+			}
+		}, () => ({set: records}));
+	}
+
+	async delete(keys: readonly string[]): Promise<number> {
+		if (keys.length === 0) {
+			return 0;
+		}
+
+		return this.#write('delete', statements => {
+			let deleted = 0;
+			for (const key of keys) {
+				deleted += statements.delete.run(key).changes;
+			}
+
+			return deleted;
+		}, () => ({deleted: keys}));
+	}
+
+	/** Pages of facts in key order; each page starts after the last key of the one before, so deletions never make it skip a row. */
+	async * scan(): AsyncGenerator<RecordMeta[]> {
+		let after: unknown;
+		for (;;) {
+			const rows = this.#run('scan', ({statements}) => (after === undefined ? statements.firstPage.all() : statements.nextPage.all(after)) as Row[]);
+			if (rows.length === 0) {
+				return;
+			}
+
+			after = rows.at(-1)!.key;
+			yield rows.map(row => metaOfRow(row));
+			if (rows.length < pageSize) {
+				return;
+			}
+		}
+	}
+
+	/** One indexed DELETE (created_at, expires); rows that are not records (see the partial index) go too. */
+	async deleteWhere(filter: DeleteFilter): Promise<number> {
+		const {createdBefore, expiredAt} = filter;
+		return this.#write('deleteWhere', statements => {
+			let deleted = statements.deleteForeign.run().changes;
+			if (createdBefore !== undefined && expiredAt !== undefined) {
+				deleted += statements.deleteEither.run(createdBefore, expiredAt).changes;
+			} else if (createdBefore !== undefined) {
+				deleted += statements.deleteCreatedBefore.run(createdBefore).changes;
+			} else if (expiredAt !== undefined) {
+				deleted += statements.deleteExpiredAt.run(expiredAt).changes;
+			}
+
+			return deleted;
+		}, () => ({everything: true}));
+	}
+
+	async clear(): Promise<void> {
+		this.#write('clear', statements => statements.clear.run(), () => ({everything: true}));
+	}
+
+	#release(): void {
+		const open = this.#open;
+		this.#open = undefined;
+		open?.hot?.close();
+		try {
+			open?.db.close();
+		} catch {
+			// Closing a connection that failed: nothing more to release.
+		}
+	}
+
+	async close(): Promise<void> {
+		if (this.#closed) {
+			return;
+		}
+
+		this.#closed = true;
+		this.#release();
+	}
+}
+
+/** A {@link SqliteStore} on `<cacheName>.sqlite`; better-sqlite3 is loaded here, on first use. */
+export function createSqliteStore(cacheName: string, options: SqliteStoreOptions = {}): SqliteStore {
+	return new SqliteStore(cacheName, options);
+}

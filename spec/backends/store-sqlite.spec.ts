@@ -1,0 +1,4 @@
+import {sqliteStoreTarget} from '../support/sqlite-files.js';
+import {storeConformance} from './store-conformance.js';
+
+storeConformance(sqliteStoreTarget());
