@@ -205,9 +205,9 @@ function reasonOf(error: unknown): string {
 	return typeof code === 'string' && !message.includes(code) ? `${code}: ${message}` : message;
 }
 
-/** The error for a file that cannot be used, with what the user can do about it. */
-function fileError(file: string, problem: SqliteProblem, cause: unknown): SqliteStoreError {
-	const reason = reasonOf(cause);
+/** The error for a file that cannot be used (during `operation`, when not on opening), with what the user can do about it. */
+function fileError(file: string, problem: SqliteProblem, cause: unknown, operation?: string): SqliteStoreError {
+	const reason = operation === undefined ? reasonOf(cause) : `${operation} failed: ${reasonOf(cause)}`;
 	const reset = `it was left untouched: move it away, or call resetSqliteFile(${JSON.stringify(file)}) (or use the store option onCorrupt: 'rename') to move it aside and start a new cache`;
 	switch (problem) {
 		case 'not-a-database': {
@@ -237,6 +237,12 @@ function checkFile(file: string): void {
 	try {
 		mkdirSync(path.dirname(file), {recursive: true});
 	} catch (error) {
+		const code = (error as NodeJS.ErrnoException).code;
+		if (code === 'EEXIST' || code === 'ENOTDIR') {
+			// mkdir -p met a file where a directory belongs.
+			throw new SqliteStoreError(file, 'cannot-open', `cannot be opened (${code}): a parent of it is a file, not a directory`, {cause: error});
+		}
+
 		throw fileError(file, problemOf(error), error);
 	}
 
@@ -283,8 +289,24 @@ function checkFile(file: string): void {
 	}
 }
 
-/** The layout's version in an opened file, creating the layout in a new one; throws for a file it cannot use. */
-function prepareSchema(db: Connection, file: string): void {
+/**
+ * WAL lets readers work while one connection writes, across processes. A file that can only be
+ * read keeps its mode: it can still be read, and writes fail with an error that says why.
+ */
+function setJournalMode(db: Connection): unknown {
+	try {
+		return db.pragma('journal_mode = WAL', {simple: true});
+	} catch (error) {
+		if (problemOf(error) === 'read-only') {
+			return db.pragma('journal_mode', {simple: true});
+		}
+
+		throw error;
+	}
+}
+
+/** Whether the file holds this version's layout ('ready') or needs it made ('create'); throws for a file that is not ours. */
+function checkSchema(db: Connection, file: string): 'ready' | 'create' {
 	const tables = new Set((db.prepare('SELECT name FROM sqlite_master WHERE type = \'table\'').all() as Array<{name: string}>).map(row => row.name));
 	if (tables.has('meta')) {
 		const rows = db.prepare('SELECT name, value FROM meta').all() as Array<{name: unknown; value: unknown}>;
@@ -299,12 +321,17 @@ function prepareSchema(db: Connection, file: string): void {
 		}
 
 		if (version === schemaVersion) {
-			return;
+			return 'ready';
 		}
 	} else if (tables.has('responses')) {
 		throw new SqliteStoreError(file, 'foreign-schema', 'has a table `responses` that requests-cache did not make: it is another program\'s database; give the cache its own file');
 	}
 
+	return 'create';
+}
+
+/** Make the layout (idempotent: processes opening a new file at once each run it, one after another). */
+function createSchema(db: Connection): void {
 	db.transaction(() => {
 		db.exec(schema);
 		// Entries of requests-cache before this layout (a @keyv/sqlite table) are in a format this
@@ -318,8 +345,8 @@ function prepareSchema(db: Connection, file: string): void {
 	}).immediate();
 }
 
-/** A row's columns, as read by `get` and `scan`. */
-type Row = {key: unknown; kind: unknown; url: unknown; created_at: unknown; expires: unknown; delete_at: unknown; value?: unknown};
+/** A row's columns, as read by `get` (with the value) and `scan` (with the value's type only). */
+type Row = {key: unknown; kind: unknown; url: unknown; created_at: unknown; expires: unknown; delete_at: unknown; value?: unknown; value_type?: unknown};
 
 function isKind(kind: unknown): kind is RecordKind {
 	return kind === 'response' || kind === 'redirect' || kind === 'variants';
@@ -333,7 +360,7 @@ function isTimeOrNull(value: unknown): value is number | null {
 function metaOfRow(row: Row): RecordMeta {
 	const key = typeof row.key === 'string' ? row.key : String(row.key);
 	const {kind, url, created_at: createdAt, expires, delete_at: deleteAt} = row;
-	if (!isKind(kind) || typeof url !== 'string' || typeof createdAt !== 'number' || !Number.isFinite(createdAt) || !isTimeOrNull(expires) || !isTimeOrNull(deleteAt)) {
+	if (row.value_type !== 'blob' || !isKind(kind) || typeof url !== 'string' || typeof createdAt !== 'number' || !Number.isFinite(createdAt) || !isTimeOrNull(expires) || !isTimeOrNull(deleteAt)) {
 		return corruptMeta(key);
 	}
 
@@ -355,7 +382,8 @@ type Statements = {
 };
 
 function prepareStatements(db: Connection): Statements {
-	const facts = 'key, kind, url, created_at, expires, delete_at';
+	// typeof() reads a column's type from the row header, never the value itself.
+	const facts = 'key, kind, url, created_at, expires, delete_at, typeof(value) AS value_type';
 	return {
 		get: db.prepare(`SELECT ${facts}, value FROM responses WHERE key = ?`),
 		upsert: db.prepare(`INSERT INTO responses (key, kind, url, created_at, expires, delete_at, value) VALUES (?, ?, ?, ?, ?, ?, ?)
@@ -431,7 +459,7 @@ export class SqliteStore implements CacheStore {
 		}
 	}
 
-	#connect(): Open {
+	#connect(renamed = false): Open {
 		let Driver: ConnectionClass;
 		try {
 			Driver = loadDriver();
@@ -444,9 +472,9 @@ export class SqliteStore implements CacheStore {
 			try {
 				checkFile(this.file);
 			} catch (error) {
-				if (error instanceof SqliteStoreError && (error.problem === 'not-a-database' || error.problem === 'malformed') && this.#options.onCorrupt === 'rename') {
+				if (error instanceof SqliteStoreError && (error.problem === 'not-a-database' || error.problem === 'malformed') && this.#options.onCorrupt === 'rename' && !renamed) {
 					this.#moveAside(error);
-					return this.#connect();
+					return this.#connect(true);
 				}
 
 				throw error;
@@ -456,11 +484,16 @@ export class SqliteStore implements CacheStore {
 		let db: Connection | undefined;
 		try {
 			db = new Driver(this.file, {timeout: this.#options.busyTimeout});
-			// WAL lets readers work while one connection writes; NORMAL sync is safe with WAL (a power
-			// cut may lose the last commits, which for a cache is a miss) and far faster than FULL.
-			const mode = db.pragma('journal_mode = WAL', {simple: true});
+			// Whose file it is comes first: nothing is changed in a database that is not ours.
+			const layout = checkSchema(db, this.file);
+			const mode = setJournalMode(db);
+			// NORMAL sync is safe with WAL (a power cut may lose the last commits, which for a
+			// cache is a miss) and far faster than FULL.
 			db.pragma('synchronous = NORMAL');
-			prepareSchema(db, this.file);
+			if (layout === 'create') {
+				createSchema(db);
+			}
+
 			const statements = prepareStatements(db);
 			const {hotCacheBytes} = this.#options;
 			const hot = memory || mode !== 'wal' || hotCacheBytes === 0 ? undefined : new WalHotCache(this.file, {maxBytes: hotCacheBytes});
@@ -468,18 +501,20 @@ export class SqliteStore implements CacheStore {
 		} catch (error) {
 			db?.close();
 			const failure = error instanceof SqliteStoreError ? error : fileError(this.file, problemOf(error), error);
-			if ((failure.problem === 'not-a-database' || failure.problem === 'malformed') && this.#options.onCorrupt === 'rename' && !memory) {
+			if ((failure.problem === 'not-a-database' || failure.problem === 'malformed') && this.#options.onCorrupt === 'rename' && !memory && !renamed) {
 				this.#moveAside(failure);
-				return this.#connect();
+				return this.#connect(true);
 			}
 
 			throw failure;
 		}
 	}
 
-	#moveAside(failure: SqliteStoreError): void {
+	/** Move the unusable file aside (onCorrupt: 'rename'), with a process warning that says where. */
+	#moveAside(failure: SqliteStoreError): string | undefined {
 		const aside = resetSqliteFile(this.file);
-		process.emitWarning(`requests-cache: ${failure.message.split(';')[0]!}; moved it aside to ${aside ?? '(nothing)'} and started a new cache`, {code: 'REQUESTS_CACHE_SQLITE_RESET'});
+		process.emitWarning(`requests-cache: ${failure.message.split(';')[0]!}; moved it aside to ${aside ?? '(gone)'} and started a new cache`, {code: 'REQUESTS_CACHE_SQLITE_RESET'});
+		return aside;
 	}
 
 	/** The open database, opening it again if it failed more than a second ago; throws what is wrong. */
@@ -507,18 +542,15 @@ export class SqliteStore implements CacheStore {
 		} catch (error) {
 			open.hot?.clear();
 			const problem = problemOf(error);
-			if ((problem === 'malformed' || problem === 'not-a-database') && this.file !== ':memory:') {
-				const failure = fileError(this.file, problem, error);
-				if (this.#options.onCorrupt === 'rename') {
-					this.#release();
-					this.#moveAside(failure);
-					this.#tryOpen();
-				}
-
-				throw failure;
+			const failure = fileError(this.file, problem, error, operation);
+			if ((problem === 'malformed' || problem === 'not-a-database') && this.#options.onCorrupt === 'rename' && this.file !== ':memory:') {
+				this.#release();
+				const aside = this.#moveAside(failure);
+				this.#tryOpen();
+				throw new SqliteStoreError(this.file, problem, `${operation} failed: ${reasonOf(error)}; the file was moved aside to ${aside ?? '(gone)'} and a new cache started`, {cause: error});
 			}
 
-			throw new SqliteStoreError(this.file, problem, `${operation} failed (${reasonOf(error)})`, {cause: error});
+			throw failure;
 		}
 	}
 
