@@ -256,9 +256,13 @@ export function deleteAtOf(expires: number | null, settings: CacheSettings): num
 }
 
 /** Decide whether (and until when) to store a response from the origin. */
-export function decideStore(lookup: Lookup, response: Pick<Response, 'status' | 'headers'>, settings: CacheSettings, now: number): StoreDecision {
+export function decideStore(lookup: Lookup, response: Pick<Response, 'status' | 'headers' | 'body'>, settings: CacheSettings, now: number): StoreDecision {
 	if (settings.readOnly) {
 		return {kind: 'skip', reason: 'readOnly'};
+	}
+
+	if (response.body.length > settings.maxEntrySize) {
+		return {kind: 'skip', reason: `body of ${response.body.length} bytes is larger than maxEntrySize (${settings.maxEntrySize})`};
 	}
 
 	// A 206 is one part of a resource: never stored under the resource's key.

@@ -58,8 +58,10 @@ export type CacheOptions = {
 	ttlOffset?: number;
 	/**
 	 * Milliseconds a store operation may take on the request path before it counts as failed (then
-	 * the store is not waited for during as long again); also Redis' and MongoDB's connection timeout.
-	 * @default 5000
+	 * the store is not waited for during as long again, and twice as long after each timeout in a
+	 * row, up to a minute); also Redis' and MongoDB's connection timeout. A healthy local Redis
+	 * answers in well under a millisecond: the default leaves room for a remote one.
+	 * @default 1000
 	 */
 	backendTimeout?: number;
 	/** Throw store errors instead of failing open (serving from the origin and reporting on `'error'`). @default false */
@@ -68,6 +70,11 @@ export type CacheOptions = {
 	onError?: (error: Error) => void;
 	/** The clock, in milliseconds since the epoch; tests inject a fake one. @default Date.now */
 	clock?: () => number;
+	/**
+	 * Largest body, in bytes, that is stored: a larger response is returned to the caller and not
+	 * stored (reported as a `bypass` decision). @default 52428800 (50 MiB)
+	 */
+	maxEntrySize?: number;
 };
 
 /** Validated, frozen settings of a cached session. */
@@ -92,6 +99,7 @@ export type CacheSettings = KeySettings & {
 	readonly strictBackend: boolean;
 	readonly onError: ((error: Error) => void) | undefined;
 	readonly clock: () => number;
+	readonly maxEntrySize: number;
 };
 
 /** The option names a cache owns; everything else goes to the session class being extended. */
@@ -99,6 +107,7 @@ export const CACHE_OPTION_NAMES: ReadonlySet<string> = new Set([
 	'cacheName', 'backend', 'url', 'expireAfter', 'urlsExpireAfter', 'allowableCodes', 'allowableMethods',
 	'ignoredParameters', 'matchHeaders', 'filterFn', 'keyFn', 'readOnly', 'cacheControl', 'alwaysRevalidate',
 	'staleIfError', 'staleWhileRevalidate', 'ttlOffset', 'backendTimeout', 'strictBackend', 'onError', 'clock',
+	'maxEntrySize',
 ]);
 
 /** Defaults, frozen. */
@@ -113,8 +122,9 @@ export const DEFAULT_CACHE_OPTIONS = Object.freeze({
 	cacheControl: false,
 	alwaysRevalidate: false,
 	ttlOffset: 3600,
-	backendTimeout: 5000,
+	backendTimeout: 1000,
 	strictBackend: false,
+	maxEntrySize: 50 * 1024 * 1024,
 });
 
 const backendNames = new Set(['sqlite', 'memory', 'redis', 'mongodb']);
@@ -227,7 +237,7 @@ export function normalizeCacheOptions(options: CacheOptions = {}, owner = 'Cache
 		stringList(owner, 'matchHeaders', matchHeaders);
 	}
 
-	const positive = (name: 'ttlOffset' | 'backendTimeout', fallback: number, allowZero: boolean): number => {
+	const positive = (name: 'ttlOffset' | 'backendTimeout' | 'maxEntrySize', fallback: number, allowZero: boolean): number => {
 		const value = options[name] ?? fallback;
 		if (typeof value !== 'number' || Number.isNaN(value)) {
 			throw optionTypeError(owner, name, 'a number', value);
@@ -263,6 +273,7 @@ export function normalizeCacheOptions(options: CacheOptions = {}, owner = 'Cache
 		strictBackend: bool(owner, 'strictBackend', options.strictBackend, false),
 		onError: fn<(error: Error) => void>(owner, 'onError', options.onError),
 		clock: fn<() => number>(owner, 'clock', options.clock) ?? Date.now,
+		maxEntrySize: positive('maxEntrySize', DEFAULT_CACHE_OPTIONS.maxEntrySize, true),
 	});
 }
 

@@ -310,4 +310,42 @@ describe('cache engine', () => {
 			await assert.rejects(session.get(`${origin.url}/json?abort-hit=1`, {signal: 'stop' as never}), {name: 'TypeError', message: /signal/});
 		});
 	});
+
+	it('passes a body larger than maxEntrySize through without storing it', async () => {
+		const session = open({maxEntrySize: 1000});
+		const large = await session.get(`${origin.url}/bytes?n=1001`);
+		assert.equal(large.body.length, 1001);
+		assert.equal(large.expires, null);
+		assert.equal((await session.get(`${origin.url}/bytes?n=1001`)).fromCache, false);
+		await session.get(`${origin.url}/bytes?n=1000`);
+		assert.equal((await session.get(`${origin.url}/bytes?n=1000`)).fromCache, true);
+		assert.throws(() => new CachedSession({backend: 'memory', maxEntrySize: -1}), {name: 'RangeError', message: /maxEntrySize/});
+	});
+
+	it('waits for a stalled store once per pause, and the pause doubles while it stays stalled', async () => {
+		const never = async (): Promise<never> => new Promise<never>(() => undefined);
+		// A store that stopped answering (a paused Redis): nothing it is asked ever settles.
+		const stalled = {...createStore({backend: 'memory', cacheName: 'stall', url: undefined, ttlOffset: 0}), local: false, get: never, set: never, delete: never};
+		const session = open({backend: new BaseCache(stalled, {timeout: 100})});
+		const errors: Error[] = [];
+		session.cache.on('error', (error: Error) => errors.push(error));
+		const timed = async (): Promise<number> => {
+			const started = performance.now();
+			assert.equal((await session.get(`${origin.url}/json?stall=1`)).status, 200);
+			return performance.now() - started;
+		};
+
+		assert.ok(await timed() >= 100, 'the first request waits for the timeout');
+		assert.ok(await timed() < 50, 'the next ones do not wait during the pause');
+		await new Promise(resolve => {
+			setTimeout(resolve, 120);
+		});
+		assert.ok(await timed() >= 100, 'after the pause, one request waits again');
+		await new Promise(resolve => {
+			setTimeout(resolve, 120);
+		});
+		assert.ok(await timed() < 50, 'the second pause is twice as long');
+		assert.ok(errors.length >= 4);
+		assert.match(errors[0]!.message, /timed out after 100 ms/);
+	});
 });
