@@ -6,8 +6,11 @@ import {createRedisStore} from './redis.js';
 import {createSqliteStore} from './sqlite.js';
 import type {CacheStore} from './store.js';
 
-/** The settings a store is built from. */
-export type StoreSettings = Pick<CacheSettings, 'backend' | 'cacheName' | 'url' | 'ttlOffset' | 'backendTimeout'>;
+/**
+ * The settings a store is built from. `ttlOffset` reaches stores through each record's `deleteAt`,
+ * which the cache computes; no store takes it as an option.
+ */
+export type StoreSettings = Pick<CacheSettings, 'backend' | 'cacheName' | 'url' | 'ttlOffset'> & Partial<Pick<CacheSettings, 'backendTimeout'>>;
 
 /**
  * Build the store a `backend` option names: `'sqlite'`, `'memory'`, `'redis'`, `'mongodb'`, or a
@@ -31,11 +34,11 @@ export function createStore(settings: StoreSettings): CacheStore {
 		}
 
 		case 'redis': {
-			return createRedisStore({url: settings.url, namespace: cacheName, ttlOffset: settings.ttlOffset, timeout: settings.backendTimeout});
+			return createRedisStore({url: settings.url, namespace: cacheName, timeout: settings.backendTimeout});
 		}
 
 		case 'mongodb': {
-			return createMongoStore({url: settings.url, database: cacheName, ttlOffset: settings.ttlOffset, timeout: settings.backendTimeout});
+			return createMongoStore({url: settings.url, database: cacheName, timeout: settings.backendTimeout});
 		}
 
 		default: {

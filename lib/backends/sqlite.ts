@@ -61,6 +61,7 @@ type ConnectionClass = new (file: string, options: {timeout: number}) => Connect
 /** The version of the layout below; a file with a newer one is left alone. */
 const schemaVersion = 1;
 const pageSize = 5000;
+const walSizeLimit = 64 * 1024 * 1024;
 const sqliteMagic = Buffer.from('SQLite format 3\0', 'latin1');
 const knownOptions: ReadonlySet<string> = new Set(['busyTimeout', 'hotCacheBytes', 'onCorrupt']);
 const owner = 'SqliteStore';
@@ -490,6 +491,8 @@ export class SqliteStore implements CacheStore {
 			// NORMAL sync is safe with WAL (a power cut may lose the last commits, which for a
 			// cache is a miss) and far faster than FULL.
 			db.pragma('synchronous = NORMAL');
+			// A large delete writes a large WAL; once checkpointed, the file is cut back to this size.
+			db.pragma(`journal_size_limit = ${walSizeLimit}`);
 			if (layout === 'create') {
 				createSchema(db);
 			}
