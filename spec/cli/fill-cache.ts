@@ -9,7 +9,7 @@ export const cafeBytes = Buffer.from([0x63, 0x61, 0x66, 0xE9]);
 
 /** The responses a {@link fillCache} stored, by what they are. */
 export type Filled = {
-	/** Stored 10 days ago with a 1-hour expiry: stale. */
+	/** Stored 10 days ago, expired 10 minutes ago: stale, and still kept by stores with native expiry (`deleteAt` is an hour after expiry). */
 	oldJson: Response;
 	oldNotFound: Response;
 	/** Stored now with a 1-day expiry: fresh. */
@@ -36,11 +36,11 @@ export function addRoutes(origin: Origin): void {
 
 /**
  * Fill a cache through real sessions against the real origin: two responses stored 10 days ago
- * that expired after an hour, and five fresh ones (JSON, a redirect chain, binary bytes,
+ * that expired 10 minutes ago, and five fresh ones (JSON, a redirect chain, binary bytes,
  * windows-1252 text with cookies, a POST with a form body).
  */
 export async function fillCache(origin: Origin, options: CacheOptions): Promise<Filled> {
-	const old = new CachedSession({...options, expireAfter: 3600, allowableCodes: [200, 404], clock: () => Date.now() - (10 * day)});
+	const old = new CachedSession({...options, expireAfter: (10 * 86_400) - 600, allowableCodes: [200, 404], clock: () => Date.now() - (10 * day)});
 	const oldJson = await old.get(`${origin.url}/json?old=1`);
 	const oldNotFound = await old.get(`${origin.url}/status/404`);
 	await old.close();
