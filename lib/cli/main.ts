@@ -25,8 +25,24 @@ function parseOptions(options: Readonly<Record<string, OptionSpec>>): ParseOptio
 	}]));
 }
 
+/** Edit distance, for "did you mean": a typo is one or two edits away. */
+function distance(a: string, b: string): number {
+	let previous = Array.from({length: b.length + 1}, (_, index) => index);
+	for (let i = 1; i <= a.length; i++) {
+		const current = [i];
+		for (let j = 1; j <= b.length; j++) {
+			current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+		}
+
+		previous = current;
+	}
+
+	return previous[b.length]!;
+}
+
 function closest(name: string): string | undefined {
-	return COMMANDS.find(command => command.name.startsWith(name) || name.startsWith(command.name) || command.name.replace('-', '') === name.replace(/[-_]/g, ''))?.name;
+	const candidates = COMMANDS.map(command => ({name: command.name, distance: distance(name.toLowerCase(), command.name)})).sort((a, b) => a.distance - b.distance);
+	return candidates[0] !== undefined && candidates[0].distance <= 2 ? candidates[0].name : undefined;
 }
 
 function parseTimeout(values: OptionValues): number {

@@ -369,6 +369,7 @@ describe('requests-cache CLI on a SQLite file', function () {
 		it('reports a bad command line with exit code 2 and one line, never a stack trace', async () => {
 			const cases: Array<[string[], RegExp]> = [
 				[['frobnicate', file], /^requests-cache: unknown command "frobnicate"; the commands are list, show, stats, delete, clear-expired, export-har/],
+				[['lsit', file], /^requests-cache: unknown command "lsit" \(did you mean list\?\)/],
 				[['list'], /missing the cache/],
 				[['list', file, '--bogus'], /list: Unknown option '--bogus' \(see requests-cache list --help\)/],
 				[['list', file, '--status', 'ok'], /--status takes status codes or classes/],
