@@ -18,6 +18,8 @@ export type EntryRow = {
 	readonly expires: number | null;
 	/** Past its expiry (a stale entry may still be revalidated or served stale by a session). */
 	readonly stale: boolean;
+	/** For a response with `Vary`, the request header values that selected it (`accept-language=fr`), else ''. */
+	readonly variant: string;
 };
 
 /** What a walk over a store found besides responses. */
@@ -33,7 +35,19 @@ export function isStale(expires: number | null, now: number): boolean {
 	return expires !== null && expires <= now;
 }
 
-function rowOf(key: string, entry: CachedEntry, storedBytes: number, now: number): EntryRow {
+/** The request header values a `Vary` response was stored for: what tells its variants apart. */
+function variantOf(entry: CachedEntry): string {
+	const vary = entry.headers['vary'];
+	if (vary === undefined) {
+		return '';
+	}
+
+	const names = (typeof vary === 'string' ? vary : vary.join(',')).split(',').map(name => name.trim().toLowerCase()).filter(name => name !== '' && name !== '*');
+	return names.map(name => `${name}=${entry.request.headers[name] ?? ''}`).join(' ');
+}
+
+/** The listing row of a decoded response stored under `key`. */
+export function rowOf(key: string, entry: CachedEntry, storedBytes: number, now: number): EntryRow {
 	return {
 		key,
 		method: entry.request.method,
@@ -45,6 +59,7 @@ function rowOf(key: string, entry: CachedEntry, storedBytes: number, now: number
 		createdAt: entry.createdAt,
 		expires: entry.expires,
 		stale: isStale(entry.expires, now),
+		variant: variantOf(entry),
 	};
 }
 

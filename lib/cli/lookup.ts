@@ -2,7 +2,7 @@ import type {CacheStore} from '../backends/store.js';
 import {DEFAULT_IGNORED_PARAMETERS, createKey, redactUrl} from '../cache-keys.js';
 import {type CachedEntry, type StoredValue, decodeValue} from '../codec/entry.js';
 import {prepareRequest} from '../models/request.js';
-import {type EntryRow, isStale} from './entries.js';
+import {type EntryRow, rowOf} from './entries.js';
 
 /** A response found for a key or URL, and how it was found. */
 export type Found = {
@@ -46,11 +46,7 @@ export async function lookup(store: CacheStore, argument: string, now: number): 
 			return;
 		}
 
-		const row: EntryRow = {
-			key, method: value.request.method, url: value.url, requestUrl: value.request.url, status: value.status,
-			size: value.body.byteLength, storedBytes, createdAt: value.createdAt, expires: value.expires, stale: isStale(value.expires, now),
-		};
-		found.set(key, {row, entry: value, via});
+		found.set(key, {row: rowOf(key, value, storedBytes, now), entry: value, via});
 	};
 
 	const visitKey = async (key: string, via: string): Promise<void> => {

@@ -365,6 +365,38 @@ describe('requests-cache CLI on a SQLite file', function () {
 		});
 	});
 
+	describe('Vary variants', () => {
+		it('lists each variant with the header values it was stored for, shows them all by URL, and deletes them with their index', async () => {
+			origin.route('/vary', (request, response) => {
+				response.writeHead(200, {'content-type': 'text/plain', vary: 'Accept-Language', 'cache-control': 'max-age=600'});
+				response.end(`hello ${String(request.headers['accept-language'])}`);
+			});
+			const cacheName = path.join(dir, 'vary');
+			const session = new CachedSession({cacheName, cacheControl: true});
+			try {
+				for (const language of ['en', 'fr']) {
+					// eslint-disable-next-line no-await-in-loop -- one variant after the other
+					await session.get(`${origin.url}/vary`, {headers: {'accept-language': language}});
+				}
+			} finally {
+				await session.close();
+			}
+
+			const target = `${cacheName}.sqlite`;
+			const [list, show, stats] = await Promise.all([runCli(['list', target]), runCli(['show', target, `${origin.url}/vary`, '--body']), runCli(['stats', target, '--json'])]);
+			assert.equal(list.code, 0, list.stderr);
+			assert.match(list.stdout, new RegExp(`${origin.url}/vary \\[accept-language=en\\]\n`));
+			assert.match(list.stdout, new RegExp(`${origin.url}/vary \\[accept-language=fr\\]\n`));
+			assert.equal(show.code, 0, show.stderr);
+			assert.equal(show.stdout.match(/\(found by final URL\)/g)?.length, 2);
+			assert.match(show.stdout, /accept-language: en\n[^]*\nhello en\n/);
+			assert.match(show.stdout, /accept-language: fr\n[^]*\nhello fr\n/);
+			assert.equal((JSON.parse(stats.stdout) as Record<string, number>)['varyIndexes'], 1);
+			const deleted = await runCli(['delete', target, '--url', '*/vary']);
+			assert.match(deleted.stdout, /^deleted 3 entries/, 'two variants and their index');
+		});
+	});
+
 	describe('errors', () => {
 		it('reports a bad command line with exit code 2 and one line, never a stack trace', async () => {
 			const cases: Array<[string[], RegExp]> = [

@@ -3,7 +3,7 @@ import path from 'node:path';
 import {decodeValue} from '../../codec/entry.js';
 import {type Command} from '../command.js';
 import {CliError, reasonOf} from '../cli-error.js';
-import {type EntryRow, isStale, walkEntries} from '../entries.js';
+import {type EntryRow, rowOf, walkEntries} from '../entries.js';
 import {matches, preselect} from '../filters.js';
 import {harEntries, harLogHead} from '../har.js';
 import {packageVersion} from '../version.js';
@@ -82,11 +82,7 @@ export const exportHarCommand: Command = {
 					continue; // Deleted or replaced since the listing.
 				}
 
-				const row: EntryRow = {
-					key, method: value.request.method, url: value.url, requestUrl: value.request.url, status: value.status,
-					size: value.body.byteLength, storedBytes: record!.value.byteLength, createdAt: value.createdAt, expires: value.expires, stale: isStale(value.expires, now),
-				};
-				for (const entry of harEntries(row, value)) {
+				for (const entry of harEntries(rowOf(key, value, record!.value.byteLength, now), value)) {
 					// eslint-disable-next-line no-await-in-loop
 					await write(`${count === 0 ? '' : ','}\n      ${indent(JSON.stringify(entry, null, 2), 6)}`);
 					count++;

@@ -27,12 +27,14 @@ export function jsonRow(row: EntryRow): Record<string, unknown> {
 		createdAt: isoTime(row.createdAt),
 		expires: isoTime(row.expires),
 		state: row.stale ? 'stale' : 'fresh',
+		...(row.variant === '' ? {} : {variant: row.variant}),
 	};
 }
 
-/** The URL cell: the requested URL, and where it led when it was redirected. */
+/** The URL cell: the requested URL, where it led when it was redirected, and which Vary variant it is. */
 function urlCell(row: EntryRow): string {
-	return row.requestUrl === row.url ? row.url : `${row.requestUrl} -> ${row.url}`;
+	const url = row.requestUrl === row.url ? row.url : `${row.requestUrl} -> ${row.url}`;
+	return row.variant === '' ? url : `${url} [${row.variant}]`;
 }
 
 /** `requests-cache list`: the stored responses as a table or JSON. */
@@ -41,7 +43,8 @@ export const listCommand: Command = {
 	summary: 'list stored responses: method, status, size, created, expires, fresh/stale, key, URL',
 	usage: '<cache>',
 	description: 'List the stored responses (redirect aliases and Vary indexes are counted by `stats`, not listed), oldest first. '
-		+ 'A redirected response shows `requested URL -> final URL`. Sizes are body bytes. Times are UTC.',
+		+ 'A redirected response shows `requested URL -> final URL`, a Vary variant the request header values it was stored for, `[accept-language=fr]`. '
+		+ 'Sizes are body bytes. Times are UTC.',
 	options: {
 		...FILTER_OPTIONS,
 		sort: {type: 'string', placeholder: '<field>', description: 'created (default), url, size, expires or status'},
