@@ -39,16 +39,32 @@ type Parameters_<T extends SessionConstructor> = ConstructorParameters<T>;
  * `CacheMixin(Base, options)` then).
  */
 export type CachedConstructorArguments<T extends SessionConstructor> =
-	Parameters_<T> extends [] ? [options?: CacheOptions]
+	// A class that already caches is returned as it is.
+	InstanceType<T> extends CacheMixinMembers ? Parameters_<T>
+	: Parameters_<T> extends [] ? [options?: CacheOptions]
 		: Parameters_<T> extends [infer First, ...infer Rest]
-			? (First extends object ? [options: First & CacheOptions, ...rest: Rest] : Parameters_<T>)
+			? (First extends object ? [options: WithCacheOptions<First>, ...rest: Rest] : Parameters_<T>)
 			: Parameters_<T> extends [(infer First)?, ...infer Rest]
-				? (NonNullable<First> extends object ? [options?: NonNullable<First> & CacheOptions, ...rest: Rest] : Parameters_<T>)
+				? (NonNullable<First> extends object ? [options?: WithCacheOptions<NonNullable<First>>, ...rest: Rest] : Parameters_<T>)
 				: [options?: CacheOptions];
+
+/**
+ * A base's options plus the cache's, when no name is both: otherwise a type that no call
+ * satisfies, naming the clash (give the cache options to `CacheMixin(Base, options)` instead).
+ */
+type WithCacheOptions<Options> = [Extract<keyof Options, keyof CacheOptions>] extends [never]
+	? Options & CacheOptions
+	: {'these base options are also cache options: pass cache options as CacheMixin(Base, cacheOptions)': Extract<keyof Options, keyof CacheOptions>};
 
 /** The class `CacheMixin(Base)` returns: Base's statics, a constructor taking Base's options plus {@link CacheOptions}. */
 export type CachedSessionClass<TBase extends SessionConstructor> = Omit<TBase, 'prototype'> & {
 	new (...args: CachedConstructorArguments<TBase>): InstanceType<TBase> & CacheMixinMembers;
+	prototype: InstanceType<TBase> & CacheMixinMembers;
+};
+
+/** The class `CacheMixin(Base, cacheOptions)` returns: Base's constructor, untouched. */
+export type FixedCachedSessionClass<TBase extends SessionConstructor> = Omit<TBase, 'prototype'> & {
+	new (...args: ConstructorParameters<TBase>): InstanceType<TBase> & CacheMixinMembers;
 	prototype: InstanceType<TBase> & CacheMixinMembers;
 };
 
@@ -83,7 +99,9 @@ export function hasOwnCache(session: object): boolean {
  * class MySession extends CacheMixin(Session) {}
  * const session = new MySession({cacheName: 'demo', expireAfter: 3600, headers: {'user-agent': 'x'}});
  */
-export function CacheMixin<TBase extends SessionConstructor>(Base: TBase, cacheOptions?: CacheOptions): CachedSessionClass<TBase> {
+export function CacheMixin<TBase extends SessionConstructor>(Base: TBase): CachedSessionClass<TBase>;
+export function CacheMixin<TBase extends SessionConstructor>(Base: TBase, cacheOptions: CacheOptions): FixedCachedSessionClass<TBase>;
+export function CacheMixin<TBase extends SessionConstructor>(Base: TBase, cacheOptions?: CacheOptions): CachedSessionClass<TBase> | FixedCachedSessionClass<TBase> {
 	if (typeof Base !== 'function' || typeof (Base.prototype as Partial<SendingSession> | undefined)?.send !== 'function') {
 		throw new TypeError('CacheMixin() takes a class whose instances have a send(request, options) method');
 	}

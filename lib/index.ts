@@ -12,6 +12,8 @@ export type {CacheStore, StoreRecord, RecordMeta, RecordKind, DeleteFilter} from
 export {CacheEngine} from './engine/engine.js';
 export type {Send, EngineOptions} from './engine/engine.js';
 export {createStore} from './backends/index.js';
+export {resolveCachePath} from './backends/cache-path.js';
+export type {CachePathOptions} from './backends/cache-path.js';
 export {createKey, normalizeUrl, DEFAULT_IGNORED_PARAMETERS, REDACTED} from './cache-keys.js';
 export {NEVER_EXPIRE, EXPIRE_IMMEDIATELY, DO_NOT_CACHE} from './policy/expiration.js';
 export type {ExpireAfter, RequestExpireAfter, Duration} from './policy/expiration.js';
@@ -19,7 +21,7 @@ export {DEFAULT_CACHE_OPTIONS} from './policy/settings.js';
 export type {CacheOptions, CacheSettings, BackendName, BackendOption} from './policy/settings.js';
 export type {CacheRequestOptions} from './policy/request-options.js';
 export {RequestsCacheError, HTTPError, RequestError, BackendError} from './errors.js';
-export type {ErrorCode} from './errors.js';
+export type {ErrorCode, NetworkErrorCode} from './errors.js';
 export {installCache, uninstallCache, isInstalled, getCache, clear, disabled, enabled} from './install.js';
 export {request, get, post, put, patch, del as delete, head, options, getDefaultSession} from './api.js';
 export type {FetchInit, FetchCacheMode} from './fetch.js';

@@ -8,7 +8,7 @@ import {type CacheStats, publish} from '../diagnostics.js';
 import {BackendError} from '../errors.js';
 import {type PreparedRequest, prepareRequest} from '../models/request.js';
 import type {Response} from '../models/response.js';
-import {type Duration, type ExpireAfter, durationToMs, expiresAt, parseExpireAfter} from '../policy/expiration.js';
+import {type Duration, type ExpireAfter, expiresAt, olderThanCutoff, parseExpireAfter} from '../policy/expiration.js';
 import {EntryStorage} from './entry-storage.js';
 import {servedResponse} from '../codec/served-response.js';
 
@@ -123,7 +123,7 @@ export class BaseCache extends EventEmitter {
 					this.emit('error', error);
 				}
 			},
-		});
+		}, this.#strict);
 	}
 
 	/**
@@ -151,6 +151,7 @@ export class BaseCache extends EventEmitter {
 	}
 
 	async * #scan(): AsyncGenerator<RecordMeta[]> {
+		await this.#storage.flush();
 		try {
 			yield * this.#store.scan();
 		} catch (error) {
@@ -200,26 +201,8 @@ export class BaseCache extends EventEmitter {
 		}
 
 		const now = this.#clock();
-		let createdBefore: number | undefined;
-		const {olderThan} = options;
-		if (olderThan !== undefined) {
-			if (olderThan instanceof Date) {
-				createdBefore = olderThan.getTime();
-			} else if (typeof olderThan === 'number') {
-				if (!Number.isFinite(olderThan) || olderThan < 0) {
-					throw new RangeError(`BaseCache.delete() option \`olderThan\` must be a number of seconds >= 0, a Date or a duration, got ${olderThan}`);
-				}
-
-				createdBefore = now - (olderThan * 1000);
-			} else {
-				createdBefore = now - durationToMs(olderThan, 'BaseCache.delete()', 'olderThan');
-			}
-
-			if (Number.isNaN(createdBefore)) {
-				throw new RangeError('BaseCache.delete() option `olderThan` must be a valid Date, seconds or a duration');
-			}
-		}
-
+		const createdBefore = options.olderThan === undefined ? undefined : olderThanCutoff(options.olderThan, now, 'BaseCache.delete()', 'olderThan');
+		await this.#storage.flush();
 		const keys = new Set(options.keys ?? []);
 		for (const url of options.urls ?? []) {
 			for (const key of this.#keysOf(url, 'BaseCache.delete()')) {
@@ -279,6 +262,7 @@ export class BaseCache extends EventEmitter {
 		const key = typeof keyOrRequest === 'string'
 			? keyOrRequest
 			: this.#keyFn(prepareRequest(keyOrRequest.method ?? 'GET', keyOrRequest.url, {}, {}, 'BaseCache.contains()'));
+		await this.#storage.flush();
 		const record = await this.#wrap('contains', this.#store.get(key));
 		if (record?.kind === 'redirect') {
 			const alias = safeDecode(record.value);
@@ -291,6 +275,7 @@ export class BaseCache extends EventEmitter {
 
 	/** Delete every entry of this cache (and nothing else sharing the store). */
 	async clear(): Promise<void> {
+		await this.#storage.flush();
 		await this.#wrap('clear', this.#store.clear());
 	}
 
@@ -362,7 +347,7 @@ export class BaseCache extends EventEmitter {
 
 	/** Release the store's connections. */
 	async close(): Promise<void> {
-		this.#closing ??= this.#wrap('close', this.#store.close());
+		this.#closing ??= this.#storage.flush().then(async () => this.#wrap('close', this.#store.close()));
 		await this.#closing;
 	}
 
