@@ -4,7 +4,8 @@ import path from 'node:path';
 import KeyvMysql from '@keyv/mysql';
 import KeyvPostgres from '@keyv/postgres';
 import {CachedSession} from '../../lib/cached-session.js';
-import {type CachedEntry, toJsonSafe} from '../../lib/cache/entry.js';
+import {storeOf} from '../../lib/cache/base-cache.js';
+import {type CachedEntry, toRecord} from '../../lib/codec/entry.js';
 import type {CacheOptions} from '../../lib/policy/settings.js';
 import {FakeClock} from '../support/clock.js';
 import {Origin} from '../support/origin.js';
@@ -31,8 +32,6 @@ export type BackendTarget = {
 	options(cacheName: string): CacheOptions;
 	/** Release what prepare() made. */
 	teardown?(): Promise<void>;
-	/** Write a batch of stored values faster than `store.keyv.setMany` can (for the scale case). */
-	fill?(session: CachedSession, entries: Array<{key: string; value: unknown}>): Promise<void>;
 };
 
 const run = `${process.pid.toString(36)}${Date.now().toString(36).slice(-4)}`;
@@ -43,8 +42,8 @@ export const scaleFigures: Array<{backend: string; entries: number; fillMs: numb
 
 function entry(url: string, createdAt: number, expires: number | null, body: Buffer): CachedEntry {
 	return {
-		kind: 'response', v: 1, status: 200, reason: 'OK', headers: {'content-type': 'application/json'}, url, history: [],
-		request: {method: 'GET', url, headers: {}, body: null}, createdAt, expires, body,
+		kind: 'response', status: 200, reason: 'OK', headers: {'content-type': 'application/json'}, url, history: [],
+		request: {method: 'GET', url, headers: {}, body: null}, createdAt, expires, facts: {age: 0, mustRevalidate: false, noCache: false}, body,
 	};
 }
 
@@ -294,22 +293,22 @@ export function conformance(target: BackendTarget): void {
 		it('at scale: removeOldEntries() and urls() are exact over many entries', async function () {
 			const total = target.scale();
 			const session = open(target.namespace('scale'));
-			const {store} = session.cache;
+			const store = storeOf(session.cache);
 			const now = clock.now;
 			const old = now - 3_600_000;
 			let started = performance.now();
 			const body = Buffer.from('{"scale":true}');
 			for (let index = 0; index < total; index += 5000) {
-				const entries = [];
+				const records = [];
 				for (let i = index; i < Math.min(total, index + 5000); i++) {
 					const url = `http://scale.test/item/${String(i).padStart(6, '0')}`;
 					// Every third entry is old.
 					const value = entry(url, i % 3 === 0 ? old : now, null, body);
-					entries.push({key: `scale-${i}`, value: store.serializes ? toJsonSafe(value) : value});
+					records.push(toRecord(`scale-${i}`, value, null));
 				}
 
 				// eslint-disable-next-line no-await-in-loop -- bounded batches
-				await (target.fill ? target.fill(session, entries) : store.keyv.setMany(entries));
+				await store.set(records);
 			}
 
 			const fillMs = performance.now() - started;
@@ -365,13 +364,6 @@ export const sqliteTarget: BackendTarget = {
 	},
 	namespace: namer('rc-', name => path.join(sqliteDir, name.replaceAll('%', 'pct'))),
 	options: cacheName => ({backend: 'sqlite', cacheName}),
-	// One statement a batch, in the rows Keyv writes (`requests-cache:<key>`, `{"value":…}`):
-	// Keyv's setMany on SQLite is a commit per row.
-	async fill(session, entries) {
-		const query = (session.cache.store.keyv.store as {query(sql: string, ...values: unknown[]): Promise<unknown>}).query;
-		const rows = entries.map(({key, value}) => [`requests-cache:${key}`, JSON.stringify({value})]);
-		await query(`INSERT OR REPLACE INTO keyv (key, value) SELECT json_extract(row.value, '$[0]'), json_extract(row.value, '$[1]') FROM json_each(?) AS row`, JSON.stringify(rows));
-	},
 	async teardown() {
 		removeDir(sqliteDir);
 	},

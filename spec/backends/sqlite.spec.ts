@@ -1,25 +1,28 @@
 import assert from 'node:assert/strict';
+import {Buffer} from 'node:buffer';
 import {type ChildProcessWithoutNullStreams, spawn} from 'node:child_process';
-import {existsSync, writeFileSync} from 'node:fs';
+import {existsSync, mkdirSync, readFileSync, writeFileSync} from 'node:fs';
 import path from 'node:path';
 import {fileURLToPath} from 'node:url';
-import {CachedSession} from '../../lib/index.js';
-import {sqlitePath} from '../../lib/backends/sqlite.js';
+import {BackendError, CachedSession} from '../../lib/index.js';
+import {SqliteStore, SqliteStoreError, resetSqliteFile, sqlitePath} from '../../lib/backends/sqlite.js';
+import {storeOf} from '../../lib/cache/base-cache.js';
 import {Origin} from '../support/origin.js';
+import {type RawSqlite, rawSqlite, scalar} from '../support/sqlite-files.js';
 import {removeDir, tempDir} from '../support/temp-dir.js';
-
-type Query = (sql: string, ...parameters: unknown[]) => Promise<Array<Record<string, unknown>>>;
 
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 
-/** The SQL connection behind a session's SQLite store. */
-function sql(session: CachedSession): Query {
-	return (session.cache.store.keyv.store as {query: Query}).query;
+/** The SQLite store behind a session. */
+function sqliteStore(session: CachedSession): SqliteStore {
+	const store = storeOf(session.cache);
+	assert.ok(store instanceof SqliteStore, `a SQLite store, got ${store.name}`);
+	return store;
 }
 
-/** The single value of a one-row, one-column result. */
-function scalar(rows: Array<Record<string, unknown>>): unknown {
-	return Object.values(rows[0] ?? {})[0];
+/** A second connection to a session's cache file; closed by the caller. */
+function fileOf(session: CachedSession): RawSqlite {
+	return rawSqlite(sqliteStore(session).file);
 }
 
 describe('SQLite backend', () => {
@@ -37,19 +40,13 @@ describe('SQLite backend', () => {
 	});
 
 	describe('file paths', () => {
-		it('adds .sqlite to a cacheName without an extension and keeps one that has one', () => {
-			assert.equal(sqlitePath('http_cache'), 'http_cache.sqlite');
-			assert.equal(sqlitePath('caches/api'), 'caches/api.sqlite');
-			assert.equal(sqlitePath('caches/api.db'), 'caches/api.db');
-			assert.equal(sqlitePath(':memory:'), ':memory:');
-		});
-
 		it('creates the parent directories of the file', async () => {
 			const name = path.join(dir, 'a', 'b', 'c', 'cache');
 			const session = new CachedSession({cacheName: name});
 			await session.get(`${origin.url}/json?nested=1`);
 			await session.close();
 			assert.ok(existsSync(`${name}.sqlite`));
+			assert.equal(sqlitePath(name), `${name}.sqlite`);
 		});
 
 		it('uses a cacheName with an extension as the file name', async () => {
@@ -84,12 +81,19 @@ describe('SQLite backend', () => {
 	});
 
 	describe('sharing one file', () => {
-		it('runs in WAL mode with a busy timeout', async () => {
+		it('runs in WAL mode and keeps each response in a row of its own table', async () => {
 			const name = path.join(dir, 'wal');
 			const session = new CachedSession({cacheName: name});
-			await session.get(`${origin.url}/json?wal=1`);
-			assert.equal(scalar(await sql(session)('PRAGMA journal_mode')), 'wal');
-			assert.equal(scalar(await sql(session)('PRAGMA busy_timeout')), 10_000);
+			const response = await session.get(`${origin.url}/json?wal=1`);
+			const db = fileOf(session);
+			try {
+				assert.equal(db.pragma('journal_mode', {simple: true}), 'wal');
+				const row = db.prepare('SELECT kind, url, created_at, expires, typeof(value) AS type FROM responses WHERE key = ?').get(response.cacheKey);
+				assert.deepEqual(row, {kind: 'response', url: `${origin.url}/json?wal=1`, created_at: response.createdAt.getTime(), expires: null, type: 'blob'});
+			} finally {
+				db.close();
+			}
+
 			assert.ok(existsSync(`${name}.sqlite-wal`));
 			await session.close();
 		});
@@ -107,7 +111,9 @@ describe('SQLite backend', () => {
 			await Promise.all(sessions.map(async session => session.close()));
 			const reader = new CachedSession({cacheName: name});
 			assert.equal(await reader.cache.count(), 400);
-			assert.equal(scalar(await sql(reader)('SELECT count(*) FROM keyv')), 400);
+			const db = fileOf(reader);
+			assert.equal(scalar(db, 'SELECT count(*) FROM responses'), 400);
+			db.close();
 			await reader.close();
 		});
 
@@ -182,29 +188,23 @@ process.stdout.write(JSON.stringify({failures}) + '\\n');
 	});
 
 	describe('at scale', () => {
-		it('removeOldEntries() deletes exactly the right rows of 100,000', async function () {
+		it('removeOldEntries() deletes exactly the right rows of 100,000 in one indexed DELETE', async function () {
 			this.timeout(120_000);
+			const total = Number(process.env['REQUESTS_CACHE_SCALE'] ?? 100_000);
 			const session = new CachedSession({cacheName: path.join(dir, 'large')});
-			const query = sql(session);
-			// One real entry, written by the cache itself, is the template of every row.
+			// One real entry, written by the cache itself, is the value of every row.
 			await session.get(`${origin.url}/json?template=1`);
-			const template = scalar(await query('SELECT value FROM keyv')) as string;
+			const db = fileOf(session);
+			const template = db.prepare('SELECT value FROM responses').get() as {value: Buffer};
 			const cutoff = Date.now() - 3600e3;
-			const total = 100_000;
 			let started = performance.now();
-			await query('BEGIN');
-			await query(
-				`WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < ? - 1)
-				INSERT INTO keyv (key, value)
-				SELECT 'requests-cache:bulk-' || printf('%06d', i),
-					json_set(?, '$.value.url', ? || i, '$.value.createdAt', CASE WHEN i % 3 = 0 THEN ? - 1000 ELSE ? + 1000 END,
-						'$.value.expires', CASE WHEN i % 5 = 0 THEN ? ELSE NULL END)
-				FROM n`,
-				total, template, `${origin.url}/bulk?i=`, cutoff, cutoff, cutoff,
-			);
-			await query('COMMIT');
+			db.prepare(`WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < ? - 1)
+				INSERT INTO responses (key, kind, url, created_at, expires, delete_at, value)
+				SELECT 'bulk-' || printf('%06d', i), 'response', ? || i, CASE WHEN i % 3 = 0 THEN ? - 1000 ELSE ? + 1000 END,
+					CASE WHEN i % 5 = 0 THEN ? ELSE NULL END, NULL, ?
+				FROM n`).run(total, `${origin.url}/bulk?i=`, cutoff, cutoff, cutoff, template.value);
 			const fillMs = performance.now() - started;
-			assert.equal(scalar(await query('SELECT count(*) FROM keyv')), total + 1);
+			assert.equal(scalar(db, 'SELECT count(*) FROM responses'), total + 1);
 
 			const old = Math.ceil(total / 3);
 			started = performance.now();
@@ -212,11 +212,11 @@ process.stdout.write(JSON.stringify({failures}) + '\\n');
 			const removeMs = performance.now() - started;
 			console.log(`      removeOldEntries on ${total.toLocaleString('en')} SQLite entries: ${removeMs.toFixed(0)} ms (fill ${fillMs.toFixed(0)} ms)`);
 			assert.equal(removed, old);
-			assert.equal(scalar(await query(`SELECT count(*) FROM keyv WHERE key LIKE 'requests-cache:bulk-%' AND CAST(substr(key, 21) AS INTEGER) % 3 = 0`)), 0, 'every old row went');
-			assert.equal(scalar(await query(`SELECT count(*) FROM keyv WHERE key LIKE 'requests-cache:bulk-%' AND CAST(substr(key, 21) AS INTEGER) % 3 != 0`)), total - old, 'every new row stayed');
-			assert.equal(removeMs < 20_000, true, `removeOldEntries took ${removeMs} ms`);
+			assert.equal(scalar(db, 'SELECT count(*) FROM responses WHERE key LIKE \'bulk-%\' AND CAST(substr(key, 6) AS INTEGER) % 3 = 0'), 0, 'every old row went');
+			assert.equal(scalar(db, 'SELECT count(*) FROM responses WHERE key LIKE \'bulk-%\' AND CAST(substr(key, 6) AS INTEGER) % 3 != 0'), total - old, 'every new row stayed');
+			assert.ok(removeMs < 5000, `removeOldEntries took ${removeMs.toFixed(0)} ms`);
+			db.close();
 
-			// The keyset-paged scan sees every remaining row exactly once.
 			started = performance.now();
 			assert.equal(await session.cache.count(), total - old + 1);
 			const countMs = performance.now() - started;
@@ -238,26 +238,32 @@ process.stdout.write(JSON.stringify({failures}) + '\\n');
 	});
 
 	describe('corrupt rows', () => {
-		const garbage: Array<[string, string]> = [
-			['text that is not JSON', 'garbage{'],
-			['an empty string', ''],
-			['JSON null', 'null'],
-			['a JSON string', '"just a string"'],
-			['JSON without a value', '{"something":1}'],
-			['a value that is not an entry', '{"value":5}'],
-			['an entry missing its fields', '{"value":{"kind":"response"}}'],
-			['an entry whose body is not base64 text', '{"value":{"kind":"response","v":1,"status":200,"headers":{},"request":{},"url":"x","createdAt":1,"expires":null,"body":5}}'],
+		function flipped(value: Buffer): Buffer {
+			const copy = Buffer.from(value);
+			copy[copy.length - 10] = copy[copy.length - 10]! ^ 0xFF;
+			return copy;
+		}
+
+		const garbage: Array<[string, (value: Buffer) => Buffer]> = [
+			['bytes that are not a record of ours', () => Buffer.from('garbage{')],
+			['an empty value', () => Buffer.alloc(0)],
+			['a truncated value', value => value.subarray(0, Math.floor(value.length / 2))],
+			['a value whose checksum does not match', flipped],
+			['the old JSON format', () => Buffer.from('{"value":{"kind":"response","v":1}}')],
 		];
 
 		for (const strictBackend of [false, true]) {
-			for (const [what, value] of garbage) {
-				it(`reads ${what} as a miss and replaces it${strictBackend ? ' (strictBackend too)' : ''}`, async () => {
+			for (const [what, corrupt] of garbage) {
+				it(`reads ${what} as a miss, reports it once and replaces it${strictBackend ? ' (strictBackend too)' : ''}`, async () => {
 					const session = new CachedSession({cacheName: path.join(dir, `corrupt-${String(strictBackend)}`), strictBackend});
 					const errors: Error[] = [];
 					session.cache.on('error', error => errors.push(error));
 					const url = `${origin.url}/json?corrupt=${encodeURIComponent(what)}`;
 					const first = await session.get(url);
-					await sql(session)('UPDATE keyv SET value = ? WHERE key = ?', value, `requests-cache:${first.cacheKey}`);
+					const db = fileOf(session);
+					const {value} = db.prepare('SELECT value FROM responses WHERE key = ?').get(first.cacheKey) as {value: Buffer};
+					db.prepare('UPDATE responses SET value = ? WHERE key = ?').run(corrupt(value), first.cacheKey);
+					db.close();
 					const before = origin.hits('/json');
 					const miss = await session.get(url);
 					assert.equal(miss.fromCache, false);
@@ -265,33 +271,91 @@ process.stdout.write(JSON.stringify({failures}) + '\\n');
 					const hit = await session.get(url);
 					assert.equal(hit.fromCache, true, 'the corrupt row was replaced');
 					assert.deepEqual(hit.json(), miss.json());
-					assert.deepEqual(errors, [], 'corrupt data is not a store failure');
+					assert.equal(errors.length, 1, 'reported once');
+					assert.match(errors[0]!.message, /Corrupt cache entry/);
 					await session.close();
 				});
 			}
 		}
 
+		it('reads a row with wrong column types as a miss, does not count it, and sweeps it', async () => {
+			const session = new CachedSession({cacheName: path.join(dir, 'wrong-types')});
+			const good = await session.get(`${origin.url}/json?types=good`);
+			const bad = await session.get(`${origin.url}/json?types=bad`);
+			const db = fileOf(session);
+			db.prepare('UPDATE responses SET created_at = \'yesterday\' WHERE key = ?').run(bad.cacheKey);
+			db.close();
+			assert.deepEqual(await session.cache.urls(), [good.url]);
+			assert.equal(await session.cache.count(), 1);
+			assert.equal(await session.cache.contains(bad.cacheKey), false);
+			const before = origin.hits('/json');
+			assert.equal((await session.get(`${origin.url}/json?types=bad`)).fromCache, false);
+			assert.equal(origin.hits('/json'), before + 1);
+			await session.close();
+		});
+
 		it('keeps maintenance working around corrupt rows, and sweeps them as expired', async () => {
 			const session = new CachedSession({cacheName: path.join(dir, 'corrupt-maintenance')});
 			const good = await session.get(`${origin.url}/json?maintenance=good`);
 			const bad = await session.get(`${origin.url}/json?maintenance=bad`);
-			await sql(session)('UPDATE keyv SET value = ? WHERE key = ?', 'garbage{', `requests-cache:${bad.cacheKey}`);
-			await session.get(`${origin.url}/json?maintenance=other`);
-			await sql(session)('UPDATE keyv SET value = ? WHERE key = ?', '{"value":{"kind":"response"}}', `requests-cache:${(await session.get(`${origin.url}/json?maintenance=other`)).cacheKey}`);
-			assert.deepEqual(await session.cache.urls(), [`${origin.url}/json?maintenance=good`]);
-			assert.equal(await session.cache.count(), 1, 'corrupt rows are not counted as responses');
-			assert.equal(await session.cache.removeExpiredResponses(), 2, 'corrupt rows read as expired');
-			assert.equal(scalar(await sql(session)('SELECT count(*) FROM keyv')), 1);
-			assert.equal(await session.cache.count(), 1);
+			const other = await session.get(`${origin.url}/json?maintenance=other`);
+			const db = fileOf(session);
+			db.prepare('UPDATE responses SET value = ? WHERE key = ?').run(Buffer.from('garbage{'), bad.cacheKey);
+			db.prepare('UPDATE responses SET kind = ? WHERE key = ?').run('not-a-kind', other.cacheKey);
+			assert.deepEqual(await session.cache.urls(), [`${origin.url}/json?maintenance=bad`, `${origin.url}/json?maintenance=good`], 'a bad value is the codec\'s to find');
+			assert.equal(await session.cache.removeExpiredResponses(), 1, 'the foreign row reads as expired');
+			assert.equal(scalar(db, 'SELECT count(*) FROM responses'), 2);
 			const responses = [];
 			for await (const response of session.cache.responses()) {
 				responses.push(response.url);
 			}
 
 			assert.deepEqual(responses, [good.url]);
-			await sql(session)('UPDATE keyv SET value = ? WHERE key = ?', 'garbage{', `requests-cache:${good.cacheKey}`);
-			assert.equal(await session.cache.contains(good.cacheKey), false);
-			assert.equal(await session.cache.removeOldEntries(new Date()), 0, 'contains() dropped the corrupt row it read');
+			db.close();
+			await session.close();
+		});
+	});
+
+	describe('a file that cannot be used', () => {
+		it('serves every request from the origin and reports the file\'s problem, without crashing', async () => {
+			const name = path.join(dir, 'cfg.json');
+			writeFileSync(name, '{"setting": true}\n');
+			const errors: Error[] = [];
+			const session = new CachedSession({cacheName: name, onError: error => errors.push(error)});
+			const before = origin.hits('/json');
+			const first = await session.get(`${origin.url}/json?unusable=1`);
+			const second = await session.get(`${origin.url}/json?unusable=1`);
+			assert.equal(first.status, 200);
+			assert.equal(second.fromCache, false);
+			assert.equal(origin.hits('/json'), before + 2);
+			assert.ok(errors.length > 0);
+			for (const error of errors) {
+				assert.ok(error instanceof BackendError);
+				assert.ok(error.cause instanceof SqliteStoreError);
+				assert.match(error.message, /cfg\.json: is not a SQLite database/);
+			}
+
+			await assert.rejects(session.cache.count(), (error: Error) => error instanceof BackendError && /cfg\.json/.test(error.message));
+			await session.close();
+			assert.equal(readFileSync(name, 'utf8'), '{"setting": true}\n', 'the file is untouched');
+		});
+
+		it('throws a BackendError naming the file with strictBackend, for a directory too', async () => {
+			const name = path.join(dir, 'a-directory');
+			mkdirSync(`${name}.sqlite`);
+			const session = new CachedSession({cacheName: name, strictBackend: true});
+			await assert.rejects(session.get(`${origin.url}/json?directory=1`), (error: Error) => error instanceof BackendError && error.message.includes(`${name}.sqlite: is a directory`));
+			await session.close();
+		});
+
+		it('starts a new cache once the bad file is moved aside with resetSqliteFile()', async () => {
+			const name = path.join(dir, 'reset-me');
+			writeFileSync(`${name}.sqlite`, 'not a database');
+			const aside = resetSqliteFile(name);
+			assert.ok(aside !== undefined && existsSync(aside));
+			const session = new CachedSession({cacheName: name, strictBackend: true});
+			await session.get(`${origin.url}/json?reset=1`);
+			assert.equal((await session.get(`${origin.url}/json?reset=1`)).fromCache, true);
 			await session.close();
 		});
 	});

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import {Buffer} from 'node:buffer';
 import type {CacheStore, DeleteFilter, RecordMeta, StoreRecord} from '../../lib/backends/store.js';
 import {matchesDeleteFilter} from '../../lib/backends/store.js';
-import {type CachedEntry, type StoredValue, decodeValue, toRecord} from '../../lib/codec/entry.js';
+import {type CachedEntry, type RedirectAlias, type StoredValue, type VariantIndex, decodeValue, toRecord} from '../../lib/codec/entry.js';
 import {skipOrFail} from '../support/services.js';
 
 /**
@@ -271,8 +271,8 @@ export function storeConformance(target: StoreTarget): void {
 
 				const listed = await scanAll(store);
 				assert.deepEqual(listed.map(meta => factsOf(meta)).sort((a, b) => a.key.localeCompare(b.key)), written.map(item => factsOf(item)).sort((a, b) => a.key.localeCompare(b.key)));
-				assert.equal((decodeValue((await store.get('alias-1'))!.value, 'redirect') as {target: string}).target, 'primary');
-				assert.deepEqual((decodeValue((await store.get('primary'))!.value, 'variants') as {names: string[]}).names, ['accept', 'accept-language']);
+				assert.equal((decodeValue((await store.get('alias-1'))!.value, 'redirect') as RedirectAlias).target, 'primary');
+				assert.deepEqual((decodeValue((await store.get('primary'))!.value, 'variants') as VariantIndex).names, ['accept', 'accept-language']);
 			});
 
 			it('replaces a record written again under its key', async () => {
