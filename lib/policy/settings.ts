@@ -55,12 +55,14 @@ export type CacheOptions = {
 	 * Let requests with different credentials (Authorization, Cookie, API keys, URL userinfo…) share
 	 * cached responses: `true` for all, or a list of built-in credential names. Risk: one user is
 	 * served what the origin sent another. Only for origins whose answers do not depend on who asks
-	 * (`Cache-Control: private` responses are still never shared). @default false
+	 * (`Cache-Control: private` responses are still never shared).
+	 * @default false; `['cookie']` with `cacheControl: 'rfc9111'` (a one-user cache, as a browser's)
 	 */
 	shareCredentials?: boolean | readonly string[];
 	/**
 	 * Store `Set-Cookie` response headers, and so replay them to every caller that gets the cached
-	 * response. Risk: one user's session cookie handed to another. @default false
+	 * response. Risk: one user's session cookie handed to another.
+	 * @default false; true with `cacheControl: 'rfc9111'` (a one-user cache, as a browser's)
 	 */
 	storeCookies?: boolean;
 	/** Request headers that are part of the key: false (none), true (all), or a list of names. @default false */
@@ -294,7 +296,10 @@ export function normalizeCacheOptions(options: CacheOptions = {}, owner = 'Cache
 
 	const allowableMethods = stringList(owner, 'allowableMethods', options.allowableMethods ?? DEFAULT_CACHE_OPTIONS.allowableMethods);
 	const ignoredParameters = stringList(owner, 'ignoredParameters', options.ignoredParameters ?? DEFAULT_CACHE_OPTIONS.ignoredParameters);
-	const shareCredentials = options.shareCredentials ?? DEFAULT_CACHE_OPTIONS.shareCredentials;
+	// 'rfc9111' is a private (one-user) cache as the RFC and browsers have it: cookies do not split
+	// keys and Set-Cookie is stored, unless the options say otherwise (docs/security.md).
+	const privateCache = options.cacheControl === 'rfc9111';
+	const shareCredentials = options.shareCredentials ?? (privateCache ? ['cookie'] : DEFAULT_CACHE_OPTIONS.shareCredentials);
 	if (typeof shareCredentials !== 'boolean') {
 		for (const name of stringList(owner, 'shareCredentials', shareCredentials)) {
 			if (!isCredentialName(name)) {
@@ -334,7 +339,7 @@ export function normalizeCacheOptions(options: CacheOptions = {}, owner = 'Cache
 		allowableMethods: new Set(allowableMethods.map(method => method.toUpperCase())),
 		ignoredParameters: ignored,
 		shareCredentials: typeof shareCredentials === 'boolean' ? shareCredentials : new Set(shareCredentials.map(name => name.toLowerCase())),
-		storeCookies: bool(owner, 'storeCookies', options.storeCookies, false),
+		storeCookies: bool(owner, 'storeCookies', options.storeCookies, privateCache),
 		matchHeaders: typeof matchHeaders === 'boolean' ? matchHeaders : Object.freeze(matchHeaders.map(name => name.toLowerCase())),
 		filterFn: fn<(response: Response) => boolean>(owner, 'filterFn', options.filterFn),
 		keyFn: fn<(request: PreparedRequest) => string>(owner, 'keyFn', options.keyFn),
