@@ -18,7 +18,7 @@ export type Filled = {
 	redirected: Response;
 	/** 300 bytes of application/octet-stream. */
 	bytes: Response;
-	/** windows-1252 text with two Set-Cookie headers. */
+	/** windows-1252 text with two Set-Cookie headers (stored: `storeCookies`), requested with a Cookie (so keyed by that credential). */
 	cafe: Response;
 	/** A POST with a form body. */
 	post: Response;
@@ -45,7 +45,8 @@ export async function fillCache(origin: Origin, options: CacheOptions): Promise<
 	const oldNotFound = await old.get(`${origin.url}/status/404`);
 	await old.close();
 
-	const session = new CachedSession({...options, expireAfter: {days: 1}, allowableMethods: ['GET', 'POST']});
+	// storeCookies: the Set-Cookie headers are stored (off by default), so that show and the HAR export have cookies to list.
+	const session = new CachedSession({...options, expireAfter: {days: 1}, allowableMethods: ['GET', 'POST'], storeCookies: true});
 	const json = await session.get(`${origin.url}/json?a=1&api_key=secret`);
 	const redirected = await session.get(`${origin.url}/redirect/2`);
 	const bytes = await session.get(`${origin.url}/bytes?n=300`);
