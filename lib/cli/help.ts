@@ -19,18 +19,33 @@ function optionLines(options: Readonly<Record<string, OptionSpec>>): string[] {
 	return rows.map(([left, right]) => `  ${left.padEnd(width)}  ${right}`);
 }
 
+/** Break a paragraph into lines of at most `width` characters, at spaces. */
+function wrap(text: string, width: number): string {
+	const lines: string[] = [];
+	let line = '';
+	for (const word of text.split(' ')) {
+		if (line !== '' && line.length + 1 + word.length > width) {
+			lines.push(line);
+			line = word;
+		} else {
+			line = line === '' ? word : `${line} ${word}`;
+		}
+	}
+
+	return [...lines, line].join('\n');
+}
+
 /** `requests-cache <command> --help`. */
 export function commandHelp(command: Command): string {
 	return [
 		`Usage: requests-cache ${command.name} ${command.usage} [options]`,
 		'',
-		command.description,
+		wrap(command.description, 100),
 		'',
 		cacheArgument,
 		'',
 		'Options:',
-		...optionLines(command.options),
-		...optionLines(GLOBAL_OPTIONS),
+		...optionLines({...command.options, ...GLOBAL_OPTIONS}),
 		'',
 		'Examples:',
 		...command.examples.map(example => `  ${example}`),
