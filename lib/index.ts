@@ -12,11 +12,11 @@ export type {CacheStore, StoreRecord, RecordMeta, RecordKind, DeleteFilter} from
 export {CacheEngine} from './engine/engine.js';
 export type {Send, EngineOptions} from './engine/engine.js';
 export {createStore} from './backends/index.js';
+export {resolveCachePath} from './backends/cache-path.js';
+export type {CachePathOptions} from './backends/cache-path.js';
 export {SqliteStore, SqliteStoreError, resetSqliteFile} from './backends/sqlite.js';
 export type {SqliteStoreOptions, SqliteProblem} from './backends/sqlite.js';
 export {MemoryStore} from './backends/memory.js';
-export {resolveCachePath} from './backends/cache-path.js';
-export type {CachePathOptions} from './backends/cache-path.js';
 export {createKey, normalizeUrl, DEFAULT_IGNORED_PARAMETERS, REDACTED} from './cache-keys.js';
 export {NEVER_EXPIRE, EXPIRE_IMMEDIATELY, DO_NOT_CACHE} from './policy/expiration.js';
 export type {ExpireAfter, RequestExpireAfter, Duration} from './policy/expiration.js';

@@ -1,74 +1,134 @@
 import assert from 'node:assert/strict';
+import {Buffer} from 'node:buffer';
 import {createRequire} from 'node:module';
-import {CachedSession} from '../../lib/cached-session.js';
-import {MONGO_COLLECTION} from '../../lib/backends/mongodb.js';
-import {Origin} from '../support/origin.js';
-import {mongoUrl, skipOrFail} from '../support/services.js';
+import {MONGO_COLLECTION, createMongoStore} from '../../lib/backends/mongodb.js';
+import type {CacheStore, RecordMeta} from '../../lib/backends/store.js';
+import {type CachedEntry, toRecord} from '../../lib/codec/entry.js';
+import {freePort, mongoUrl, skipOrFail} from '../support/services.js';
 
-type Document = Record<string, unknown> & {value: Record<string, unknown>; expiresAt: Date | null};
+type Document = Record<string, unknown>;
+type Collection = {
+	findOne(filter: object): Promise<Document | null>;
+	insertOne(document: Document): Promise<unknown>;
+	indexes(): Promise<Document[]>;
+	deleteMany(filter: object): Promise<unknown>;
+};
 type Client = {
 	connect(): Promise<unknown>;
 	close(): Promise<void>;
-	db(name: string): {collection(name: string): {findOne(filter: object): Promise<Document | null>; indexes(): Promise<Array<Record<string, unknown>>>}};
+	db(name: string): {collection(name: string): Collection};
 };
 
-describe('MongoDB backend specifics', function () {
+function response(url: string, createdAt: number, expires: number | null, body = Buffer.from(url)): CachedEntry {
+	return {
+		kind: 'response', status: 200, reason: 'OK', headers: {'content-type': 'application/octet-stream'}, url, history: [],
+		request: {method: 'GET', url, headers: {}, body: null}, createdAt, expires, facts: {age: 0, mustRevalidate: false, noCache: false}, body,
+	};
+}
+
+async function scanAll(store: CacheStore): Promise<RecordMeta[]> {
+	const metas: RecordMeta[] = [];
+	for await (const page of store.scan()) {
+		metas.push(...page);
+	}
+
+	return metas;
+}
+
+describe('MongoDB store specifics', function () {
 	this.timeout(30_000);
 	const run = `${process.pid.toString(36)}${Date.now().toString(36).slice(-4)}`;
-	let origin: Origin;
 	let url = '';
 	let client: Client;
-	const sessions: CachedSession[] = [];
+	const stores: CacheStore[] = [];
+
+	function open(label: string): {store: CacheStore; database: string} {
+		const database = `rc_specifics_${run}_${label}`;
+		const store = createMongoStore({url, database});
+		stores.push(store);
+		return {store, database};
+	}
 
 	before(async function () {
 		try {
 			url = (await mongoUrl()).url;
 		} catch (error) {
-			skipOrFail(this, 'the MongoDB backend specs', `no MongoDB: ${(error as Error).message}`);
+			skipOrFail(this, 'the MongoDB store specs', `no MongoDB: ${(error as Error).message}`);
 		}
 
-		origin = await Origin.start();
-		// The driver @keyv/mongo itself uses, to look at what the backend wrote.
+		// The driver the store itself uses, to look at what it wrote.
 		const {MongoClient} = createRequire(createRequire(import.meta.url).resolve('@keyv/mongo'))('mongodb') as {MongoClient: new (url: string, options: object) => Client};
 		client = new MongoClient(url, {promoteBuffers: true});
 		await client.connect();
 	});
 
 	after(async () => {
-		for (const session of sessions) {
+		for (const store of stores) {
 			// eslint-disable-next-line no-await-in-loop
-			await session.cache.clear().catch(() => undefined);
+			await store.clear().catch(() => undefined);
 			// eslint-disable-next-line no-await-in-loop
-			await session.close().catch(() => undefined);
+			await store.close();
 		}
 
 		await client?.close();
-		await origin?.close();
 	});
 
-	it('keeps a cache in the database named by cacheName, bodies as binary, with a TTL index and expiresAt ttlOffset after expiry', async () => {
-		const cacheName = `rc_layout_${run}`;
-		const session = new CachedSession({backend: 'mongodb', url, cacheName, expireAfter: 60, ttlOffset: 100});
-		sessions.push(session);
-		const started = Date.now();
-		const response = await session.get(`${origin.url}/bytes?n=300`);
-		const collection = client.db(cacheName).collection(MONGO_COLLECTION);
-		const document = await collection.findOne({key: response.cacheKey});
-		assert.ok(document, 'the entry is a document of <cacheName>.responses');
-		assert.equal(document.value['kind'], 'response');
-		assert.equal(document.value['url'], `${origin.url}/bytes?n=300`);
-		assert.ok(Buffer.isBuffer(document.value['body']), 'the body is BSON binary, not base64 text');
-		assert.deepEqual(document.value['body'], response.body);
-		const expiresAt = document.expiresAt!.getTime();
-		assert.ok(expiresAt >= started + 160_000 - 50 && expiresAt <= Date.now() + 160_000, `expiresAt is ${expiresAt - started} ms after the request`);
+	it('keeps a record as a document of `<cacheName>.records`: facts as fields, the value as binary, deleteAt as a Date under a TTL index', async () => {
+		const {store, database} = open('layout');
+		const now = Date.now();
+		const record = toRecord('key', response('https://example.com/layout', now, now + 60_000, Buffer.from([0, 1, 2, 255])), now + 160_000);
+		await store.set([record]);
+		const collection = client.db(database).collection(MONGO_COLLECTION);
+		const document = await collection.findOne({_id: 'key'});
+		assert.ok(document, 'the record is the document whose _id is its key');
+		const {value, ...facts} = document;
+		assert.deepEqual(facts, {_id: 'key', kind: 'response', url: 'https://example.com/layout', createdAt: now, expires: now + 60_000, deleteAt: new Date(now + 160_000)});
+		assert.ok(Buffer.isBuffer(value) && value.equals(Buffer.from(record.value)), 'the codec\'s bytes as BSON binary, not base64 text');
 		const indexes = await collection.indexes();
-		assert.ok(indexes.some(index => (index['key'] as Record<string, unknown>)['expiresAt'] === 1 && index['expireAfterSeconds'] === 0), JSON.stringify(indexes));
-		assert.equal((await session.get(`${origin.url}/bytes?n=300`)).fromCache, true);
+		const keyed = (field: string): Document | undefined => indexes.find(index => Object.keys(index['key'] as object).join() === field);
+		assert.ok(keyed('createdAt'), JSON.stringify(indexes));
+		assert.ok(keyed('expires'), JSON.stringify(indexes));
+		assert.equal(keyed('deleteAt')?.['expireAfterSeconds'], 0, 'MongoDB drops a record once its deleteAt has passed');
 	});
 
-	it('rejects a cacheName that cannot be a database name', () => {
-		for (const cacheName of ['a.b', 'a/b', 'a b', 'x'.repeat(64)]) {
-			assert.throws(() => new CachedSession({backend: 'mongodb', url, cacheName}), (error: unknown) => error instanceof TypeError && /cacheName/.test(error.message), cacheName);
+	it('never lists or counts documents that are not its records: another collection\'s are not seen, its own collection\'s are corrupt', async () => {
+		const {store, database} = open('foreign');
+		const now = Date.now();
+		await store.set([toRecord('mine', response('https://example.com/mine', now, null), null)]);
+		const db = client.db(database);
+		await db.collection('other').insertOne({_id: 'theirs', kind: 'response', url: 'https://example.com/theirs', createdAt: now, expires: null, deleteAt: null, value: Buffer.from('x')});
+		await db.collection(MONGO_COLLECTION).insertOne({note: 'a document with an ObjectId and no record fields'});
+		const listed = await scanAll(store);
+		assert.deepEqual(listed.filter(meta => meta.corrupt !== true).map(meta => meta.key), ['mine'], 'only its record is a record');
+		assert.equal(listed.filter(meta => meta.corrupt === true).length, 1, 'the malformed one of its collection is listed as corrupt');
+		assert.equal(await store.deleteWhere!({expiredAt: now}), 1, 'and swept by any sweep');
+		assert.ok(await db.collection('other').findOne({_id: 'theirs'}), 'another collection is left alone');
+		await db.collection('other').deleteMany({});
+	});
+
+	it('rejects a cache name that cannot be a database name, and bad options, naming them', () => {
+		for (const database of ['a.b', 'a/b', 'a b', 'x'.repeat(64), '']) {
+			assert.throws(() => createMongoStore({url, database}), (error: unknown) => error instanceof TypeError && /cacheName/.test(error.message), database);
 		}
+
+		assert.throws(() => createMongoStore({url: 'redis://localhost', database: 'x'}), {name: 'TypeError', message: /`url`/});
+		assert.throws(() => createMongoStore({url, database: 'x', timeout: -1}), {name: 'RangeError', message: /`timeout`/});
+		assert.throws(() => createMongoStore({url, database: 'x', collection: 'y'} as never), {name: 'TypeError', message: /`collection`/});
+	});
+
+	it('fails within the timeout on a server that is down, then at once, and closes at once', async () => {
+		const store = createMongoStore({url: `mongodb://127.0.0.1:${await freePort()}`, database: 'down', timeout: 600});
+		let started = performance.now();
+		await assert.rejects(store.get('key'));
+		const first = performance.now() - started;
+		started = performance.now();
+		await assert.rejects(store.scan()[Symbol.asyncIterator]().next());
+		const second = performance.now() - started;
+		console.log(`      unreachable MongoDB (timeout 600 ms): first call failed after ${first.toFixed(0)} ms, the next after ${second.toFixed(1)} ms`);
+		assert.ok(first < 2000, `${first.toFixed(0)} ms`);
+		assert.ok(second < 50, `a known-down server fails at once: ${second.toFixed(1)} ms`);
+		started = performance.now();
+		await store.close();
+		assert.ok(performance.now() - started < 1000);
 	});
 });
