@@ -603,7 +603,7 @@ function targets(): Target[] {
 	const removeSeconds = remove?.extra?.['medianSeconds'] as number | undefined;
 	const removals = remove?.extra?.['removals'] as Array<{removed: number; remaining: number}> | undefined;
 	add(`SQLite: removeOldEntries on ${largest} entries ≤ 0.5 s, exact`, removeSeconds, v => v <= 0.5,
-		`${format(removeSeconds)} s (median of ${removals?.length ?? 0}; CPU ${format(remove?.extra?.['medianCpuSeconds'] as number)} s; removed ${removals?.map(r => r.removed).join(', ')}, ${removals?.[0]?.remaining} responses left each time; before the engine ${format(before('remove-old', 'rc-sqlite')?.medianSeconds)} s)`);
+		`${format(removeSeconds)} s (median of ${removals?.length ?? 0}; CPU ${format(remove?.extra?.['medianCpuSeconds'] as number)} s; removed ${removals?.map(r => r.removed).join(', ')} in the calls, then ${removals?.map(r => r.remaining).join(', ')} responses left (the new half and the primed template); before the engine ${format(before('remove-old', 'rc-sqlite')?.medianSeconds)} s)`);
 	for (const client of ['rc-memory', 'rc-sqlite', 'rc-redis'] as const) {
 		const heap = find('heap', client);
 		const growth = heap?.extra?.['growthMb'] as number | undefined;
