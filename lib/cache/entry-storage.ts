@@ -1,4 +1,4 @@
-import type {CacheStore, StoreRecord} from '../backends/store.js';
+import type {CacheStore, EvictedRecord, SetResult, StoreRecord} from '../backends/store.js';
 import {type CachedEntry, CorruptEntryError, type StoredValue, type VariantIndex, decodeValue, toRecord} from '../codec/entry.js';
 import {type CacheStats, emptyStats} from '../diagnostics.js';
 import {BackendError} from '../errors.js';
@@ -18,6 +18,8 @@ export type StorageReports = {
 	failure(operation: string, error: unknown): void;
 	/** Something worth telling that never fails a request (a corrupt value was dropped). */
 	notice(error: Error): void;
+	/** Records a budgeted store evicted to make room for a write (already counted in `stats.evicted`). */
+	evicted(records: readonly EvictedRecord[]): void;
 };
 
 /**
@@ -197,7 +199,7 @@ export class EntryStorage {
 			}
 
 			if (this.#store.local || this.#strict) {
-				await this.#bounded('set', this.#store.set(records));
+				this.#countEvicted(await this.#bounded('set', this.#store.set(records)));
 				return true;
 			}
 
@@ -207,7 +209,9 @@ export class EntryStorage {
 				this.#pending.set(recordKey, value);
 			}
 
-			const write = this.#bounded('set', this.#store.set(records)).catch((error: unknown) => {
+			const write = this.#bounded('set', this.#store.set(records)).then(result => {
+				this.#countEvicted(result);
+			}, (error: unknown) => {
 				this.#reports.failure('set', error);
 			}).finally(() => {
 				for (const [recordKey, value] of values) {
@@ -223,6 +227,14 @@ export class EntryStorage {
 		} catch (error) {
 			this.#reports.failure('set', error);
 			return false;
+		}
+	}
+
+	/** Count and report what a budgeted store evicted for a write. */
+	#countEvicted(result: SetResult | void): void {
+		if (result !== undefined && result.evicted.length > 0) {
+			this.stats.evicted += result.evicted.length;
+			this.#reports.evicted(result.evicted);
 		}
 	}
 
