@@ -203,7 +203,10 @@ class MongoConnection {
 				{key: {expires: 1}, name: 'expires'},
 				// MongoDB removes a document once its deleteAt has passed (its TTL monitor runs every minute).
 				{key: {deleteAt: 1}, name: 'deleteAt', expireAfterSeconds: 0},
-			]);
+			]).catch((error: unknown) => {
+				// An index made otherwise by hand, or a user without the right to make one: slower sweeps, not a broken cache.
+				debug('mongodb: the indexes of %s.%s could not be made: %s', this.#database, MONGO_COLLECTION, (error as Error).message);
+			});
 			return collection;
 		} catch (error) {
 			debug('mongodb: %s', (error as Error).message);
