@@ -3,9 +3,12 @@ import {type RequestOptions, Session} from './session.js';
 
 let defaultSession: Session | undefined;
 
-/** The session behind the module-level functions (a plain `Session`; cached after `installCache()`). */
+/**
+ * The session behind the module-level functions (a plain `Session`; cached after `installCache()`).
+ * It keeps no cookies: as `requests.get()`, unrelated calls share no state (use a `Session` for a jar).
+ */
 export function getDefaultSession(): Session {
-	defaultSession ??= new Session();
+	defaultSession ??= new Session({cookieJar: false});
 	return defaultSession;
 }
 

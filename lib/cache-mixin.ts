@@ -39,7 +39,9 @@ type Parameters_<T extends SessionConstructor> = ConstructorParameters<T>;
  * `CacheMixin(Base, options)` then).
  */
 export type CachedConstructorArguments<T extends SessionConstructor> =
-	Parameters_<T> extends [] ? [options?: CacheOptions]
+	// A class that already caches is returned as it is.
+	InstanceType<T> extends CacheMixinMembers ? Parameters_<T>
+	: Parameters_<T> extends [] ? [options?: CacheOptions]
 		: Parameters_<T> extends [infer First, ...infer Rest]
 			? (First extends object ? [options: WithCacheOptions<First>, ...rest: Rest] : Parameters_<T>)
 			: Parameters_<T> extends [(infer First)?, ...infer Rest]

@@ -33,16 +33,75 @@ export class HTTPError extends RequestsCacheError {
 	}
 }
 
-/** The request could not be sent or no response arrived (DNS, connection, timeout). */
+/**
+ * Why the network failed, as Node and got name it: `ECONNREFUSED` (nothing listens), `ECONNRESET`
+ * (the connection was dropped), `ETIMEDOUT` (any timeout), `ENOTFOUND` (no such host), `EAI_AGAIN`
+ * (DNS temporarily failed), `EHOSTUNREACH`/`ENETUNREACH`, `EPIPE`, TLS codes such as
+ * `CERT_HAS_EXPIRED` or `ERR_TLS_CERT_ALTNAME_INVALID`, and got's own (`ERR_TOO_MANY_REDIRECTS`).
+ */
+export type NetworkErrorCode =
+	| 'ECONNREFUSED'
+	| 'ECONNRESET'
+	| 'ETIMEDOUT'
+	| 'ENOTFOUND'
+	| 'EAI_AGAIN'
+	| 'EHOSTUNREACH'
+	| 'ENETUNREACH'
+	| 'EPIPE'
+	// Any other code the transport reports, kept as it is.
+	| (string & Record<never, never>);
+
+// got's generic wrapper code says nothing about the cause.
+const uninformativeCodes: ReadonlySet<string> = new Set(['ERR_GOT_REQUEST_ERROR']);
+
+/**
+ * The network code of a transport error: the first string `code` along the error and its `cause`
+ * chain (got copies the socket's code onto its own errors), and `ETIMEDOUT` for any timeout.
+ */
+export function networkCodeOf(error: unknown): NetworkErrorCode | undefined {
+	let current = error;
+	for (let depth = 0; depth < 8 && typeof current === 'object' && current !== null; depth++) {
+		const {code, name} = current as {code?: unknown; name?: unknown};
+		if (name === 'TimeoutError') {
+			return 'ETIMEDOUT';
+		}
+
+		if (typeof code === 'string' && code !== '' && !uninformativeCodes.has(code)) {
+			return code;
+		}
+
+		current = (current as {cause?: unknown}).cause;
+	}
+
+	return undefined;
+}
+
+/**
+ * The request could not be sent or no response arrived (DNS, connection, timeout). `code` is
+ * always `ERR_REQUEST`; `networkCode` says what happened, so a caller branches on it without
+ * reading `cause`.
+ *
+ * @example
+ * try {
+ * 	await session.get(url);
+ * } catch (error) {
+ * 	if (error instanceof RequestError && error.networkCode === 'ECONNREFUSED') {
+ * 		// the service is down
+ * 	}
+ * }
+ */
 export class RequestError extends RequestsCacheError {
 	readonly url: string;
 	readonly method: string;
+	/** What the network reported (`ECONNREFUSED`, `ETIMEDOUT`, `ENOTFOUND`…), or undefined when it said nothing. */
+	readonly networkCode: NetworkErrorCode | undefined;
 
-	constructor(message: string, request: {method: string; url: string}, options?: {cause?: unknown}) {
-		super(message, 'ERR_REQUEST', options);
+	constructor(message: string, request: {method: string; url: string}, options?: {cause?: unknown; networkCode?: NetworkErrorCode | undefined}) {
+		super(message, 'ERR_REQUEST', options?.cause === undefined ? undefined : {cause: options.cause});
 		this.name = 'RequestError';
 		this.method = request.method;
 		this.url = request.url;
+		this.networkCode = options?.networkCode ?? networkCodeOf(options?.cause);
 	}
 }
 

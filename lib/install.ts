@@ -1,35 +1,137 @@
 import type {BaseCache} from './cache/base-cache.js';
 import {hasOwnCache} from './cache-mixin.js';
+import {installFetchDoor} from './doors/fetch.js';
+import {installHttpDoor} from './doors/http.js';
+import type {CachedSend, DoorOptions, EngineFor, RestoreDoor} from './doors/types.js';
 import {CacheEngine} from './engine/engine.js';
-import {runDisabled, runInstalled, scopedInstall} from './engine/scope.js';
+import {isDisabled, runDisabled, runInstalled, scopedInstall} from './engine/scope.js';
+import {assertKnownOptions, optionRangeError, optionTypeError} from './errors.js';
 import type {PreparedRequest} from './models/request.js';
 import type {Response} from './models/response.js';
-import {type CacheOptions, normalizeCacheOptions} from './policy/settings.js';
+import {compileUrlPattern, matchesUrlPattern} from './policy/expiration.js';
+import {CACHE_OPTION_NAMES, type CacheOptions, normalizeCacheOptions} from './policy/settings.js';
 import {type SendOptions, Session} from './session.js';
 
-/**
- * The one install registry: the program-wide cache, and the session door's original `send` while
- * it is patched (by `installCache()`, or by an `enabled()` call still running).
- */
-const registry: {installed: CacheEngine | undefined; enabledRuns: number; originalSend: Session['send'] | undefined} = {
-	installed: undefined,
-	enabledRuns: 0,
-	originalSend: undefined,
+/** The front doors `installCache()` can put its cache behind. */
+export type Door = 'fetch' | 'http' | 'session';
+
+/** Options of `installCache()` and `enabled()`: the cache options, and which requests go through it. */
+export type InstallOptions = CacheOptions & {
+	/**
+	 * The front doors to cache: `'fetch'` (the global fetch), `'http'` (node:http and node:https
+	 * client requests: got, axios, node-fetch, superagent…), `'session'` (this library's sessions and
+	 * module functions).
+	 * @default ['fetch', 'http', 'session']
+	 */
+	patch?: readonly Door[];
+	/**
+	 * Cache only the URLs matching one of these patterns (the `urlsExpireAfter` glob rules: `*`
+	 * matches anything, the scheme is not compared); every other request passes untouched.
+	 * @default every URL
+	 * @example {urls: ['https://api.example.com/*']}
+	 */
+	urls?: readonly string[];
+	/**
+	 * Mark responses the fetch and http doors serve from the cache with this header (value `1`).
+	 * @default undefined (a cached response looks exactly like one from the network)
+	 * @example {fromCacheHeader: 'x-from-cache'}
+	 */
+	fromCacheHeader?: string;
 };
+
+const doorNames: ReadonlySet<Door> = new Set(['fetch', 'http', 'session']);
+const installOptionNames: ReadonlySet<string> = new Set([...CACHE_OPTION_NAMES, 'patch', 'urls', 'fromCacheHeader']);
+const headerNameRegex = /^[!#$%&'*+.^_`|~\dA-Za-z-]+$/;
+
+/** One installed cache: the engine and what reaches it. */
+type Installation = {
+	readonly engine: CacheEngine;
+	readonly doors: ReadonlySet<Door>;
+	/** URL patterns; undefined when every URL is cached. */
+	readonly urls: readonly RegExp[] | undefined;
+	readonly fromCacheHeader: string | undefined;
+};
+
+/**
+ * The one install registry: the program-wide installation, the installations of the `enabled()`
+ * calls still running, the session door's original `send` while it is patched, and how to take
+ * down the fetch and http doors while they are up.
+ */
+const registry: {
+	installed: Installation | undefined;
+	enabledRuns: Set<Installation>;
+	originalSend: Session['send'] | undefined;
+	restoreDoor: Map<'fetch' | 'http', RestoreDoor>;
+} = {
+	installed: undefined,
+	enabledRuns: new Set(),
+	originalSend: undefined,
+	restoreDoor: new Map(),
+};
+
+/** The installation for the current async context: an `enabled()` scope's, else the program's. */
+function activeInstallation(): Installation | undefined {
+	return (scopedInstall() as Installation | undefined) ?? registry.installed;
+}
 
 /** The installed cache for the current async context: an `enabled()` scope's, else the program's. */
 export function activeEngine(): CacheEngine | undefined {
-	return (scopedInstall() as CacheEngine | undefined) ?? registry.installed;
+	return activeInstallation()?.engine;
+}
+
+/** The installation that takes a request through `door` here and now, if any. */
+function installationFor(door: Door, url: string): Installation | undefined {
+	const installation = activeInstallation();
+	if (installation === undefined || !installation.doors.has(door) || isDisabled(installation.engine)) {
+		return undefined;
+	}
+
+	return installation.urls === undefined || installation.urls.some(pattern => matchesUrlPattern(pattern, url)) ? installation : undefined;
+}
+
+function doorOptions(door: 'fetch' | 'http'): DoorOptions {
+	return {
+		wants: (_method, url) => installationFor(door, url) !== undefined,
+		fromCacheHeader: () => activeInstallation()?.fromCacheHeader,
+	};
+}
+
+function doorEngineFor(door: 'fetch' | 'http'): EngineFor {
+	return (request: PreparedRequest): CachedSend | undefined => {
+		const installation = installationFor(door, request.url);
+		if (installation === undefined) {
+			return undefined;
+		}
+
+		const {engine} = installation;
+		return async (prepared, options, send) => engine.handle(prepared, options, send);
+	};
+}
+
+/** Put up the fetch and http doors some installation asks for, take down the others. */
+function syncDoors(): void {
+	const wanted = new Set<Door>([...(registry.installed?.doors ?? []), ...[...registry.enabledRuns].flatMap(run => [...run.doors])]);
+	for (const door of ['fetch', 'http'] as const) {
+		const restore = registry.restoreDoor.get(door);
+		if (wanted.has(door) && restore === undefined) {
+			const install = door === 'fetch' ? installFetchDoor : installHttpDoor;
+			registry.restoreDoor.set(door, install(doorEngineFor(door), doorOptions(door)));
+		} else if (!wanted.has(door) && restore !== undefined) {
+			restore();
+			registry.restoreDoor.delete(door);
+		}
+	}
 }
 
 function installedSend(this: Session, request: PreparedRequest, options: SendOptions = {}): Promise<Response> {
 	const send = registry.originalSend!;
-	const engine = activeEngine();
-	if (engine === undefined || hasOwnCache(this)) {
+	const installation = activeInstallation();
+	if (installation === undefined || !installation.doors.has('session') || hasOwnCache(this)
+		|| (installation.urls !== undefined && !installation.urls.some(pattern => matchesUrlPattern(pattern, request.url)))) {
 		return send.call(this, request, options);
 	}
 
-	return engine.handle(request, options, async (r, o) => send.call(this, r, o));
+	return installation.engine.handle(request, options, async (r, o) => send.call(this, r, o));
 }
 
 function patchSessions(): void {
@@ -41,14 +143,15 @@ function patchSessions(): void {
 }
 
 function unpatchSessions(): void {
-	if (registry.installed === undefined && registry.enabledRuns === 0 && registry.originalSend !== undefined) {
+	if (registry.installed === undefined && registry.enabledRuns.size === 0 && registry.originalSend !== undefined) {
 		Session.prototype.send = registry.originalSend;
 		registry.originalSend = undefined;
 	}
 }
 
-function engineFor(cacheName: string | CacheOptions | undefined, options: CacheOptions | undefined, owner: string): CacheEngine {
-	let resolved: CacheOptions;
+/** Validate the options of `installCache()`/`enabled()` and build the installation. */
+function installationOf(cacheName: string | InstallOptions | undefined, options: InstallOptions | undefined, owner: string): Installation {
+	let resolved: InstallOptions;
 	if (typeof cacheName === 'object' && cacheName !== null) {
 		if (options !== undefined) {
 			throw new TypeError(`${owner} takes no second argument when the first is an options object`);
@@ -58,38 +161,88 @@ function engineFor(cacheName: string | CacheOptions | undefined, options: CacheO
 	} else if (cacheName !== undefined && typeof cacheName !== 'string') {
 		throw new TypeError(`${owner} cacheName must be a string, got ${typeof cacheName}`);
 	} else {
+		if (options !== undefined && (typeof options !== 'object' || options === null)) {
+			throw optionTypeError(owner, 'options', 'an object', options);
+		}
+
 		resolved = cacheName === undefined ? {...options} : {...options, cacheName};
 	}
 
-	return new CacheEngine(normalizeCacheOptions(resolved, owner));
+	assertKnownOptions(owner, resolved, installOptionNames);
+	const {patch, urls, fromCacheHeader, ...cacheOptions} = resolved;
+	const doors = new Set<Door>(patch ?? doorNames);
+	if (patch !== undefined) {
+		if (!Array.isArray(patch)) {
+			throw optionTypeError(owner, 'patch', `an array of door names (${[...doorNames].map(name => `'${name}'`).join(', ')})`, patch);
+		}
+
+		for (const door of patch as unknown[]) {
+			if (!doorNames.has(door as Door)) {
+				throw new TypeError(`${owner} option \`patch\`: unknown door ${JSON.stringify(door)}; the doors are ${[...doorNames].map(name => `'${name}'`).join(', ')}`);
+			}
+		}
+	}
+
+	let patterns: RegExp[] | undefined;
+	if (urls !== undefined) {
+		if (!Array.isArray(urls) || urls.some(url => typeof url !== 'string')) {
+			throw optionTypeError(owner, 'urls', 'an array of URL patterns (strings)', urls);
+		}
+
+		patterns = (urls as string[]).map(url => {
+			if (url.trim() === '') {
+				throw optionRangeError(owner, 'urls', 'an array of non-empty URL patterns', url);
+			}
+
+			return compileUrlPattern(url);
+		});
+	}
+
+	if (fromCacheHeader !== undefined && (typeof fromCacheHeader !== 'string' || !headerNameRegex.test(fromCacheHeader))) {
+		throw optionTypeError(owner, 'fromCacheHeader', 'a header name such as \'x-from-cache\'', fromCacheHeader);
+	}
+
+	return {
+		engine: new CacheEngine(normalizeCacheOptions(cacheOptions, owner)),
+		doors,
+		urls: patterns,
+		fromCacheHeader: fromCacheHeader?.toLowerCase(),
+	};
 }
 
 /**
- * Cache every request made through the module-level functions (`get`, `post`, …) and through
- * every plain `Session`, whether created before or after. A second call replaces the first
- * cleanly. Returns the cache.
+ * Cache every HTTP request the program makes from now on: through the global `fetch`, through
+ * `node:http`/`node:https` (got, axios, node-fetch, superagent…), through the module-level
+ * functions (`get`, `post`, …) and every plain `Session`, whether created before or after.
+ * `patch` chooses the doors, `urls` the URLs. A second call replaces the first cleanly. Returns
+ * the cache.
  *
  * @example
- * import {installCache, get} from 'requests-cache';
+ * import {installCache} from 'requests-cache';
  * installCache('demo_cache', {expireAfter: 360});
- * const response = await get('https://api.example.com/items'); // cached from now on
+ * const response = await fetch('https://api.example.com/items'); // cached from now on
  */
-export function installCache(cacheName?: string | CacheOptions, options?: CacheOptions): BaseCache {
-	const engine = engineFor(cacheName, options, 'installCache()');
+export function installCache(cacheName?: string | InstallOptions, options?: InstallOptions): BaseCache {
+	const installation = installationOf(cacheName, options, 'installCache()');
 	const previous = registry.installed;
-	registry.installed = engine;
+	registry.installed = installation;
 	patchSessions();
+	syncDoors();
 	// Requests still going on the previous cache finish on it; its store closes after them.
-	previous?.close().catch(() => undefined);
-	return engine.cache;
+	previous?.engine.close().catch(() => undefined);
+	return installation.engine.cache;
 }
 
-/** Stop caching plain sessions and restore `Session.prototype.send`; closes the installed cache. */
+/**
+ * Stop caching: restore the global fetch, node:http and `Session.prototype.send` as they were
+ * (requests in flight finish normally), and close the installed cache.
+ */
 export async function uninstallCache(): Promise<void> {
 	const previous = registry.installed;
 	registry.installed = undefined;
 	unpatchSessions();
-	await previous?.close();
+	syncDoors();
+	await previous?.engine.close();
 }
 
 /** True while `installCache()` is in effect (or, inside `enabled()`, for the calls it makes). */
@@ -107,28 +260,34 @@ export async function clear(): Promise<void> {
 	await activeEngine()?.cache.clear();
 }
 
-/** Run `fn` with every cache bypassed (installed and per-session) for the requests it makes, and only those. */
+/**
+ * Run `fn` with every cache bypassed (installed and per-session) for the requests it makes, and
+ * only those, through every door.
+ */
 export async function disabled<T>(fn: () => T | Promise<T>): Promise<T> {
 	return runDisabled(undefined, fn, 'disabled()');
 }
 
 /**
  * Run `fn` with a cache installed for the requests it makes, and only those (concurrent code
- * outside `fn` is not affected); the temporary cache is closed afterwards.
+ * outside `fn` is not affected), through the doors its options name; the temporary cache is
+ * closed afterwards.
  */
-export async function enabled<T>(fn: () => T | Promise<T>, cacheName?: string | CacheOptions, options?: CacheOptions): Promise<T> {
+export async function enabled<T>(fn: () => T | Promise<T>, cacheName?: string | InstallOptions, options?: InstallOptions): Promise<T> {
 	if (typeof fn !== 'function') {
 		throw new TypeError(`enabled() takes a function first, got ${typeof fn}`);
 	}
 
-	const engine = engineFor(cacheName, options, 'enabled()');
-	registry.enabledRuns++;
+	const installation = installationOf(cacheName, options, 'enabled()');
+	registry.enabledRuns.add(installation);
 	patchSessions();
+	syncDoors();
 	try {
-		return await runInstalled(engine, fn);
+		return await runInstalled(installation, fn);
 	} finally {
-		registry.enabledRuns--;
+		registry.enabledRuns.delete(installation);
 		unpatchSessions();
-		await engine.close();
+		syncDoors();
+		await installation.engine.close();
 	}
 }

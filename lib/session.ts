@@ -1,10 +1,14 @@
 import {Buffer} from 'node:buffer';
 import defaultGot, {type Got, type OptionsInit} from 'got';
-import {RequestError, assertKnownOptions, optionRangeError, optionTypeError} from './errors.js';
+import type {CookieJar} from 'tough-cookie';
+import {RequestError, assertKnownOptions, networkCodeOf, optionRangeError, optionTypeError} from './errors.js';
+import {cookieHeaderFor, cookieJarForRequest, createSessionCookieJar, isCookieJar} from './cookies.js';
 import {type Params, type ParamValue, type PreparedRequest, type TransportOptions, mergeHeaders, prepareRequest} from './models/request.js';
 import {type RedirectHop, Response, type ResponseHeaders} from './models/response.js';
 import {CACHE_REQUEST_OPTION_NAMES, type CacheRequestOptions} from './policy/request-options.js';
 import {type FetchInit, fetchWith} from './fetch.js';
+import {responseHeaders, tolerantRequest} from './origin-response.js';
+import {outsideDoors} from './doors/bypass.js';
 
 /** A response hook: may return a replacement response. Called for every response, cached ones too. */
 export type ResponseHook = (response: Response, session: Session) => Response | void | undefined | Promise<Response | void | undefined>;
@@ -24,10 +28,18 @@ export type SessionOptions = {
 	/** Hooks; see {@link SessionHooks}. */
 	hooks?: Partial<SessionHooks>;
 	/**
-	 * A got instance to send with, e.g. `got.extend({retry: {limit: 2}})`. Its own settings are kept.
+	 * A got instance to send with, e.g. `got.extend({retry: {limit: 2}})`. Its own settings are kept;
+	 * with a `prefixUrl`, request URLs may be relative to it (`session.get('users')`), as in got.
 	 * @default got with retries off (as in requests: one request, one attempt)
 	 */
 	got?: Got;
+	/**
+	 * The session's cookies: a tough-cookie `CookieJar` of your own, or `false` for none. Cookies a
+	 * response sets are sent with later requests under the usual domain, path, secure and expiry
+	 * rules; an explicit `cookie` header wins over the jar.
+	 * @default a new, empty jar (or the `cookieJar` of the given got instance, if it has one)
+	 */
+	cookieJar?: CookieJar | false;
 };
 
 /** Per-request options of `session.request()` and the method shortcuts. */
@@ -57,12 +69,18 @@ export type RequestOptions = {
 /** What `send()` receives besides the prepared request: the transport and cache options. */
 export type SendOptions = TransportOptions & CacheRequestOptions;
 
-const sessionOptionNames: ReadonlySet<string> = new Set(['headers', 'timeout', 'hooks', 'got']);
+const sessionOptionNames: ReadonlySet<string> = new Set(['headers', 'timeout', 'hooks', 'got', 'cookieJar']);
 const requestOptionNames: ReadonlySet<string> = new Set([
 	'params', 'headers', 'json', 'form', 'body', 'timeout', 'followRedirects', 'signal', ...CACHE_REQUEST_OPTION_NAMES,
 ]);
 
 const plainGot = defaultGot.extend({retry: {limit: 0}});
+
+/** The `prefixUrl` of a got instance ('' when none; got ends it with a slash). */
+function prefixUrlOf(got: Got): string {
+	const prefix = got.defaults?.options?.prefixUrl;
+	return prefix === undefined ? '' : String(prefix);
+}
 
 function validateTimeout(owner: string, value: unknown): number | undefined {
 	if (value === undefined) {
@@ -111,6 +129,7 @@ export class Session {
 	hooks: SessionHooks;
 	/** The got instance requests are sent with. */
 	got: Got;
+	readonly #cookieJar: CookieJar | undefined;
 
 	constructor(options: SessionOptions = {}) {
 		if (typeof options !== 'object' || options === null) {
@@ -135,6 +154,20 @@ export class Session {
 		}
 
 		this.got = options.got ?? plainGot;
+		if (options.cookieJar !== undefined && options.cookieJar !== false && !isCookieJar(options.cookieJar)) {
+			throw optionTypeError('Session', 'cookieJar', 'a tough-cookie CookieJar or false', options.cookieJar);
+		}
+
+		const gotJar: unknown = this.got.defaults?.options?.cookieJar;
+		this.#cookieJar = options.cookieJar === false ? undefined : (options.cookieJar ?? (isCookieJar(gotJar) ? gotJar : createSessionCookieJar()));
+	}
+
+	/**
+	 * The session's cookie jar (requests' `session.cookies`), or undefined with `cookieJar: false`.
+	 * Add a cookie with `session.cookieJar.setCookie('name=value', url)`.
+	 */
+	get cookieJar(): CookieJar | undefined {
+		return this.#cookieJar;
 	}
 
 	/** Prepare and send a request, then run the response hooks. */
@@ -144,7 +177,18 @@ export class Session {
 		}
 
 		assertKnownOptions('request', options, requestOptionNames);
-		const prepared = prepareRequest(method, url, options, this.headers);
+		let prepared = prepareRequest(method, url, options, this.headers, 'request', prefixUrlOf(this.got));
+		// The jar's cookies go into the prepared request, so that the cache sees what is sent
+		// (Vary: Cookie, matchHeaders) and redacts it; a cookie header the caller gave wins.
+		const jar = this.#cookieJar;
+		if (jar !== undefined && prepared.headers.cookie === undefined) {
+			const header = cookieHeaderFor(jar, prepared.url);
+			const cookie = typeof header === 'string' ? header : await header;
+			if (cookie !== '') {
+				prepared = {...prepared, headers: {...prepared.headers, cookie}};
+			}
+		}
+
 		validateTimeout('request', options.timeout);
 		if (options.followRedirects !== undefined && typeof options.followRedirects !== 'boolean') {
 			throw optionTypeError('request', 'followRedirects', 'a boolean', options.followRedirects);
@@ -179,6 +223,7 @@ export class Session {
 
 		const history: RedirectHop[] = [];
 		const timeout = options.timeout ?? this.timeout;
+		const jar = this.#cookieJar;
 		const gotOptions: OptionsInit = {
 			method: request.method as NonNullable<OptionsInit['method']>,
 			headers: request.headers,
@@ -186,14 +231,33 @@ export class Session {
 			followRedirect: options.followRedirects ?? true,
 			hooks: {
 				beforeRedirect: [
-					(_options, hop) => {
+					(nextOptions, hop) => {
 						history.push({status: hop.statusCode, url: hop.url, headers: toHeaders(hop.headers)});
+						if (jar !== undefined) {
+							// As requests does: the next hop's cookies come from the jar, for its own URL.
+							delete nextOptions.headers.cookie;
+						}
 					},
 				],
 			},
 		};
+		if (jar !== undefined) {
+			gotOptions.cookieJar = cookieJarForRequest(jar);
+		}
+
+		// The URL is already absolute: got must not put its prefixUrl in front of it again.
+		if (prefixUrlOf(this.got) !== '') {
+			gotOptions.prefixUrl = '';
+		}
+
 		if (request.body !== undefined) {
 			gotOptions.body = request.body;
+		}
+
+		// Keep a complete response followed by excess bytes (see tolerantRequest), unless the got
+		// instance brings its own request function or HTTP/2.
+		if (this.got.defaults.options.request === undefined && !this.got.defaults.options.http2) {
+			gotOptions.request = tolerantRequest as NonNullable<OptionsInit['request']>;
 		}
 
 		if (timeout !== undefined) {
@@ -208,21 +272,22 @@ export class Session {
 
 		let raw;
 		try {
-			raw = await this.got(request.url, {...gotOptions, responseType: 'buffer', resolveBodyOnly: false, isStream: false});
+			// A session's requests are its own (and its cache's, if any): the installed http door steps aside.
+			raw = await outsideDoors(async () => this.got(request.url, {...gotOptions, responseType: 'buffer', resolveBodyOnly: false, isStream: false}));
 		} catch (error) {
 			// The fetch contract: an aborted request rejects with the signal's reason.
 			if (signal?.aborted === true) {
 				throw signal.reason as Error;
 			}
 
-			const code = (error as {code?: string}).code;
-			throw new RequestError(`${request.method} ${request.url} failed${code ? ` (${code})` : ''}: ${(error as Error).message}`, request, {cause: error});
+			const networkCode = networkCodeOf(error);
+			throw new RequestError(`${request.method} ${request.url} failed${networkCode ? ` (${networkCode})` : ''}: ${(error as Error).message}`, request, {cause: error, networkCode});
 		}
 
 		return new Response({
 			status: raw.statusCode,
 			reason: raw.statusMessage,
-			headers: toHeaders(raw.headers),
+			headers: responseHeaders(raw.headersDistinct, raw.headers),
 			url: raw.url,
 			body: Buffer.isBuffer(raw.body) ? raw.body : Buffer.from(raw.body as unknown as string),
 			request,
@@ -233,6 +298,18 @@ export class Session {
 	/** Release what the session holds. A plain session holds nothing; cached sessions close their store. */
 	async close(): Promise<void> {
 		// Nothing to release: got uses Node's global agents.
+	}
+
+	/**
+	 * Close the session at the end of an `await using` block (the same as {@link close}).
+	 *
+	 * @example
+	 * await using session = new CachedSession({cacheName: 'api'});
+	 * const response = await session.get(url);
+	 * // closed here, even when the block throws
+	 */
+	async [Symbol.asyncDispose](): Promise<void> {
+		await this.close();
 	}
 
 	/**

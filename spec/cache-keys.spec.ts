@@ -33,7 +33,9 @@ describe('cache keys', () => {
 			assert.equal(key('GET', 'https://example.com/path?b=2&a=1'), base);
 			assert.equal(key('GET', 'https://example.com/path?b=2&a=1#section'), base);
 			assert.equal(key('GET', 'https://example.com/path', {params: {b: 2, a: 1}}), base);
-			assert.equal(key('GET', 'https://example.com/path?a=2&a=1'), key('GET', 'https://example.com/path?a=1&a=2'));
+			// Repeated names keep their relative order: `a=2&a=1` is a different request (issue 10).
+			assert.notEqual(key('GET', 'https://example.com/path?a=2&a=1'), key('GET', 'https://example.com/path?a=1&a=2'));
+			assert.equal(key('GET', 'https://example.com/path?b=1&a=2&a=1'), key('GET', 'https://example.com/path?a=2&b=1&a=1'));
 			assert.equal(normalizeUrl('HTTP://Example.COM:80/x?z=1&y=2#f', new Set()), 'http://example.com/x?y=2&z=1');
 		});
 
@@ -81,25 +83,43 @@ describe('cache keys', () => {
 			assert.equal(key('POST', 'https://e.com/', {body: ''}), key('POST', 'https://e.com/'), 'an empty body is no body');
 		});
 
-		it('leaves the ignored parameters out: query, top-level JSON and form fields, any case', () => {
-			assert.equal(key('GET', 'https://e.com/x?api_key=one&q=1'), key('GET', 'https://e.com/x?q=1&API_KEY=two'));
-			assert.equal(key('GET', 'https://e.com/x?access_token=t'), key('GET', 'https://e.com/x'));
-			assert.equal(key('POST', 'https://e.com/x', {json: {q: 1, apikey: 'a'}}), key('POST', 'https://e.com/x', {json: {q: 1, apikey: 'b'}}));
-			assert.equal(key('POST', 'https://e.com/x', {form: {q: 1, Access_Token: 'a'}}), key('POST', 'https://e.com/x', {form: {q: 1}}), 'case-insensitive');
-			assert.notEqual(key('GET', 'https://e.com/x?q=1'), key('GET', 'https://e.com/x?q=2'));
+		it('leaves the names a user adds to ignoredParameters out: query, JSON and form fields, any case', () => {
+			const custom: KeySettings = {ignoredParameters: new Set([...defaults.ignoredParameters, 'session']), matchHeaders: false};
+			assert.equal(key('GET', 'https://e.com/x?session=one&q=1', {}, custom), key('GET', 'https://e.com/x?q=1&SESSION=two', {}, custom));
+			assert.equal(key('GET', 'https://e.com/x?session=t', {}, custom), key('GET', 'https://e.com/x', {}, custom));
+			assert.equal(key('POST', 'https://e.com/x', {json: {q: 1, session: 'a'}}, custom), key('POST', 'https://e.com/x', {json: {q: 1, session: 'b'}}, custom));
+			assert.equal(key('POST', 'https://e.com/x', {form: {q: 1, Session: 'a'}}, custom), key('POST', 'https://e.com/x', {form: {q: 1}}, custom), 'case-insensitive');
+			assert.notEqual(key('GET', 'https://e.com/x?q=1', {}, custom), key('GET', 'https://e.com/x?q=2', {}, custom));
+		});
+
+		it('keys each credential apart (the built-in names): query, JSON and form fields, headers', () => {
+			assert.notEqual(key('GET', 'https://e.com/x?api_key=one&q=1'), key('GET', 'https://e.com/x?q=1&api_key=two'));
+			assert.equal(key('GET', 'https://e.com/x?api_key=one&q=1'), key('GET', 'https://e.com/x?q=1&api_key=one'));
+			assert.notEqual(key('GET', 'https://e.com/x?access_token=t'), key('GET', 'https://e.com/x'));
+			assert.notEqual(key('POST', 'https://e.com/x', {json: {q: 1, apikey: 'a'}}), key('POST', 'https://e.com/x', {json: {q: 1, apikey: 'b'}}));
+			assert.notEqual(key('POST', 'https://e.com/x', {form: {q: 1, Access_Token: 'a'}}), key('POST', 'https://e.com/x', {form: {q: 1}}));
+			assert.notEqual(key('GET', 'https://e.com/', {headers: {Authorization: 'one'}}), key('GET', 'https://e.com/', {headers: {Authorization: 'two'}}));
+			const shared: KeySettings = {...defaults, shareCredentials: true};
+			assert.equal(key('GET', 'https://e.com/x?api_key=one&q=1', {}, shared), key('GET', 'https://e.com/x?q=1&API_KEY=two', {}, shared), 'unless shareCredentials');
+			assert.equal(key('POST', 'https://e.com/x', {json: {q: 1, apikey: 'a'}}, shared), key('POST', 'https://e.com/x', {json: {q: 1, apikey: 'b'}}, shared));
 			const custom: KeySettings = {ignoredParameters: new Set(['session']), matchHeaders: false};
-			assert.equal(key('GET', 'https://e.com/x?session=1', {}, custom), key('GET', 'https://e.com/x?session=2', {}, custom));
 			assert.notEqual(key('GET', 'https://e.com/x?api_key=1', {}, custom), key('GET', 'https://e.com/x?api_key=2', {}, custom), 'a custom list replaces the defaults');
 		});
 
 		it('ignores request headers unless matchHeaders says otherwise', () => {
-			const accept = (value: string, settings: KeySettings) => key('GET', 'https://e.com/', {headers: {Accept: value, Authorization: `Bearer ${value}`}}, settings);
+			const accept = (value: string, settings: KeySettings) => key('GET', 'https://e.com/', {headers: {Accept: value, Authorization: 'Bearer one'}}, settings);
 			assert.equal(accept('text/html', defaults), accept('application/json', defaults));
 			const all: KeySettings = {...defaults, matchHeaders: true};
 			assert.notEqual(accept('text/html', all), accept('application/json', all));
+			const shared: KeySettings = {...all, shareCredentials: true};
 			assert.equal(
-				key('GET', 'https://e.com/', {headers: {Accept: 'a', Authorization: 'one'}}, all),
-				key('GET', 'https://e.com/', {headers: {Accept: 'a', Authorization: 'two'}}, all),
+				key('GET', 'https://e.com/', {headers: {Accept: 'a', Authorization: 'one'}}, shared),
+				key('GET', 'https://e.com/', {headers: {Accept: 'a', Authorization: 'two'}}, shared),
+				'shared credential headers stay out even with matchHeaders: true',
+			);
+			assert.equal(
+				key('GET', 'https://e.com/', {headers: {Accept: 'a', 'X-Listed': 'one'}}, {...all, ignoredParameters: new Set(['x-listed'])}),
+				key('GET', 'https://e.com/', {headers: {Accept: 'a', 'X-Listed': 'two'}}, {...all, ignoredParameters: new Set(['x-listed'])}),
 				'ignored headers stay out even with matchHeaders: true',
 			);
 			const list: KeySettings = {...defaults, matchHeaders: ['accept']};
@@ -176,12 +196,32 @@ describe('cache keys', () => {
 			await session.close();
 		});
 
-		it('shares an entry between requests that differ only in ignored parameters', async () => {
-			const session = new CachedSession({backend: 'memory', matchHeaders: true});
+		it('shares an entry between requests that differ only in credentials when shareCredentials says so', async () => {
+			const session = new CachedSession({backend: 'memory', matchHeaders: true, shareCredentials: true});
 			await session.get(`${origin.url}/json`, {params: {q: 1, api_key: 'first'}, headers: {Authorization: 'Bearer first'}});
 			const second = await session.get(`${origin.url}/json`, {params: {q: 1, api_key: 'second'}, headers: {Authorization: 'Bearer second'}});
 			assert.equal(second.fromCache, true);
 			await session.close();
+		});
+
+		it('shares an entry between requests that differ only in parameters the user listed as ignored', async () => {
+			const session = new CachedSession({backend: 'memory', matchHeaders: true, ignoredParameters: [...DEFAULT_IGNORED_PARAMETERS, 'trace_id', 'X-Trace']});
+			await session.get(`${origin.url}/json`, {params: {q: 1, trace_id: 'first'}, headers: {'X-Trace': 'first'}});
+			const second = await session.get(`${origin.url}/json`, {params: {q: 1, trace_id: 'second'}, headers: {'X-Trace': 'second'}});
+			assert.equal(second.fromCache, true);
+			await session.close();
+		});
+
+		it('never serves one credential\'s response to another by default, and does when shareCredentials says so', async () => {
+			const isolated = new CachedSession({backend: 'memory'});
+			await isolated.get(`${origin.url}/json?isolated=1`, {params: {api_key: 'first'}, headers: {Authorization: 'Bearer first'}});
+			assert.equal((await isolated.get(`${origin.url}/json?isolated=1`, {params: {api_key: 'second'}, headers: {Authorization: 'Bearer second'}})).fromCache, false);
+			assert.equal((await isolated.get(`${origin.url}/json?isolated=1`, {params: {api_key: 'first'}, headers: {Authorization: 'Bearer first'}})).fromCache, true);
+			const shared = new CachedSession({backend: 'memory', shareCredentials: true});
+			await shared.get(`${origin.url}/json?shared=1`, {headers: {Authorization: 'Bearer first'}});
+			assert.equal((await shared.get(`${origin.url}/json?shared=1`, {headers: {Authorization: 'Bearer second'}})).fromCache, true);
+			await isolated.close();
+			await shared.close();
 		});
 
 		it('matches on request headers only as matchHeaders says', async () => {
@@ -281,11 +321,17 @@ describe('cache keys', () => {
 					assert.ok(!afterClose.includes(secret), `${secret} is in the files after close`);
 				}
 
-				// Whoever holds the secret still gets the cached response.
-				const reopened = new CachedSession({cacheName: path.join(cacheDir, 'cache')});
-				const again = await reopened.get(`${origin.url}/private`, {params: {q: 'visible'}, headers: {Authorization: 'Bearer another'}});
+				// Whoever holds the same secrets gets the cached response, in another session on the same file; anyone else does not.
+				const reopened = new CachedSession({cacheName: path.join(cacheDir, 'cache'), ignoredParameters: [...DEFAULT_IGNORED_PARAMETERS, 'X-Custom-Secret']});
+				const sameHeaders = {
+					Authorization: `Bearer ${secrets[1]}`, 'Proxy-Authorization': `Basic ${secrets[0]}`, 'X-API-Key': secrets[2]!,
+					Cookie: `sid=${secrets[3]}`, 'X-Custom-Secret': 'another value: this name is shared',
+				};
+				const again = await reopened.get(`${origin.url}/private`, {params: {q: 'visible'}, headers: sameHeaders});
 				assert.equal(again.fromCache, true);
-				assert.equal(again.request.headers['authorization'], 'Bearer another', 'the caller sees its own request, not the stored one');
+				assert.equal(again.request.headers['authorization'], `Bearer ${secrets[1]}`, 'the caller sees its own request, not the stored one');
+				const other = await reopened.get(`${origin.url}/private`, {params: {q: 'visible'}, headers: {...sameHeaders, Authorization: 'Bearer another'}});
+				assert.equal(other.fromCache, false, 'other credentials: another entry');
 				await reopened.close();
 			});
 

@@ -3,7 +3,7 @@ import {Buffer} from 'node:buffer';
 import {createServer} from 'node:http';
 import type {AddressInfo} from 'node:net';
 import got from 'got';
-import {HTTPError, RequestError, RequestsCacheError, type Response, Session} from '../lib/index.js';
+import {CachedSession, HTTPError, RequestError, RequestsCacheError, type Response, Session} from '../lib/index.js';
 import {Origin} from './support/origin.js';
 
 describe('Session', () => {
@@ -314,6 +314,53 @@ describe('Session', () => {
 			await assert.rejects(new Session().get(`${origin.url}/json`, {expireAfter: 60}), {name: 'TypeError', message: /`expireAfter` needs a cache/});
 			await assert.rejects(new Session().get(`${origin.url}/json`, {forceRefresh: true}), {name: 'TypeError', message: /`forceRefresh` needs a cache/});
 			assert.equal(origin.hits(), before);
+		});
+	});
+
+	describe('await using', () => {
+		it('closes a session at the end of the block, and when the block throws', async () => {
+			const closed: string[] = [];
+			class Tracked extends Session {
+				override async close(): Promise<void> {
+					closed.push('closed');
+				}
+			}
+
+			{
+				await using session = new Tracked();
+				assert.equal((await session.get(`${origin.url}/json`)).status, 200);
+				assert.deepEqual(closed, []);
+			}
+
+			assert.deepEqual(closed, ['closed']);
+			await assert.rejects(async () => {
+				await using _session = new Tracked();
+				throw new Error('boom');
+			}, {message: 'boom'});
+			assert.deepEqual(closed, ['closed', 'closed']);
+		});
+
+		it('calls a cached session\'s close(), which closes its cache', async () => {
+			let closes = 0;
+			class TrackedCached extends CachedSession {
+				override async close(): Promise<void> {
+					closes++;
+					await super.close();
+				}
+			}
+
+			{
+				await using session = new TrackedCached({backend: 'memory'});
+				await session.get(`${origin.url}/json?disposed=1`);
+				assert.equal((await session.get(`${origin.url}/json?disposed=1`)).fromCache, true);
+			}
+
+			assert.equal(closes, 1);
+		});
+
+		it('has Symbol.asyncDispose on Node 20', () => {
+			assert.equal(typeof Symbol.asyncDispose, 'symbol');
+			assert.equal(typeof Session.prototype[Symbol.asyncDispose], 'function');
 		});
 	});
 });

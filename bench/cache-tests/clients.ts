@@ -1,103 +1,49 @@
 /**
- * The caches run through the suite, each as a `fetch` function per test: the suite expects a
- * browser cache, which starts each test with nothing stored for that test's URLs, so every test
- * (or, with `cachePer: 'run'`, the whole run) gets a cache of its own.
+ * A configuration turned into the fetch the suite's client calls: undici's fetch over its cache
+ * interceptor, or `session.fetch` of a requests-cache `CachedSession`. requests-cache is imported
+ * only when a configuration needs it, so an undici-only run works whatever state lib/ is in.
  */
-import {readFileSync} from 'node:fs';
-import {join} from 'node:path';
-import {Agent, cacheStores, fetch as undiciFetch, interceptors} from 'undici';
-import {CachedSession} from '../../lib/index.js';
-import type {CacheOptions, SessionOptions} from '../../lib/index.js';
-import {repoRoot} from './suite.js';
+import {Agent, fetch as undiciFetch, interceptors} from 'undici';
+import type {Configuration} from './configurations.js';
 
-export type FetchFunction = (input: string | URL | globalThis.Request, init?: RequestInit) => Promise<globalThis.Response>;
+/** The fetch a cache offers the suite. */
+export type CacheFetch = (url: string, init?: RequestInit) => Promise<Response>;
 
-export type ClientName = 'requests-cache' | 'undici';
-
-export const clientNames: readonly ClientName[] = ['requests-cache', 'undici'];
-
+/** A cache under test. */
 export type CacheClient = {
-	name: ClientName;
-	/** What ran, for the results file. */
-	description: string;
-	version: string;
-	/** The fetch to use for one test's requests. */
-	fetchFor(testId: string): FetchFunction;
+	readonly fetch: CacheFetch;
 	close(): Promise<void>;
 };
 
-export type ClientOptions = {
-	cachePer: 'test' | 'run';
-	/** Extra `CachedSession` options (requests-cache only), merged over `{backend: 'memory', cacheControl: true}`. */
-	sessionOptions?: CacheOptions & SessionOptions;
+type RequestsCacheModule = {
+	CachedSession: new (options: Record<string, unknown>) => {
+		fetch(input: string, init?: RequestInit): Promise<Response>;
+		close(): Promise<void>;
+	};
 };
 
-function packageVersion(path: string): string {
-	return String((JSON.parse(readFileSync(path, 'utf8')) as {version?: unknown}).version ?? 'unknown');
-}
-
-function gitCommit(): string | undefined {
-	try {
-		const head = readFileSync(join(repoRoot, '.git', 'HEAD'), 'utf8').trim();
-		return (head.startsWith('ref: ') ? readFileSync(join(repoRoot, '.git', head.slice(5)), 'utf8') : head).trim().slice(0, 12);
-	} catch {
-		return undefined;
-	}
-}
-
-/** One instance per test id (or one for the run), created on first use. */
-function perKey<T>(cachePer: 'test' | 'run', create: () => T): {get(testId: string): T; all(): T[]} {
-	const instances = new Map<string, T>();
+function undiciClient(): CacheClient {
+	const dispatcher = new Agent().compose(interceptors.cache({type: 'private'}));
 	return {
-		get(testId) {
-			const key = cachePer === 'run' ? '' : testId;
-			let instance = instances.get(key);
-			if (instance === undefined) {
-				instance = create();
-				instances.set(key, instance);
-			}
-
-			return instance;
-		},
-		all: () => [...instances.values()],
+		// undici's fetch and Response are the WHATWG ones Node exposes globally, typed apart.
+		fetch: async (url, init) => undiciFetch(url, {...init as Parameters<typeof undiciFetch>[1], dispatcher}) as unknown as Promise<Response>,
+		close: async () => dispatcher.close(),
 	};
 }
 
-function requestsCacheClient(options: ClientOptions): CacheClient {
-	const sessionOptions: CacheOptions & SessionOptions = {backend: 'memory', cacheControl: true, ...options.sessionOptions};
-	const sessions = perKey(options.cachePer, () => new CachedSession(sessionOptions));
-	const commit = gitCommit();
+async function requestsCacheClient(configuration: Configuration, libraryEntry: string): Promise<CacheClient> {
+	const {CachedSession} = await import(libraryEntry) as RequestsCacheModule;
+	const session = new CachedSession({...configuration.sessionOptions});
 	return {
-		name: 'requests-cache',
-		description: `new CachedSession(${JSON.stringify(sessionOptions)}).fetch, one session per ${options.cachePer}`,
-		version: `${packageVersion(join(repoRoot, 'package.json'))}${commit === undefined ? '' : ` (${commit})`}`,
-		fetchFor: testId => {
-			const session = sessions.get(testId);
-			return async (input, init) => session.fetch(input, init);
-		},
-		async close() {
-			await Promise.all(sessions.all().map(async session => session.close()));
-		},
+		fetch: async (url, init) => session.fetch(url, init),
+		close: async () => session.close(),
 	};
 }
 
-function undiciClient(options: ClientOptions): CacheClient {
-	const agents = perKey(options.cachePer, () => new Agent().compose(interceptors.cache({store: new cacheStores.MemoryCacheStore(), type: 'private'})));
-	return {
-		name: 'undici',
-		description: `undici.fetch with new Agent().compose(interceptors.cache({store: new cacheStores.MemoryCacheStore(), type: 'private'})), one agent per ${options.cachePer}`,
-		version: packageVersion(join(repoRoot, 'node_modules', 'undici', 'package.json')),
-		fetchFor: testId => {
-			const dispatcher = agents.get(testId);
-			// undici's own fetch and Response types are structurally the WHATWG ones Node exposes globally.
-			return async (input, init) => undiciFetch(input as Parameters<typeof undiciFetch>[0], {...init as Parameters<typeof undiciFetch>[1], dispatcher}) as unknown as Promise<globalThis.Response>;
-		},
-		async close() {
-			await Promise.all(agents.all().map(async agent => agent.close()));
-		},
-	};
-}
-
-export function createClient(name: ClientName, options: ClientOptions): CacheClient {
-	return name === 'requests-cache' ? requestsCacheClient(options) : undiciClient(options);
+/**
+ * The client for `configuration`; `libraryEntry` is the module requests-cache is loaded from
+ * (lib/index.ts, or another copy for an A/B run).
+ */
+export async function createClient(configuration: Configuration, libraryEntry: string): Promise<CacheClient> {
+	return configuration.client === 'undici' ? undiciClient() : requestsCacheClient(configuration, libraryEntry);
 }

@@ -1,122 +1,121 @@
 /**
- * Runs the public HTTP cache test suite (https://github.com/http-tests/cache-tests, the one behind
- * https://cache-tests.fyi) in its private-cache ("browser") mode against:
+ * `npm run cache-tests`: the public HTTP cache test suite (`http-cache-tests` from npm, the suite
+ * behind https://cache-tests.fyi) in private-cache ("browser") mode against undici's cache
+ * interceptor and requests-cache's configurations (configurations.ts), all in one run. Starts the
+ * suite's server on 127.0.0.1, runs each configuration in a child process of its own (a fresh
+ * cache; one at a time unless `--jobs` says otherwise), classifies the results with the suite's
+ * own `determineTestResult`, prints the table, writes bench/cache-tests/results.json and the
+ * generated section of docs/http-cache-tests.md.
  *
- * - requests-cache: `new CachedSession({backend: 'memory', cacheControl: true}).fetch`
- * - undici 7's cache interceptor: `undici.fetch` over `new Agent().compose(interceptors.cache({store:
- *   new cacheStores.MemoryCacheStore(), type: 'private'}))`
- *
- * each with a fresh cache per test id, and prints passed / failed / setup-failed / harness-error
- * counts, then writes every result to bench/cache-tests/results.json.
- *
- *   npx tsx bench/cache-tests/run.ts                       # both caches, writes results.json
- *   npx tsx bench/cache-tests/run.ts --client=requests-cache   # one cache (merged into results.json)
- *   npx tsx bench/cache-tests/run.ts --id=vary-match       # one test, with the engine's dump, no write
- *   npx tsx bench/cache-tests/run.ts --options='{"allowableCodes":[200,404]}'  # extra CachedSession options
- *   npx tsx bench/cache-tests/run.ts --cache-per=run       # one cache for the whole run
- *
- * The suite is located through CACHE_TESTS_DIR (default /work/cache-tests, then ../cache-tests);
- * see suite.ts. The suite's own server (test-engine/server/server.mjs) is started on a free port.
+ *   npm run cache-tests                                          # everything (about 2 minutes)
+ *   npm run cache-tests -- --config=undici,requests-cache        # some configurations; writes nothing
+ *   npm run cache-tests -- --id=age-parse-float --config=undici  # one or more tests, with the suite's dump
+ *   npm run cache-tests -- --options='{"backend":"memory","cacheControl":true,"expireAfter":60}'
+ *   npm run cache-tests -- --lib=/path/to/other/lib/index.ts     # requests-cache from another copy (A/B)
+ *   npm run cache-tests -- --config=requests-cache-rfc9111 --out=/tmp/rfc.json  # a partial run, results kept
+ *   npm run cache-tests -- --jobs=2 --verbose --timeout=15
  */
-import {type ChildProcess, spawn} from 'node:child_process';
-import {existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
-import {createServer} from 'node:net';
-import {tmpdir} from 'node:os';
-import {join, relative} from 'node:path';
+import {type ChildProcess, execFileSync, fork, spawn} from 'node:child_process';
+import {readFileSync, writeFileSync} from 'node:fs';
+import {dirname, join, relative, resolve} from 'node:path';
 import {fileURLToPath} from 'node:url';
-import {type ClientName, type ClientOptions, clientNames} from './clients.js';
-import {type Suite, type SuiteTest, type TestResult, describeSuite, loadSuites, locateSuite, obtainInstructions, repoRoot, runsInBrowserMode} from './suite.js';
-import type {WorkerJob, WorkerOutput} from './worker.js';
+import type {RawResult} from 'http-cache-tests/tests/index.mjs';
+import {type Outcome, classify, count} from './classify.js';
+import {type Configuration, defaultConfigurations, describeConfiguration} from './configurations.js';
+import {type ConfigurationReport, type ResultsFile, type TestReport, consoleTable, markdownSection, updateDocs} from './report.js';
+import {browserTests, suiteVersion} from './suite.js';
+import type {WorkerJob, WorkerReport} from './worker.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const repoRoot = resolve(here, '..', '..');
+const resultsPath = join(here, 'results.json');
+const docsPath = join(repoRoot, 'docs', 'http-cache-tests.md');
 
 type Args = {
-	clients: ClientName[];
-	testId?: string;
-	clientOptions: ClientOptions;
+	configurations: Configuration[];
+	testIds?: string[];
+	libraryEntry: string;
+	jobs: number;
+	requestTimeoutMs: number;
+	write: boolean;
+	/** Where a run that is not recorded writes its results anyway (`--out`). */
 	out?: string;
 	verbose: boolean;
-	timeoutMs: number;
 };
 
-type Kind = 'required' | 'optimal' | 'check';
-
-export type Counts = {run: number; passed: number; failed: number; setupFailed: number; harnessErrors: number};
-
-export type Failure = {id: string; kind: Kind; result: [string, string]};
-
-export type ClientReport = {
-	description: string;
-	version: string;
-	durationMs: number;
-	counts: Counts;
-	byKind: Record<Kind, {passed: number; run: number}>;
-	/** Not-passed test ids by test group (the suite's tests/*.mjs file), with the engine's message. */
-	notPassedByGroup: Record<string, Failure[]>;
-	results: Record<string, TestResult>;
-};
-
-export type ResultsFile = {
-	suite: {source: string; dir: string; version: string; commit?: string; reconstructed: boolean};
-	mode: string;
-	date: string;
-	node: string;
-	clients: Partial<Record<ClientName, ClientReport>>;
-};
-
-const defaultOut = join(repoRoot, 'bench', 'cache-tests', 'results.json');
-const usage = 'usage: npx tsx bench/cache-tests/run.ts [--client=requests-cache|undici|all] [--id=<test-id>] [--cache-per=test|run] [--options=<json CachedSession options>] [--out=<file>|--no-write] [--timeout=<seconds>] [--verbose]';
+const usage = `usage: npm run cache-tests -- [--config=<name,...>] [--options=<json CachedSession options>] [--id=<test id,...>]
+  [--lib=<requests-cache entry module>] [--jobs=<n>] [--timeout=<seconds per request>] [--no-write] [--out=<results file>] [--verbose]
+configurations: ${defaultConfigurations.map(configuration => configuration.name).join(', ')}`;
 
 function parseArgs(argv: readonly string[]): Args {
-	const args: Args = {clients: [...clientNames], clientOptions: {cachePer: 'test'}, out: defaultOut, verbose: false, timeoutMs: 600_000};
-	for (const arg of argv) {
-		const [name, value = ''] = arg.split(/=(.*)/s) as [string, string?];
+	const args: Args = {
+		configurations: [...defaultConfigurations],
+		libraryEntry: join(repoRoot, 'lib', 'index.ts'),
+		jobs: 1,
+		requestTimeoutMs: 15_000,
+		write: true,
+		verbose: false,
+	};
+	let custom = false;
+	for (const argument of argv) {
+		const [name, value = ''] = argument.split(/=(.*)/s) as [string, string?];
 		switch (name) {
-			case '--client': {
-				if (value === 'all') {
-					args.clients = [...clientNames];
-				} else if ((clientNames as readonly string[]).includes(value)) {
-					args.clients = [value as ClientName];
-				} else {
-					throw new RangeError(`--client must be one of ${clientNames.join(', ')} or all, not ${JSON.stringify(value)}`);
-				}
+			case '--config': {
+				args.configurations = value.split(',').map(wanted => {
+					const configuration = defaultConfigurations.find(candidate => candidate.name === wanted);
+					if (configuration === undefined) {
+						throw new RangeError(`--config: no configuration named ${JSON.stringify(wanted)}\n${usage}`);
+					}
 
-				break;
-			}
-
-			case '--id': {
-				args.testId = value;
-				break;
-			}
-
-			case '--cache-per': {
-				if (value !== 'test' && value !== 'run') {
-					throw new RangeError(`--cache-per must be test or run, not ${JSON.stringify(value)}`);
-				}
-
-				args.clientOptions.cachePer = value;
+					return configuration;
+				});
+				custom = true;
 				break;
 			}
 
 			case '--options': {
-				args.clientOptions.sessionOptions = JSON.parse(value) as NonNullable<ClientOptions['sessionOptions']>;
+				const sessionOptions = JSON.parse(value) as Record<string, unknown>;
+				args.configurations = [...(custom ? args.configurations : []), {name: 'custom', client: 'requests-cache', sessionOptions}];
+				custom = true;
 				break;
 			}
 
-			case '--out': {
-				args.out = value;
+			case '--id': {
+				args.testIds = value.split(',');
 				break;
 			}
 
-			case '--no-write': {
-				delete args.out;
+			case '--lib': {
+				args.libraryEntry = resolve(value);
+				custom = true;
+				break;
+			}
+
+			case '--jobs': {
+				args.jobs = Number(value);
+				if (!Number.isInteger(args.jobs) || args.jobs < 1) {
+					throw new RangeError(`--jobs must be a positive whole number, not ${JSON.stringify(value)}`);
+				}
+
 				break;
 			}
 
 			case '--timeout': {
-				args.timeoutMs = Number(value) * 1000;
-				if (!(args.timeoutMs > 0)) {
+				args.requestTimeoutMs = Number(value) * 1000;
+				if (!(args.requestTimeoutMs > 0)) {
 					throw new RangeError(`--timeout must be a positive number of seconds, not ${JSON.stringify(value)}`);
 				}
 
+				break;
+			}
+
+			case '--no-write': {
+				args.write = false;
+				break;
+			}
+
+			case '--out': {
+				args.out = resolve(value);
 				break;
 			}
 
@@ -126,237 +125,235 @@ function parseArgs(argv: readonly string[]): Args {
 			}
 
 			default: {
-				throw new RangeError(`unknown argument ${JSON.stringify(arg)}\n${usage}`);
+				throw new RangeError(`unknown argument ${JSON.stringify(argument)}\n${usage}`);
 			}
 		}
 	}
 
-	if (args.testId !== undefined || args.clientOptions.sessionOptions !== undefined || args.clientOptions.cachePer !== 'test') {
-		// A debugging or experimental run never overwrites the recorded baseline unless asked to.
-		if (args.out === defaultOut && !argv.some(arg => arg.startsWith('--out='))) {
-			delete args.out;
-		}
+	// Only a full run of the default configurations is recorded.
+	if (custom || args.testIds !== undefined) {
+		args.write = false;
 	}
 
 	return args;
 }
 
-async function freePort(): Promise<number> {
-	return new Promise((resolve, reject) => {
-		const probe = createServer();
-		probe.once('error', reject);
-		probe.listen(0, '127.0.0.1', () => {
-			const address = probe.address();
-			probe.close(() => {
-				if (address === null || typeof address === 'string') {
-					reject(new Error('could not read the probe port'));
-				} else {
-					resolve(address.port);
-				}
-			});
-		});
-	});
-}
-
-/** Starts the suite's own server; resolves once it says it is listening. */
-async function startServer(suiteDir: string, port: number, verbose: boolean): Promise<{process: ChildProcess; warnings: () => number}> {
-	const child = spawn(process.execPath, [join('test-engine', 'server', 'server.mjs')], {
-		cwd: suiteDir,
-		env: {
-			...process.env,
-			npm_config_protocol: 'http',
-			npm_config_port: String(port),
-			npm_config_pidfile: join(tmpdir(), `http-cache-test-server-${process.pid}.pid`),
-		},
-		stdio: ['ignore', 'pipe', 'pipe'],
-	});
+/** Starts the suite's server (suite-server.ts); resolves with its base URL once it listens. */
+async function startServer(verbose: boolean): Promise<{child: ChildProcess; baseUrl: string; warnings: () => number}> {
+	const child = spawn(process.execPath, ['--import', 'tsx', join(here, 'suite-server.ts')], {cwd: repoRoot, stdio: ['ignore', 'pipe', 'inherit']});
 	let warnings = 0;
-	await new Promise<void>((resolve, reject) => {
+	const baseUrl = await new Promise<string>((resolvePromise, reject) => {
 		const timer = setTimeout(() => {
-			reject(new Error('the suite server did not start within 10 s'));
-		}, 10_000);
+			reject(new Error('the suite server did not start within 20 s'));
+		}, 20_000);
 		child.once('exit', code => {
 			clearTimeout(timer);
-			reject(new Error(`the suite server exited with code ${String(code)} before listening`));
+			reject(new Error(`the suite server exited (code ${String(code)}) before listening`));
 		});
-		child.stderr!.on('data', (chunk: Buffer) => process.stderr.write(`[server] ${chunk.toString()}`));
 		child.stdout!.on('data', (chunk: Buffer) => {
 			const text = chunk.toString();
 			warnings += text.split('SERVER WARNING').length - 1;
 			if (verbose) {
-				process.stdout.write(text.replaceAll(/^/gm, '[server] '));
+				process.stdout.write(text.replaceAll(/^(?=.)/gm, '[server] '));
 			}
 
-			if (text.includes('Listening on')) {
+			const listening = /Listening on (http:\/\/127\.0\.0\.1:\d+)\//.exec(text);
+			if (listening) {
 				clearTimeout(timer);
 				child.removeAllListeners('exit');
-				resolve();
+				resolvePromise(listening[1]!);
 			}
 		});
 	});
-	return {process: child, warnings: () => warnings};
+	return {child, baseUrl, warnings: () => warnings};
 }
 
-async function runWorker(job: WorkerJob, verbose: boolean, timeoutMs: number): Promise<WorkerOutput> {
-	const worker = join(fileURLToPath(new URL('.', import.meta.url)), 'worker.ts');
-	const child = spawn(process.execPath, ['--import', 'tsx', worker, JSON.stringify(job)], {
+/** Runs one configuration in its own process. */
+async function runWorker(job: WorkerJob, showOutput: boolean): Promise<WorkerReport> {
+	const child = fork(join(here, 'worker.ts'), [JSON.stringify(job)], {
 		cwd: repoRoot,
-		stdio: ['ignore', verbose || job.testId !== undefined ? 'inherit' : 'ignore', 'pipe'],
+		execArgv: ['--import', 'tsx'],
+		stdio: ['ignore', showOutput ? 'inherit' : 'ignore', 'pipe', 'ipc'],
 	});
 	let stderr = '';
 	child.stderr!.on('data', (chunk: Buffer) => {
 		stderr += chunk.toString();
-		if (verbose) {
+		if (showOutput) {
 			process.stderr.write(chunk);
 		}
 	});
-	const code = await new Promise<number | null>(resolve => {
+	let report: WorkerReport | undefined;
+	child.on('message', message => {
+		report = message as WorkerReport;
+	});
+	// The suite pauses 3 s in many tests, 100 tests at a time: a healthy run takes well under a minute.
+	const limitMs = 10 * 60_000;
+	const code = await new Promise<number | null>(resolvePromise => {
 		const timer = setTimeout(() => {
-			console.error(`${job.client}: no result after ${timeoutMs / 1000} s, stopping the worker`);
 			child.kill();
-		}, timeoutMs);
+		}, limitMs);
 		child.once('exit', exitCode => {
 			clearTimeout(timer);
-			resolve(exitCode);
+			resolvePromise(exitCode);
 		});
 	});
-	if (code !== 0 || !existsSync(job.out)) {
-		throw new Error(`${job.client} worker failed (exit ${String(code)}):\n${stderr.slice(-4000)}`);
+	if (report === undefined) {
+		const lines = stderr.trim().split('\n');
+		throw new Error(code === null ? `no result within ${limitMs / 60_000} minutes` : lines.find(line => /Error\b/.test(line)) ?? lines.at(-1) ?? `exit code ${String(code)}`);
 	}
 
-	return JSON.parse(readFileSync(job.out, 'utf8')) as WorkerOutput;
+	return report;
 }
 
-function kindOf(test: SuiteTest): Kind {
-	return test.kind ?? 'required';
+/** The suite's messages with the run's server address and test UUIDs masked. */
+function masked(result: RawResult | undefined): RawResult | null {
+	if (result === undefined || result === true) {
+		return result ?? null;
+	}
+
+	return [result[0], result[1].replaceAll(/http:\/\/127\.0\.0\.1:\d+/g, '<server>').replaceAll(/[\da-f]{8}-[\da-f]{4}-[\da-f]{4}-[\da-f]{4}-[\da-f]{12}/g, '<uuid>')];
 }
 
-/** The engine's messages with the run's server address and test UUIDs masked, so runs can be diffed. */
-function normalized(result: TestResult): TestResult {
-	return result === true ? true : [result[0], result[1].replaceAll(/https?:\/\/127\.0\.0\.1:\d+/g, '<server>').replaceAll(/[\da-f]{8}-[\da-f]{4}-[\da-f]{4}-[\da-f]{4}-[\da-f]{12}/g, '<uuid>')];
-}
-
-export function summarize(output: WorkerOutput, suites: readonly Suite[]): ClientReport {
-	const counts: Counts = {run: 0, passed: 0, failed: 0, setupFailed: 0, harnessErrors: 0};
-	const byKind: ClientReport['byKind'] = {required: {passed: 0, run: 0}, optimal: {passed: 0, run: 0}, check: {passed: 0, run: 0}};
-	const notPassedByGroup: Record<string, Failure[]> = {};
-	for (const suite of suites) {
-		for (const test of suite.tests) {
-			const raw = output.results[test.id];
-			if (raw === undefined) {
-				continue;
-			}
-
-			const result = normalized(raw);
-			output.results[test.id] = result;
-
-			const kind = kindOf(test);
-			counts.run++;
-			byKind[kind].run++;
-			if (result === true) {
-				counts.passed++;
-				byKind[kind].passed++;
-				continue;
-			}
-
-			if (result[0] === 'Assertion') {
-				counts.failed++;
-			} else if (result[0] === 'Setup') {
-				counts.setupFailed++;
-			} else {
-				counts.harnessErrors++;
-			}
-
-			(notPassedByGroup[suite.name] ??= []).push({id: test.id, kind, result});
+function testReports(results: Record<string, RawResult>): Record<string, TestReport> {
+	const classified = classify(results);
+	const passed = (outcome: Outcome | undefined) => outcome === 'pass' || outcome === 'yes';
+	const tests: Record<string, TestReport> = {};
+	for (const {test, group} of browserTests) {
+		const outcome = classified.get(test.id)!;
+		const report: TestReport = {outcome, kind: test.kind ?? 'required', group: group.id, result: masked(results[test.id])};
+		if (outcome === 'dependency_fail') {
+			report.failedDependencies = (test.depends_on ?? []).filter(id => !passed(classified.get(id)));
 		}
+
+		tests[test.id] = report;
 	}
 
-	return {description: output.description, version: output.version, durationMs: output.durationMs, counts, byKind, notPassedByGroup, results: output.results};
+	return tests;
 }
 
-function printReport(name: ClientName, report: ClientReport): void {
-	const {counts, byKind} = report;
-	console.log(`\n${name} ${report.version}: ${report.description}`);
-	console.log(`  run ${counts.run}: passed ${counts.passed}, failed ${counts.failed}, setup failed ${counts.setupFailed}, harness errors ${counts.harnessErrors} (${(report.durationMs / 1000).toFixed(1)} s)`);
-	console.log(`  by kind: required ${byKind.required.passed}/${byKind.required.run}, optimal ${byKind.optimal.passed}/${byKind.optimal.run}, check (answered yes) ${byKind.check.passed}/${byKind.check.run}`);
+function libraryVersion(configuration: Configuration): string {
+	if (configuration.client === 'undici') {
+		return String((JSON.parse(readFileSync(join(repoRoot, 'node_modules', 'undici', 'package.json'), 'utf8')) as {version: unknown}).version);
+	}
+
+	const version = String((JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as {version: unknown}).version);
+	try {
+		const commit = execFileSync('git', ['rev-parse', '--short=12', 'HEAD'], {cwd: repoRoot, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore']}).trim();
+		const dirty = execFileSync('git', ['status', '--porcelain', '--', 'lib'], {cwd: repoRoot, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore']}).trim() !== '';
+		return `${version} (${commit}${dirty ? '+' : ''})`;
+	} catch {
+		return version;
+	}
 }
 
-function printFailures(name: ClientName, report: ClientReport): void {
-	console.log(`\n${name}: tests not passed, by group`);
-	for (const [group, failures] of Object.entries(report.notPassedByGroup)) {
-		console.log(`  ${group} (${failures.length})`);
-		for (const failure of failures) {
-			console.log(`    ${failure.id} [${failure.kind}] ${failure.result[0]}: ${failure.result[1]}`);
+async function runConfiguration(configuration: Configuration, baseUrl: string, args: Args): Promise<ConfigurationReport> {
+	const job: WorkerJob = {configuration, baseUrl, libraryEntry: args.libraryEntry, requestTimeoutMs: args.requestTimeoutMs};
+	if (args.testIds !== undefined) {
+		job.testIds = args.testIds;
+	}
+
+	const report: ConfigurationReport = {
+		name: configuration.name,
+		description: describeConfiguration(configuration),
+		version: libraryVersion(configuration),
+		durationMs: 0,
+	};
+	if (configuration.sessionOptions !== undefined) {
+		report.sessionOptions = configuration.sessionOptions;
+	}
+
+	const started = performance.now();
+	try {
+		const output = await runWorker(job, args.verbose || args.testIds !== undefined);
+		report.durationMs = output.durationMs;
+		report.tests = testReports(output.results);
+		if (args.testIds !== undefined) {
+			// A partial run: only the selected tests have results, so count only those.
+			report.tests = Object.fromEntries(Object.entries(report.tests).filter(([id]) => args.testIds!.includes(id)));
+		}
+
+		report.counts = count(new Map(Object.entries(report.tests).map(([id, test]) => [id, test.outcome])));
+	} catch (error) {
+		report.durationMs = Math.round(performance.now() - started);
+		report.error = error instanceof Error ? error.message : String(error);
+	}
+
+	console.log(`${configuration.name}: ${report.error === undefined ? `${report.counts!.passed} passed` : `not run (${report.error})`} in ${(report.durationMs / 1000).toFixed(1)} s`);
+	return report;
+}
+
+/** Runs `items` through `work`, at most `limit` at a time, keeping their order. */
+async function inBatches<T, R>(items: readonly T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
+	const results: R[] = [];
+	let next = 0;
+	const lanes = Array.from({length: Math.min(limit, items.length)}, async () => {
+		while (next < items.length) {
+			const index = next++;
+			// eslint-disable-next-line no-await-in-loop -- each lane runs its items one after another
+			results[index] = await work(items[index]!);
+		}
+	});
+	await Promise.all(lanes);
+	return results;
+}
+
+function printNotPassed(reports: readonly ConfigurationReport[]): void {
+	const shown: ReadonlyArray<[Outcome, string]> = [['fail', 'required failed'], ['optional_fail', 'optional failed'], ['no', 'checks "no"'], ['setup_fail', 'setup errors'], ['retry', 'retried'], ['harness_fail', 'harness errors'], ['dependency_fail', 'dependency failed'], ['untested', 'not run']];
+	for (const report of reports) {
+		if (report.tests === undefined) {
+			continue;
+		}
+
+		console.log(`\n${report.name}:`);
+		for (const [outcome, title] of shown) {
+			const ids = Object.entries(report.tests).filter(([, test]) => test.outcome === outcome).map(([id]) => id);
+			if (ids.length > 0) {
+				console.log(`  ${title} (${ids.length}): ${ids.join(' ')}`);
+			}
 		}
 	}
 }
 
 async function main(): Promise<number> {
 	const args = parseArgs(process.argv.slice(2));
-	const located = locateSuite();
-	if (located.dir === undefined) {
-		console.error(obtainInstructions(located.tried));
-		return 2;
-	}
-
-	const suiteDir = located.dir;
-	const suite = describeSuite(suiteDir);
-	const suites = await loadSuites(suiteDir);
-	const inMode = suites.flatMap(s => s.tests).filter(t => runsInBrowserMode(t)).length;
-	console.log(`suite: ${suiteDir} (version ${suite.version}${suite.commit === undefined ? '' : `, commit ${suite.commit.slice(0, 12)}`}${suite.reconstructed ? ', reconstructed copy: see its RECONSTRUCTION.md' : ''}); ${inMode} tests run in private-cache mode`);
-	const port = await freePort();
-	const server = await startServer(suiteDir, port, args.verbose);
-	const baseUrl = `http://127.0.0.1:${port}`;
-	const scratch = mkdtempSync(join(tmpdir(), 'cache-tests-'));
-	const reports: Partial<Record<ClientName, ClientReport>> = {};
+	const server = await startServer(args.verbose);
+	console.log(`http-cache-tests ${suiteVersion} (npm), ${browserTests.length} tests in private-cache mode, server ${server.baseUrl}`);
+	let reports: ConfigurationReport[];
 	try {
-		for (const client of args.clients) {
-			console.log(`running ${client} against ${baseUrl} ...`);
-			const job: WorkerJob = {client, suiteDir, baseUrl, out: join(scratch, `${client}.json`), clientOptions: args.clientOptions};
-			if (args.testId !== undefined) {
-				job.testId = args.testId;
-			}
-
-			const report = summarize(await runWorker(job, args.verbose, args.timeoutMs), suites);
-			reports[client] = report;
-			printReport(client, report);
-		}
+		reports = await inBatches(args.configurations, args.jobs, async configuration => runConfiguration(configuration, server.baseUrl, args));
 	} finally {
-		server.process.kill();
-		rmSync(scratch, {recursive: true, force: true});
+		server.child.kill('SIGTERM');
 	}
 
-	for (const [client, report] of Object.entries(reports) as Array<[ClientName, ClientReport]>) {
-		printFailures(client, report);
-	}
-
+	printNotPassed(reports);
+	console.log(`\n${consoleTable(reports)}`);
 	if (server.warnings() > 0) {
-		console.log(`\n(the suite server logged ${server.warnings()} warnings; --verbose shows them)`);
+		console.log(`(the suite server logged ${server.warnings()} warnings; --verbose shows them)`);
 	}
 
-	if (args.out !== undefined) {
-		let previous: ResultsFile | undefined;
-		try {
-			previous = JSON.parse(readFileSync(args.out, 'utf8')) as ResultsFile;
-		} catch {}
-
+	if (args.write || args.out !== undefined) {
 		const file: ResultsFile = {
-			suite: {source: 'https://github.com/http-tests/cache-tests', dir: suiteDir, ...suite},
-			mode: `private cache ("browser" mode: runTests(tests, browserCache = true, base)), a fresh cache per ${args.clientOptions.cachePer === 'test' ? 'test id' : 'run'}`,
+			suite: {package: 'http-cache-tests', version: suiteVersion, mode: 'private-cache ("browser") mode: runTests(tests, fetch, true, base)', tests: browserTests.length},
 			date: new Date().toISOString(),
 			node: process.version,
-			clients: {...previous?.clients, ...reports},
+			configurations: reports,
 		};
-		writeFileSync(args.out, `${JSON.stringify(file, null, '\t')}\n`);
-		console.log(`\nwrote ${relative(process.cwd(), args.out) || args.out}`);
+		if (args.out !== undefined) {
+			writeFileSync(args.out, `${JSON.stringify(file, null, '\t')}\n`);
+			console.log(`wrote ${relative(process.cwd(), args.out)}`);
+		} else {
+			writeFileSync(resultsPath, `${JSON.stringify(file, null, '\t')}\n`);
+			updateDocs(docsPath, markdownSection(file));
+			console.log(`wrote ${relative(process.cwd(), resultsPath)} and ${relative(process.cwd(), docsPath)}`);
+		}
 	}
 
-	return 0;
+	return reports.some(report => report.error !== undefined) ? 1 : 0;
 }
 
 main().then(code => {
 	process.exitCode = code;
 }, (error: unknown) => {
 	console.error(error instanceof Error ? error.message : error);
-	process.exitCode = 1;
+	process.exitCode = 2;
 });

@@ -1,127 +1,101 @@
 /**
- * Runs the suite's own client engine against one cache, in a process of its own: the engine keeps
- * its results in module state, so two caches cannot share a process. Started by run.ts:
+ * Runs the whole suite against one configuration, in a process of its own: the suite's client
+ * (`http-cache-tests/client/runner.mjs`) keeps its results in module state, and each configuration
+ * must start with an empty cache. Started by run.ts with the job as JSON; sends a
+ * {@link WorkerReport} back over IPC.
  *
- *   node --import tsx bench/cache-tests/worker.ts <json WorkerJob>
- *
- * The engine calls the global `fetch` (older versions: the fetch passed to `runTests`). Requests
- * that carry the suite's `Test-ID` header are the test's own and go to the cache under test;
- * the engine's plumbing (PUT /config, GET /state) goes to Node's plain fetch.
+ *   node --import tsx bench/cache-tests/worker.ts '<json WorkerJob>'
  */
-import {writeFileSync} from 'node:fs';
-import {join} from 'node:path';
-import {pathToFileURL} from 'node:url';
-import {type ClientName, type ClientOptions, type FetchFunction, createClient} from './clients.js';
-import {type Suite, type TestResult, loadSuites} from './suite.js';
+import {getResults, runTests} from 'http-cache-tests/client/runner.mjs';
+import groups, {type RawResult, type TestGroup} from 'http-cache-tests/tests/index.mjs';
+import {type CacheFetch, createClient} from './clients.js';
+import type {Configuration} from './configurations.js';
 
+/** What run.ts asks of a worker. */
 export type WorkerJob = {
-	client: ClientName;
-	suiteDir: string;
+	configuration: Configuration;
+	/** The suite server's origin, e.g. `http://127.0.0.1:41234`. */
 	baseUrl: string;
-	out: string;
-	clientOptions: ClientOptions;
-	/** Run only this test id, with the engine's request/response dump. */
-	testId?: string;
+	/** Where requests-cache is imported from. */
+	libraryEntry: string;
+	/** A request the cache has not answered after this long fails its test. */
+	requestTimeoutMs: number;
+	/** Run only these tests, with the suite's request/response dump. */
+	testIds?: string[];
 };
 
-export type WorkerOutput = {
-	client: ClientName;
-	description: string;
-	version: string;
+/** What a worker sends back. */
+export type WorkerReport = {
+	results: Record<string, RawResult>;
 	durationMs: number;
-	results: Record<string, TestResult>;
 };
 
-type RunTests = ((tests: Suite[], browserCache: boolean, base: string) => Promise<void>)
-	& ((tests: Suite[], fetch: FetchFunction, browserCache: boolean, base: string) => Promise<void>)
-	& ((options: {tests: Suite[]; browserCache: boolean; base: string}) => Promise<void>);
-
-function testIdOf(init: RequestInit | undefined): string | undefined {
-	return init?.headers === undefined ? undefined : new Headers(init.headers).get('test-id') ?? undefined;
-}
-
-/** Rejects when the engine's per-request timeout fires, even if the client ignores the signal mid-flight. */
-async function abortable(promise: Promise<globalThis.Response>, signal: AbortSignal | null | undefined): Promise<globalThis.Response> {
-	if (!signal) {
-		return promise;
+/** The suite's tests, or only `ids` (marked for dumping). */
+function selectTests(ids: readonly string[] | undefined): TestGroup[] {
+	if (ids === undefined) {
+		return groups;
 	}
 
-	signal.throwIfAborted();
-	return new Promise((resolve, reject) => {
-		const onAbort = () => {
-			reject(signal.reason instanceof Error ? signal.reason : new DOMException('The operation was aborted', 'AbortError'));
-		};
-
-		signal.addEventListener('abort', onAbort, {once: true});
-		promise.then(resolve, reject).finally(() => {
-			signal.removeEventListener('abort', onAbort);
-		});
-	});
-}
-
-function selectTests(suites: Suite[], testId: string | undefined): Suite[] {
-	if (testId === undefined) {
-		return suites;
-	}
-
-	for (const suite of suites) {
-		const test = suite.tests.find(t => t.id === testId);
-		if (test !== undefined) {
+	const selected = groups
+		.map(group => ({...group, tests: group.tests.filter(test => ids.includes(test.id))}))
+		.filter(group => group.tests.length > 0);
+	for (const group of selected) {
+		for (const test of group.tests) {
 			test.dump = true;
-			return [{...suite, tests: [test]}];
 		}
 	}
 
-	throw new RangeError(`No test with id ${JSON.stringify(testId)} in the suite`);
+	const found = new Set(selected.flatMap(group => group.tests.map(test => test.id)));
+	const unknown = ids.filter(id => !found.has(id));
+	if (unknown.length > 0) {
+		throw new RangeError(`--id: no test named ${unknown.join(', ')} in the suite`);
+	}
+
+	return selected;
 }
 
-async function main(job: WorkerJob): Promise<void> {
-	const client = createClient(job.client, job.clientOptions);
+/** `promise`, or a rejection after `ms`: a cache that never answers fails its test instead of stalling the run. */
+async function within(promise: Promise<Response>, ms: number, url: string): Promise<Response> {
+	let timer: NodeJS.Timeout | undefined;
+	const timeout = new Promise<never>((_resolve, reject) => {
+		timer = setTimeout(() => {
+			reject(new Error(`no response to ${url} after ${ms / 1000} s`));
+		}, ms);
+	});
+	try {
+		return await Promise.race([promise, timeout]);
+	} finally {
+		clearTimeout(timer);
+	}
+}
+
+async function main(job: WorkerJob): Promise<WorkerReport> {
+	const client = await createClient(job.configuration, job.libraryEntry);
 	const plainFetch = globalThis.fetch;
-	const cacheFetch: FetchFunction = async (input, init) => {
-		const testId = testIdOf(init);
-		if (testId === undefined) {
-			return plainFetch(input, init);
+	// The suite's client sends its own plumbing (PUT /config/<uuid>, GET /state/<uuid>) through the
+	// same fetch; only the test requests (/test/<uuid>...) are the cache's business.
+	const suiteFetch: CacheFetch = async (url, init) => {
+		if (new URL(url).pathname.startsWith('/test/')) {
+			return within(client.fetch(url, init), job.requestTimeoutMs, url);
 		}
 
-		return abortable(client.fetchFor(testId)(input, init), init?.signal);
+		return plainFetch(url, init);
 	};
 
-	globalThis.fetch = cacheFetch as typeof globalThis.fetch;
-	const suites = selectTests(await loadSuites(job.suiteDir), job.testId);
-	const runner = await import(pathToFileURL(join(job.suiteDir, 'test-engine', 'client', 'runner.mjs')).href) as {
-		runTests: RunTests;
-		getResults(): Record<string, TestResult>;
-	};
 	const started = performance.now();
-	// The engine's signature has changed over time: older ones take the fetch as second argument,
-	// current ones use the global fetch, and a fork takes one options object.
-	if (runner.runTests.length >= 4) {
-		await runner.runTests(suites, cacheFetch, true, job.baseUrl);
-	} else if (runner.runTests.length === 1) {
-		await runner.runTests({tests: suites, browserCache: true, base: job.baseUrl});
-	} else {
-		await runner.runTests(suites, true, job.baseUrl);
-	}
-
+	await runTests(selectTests(job.testIds), suiteFetch, true, job.baseUrl);
 	const durationMs = Math.round(performance.now() - started);
-	globalThis.fetch = plainFetch;
 	await client.close();
-	const output: WorkerOutput = {
-		client: client.name,
-		description: client.description,
-		version: client.version,
-		durationMs,
-		results: runner.getResults(),
-	};
-	writeFileSync(job.out, JSON.stringify(output));
+	return {results: getResults(), durationMs};
 }
 
-const job = JSON.parse(process.argv[2] ?? '') as WorkerJob;
-main(job).then(() => {
-	// Keep-alive sockets of the plain fetch would hold the process open for a few seconds.
-	process.exit(0);
+const job = JSON.parse(process.argv[2] ?? 'null') as WorkerJob;
+main(job).then(report => {
+	process.send!(report, () => {
+		// Keep-alive sockets of the plain fetch would hold the process open for seconds.
+		process.exit(0);
+	});
 }, (error: unknown) => {
-	console.error(error);
+	console.error(error instanceof Error ? error.stack ?? error.message : error);
 	process.exit(1);
 });

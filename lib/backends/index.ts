@@ -1,4 +1,5 @@
 import type {CacheSettings} from '../policy/settings.js';
+import {resolveCachePath} from './cache-path.js';
 import {createKeyvStore} from './keyv-store.js';
 import {createMemoryStore} from './memory.js';
 import {createMongoStore} from './mongodb.js';
@@ -10,7 +11,7 @@ import type {CacheStore} from './store.js';
  * The settings a store is built from. `ttlOffset` reaches stores through each record's `deleteAt`,
  * which the cache computes; no store takes it as an option.
  */
-export type StoreSettings = Pick<CacheSettings, 'backend' | 'cacheName' | 'url' | 'ttlOffset'> & Partial<Pick<CacheSettings, 'backendTimeout' | 'maxEntries' | 'maxBytes'>>;
+export type StoreSettings = Pick<CacheSettings, 'backend' | 'cacheName' | 'url' | 'ttlOffset'> & Partial<Pick<CacheSettings, 'backendTimeout' | 'useCacheDir' | 'useTemp' | 'maxEntries' | 'maxBytes'>>;
 
 /**
  * Build the store a `backend` option names: `'sqlite'`, `'memory'`, `'redis'`, `'mongodb'`, or a
@@ -35,7 +36,8 @@ export function createStore(settings: StoreSettings): CacheStore {
 
 	switch (backend) {
 		case 'sqlite': {
-			return createSqliteStore(cacheName, budget);
+			// useCacheDir / useTemp: the platform's user cache directory, or the temporary one.
+			return createSqliteStore(resolveCachePath(cacheName, {useCacheDir: settings.useCacheDir ?? false, useTemp: settings.useTemp ?? false}), budget);
 		}
 
 		case 'memory': {

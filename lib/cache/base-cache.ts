@@ -8,7 +8,7 @@ import {type CacheStats, publish, wanted} from '../diagnostics.js';
 import {BackendError} from '../errors.js';
 import {type PreparedRequest, prepareRequest} from '../models/request.js';
 import type {Response} from '../models/response.js';
-import {type Duration, type ExpireAfter, durationToMs, expiresAt, parseExpireAfter} from '../policy/expiration.js';
+import {type Duration, type ExpireAfter, expiresAt, olderThanCutoff, parseExpireAfter} from '../policy/expiration.js';
 import {EntryStorage} from './entry-storage.js';
 import {servedResponse} from '../codec/served-response.js';
 
@@ -208,26 +208,7 @@ export class BaseCache extends EventEmitter {
 		}
 
 		const now = this.#clock();
-		let createdBefore: number | undefined;
-		const {olderThan} = options;
-		if (olderThan !== undefined) {
-			if (olderThan instanceof Date) {
-				createdBefore = olderThan.getTime();
-			} else if (typeof olderThan === 'number') {
-				if (!Number.isFinite(olderThan) || olderThan < 0) {
-					throw new RangeError(`BaseCache.delete() option \`olderThan\` must be a number of seconds >= 0, a Date or a duration, got ${olderThan}`);
-				}
-
-				createdBefore = now - (olderThan * 1000);
-			} else {
-				createdBefore = now - durationToMs(olderThan, 'BaseCache.delete()', 'olderThan');
-			}
-
-			if (Number.isNaN(createdBefore)) {
-				throw new RangeError('BaseCache.delete() option `olderThan` must be a valid Date, seconds or a duration');
-			}
-		}
-
+		const createdBefore = options.olderThan === undefined ? undefined : olderThanCutoff(options.olderThan, now, 'BaseCache.delete()', 'olderThan');
 		await this.#storage.flush();
 		const keys = new Set(options.keys ?? []);
 		for (const url of options.urls ?? []) {

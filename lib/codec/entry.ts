@@ -27,6 +27,11 @@ export type ResponseFacts = {
 	readonly staleIfError?: number;
 	/** `stale-while-revalidate=N` from the response, seconds. */
 	readonly staleWhileRevalidate?: number;
+	/**
+	 * For a `Cache-Control: private` response: the derived identity of the credentials it was
+	 * fetched with (never the credentials). It is served only to requests with the same identity.
+	 */
+	readonly owner?: string;
 };
 
 /** A stored response. Times are absolute, in milliseconds since the epoch. */
@@ -160,7 +165,8 @@ function checkResponse(head: Record<string, unknown>): void {
 		throw new CorruptEntryError('request malformed');
 	}
 
-	if (!isObject(facts) || typeof facts['age'] !== 'number' || typeof facts['mustRevalidate'] !== 'boolean' || typeof facts['noCache'] !== 'boolean') {
+	if (!isObject(facts) || typeof facts['age'] !== 'number' || typeof facts['mustRevalidate'] !== 'boolean' || typeof facts['noCache'] !== 'boolean'
+		|| !(facts['owner'] === undefined || typeof facts['owner'] === 'string')) {
 		throw new CorruptEntryError('facts malformed');
 	}
 }

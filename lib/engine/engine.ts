@@ -1,10 +1,9 @@
-import {createHash} from 'node:crypto';
 import {Buffer} from 'node:buffer';
 import {inspect} from 'node:util';
 import {createStore} from '../backends/index.js';
 import {BaseCache, adoptKeyFn, storageOf} from '../cache/base-cache.js';
 import type {EntryStorage, Found} from '../cache/entry-storage.js';
-import {createKey, redactRequest, redactUrl} from '../cache-keys.js';
+import {createKey, createKeyNonBlocking, createVariantKey, credentialFingerprint, redactRequest, redactUrl, storableResponseHeaders} from '../cache-keys.js';
 import type {CachedEntry} from '../codec/entry.js';
 import {servedResponse} from '../codec/served-response.js';
 import {type CacheEvent, publish, wanted} from '../diagnostics.js';
@@ -14,7 +13,11 @@ import {type RedirectHop, Response, withCacheFacts} from '../models/response.js'
 import {
 	type Lookup, type PlanOptions, ageAt, canServeStaleOnError, decideLookup, decideStore, deleteAtOf, factsOf, invalidatedUrls, planRequest, renewedExpiry, varyNames,
 } from '../policy/actions.js';
-import {conditionalHeaders, hasValidator, mergeNotModified, storableHeaders} from '../policy/cache-control.js';
+import {conditionalHeaders, hasValidator, mergeNotModified, parseCacheControl, storableHeaders} from '../policy/cache-control.js';
+import {validateCacheRequestOptions} from '../policy/request-options.js';
+import {answersGet} from '../policy/freshness.js';
+import {type ByteRange, partialEntry} from '../policy/ranges.js';
+import {normalizeVaryHeaders} from '../policy/vary.js';
 import type {CacheSettings} from '../policy/settings.js';
 import {Flights, type SingleFlight} from './flights.js';
 import {isDisabled} from './scope.js';
@@ -57,14 +60,13 @@ function transportOptions(options: EngineOptions): TransportOptions {
 	return transport;
 }
 
-/** Redirect hops as stored: URLs and Location headers with ignored parameters redacted. */
-function redactHistory(history: readonly RedirectHop[], ignored: ReadonlySet<string>): RedirectHop[] {
+/** Redirect hops as stored: URLs and headers (Location, Set-Cookie, secrets) as response headers are stored. */
+function redactHistory(history: readonly RedirectHop[], settings: CacheSettings): RedirectHop[] {
 	return history.map(hop => {
 		const {location} = hop.headers;
-		const headers = typeof location === 'string'
-			? {...hop.headers, location: redactUrl(new URL(location, hop.url).href, ignored)}
-			: hop.headers;
-		return {status: hop.status, url: redactUrl(hop.url, ignored), headers};
+		// A relative Location is stored resolved, so that it can be redacted like any URL.
+		const absolute = typeof location === 'string' ? {...hop.headers, location: new URL(location, hop.url).href} : hop.headers;
+		return {status: hop.status, url: redactUrl(hop.url, settings.ignoredParameters), headers: storableResponseHeaders(absolute, settings)};
 	});
 }
 
@@ -110,6 +112,12 @@ export class CacheEngine {
 			return Promise.reject(options.signal.reason as Error);
 		}
 
+		try {
+			validateCacheRequestOptions(options as Readonly<Record<string, unknown>>, 'request');
+		} catch (error) {
+			return Promise.reject(error as Error);
+		}
+
 		const started = performance.now();
 		if (isDisabled(this)) {
 			this.#observe('bypass', request, '', started, {reason: 'disabled'});
@@ -127,7 +135,11 @@ export class CacheEngine {
 			return this.#sendAndInvalidate(request, options, send);
 		}
 
-		return this.#lookup(plan, this.#keyOf(request, options.followRedirects), request, options, send, started);
+		const key = this.#keyOf(request, options.followRedirects, true);
+		// New credentials are derived (slowly, on purpose) off this thread; known ones are memoized.
+		return typeof key === 'string'
+			? this.#lookup(plan, key, request, options, send, started)
+			: key.then(async derived => this.#lookup(plan, derived, request, options, send, started));
 	}
 
 	/** Count a decision for `stats()`, and publish it where someone listens. */
@@ -192,38 +204,45 @@ export class CacheEngine {
 		return `CacheEngine <${this.cache.backend} ${JSON.stringify(this.settings.cacheName)}>`;
 	}
 
-	#keyOf(request: PreparedRequest, followRedirects: boolean | undefined): string {
+	#keyOf(request: PreparedRequest, followRedirects: boolean | undefined): string;
+	#keyOf(request: PreparedRequest, followRedirects: boolean | undefined, nonBlocking: true): string | Promise<string>;
+	#keyOf(request: PreparedRequest, followRedirects: boolean | undefined, nonBlocking = false): string | Promise<string> {
+		// A request that does not follow redirects gets the redirect itself: never the same answer.
+		const suffix = followRedirects === false ? '-manual' : '';
 		const {keyFn} = this.settings;
-		let key: string;
 		if (keyFn === undefined) {
-			key = createKey(request, this.settings);
-		} else {
-			key = keyFn(request);
-			if (typeof key !== 'string' || key === '') {
-				throw new TypeError(`keyFn must return a non-empty string, got ${typeof key}`);
-			}
+			const key = nonBlocking ? createKeyNonBlocking(request, this.settings) : createKey(request, this.settings);
+			return typeof key === 'string' ? key + suffix : key.then(derived => derived + suffix);
 		}
 
-		// A request that does not follow redirects gets the redirect itself: never the same answer.
-		return followRedirects === false ? `${key}-manual` : key;
+		const key = keyFn(request);
+		if (typeof key !== 'string' || key === '') {
+			throw new TypeError(`keyFn must return a non-empty string, got ${typeof key}`);
+		}
+
+		return key + suffix;
 	}
 
 	#variantKey(request: PreparedRequest) {
-		// The varied headers' values are hashed, so a credential a response varies on selects its own entry without being stored.
-		return (primaryKey: string, names: readonly string[]): string => createHash('sha256')
-			.update(JSON.stringify([primaryKey, names.map(name => [name, request.headers[name] ?? null])]))
-			.digest('hex')
-			.slice(0, 32);
+		// 'rfc9111': values that differ only as RFC 9111 §4.1 allows (whitespace, list order, case) select the same variant.
+		const rfc9111 = this.settings.cacheControl === 'rfc9111';
+		// A credential a response varies on selects its own entry, derived, never stored in clear.
+		return (primaryKey: string, names: readonly string[]): string => createVariantKey(primaryKey, names, rfc9111 ? {...request, headers: normalizeVaryHeaders(request.headers, names)} : request, this.settings);
 	}
 
 	async #lookup(plan: Lookup, key: string, request: PreparedRequest, options: EngineOptions, send: Send, started: number): Promise<Response> {
-		const found = plan.forceRefresh ? undefined : await this.#storage.lookup(key, this.#variantKey(request));
+		let found = plan.forceRefresh ? undefined : await this.#storage.lookup(key, this.#variantKey(request));
+		// A `private` response is its requester's alone: never served to other credentials, whatever the key says.
+		if (found?.entry.facts.owner !== undefined && found.entry.facts.owner !== credentialFingerprint(request, this.settings)) {
+			found = undefined;
+		}
+
 		const now = this.settings.clock();
 		const action = decideLookup(plan, found?.entry, this.settings, now);
 		switch (action.kind) {
 			case 'serve': {
 				this.#observe(action.stale ? 'stale' : 'hit', request, key, started);
-				return this.#serve(found!, request, now);
+				return this.#serve(found!, request, now, plan.range);
 			}
 
 			case 'gatewayTimeout': {
@@ -242,7 +261,7 @@ export class CacheEngine {
 			case 'serveStaleAndRevalidate': {
 				this.#refreshInBackground(plan, found!, key, request, options, send);
 				this.#observe('stale', request, key, started, {reason: 'stale-while-revalidate'});
-				return this.#serve(found!, request, now);
+				return this.#serve(found!, request, now, plan.range);
 			}
 
 			case 'revalidate': {
@@ -256,9 +275,11 @@ export class CacheEngine {
 		return JSON.stringify([mode, key, options.followRedirects ?? true, options.timeout ?? null, plan.expiration, plan.refresh, request.headers]);
 	}
 
-	#serve(found: Found, request: PreparedRequest, now: number): Response {
+	#serve(found: Found, request: PreparedRequest, now: number, range: ByteRange | undefined): Response {
 		const age = this.settings.cacheControl ? Math.max(0, Math.floor(ageAt(found.entry, now))) : undefined;
-		return servedResponse(found.entry, found.key, {now, url: request.url, age});
+		// The policy served a range only from an entry that covers it.
+		const entry = range === undefined ? found.entry : partialEntry(found.entry, range)!;
+		return servedResponse(entry, found.key, {now, url: request.url, age});
 	}
 
 	/** A 504 made here, for `onlyIfCached` without a usable entry: the origin is not contacted. */
@@ -297,18 +318,19 @@ export class CacheEngine {
 		}
 
 		const ignored = settings.ignoredParameters;
+		const owner = parseCacheControl(response.headers['cache-control']).has('private') ? credentialFingerprint(request, settings) : undefined;
 		const entry: CachedEntry = {
 			kind: 'response',
 			status: response.status,
 			reason: response.reason,
-			headers: storableHeaders(response.headers),
+			headers: storableResponseHeaders(storableHeaders(response.headers), settings),
 			// A secret in the query must not reach the store through the URLs either.
 			url: redactUrl(response.url, ignored),
-			history: redactHistory(response.history, ignored),
+			history: redactHistory(response.history, settings),
 			request: redactRequest(request, ignored),
 			createdAt: now,
 			expires: decision.expires,
-			facts: decision.facts,
+			facts: owner === undefined ? decision.facts : {...decision.facts, owner},
 			body: response.body,
 		};
 		const variant = decision.vary.length === 0 ? undefined : {key: this.#variantKey(request)(key, decision.vary), names: decision.vary};
@@ -351,7 +373,7 @@ export class CacheEngine {
 			const now = settings.clock();
 			if (canServeStaleOnError(entry, settings, now)) {
 				this.#observe('stale', request, key, started, {reason: `stale-if-error: ${(error as Error).message}`});
-				return this.#serve(found, request, now);
+				return this.#serve(found, request, now, plan.range);
 			}
 
 			throw error;
@@ -365,7 +387,7 @@ export class CacheEngine {
 
 		if (canServeStaleOnError(entry, settings, now, response.status)) {
 			this.#observe('stale', request, key, started, {status: response.status, reason: 'stale-if-error'});
-			return this.#serve(found, request, now);
+			return this.#serve(found, request, now, plan.range);
 		}
 
 		this.#observe('miss', request, key, started, {status: response.status});
@@ -376,13 +398,13 @@ export class CacheEngine {
 	async #renew(plan: Lookup, found: Found, request: PreparedRequest, notModified: Response, now: number): Promise<Response> {
 		const {entry, key: foundKey, primaryKey} = found;
 		const merged = mergeNotModified(entry.headers, notModified.headers);
-		const headers = storableHeaders(merged.headers);
+		const headers = storableResponseHeaders(storableHeaders(merged.headers), this.settings);
 		const expires = renewedExpiry(plan, entry, headers, this.settings, now);
 		const renewedExpires = expires === 'noStore' ? now : expires;
 		const rewrite = expires !== 'noStore' && (merged.changed || renewedExpires !== entry.expires);
 		// A renewed entry counts its age from now (the 304 is the origin's word that it is current).
 		const renewed: CachedEntry = rewrite
-			? {...entry, headers, createdAt: now, facts: factsOf(headers), expires: renewedExpires}
+			? {...entry, headers, createdAt: now, facts: entry.facts.owner === undefined ? factsOf(headers, this.settings, now) : {...factsOf(headers, this.settings, now), owner: entry.facts.owner}, expires: renewedExpires}
 			: {...entry, headers, expires: renewedExpires};
 		if (expires === 'noStore') {
 			await this.#storage.forget([foundKey]);
@@ -395,7 +417,8 @@ export class CacheEngine {
 		}
 
 		const age = this.settings.cacheControl ? Math.max(0, Math.floor(ageAt(renewed, now))) : undefined;
-		return servedResponse(renewed, foundKey, {now, url: request.url, age, revalidated: true});
+		const served = plan.range === undefined ? renewed : partialEntry(renewed, plan.range) ?? renewed;
+		return servedResponse(served, foundKey, {now, url: request.url, age, revalidated: true});
 	}
 
 	/** Refresh in the background after serving stale; a failure is reported, never thrown. */
@@ -422,6 +445,15 @@ export class CacheEngine {
 				return [key, `${key}-manual`];
 			}));
 			await this.#storage.forget(keys);
+		}
+
+		// 'rfc9111': a fresh POST response whose Content-Location is its own URL answers later GETs.
+		if (this.settings.cacheControl === 'rfc9111' && answersGet(request, response)) {
+			const get: PreparedRequest = {method: 'GET', url: request.url, headers: request.headers, body: undefined};
+			const plan = planRequest(get, {}, this.settings);
+			if (plan.kind === 'lookup') {
+				return this.#store(plan, this.#keyOf(get, options.followRedirects), get, response);
+			}
 		}
 
 		return response;

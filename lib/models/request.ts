@@ -3,7 +3,15 @@ import {optionTypeError} from '../errors.js';
 
 /** Query parameter values accepted by `params`; arrays repeat the name, null/undefined are skipped. */
 export type ParamValue = string | number | boolean | null | undefined;
-export type Params = Record<string, ParamValue | readonly ParamValue[]> | URLSearchParams;
+/**
+ * Name-value pairs for `params` (the query) and `form` (a form body): a plain object, a `Map`,
+ * `URLSearchParams`, or a `FormData` that holds only strings (files need a multipart body).
+ */
+export type Params =
+	| Record<string, ParamValue | readonly ParamValue[]>
+	| ReadonlyMap<string, ParamValue | readonly ParamValue[]>
+	| URLSearchParams
+	| FormData;
 
 /** A request ready to send: everything the transport and the cache key need. */
 export type PreparedRequest = {
@@ -32,12 +40,31 @@ export type RequestBodyOptions = {
 	params?: Params | undefined;
 	headers?: Record<string, string | number | undefined> | undefined;
 	json?: unknown;
-	form?: Record<string, ParamValue | readonly ParamValue[]> | URLSearchParams | undefined;
+	form?: Params | undefined;
 	body?: string | Uint8Array | undefined;
 };
 
-// A method is an HTTP token (RFC 9110 §9.1): M-SEARCH and friends included.
-const methodRegex = /^[!#$%&'*+.^_`|~\dA-Za-z-]+$/;
+// A method is an HTTP token (RFC 9110 §9.1): M-SEARCH and friends included. So is a header name (§5.1).
+const tokenRegex = /^[!#$%&'*+.^_`|~\dA-Za-z-]+$/;
+// A field value (RFC 9110 §5.5): visible characters, obs-text, spaces and tabs; never CR, LF or NUL.
+const invalidValueRegex = /[^\t\x20-\x7E\x80-\xFF]/;
+
+/**
+ * Reject a header that would break the message or smuggle another one: a name that is not a token,
+ * a value with CR, LF, NUL or another character RFC 9110 does not allow. The value is not quoted
+ * in the error: it may be a credential.
+ */
+function checkHeader(owner: string, name: string, value: string): void {
+	if (!tokenRegex.test(name)) {
+		throw new TypeError(`${owner} option \`headers\`: ${JSON.stringify(name.slice(0, 60))} is not a valid header name (RFC 9110 token characters only)`);
+	}
+
+	const bad = invalidValueRegex.exec(value);
+	if (bad !== null) {
+		const code = bad[0].codePointAt(0)!.toString(16).toUpperCase().padStart(2, '0');
+		throw new TypeError(`${owner} option \`headers['${name}']\` must be a valid header value: character U+${code} at index ${bad.index} is not allowed (no CR, LF, NUL or other control characters)`);
+	}
+}
 
 /** Lower-case header names, drop undefined values, stringify numbers; later sources win. */
 export function mergeHeaders(
@@ -65,12 +92,36 @@ export function mergeHeaders(
 				throw optionTypeError(owner, `headers['${name}']`, 'a string or a number', value);
 			}
 
-			merged[name.toLowerCase()] = String(value);
+			const text = String(value);
+			checkHeader(owner, name, text);
+			merged[name.toLowerCase()] = text;
 		}
 	}
 
 	return merged;
 }
+
+function appendValue(target: URLSearchParams, key: string, value: unknown, owner: string, name: string): void {
+	const values: readonly unknown[] = Array.isArray(value) ? value : [value];
+	for (const item of values) {
+		if (item === null || item === undefined) {
+			continue;
+		}
+
+		if (typeof item !== 'string' && typeof item !== 'number' && typeof item !== 'boolean') {
+			throw optionTypeError(owner, `${name}['${key}']`, 'a string, number, boolean, null or an array of them', item);
+		}
+
+		target.append(key, String(item));
+	}
+}
+
+function isPlainObject(value: object): boolean {
+	const prototype: unknown = Object.getPrototypeOf(value);
+	return prototype === Object.prototype || prototype === null;
+}
+
+const pairsExpected = 'a plain object, a Map, URLSearchParams or FormData of strings';
 
 function appendParams(target: URLSearchParams, params: Params, owner: string, name: string): void {
 	if (params instanceof URLSearchParams) {
@@ -81,30 +132,57 @@ function appendParams(target: URLSearchParams, params: Params, owner: string, na
 		return;
 	}
 
-	if (typeof params !== 'object' || params === null || Array.isArray(params)) {
-		throw optionTypeError(owner, name, 'an object or URLSearchParams', params);
+	if (typeof FormData === 'function' && params instanceof FormData) {
+		for (const [key, value] of params) {
+			if (typeof value !== 'string') {
+				throw optionTypeError(owner, `${name}['${key}']`, `a string (FormData with files needs a multipart \`body\`; \`${name}\` sends only text fields)`, value);
+			}
+
+			target.append(key, value);
+		}
+
+		return;
 	}
 
-	for (const [key, value] of Object.entries(params)) {
-		const values: readonly ParamValue[] = Array.isArray(value) ? value : [value as ParamValue];
-		for (const item of values) {
-			if (item === null || item === undefined) {
-				continue;
+	if (params instanceof Map) {
+		for (const [key, value] of params as ReadonlyMap<unknown, unknown>) {
+			if (typeof key !== 'string') {
+				throw optionTypeError(owner, name, 'a Map with string keys', key);
 			}
 
-			if (typeof item !== 'string' && typeof item !== 'number' && typeof item !== 'boolean') {
-				throw optionTypeError(owner, `${name}['${key}']`, 'a string, number, boolean, null or an array of them', item);
-			}
-
-			target.append(key, String(item));
+			appendValue(target, key, value, owner, name);
 		}
+
+		return;
+	}
+
+	if (typeof params !== 'object' || params === null || Array.isArray(params) || !isPlainObject(params)) {
+		throw optionTypeError(owner, name, pairsExpected, params);
+	}
+
+	for (const key of Object.keys(params)) {
+		appendValue(target, key, (params as Record<string, unknown>)[key], owner, name);
+	}
+}
+
+/** A relative `url` joined to a base the way got joins its `prefixUrl`: by text, with no leading slash. */
+function joinPrefix(url: string, base: string, owner: string): URL {
+	if (url.startsWith('/')) {
+		throw new TypeError(`${owner}: the URL ${JSON.stringify(url)} must not start with a slash when the session's got has a prefixUrl (${JSON.stringify(base)}), as in got`);
+	}
+
+	try {
+		return new URL(base + url);
+	} catch (error) {
+		throw new TypeError(`${owner}: invalid URL ${JSON.stringify(url)} after the prefixUrl ${JSON.stringify(base)}`, {cause: error});
 	}
 }
 
 /**
  * Build a {@link PreparedRequest} from a method, a URL and the per-request options: the query gets
  * `params`, the body comes from exactly one of `json`, `form` or `body`, and a content type is
- * set for `json` and `form` unless the caller gave one.
+ * set for `json` and `form` unless the caller gave one. A relative `url` is appended to `base`
+ * (the session's got `prefixUrl`, ending with `/`), as got does; without a base it must be absolute.
  */
 export function prepareRequest(
 	method: string,
@@ -112,8 +190,9 @@ export function prepareRequest(
 	options: RequestBodyOptions,
 	sessionHeaders: Record<string, string>,
 	owner = 'request',
+	base = '',
 ): PreparedRequest {
-	if (typeof method !== 'string' || !methodRegex.test(method)) {
+	if (typeof method !== 'string' || !tokenRegex.test(method)) {
 		throw optionTypeError(owner, 'method', 'an HTTP method name such as "GET"', method);
 	}
 
@@ -124,7 +203,11 @@ export function prepareRequest(
 		try {
 			parsed = new URL(url);
 		} catch (error) {
-			throw new TypeError(`${owner}: invalid URL ${JSON.stringify(url)}: an absolute http(s) URL is required`, {cause: error});
+			if (base === '') {
+				throw new TypeError(`${owner}: invalid URL ${JSON.stringify(url)}: an absolute http(s) URL is required (or a got instance with a prefixUrl)`, {cause: error});
+			}
+
+			parsed = joinPrefix(url, base, owner);
 		}
 	} else {
 		throw optionTypeError(owner, 'url', 'a string or a URL', url);

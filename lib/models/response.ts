@@ -1,6 +1,7 @@
 import {Buffer} from 'node:buffer';
 import {inspect} from 'node:util';
 import {HTTPError} from '../errors.js';
+import {decodeBody} from './charset.js';
 import type {PreparedRequest} from './request.js';
 
 /** Response headers: lower-case names; `set-cookie` may repeat. */
@@ -153,12 +154,13 @@ export class Response {
 		return this.status < 400;
 	}
 
-	/** The body decoded as text (UTF-8 unless the content type names another charset Node knows). */
+	/**
+	 * The body decoded as text with the charset the response declares (`windows-1252`, `Shift_JIS`,
+	 * `utf-16le`… any label of the WHATWG Encoding Standard, through `TextDecoder`); a byte order
+	 * mark wins over the label; UTF-8 when there is no charset or an unknown one.
+	 */
 	text(): string {
-		const type = this.headers['content-type'];
-		const charset = typeof type === 'string' ? /charset="?([\w-]+)/i.exec(type)?.[1]?.toLowerCase() : undefined;
-		const encoding = charset === 'latin1' || charset === 'iso-8859-1' ? 'latin1' : (charset === 'utf-16le' ? 'utf16le' : 'utf8');
-		return this.body.toString(encoding);
+		return decodeBody(this.body, this.headers['content-type']);
 	}
 
 	/** The body parsed as JSON; a `SyntaxError` names the URL when it is not JSON. */

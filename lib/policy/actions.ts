@@ -3,6 +3,8 @@ import type {PreparedRequest} from '../models/request.js';
 import type {Response, ResponseHeaders} from '../models/response.js';
 import {type Directives, ageOf, hasValidator, headerFreshness, parseCacheControl, seconds} from './cache-control.js';
 import {type Expiration, expiresAt, parseExpireAfter, resolveExpiration} from './expiration.js';
+import {initialAge, skipsReload, staleAt, storable} from './freshness.js';
+import {type ByteRange, covers, parseRange} from './ranges.js';
 import {ANY_STALE, type CacheRequestOptions} from './request-options.js';
 import type {CacheSettings} from './settings.js';
 
@@ -28,6 +30,8 @@ export type Lookup = {
 	readonly refresh: boolean;
 	/** Accept a stale entry of any age (fetch's `force-cache`). */
 	readonly anyStale: boolean;
+	/** `cacheControl: 'rfc9111'`: the byte range asked for, answered from what is stored when it covers it. */
+	readonly range?: ByteRange;
 };
 
 /** What to do with a request before anything is read. */
@@ -56,8 +60,10 @@ export function planRequest(request: PreparedRequest, options: PlanOptions, sett
 		return !safeMethods.has(request.method) && settings.cacheControl && !settings.readOnly ? invalidate : bypass;
 	}
 
-	// The caller's own conditional or range request is theirs to answer: pass it through untouched.
-	if (request.headers['if-none-match'] !== undefined || request.headers['if-modified-since'] !== undefined || request.headers['range'] !== undefined) {
+	// The caller's own conditional or range request is theirs to answer: pass it through untouched
+	// (in 'rfc9111' mode, a single byte range of a GET is answered from the cache when it can be).
+	const range = settings.cacheControl === 'rfc9111' && request.method === 'GET' && request.headers['if-range'] === undefined ? parseRange(request.headers['range']) : undefined;
+	if (request.headers['if-none-match'] !== undefined || request.headers['if-modified-since'] !== undefined || (request.headers['range'] !== undefined && range === undefined)) {
 		return bypass;
 	}
 
@@ -72,6 +78,7 @@ export function planRequest(request: PreparedRequest, options: PlanOptions, sett
 	const onlyIfCached = options.onlyIfCached === true || directives.has('only-if-cached');
 	const pragmaNoCache = request.headers['cache-control'] === undefined && request.headers['pragma']?.toLowerCase().includes('no-cache') === true;
 	return {
+		...(range === undefined ? {} : {range}),
 		kind: 'lookup',
 		expiration,
 		directives,
@@ -114,19 +121,22 @@ export function decideLookup(lookup: Lookup, entry: CachedEntry | undefined, set
 		return fetchAction;
 	}
 
-	if (entry === undefined) {
+	// 'rfc9111': a stored part answers only a range it covers; a range beyond a stored whole is the origin's.
+	const usable = entry !== undefined && (lookup.range === undefined ? entry.status !== 206 : covers(entry, lookup.range));
+	if (entry === undefined || !usable) {
 		return lookup.onlyIfCached ? gatewayTimeoutAction : fetchAction;
 	}
 
 	const {directives} = lookup;
+	const rfc9111 = settings.cacheControl === 'rfc9111';
 	const age = ageAt(entry, now);
-	const maxAge = seconds(directives, 'max-age');
+	const maxAge = rfc9111 && skipsReload(entry, now) ? undefined : seconds(directives, 'max-age');
 	const minFresh = seconds(directives, 'min-fresh');
 	let fresh = !lookup.noCache && (entry.expires === null || now < entry.expires)
 		&& (maxAge === undefined || age <= maxAge)
 		&& (minFresh === undefined || entry.expires === null || entry.expires - now >= minFresh * 1000);
 	let stale = false;
-	if (!fresh && !lookup.noCache && entry.expires !== null && !(settings.cacheControl && entry.facts.mustRevalidate)) {
+	if (!fresh && !lookup.noCache && entry.expires !== null && !(settings.cacheControl && entry.facts.mustRevalidate) && !(rfc9111 && entry.facts.noCache)) {
 		const maxStale = directives.has('max-stale') ? seconds(directives, 'max-stale') ?? Number.POSITIVE_INFINITY : undefined;
 		if (lookup.anyStale || (maxStale !== undefined && now - entry.expires <= maxStale * 1000 && (maxAge === undefined || age <= maxAge))) {
 			fresh = true;
@@ -179,7 +189,7 @@ export function staleWindow(entry: Pick<CachedEntry, 'expires' | 'facts'>, setti
 
 /** After a failed refresh (an error, or a 5xx status when `status` is given): serve the stale entry, or not. */
 export function canServeStaleOnError(entry: CachedEntry, settings: CacheSettings, now: number, status?: number): boolean {
-	if (status !== undefined && (status < 500 || settings.allowableCodes.has(status))) {
+	if (status !== undefined && (status < 500 || (settings.cacheControl !== 'rfc9111' && settings.allowableCodes.has(status)))) {
 		return false;
 	}
 
@@ -213,11 +223,14 @@ export function varyNames(headers: ResponseHeaders): readonly string[] | '*' {
 	return names.includes('*') ? '*' : names;
 }
 
-/** The facts kept with an entry, read once from its headers. */
-export function factsOf(headers: ResponseHeaders): ResponseFacts {
+/**
+ * The facts kept with an entry, read once from its headers. In 'rfc9111' mode (given the settings
+ * and the time it arrived) its age counts `Date` too (RFC 9111 §4.2.3).
+ */
+export function factsOf(headers: ResponseHeaders, settings?: CacheSettings, now?: number): ResponseFacts {
 	const directives = parseCacheControl(headers['cache-control']);
 	const facts: {-readonly [K in keyof ResponseFacts]: ResponseFacts[K]} = {
-		age: ageOf(headers),
+		age: settings?.cacheControl === 'rfc9111' && now !== undefined ? initialAge(headers, now) : ageOf(headers),
 		mustRevalidate: directives.has('must-revalidate') || directives.has('proxy-revalidate'),
 		noCache: directives.get('no-cache') === true,
 	};
@@ -234,8 +247,15 @@ export function factsOf(headers: ResponseHeaders): ResponseFacts {
 	return facts;
 }
 
-/** When a response received at `now` expires, or 'noStore'. Cache-Control headers win in cacheControl mode. */
-export function expiryOf(expiration: Expiration, headers: ResponseHeaders, settings: CacheSettings, now: number): number | null | 'noStore' {
+/**
+ * When a response received at `now` expires, or 'noStore'. Cache-Control headers win in
+ * cacheControl mode; 'rfc9111' computes it as RFC 9111 does (lib/policy/freshness.ts).
+ */
+export function expiryOf(expiration: Expiration, status: number, headers: ResponseHeaders, settings: CacheSettings, now: number): number | null | 'noStore' {
+	if (settings.cacheControl === 'rfc9111') {
+		return staleAt(status, headers, expiration, now);
+	}
+
 	if (settings.cacheControl) {
 		const freshness = headerFreshness(headers, now);
 		if (freshness.kind === 'noStore') {
@@ -265,8 +285,11 @@ export function decideStore(lookup: Lookup, response: Pick<Response, 'status' | 
 		return {kind: 'skip', reason: `body of ${response.body.length} bytes is larger than maxEntrySize (${settings.maxEntrySize})`};
 	}
 
-	// A 206 is one part of a resource: never stored under the resource's key.
-	if (!settings.allowableCodes.has(response.status) || response.status === 206) {
+	// A 206 is one part of a resource: never stored under the resource's key ('rfc9111': RFC 9111 §3
+	// decides, a 206 answering a byte range included).
+	if (settings.cacheControl === 'rfc9111'
+		? !storable(response.status, response.headers, lookup.range)
+		: !settings.allowableCodes.has(response.status) || response.status === 206) {
 		return {kind: 'skip', reason: `status ${response.status}`};
 	}
 
@@ -274,7 +297,7 @@ export function decideStore(lookup: Lookup, response: Pick<Response, 'status' | 
 		return {kind: 'skip', reason: 'request no-store'};
 	}
 
-	const expires = expiryOf(lookup.expiration, response.headers, settings, now);
+	const expires = expiryOf(lookup.expiration, response.status, response.headers, settings, now);
 	if (expires === 'noStore') {
 		return {kind: 'skip', reason: 'response no-store'};
 	}
@@ -289,7 +312,7 @@ export function decideStore(lookup: Lookup, response: Pick<Response, 'status' | 
 		return {kind: 'skip', reason: 'Vary: *'};
 	}
 
-	return {kind: 'store', expires, deleteAt: deleteAtOf(expires, settings), facts: factsOf(response.headers), vary};
+	return {kind: 'store', expires, deleteAt: deleteAtOf(expires, settings), facts: factsOf(response.headers, settings, now), vary};
 }
 
 /**
@@ -298,7 +321,7 @@ export function decideStore(lookup: Lookup, response: Pick<Response, 'status' | 
  * keeps its old expiry, so nothing is rewritten for it.
  */
 export function renewedExpiry(lookup: Lookup, entry: CachedEntry, headers: ResponseHeaders, settings: CacheSettings, now: number): number | null | 'noStore' {
-	const expires = expiryOf(lookup.expiration, headers, settings, now);
+	const expires = expiryOf(lookup.expiration, entry.status, headers, settings, now);
 	if (typeof expires === 'number' && expires <= now && entry.expires !== null && entry.expires <= now) {
 		return entry.expires;
 	}

@@ -76,12 +76,32 @@ export function parseHttpDate(value: string, now = Date.now()): number | undefin
 	return undefined;
 }
 
-/** The Age header as whole seconds (RFC 9111 §5.1: a non-negative integer; anything else is ignored). */
+/**
+ * The age a response is taken to have when its `Age` header cannot be read: RFC 9111 §1.2.2's
+ * ceiling for delta-seconds (2^31 s, 68 years), older than any freshness lifetime. Finite, so it
+ * survives JSON.
+ */
+export const UNKNOWN_AGE = 2 ** 31;
+
+/**
+ * The `Age` header as whole seconds (RFC 9111 §5.1), 0 when absent. `Age` is a singleton field
+ * whose value is one non-negative integer; anything else (not a number, negative, a fraction,
+ * with parameters, a list, or the field sent on several lines, which arrive joined as a list)
+ * says nothing reliable about how old the response is, so it is taken as {@link UNKNOWN_AGE}:
+ * the response is stale and must be revalidated before reuse. Values beyond 2^31 count as 2^31.
+ */
 export function ageOf(headers: ResponseHeaders): number {
 	const raw = headers['age'];
-	// Only the first value counts when there are several (`Age: 7200, 0` is 7200 seconds old).
-	const text = (Array.isArray(raw) ? raw[0] : raw)?.split(',')[0]!.trim();
-	return text !== undefined && /^\d+$/.test(text) ? Number(text) : 0;
+	if (raw === undefined) {
+		return 0;
+	}
+
+	if (Array.isArray(raw)) {
+		return raw.length === 1 ? ageOf({age: raw[0]!}) : UNKNOWN_AGE;
+	}
+
+	const text = raw.trim();
+	return /^\d+$/.test(text) ? Math.min(Number(text), UNKNOWN_AGE) : UNKNOWN_AGE;
 }
 
 /** A directive's value as whole seconds, or undefined when absent or not a non-negative integer. */
@@ -148,8 +168,10 @@ export function headerFreshness(headers: ResponseHeaders, now: number): HeaderFr
 	}
 
 	const currentAge = ageOf(headers);
+	// An Age that cannot be read leaves the response stale on arrival, whatever its lifetime.
+	const expiresAfter = (lifetime: number): number => (currentAge === UNKNOWN_AGE ? now : now + lifetime - (currentAge * 1000));
 	if (maxAge !== undefined) {
-		return {kind: 'explicit', expires: now + ((maxAge - currentAge) * 1000)};
+		return {kind: 'explicit', expires: expiresAfter(maxAge * 1000)};
 	}
 
 	if (directives.has('max-age')) {
@@ -166,14 +188,95 @@ export function headerFreshness(headers: ResponseHeaders, now: number): HeaderFr
 
 		const date = parseHttpDate(headerText(headers['date'])?.trim() ?? '', now);
 		const lifetime = date === undefined ? expires - now : expires - date;
-		return {kind: 'explicit', expires: now + lifetime - (currentAge * 1000)};
+		return {kind: 'explicit', expires: expiresAfter(lifetime)};
 	}
 
 	return {kind: 'none'};
 }
 
+/** Status codes RFC 9110 §15.1 defines as heuristically cacheable. */
+export const HEURISTICALLY_CACHEABLE_STATUSES: ReadonlySet<number> = new Set([200, 203, 204, 206, 300, 301, 308, 404, 405, 410, 414, 501]);
+
+/**
+ * Status codes whose caching requirements this library implements: the final statuses RFC 9110
+ * §15 defines, except `206` (ranges are stored apart, never under the resource's key) and `304`
+ * (it updates a stored response, it is never stored). A response with `must-understand` is
+ * stored only with one of these (RFC 9111 §5.2.2.3).
+ */
+export const UNDERSTOOD_STATUSES: ReadonlySet<number> = new Set([
+	200, 201, 202, 203, 204, 205, 300, 301, 302, 303, 305, 307, 308,
+	400, 401, 402, 403, 404, 405, 406, 407, 408, 409, 410, 411, 412, 413, 414, 415, 416, 417, 421, 422, 426,
+	500, 501, 502, 503, 504, 505,
+]);
+
+/** The share of the time since `Last-Modified` a response is heuristically fresh for (RFC 9111 §4.2.2's typical 10%). */
+export const HEURISTIC_FRACTION = 0.1;
+
+/** The longest heuristic freshness lifetime, in ms: one week (a year-old file is not fresh for five weeks). */
+export const HEURISTIC_MAX_LIFETIME = 7 * 24 * 60 * 60 * 1000;
+
+/**
+ * The heuristic freshness lifetime, in ms, of a response without explicit expiration (RFC 9111
+ * §4.2.2): {@link HEURISTIC_FRACTION} of the time between `Last-Modified` and `Date`, at most
+ * {@link HEURISTIC_MAX_LIFETIME}. Applies to a heuristically cacheable status, or to any status when
+ * the response is marked `public`; undefined otherwise, or without a valid `Last-Modified` earlier
+ * than `Date`. `responseTime` stands in for a missing or invalid `Date`.
+ */
+export function heuristicLifetime(status: number, headers: ResponseHeaders, responseTime: number): number | undefined {
+	if (!HEURISTICALLY_CACHEABLE_STATUSES.has(status) && !parseCacheControl(headers['cache-control']).has('public')) {
+		return undefined;
+	}
+
+	const lastModified = parseHttpDate(headerText(headers['last-modified'])?.trim() ?? '', responseTime);
+	if (lastModified === undefined) {
+		return undefined;
+	}
+
+	const date = parseHttpDate(headerText(headers['date'])?.trim() ?? '', responseTime) ?? responseTime;
+	if (lastModified >= date) {
+		return undefined;
+	}
+
+	return Math.min(HEURISTIC_MAX_LIFETIME, Math.floor((date - lastModified) * HEURISTIC_FRACTION));
+}
+
+/**
+ * Whether a private cache may store a response (RFC 9111 §3), the request aside (its method and
+ * its own `no-store` are the caller's): a final status; with `must-understand`, one of
+ * {@link UNDERSTOOD_STATUSES} (and then `no-store` is overridden, §5.2.2.3); otherwise no
+ * `no-store`; never a `206` or `304` (see {@link UNDERSTOOD_STATUSES}); and something that allows
+ * storing it: `public`, `private`, `max-age`, `Expires`, or a heuristically cacheable status.
+ */
+export function mayStore(status: number, headers: ResponseHeaders): boolean {
+	if (status < 200 || status === 206 || status === 304) {
+		return false;
+	}
+
+	const directives = parseCacheControl(headers['cache-control']);
+	if (directives.has('must-understand')) {
+		if (!UNDERSTOOD_STATUSES.has(status)) {
+			return false;
+		}
+	} else if (directives.has('no-store')) {
+		return false;
+	}
+
+	return directives.has('public') || directives.has('private') || directives.has('max-age')
+		|| headers['expires'] !== undefined || HEURISTICALLY_CACHEABLE_STATUSES.has(status);
+}
+
 const hopByHop: ReadonlySet<string> = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'transfer-encoding', 'upgrade', 'trailer']);
-const notModifiedKeeps: ReadonlySet<string> = new Set(['content-length', 'content-encoding', 'transfer-encoding', 'content-range', 'connection', 'keep-alive']);
+
+/**
+ * Fields a `304` never changes in the stored response (RFC 9111 §3.2, §4.3.4, as the public suite
+ * checks them): those describing the stored bytes rather than the 304 (`Content-Length`,
+ * `Content-Encoding`, `Content-Range`, `Content-MD5`), and `ETag`, the validator the stored
+ * response was selected by. Hop-by-hop fields are not stored at all ({@link storableHeaders}).
+ */
+export const NOT_UPDATED_BY_304: ReadonlySet<string> = new Set(['content-length', 'content-encoding', 'content-range', 'content-md5', 'etag']);
+
+/** Fields a 304 updates without the stored response counting as changed: they move on every revalidation. */
+const renewedBy304: ReadonlySet<string> = new Set(['date', 'age']);
 
 /**
  * The headers worth storing: without hop-by-hop headers and those the Connection header names
@@ -209,20 +312,23 @@ export function storableHeaders(headers: ResponseHeaders): ResponseHeaders {
 	return kept ?? headers;
 }
 
-/** Merge the headers of a 304 into the stored ones (RFC 9111 §3.2); framing headers are kept from the stored response. */
+/**
+ * The stored headers updated from a `304 Not Modified` (RFC 9111 §3.2, §4.3.4): every field the
+ * 304 carries replaces the stored one, except {@link NOT_UPDATED_BY_304} and the 304's own
+ * hop-by-hop fields. `changed` is false when only `Date` and `Age` moved (nothing worth rewriting
+ * beyond the freshness the caller recomputes).
+ */
 export function mergeNotModified(stored: ResponseHeaders, update: ResponseHeaders): {headers: ResponseHeaders; changed: boolean} {
 	const headers: ResponseHeaders = {...stored};
 	let changed = false;
-	for (const [name, value] of Object.entries(update)) {
-		if (notModifiedKeeps.has(name) || name === 'date' || name === 'age') {
-			if (name === 'date' || name === 'age') {
-				headers[name] = value;
-			}
-
+	for (const [name, value] of Object.entries(storableHeaders(update))) {
+		if (NOT_UPDATED_BY_304.has(name)) {
 			continue;
 		}
 
-		if (JSON.stringify(headers[name]) !== JSON.stringify(value)) {
+		if (renewedBy304.has(name)) {
+			headers[name] = value;
+		} else if (JSON.stringify(headers[name]) !== JSON.stringify(value)) {
 			headers[name] = value;
 			changed = true;
 		}

@@ -81,6 +81,20 @@ export function durationToMs(value: Duration, owner: string, name: string): numb
 }
 
 /**
+ * The longest expiry time a cache takes, in ms (about 137,000 years): with it, `now + ms` stays
+ * a valid Date, so an expiry can never overflow into "never" or into an invalid time.
+ */
+export const MAX_EXPIRE_AFTER_MS = 4.32e15;
+
+function ttl(ms: number, owner: string, name: string, value: unknown): Expiration {
+	if (!(ms <= MAX_EXPIRE_AFTER_MS)) {
+		throw optionRangeError(owner, name, `at most ${MAX_EXPIRE_AFTER_MS / 1000} seconds (use NEVER_EXPIRE to never expire)`, value);
+	}
+
+	return {kind: 'ttl', ms};
+}
+
+/**
  * Validate an `ExpireAfter` once, at the edge, into an {@link Expiration}.
  * Throws a `TypeError`/`RangeError` naming `owner` and `name` for anything else.
  */
@@ -110,7 +124,7 @@ export function parseExpireAfter(value: unknown, owner: string, name: string): E
 			throw optionRangeError(owner, name, 'a number of seconds >= 0, NEVER_EXPIRE (-1), a Date, a duration or DO_NOT_CACHE', value);
 		}
 
-		return {kind: 'ttl', ms: value * 1000};
+		return ttl(value * 1000, owner, name, value);
 	}
 
 	if (value instanceof Date) {
@@ -124,7 +138,7 @@ export function parseExpireAfter(value: unknown, owner: string, name: string): E
 
 	if (typeof value === 'object' && value !== null && !Array.isArray(value) && Object.getPrototypeOf(value) === Object.prototype) {
 		const ms = durationToMs(value as Duration, owner, name);
-		return ms === 0 ? IMMEDIATELY : {kind: 'ttl', ms};
+		return ms === 0 ? IMMEDIATELY : ttl(ms, owner, name, value);
 	}
 
 	throw optionTypeError(owner, name, 'seconds (number), a Date, a duration object, null, NEVER_EXPIRE, EXPIRE_IMMEDIATELY or DO_NOT_CACHE', value);
@@ -169,6 +183,11 @@ export function compileUrlPattern(pattern: string): RegExp {
 	// is `?a=1&b=2`); one that ends in a separator or `*` is a prefix.
 	const open = /[*/?&=#]$/.test(bare) || bare.length === 0;
 	return new RegExp(`^${source}${open ? '' : '(?:[/?#:&]|$)'}`, 'i');
+}
+
+/** True when `url` matches a pattern made by {@link compileUrlPattern} (schemes are not compared). */
+export function matchesUrlPattern(pattern: RegExp, url: string): boolean {
+	return pattern.test(url.replace(schemeRegex, ''));
 }
 
 /** Validate and compile a `urlsExpireAfter` mapping, keeping its order. */
@@ -216,4 +235,39 @@ export function resolveExpiration(
 	session: Expiration,
 ): Expiration {
 	return perRequest ?? matchUrlExpiration(rules, url) ?? session;
+}
+
+/**
+ * The creation time before which `delete({olderThan})` removes entries: a valid Date as given, or
+ * `now` minus an age (seconds >= 0, or a duration). Negative, non-finite and overflowing ages,
+ * invalid Dates and other types throw a `RangeError`/`TypeError` naming the option.
+ */
+export function olderThanCutoff(value: unknown, now: number, owner: string, name: string): number {
+	if (value instanceof Date) {
+		const time = value.getTime();
+		if (Number.isNaN(time)) {
+			throw optionRangeError(owner, name, 'a valid Date', value);
+		}
+
+		return time;
+	}
+
+	let ms: number;
+	if (typeof value === 'number') {
+		if (!Number.isFinite(value) || value < 0) {
+			throw optionRangeError(owner, name, 'a Date, a finite number of seconds >= 0 or a duration', value);
+		}
+
+		ms = value * 1000;
+	} else if (typeof value === 'object' && value !== null && !Array.isArray(value) && Object.getPrototypeOf(value) === Object.prototype) {
+		ms = durationToMs(value as Duration, owner, name);
+	} else {
+		throw optionTypeError(owner, name, 'a Date, a number of seconds or a duration', value);
+	}
+
+	if (!(ms <= MAX_EXPIRE_AFTER_MS)) {
+		throw optionRangeError(owner, name, `an age of at most ${MAX_EXPIRE_AFTER_MS / 1000} seconds`, value);
+	}
+
+	return now - ms;
 }

@@ -1,5 +1,5 @@
 import type {Keyv, KeyvStoreAdapter} from 'keyv';
-import {DEFAULT_IGNORED_PARAMETERS, type KeySettings} from '../cache-keys.js';
+import {DEFAULT_IGNORED_PARAMETERS, type KeySettings, isCredentialName} from '../cache-keys.js';
 import {assertKnownOptions, optionRangeError, optionTypeError} from '../errors.js';
 import type {PreparedRequest} from '../models/request.js';
 import type {Response} from '../models/response.js';
@@ -25,6 +25,13 @@ export type CacheOptions = {
 	 * @default 'http_cache'
 	 */
 	cacheName?: string;
+	/**
+	 * SQLite only: a relative `cacheName` is a file in the user cache directory's `requests-cache`
+	 * folder (`~/.cache/requests-cache` on Linux; see `lib/backends/cache-path.ts`). @default false
+	 */
+	useCacheDir?: boolean;
+	/** SQLite only: a relative `cacheName` is a file in the temporary directory (`os.tmpdir()`). @default false */
+	useTemp?: boolean;
 	/** Where responses are stored. @default 'sqlite' */
 	backend?: BackendOption;
 	/** Connection URL for `'redis'` (default `redis://localhost:6379`) or `'mongodb'` (default `mongodb://localhost:27017`). */
@@ -37,8 +44,28 @@ export type CacheOptions = {
 	allowableCodes?: readonly number[];
 	/** Methods that are stored. @default ['GET', 'HEAD'] */
 	allowableMethods?: readonly string[];
-	/** Parameters/headers/body fields left out of keys and redacted in storage. @default DEFAULT_IGNORED_PARAMETERS */
+	/**
+	 * Headers, query parameters and body fields redacted in storage (docs/security.md). Names you add
+	 * are also left out of the key (requests differing only there share an entry); the built-in
+	 * credential names stay keyed per credential unless `shareCredentials` says otherwise.
+	 * Giving a list replaces the default: extend it with `[...DEFAULT_IGNORED_PARAMETERS, 'name']`.
+	 * @default DEFAULT_IGNORED_PARAMETERS
+	 */
 	ignoredParameters?: readonly string[];
+	/**
+	 * Let requests with different credentials (Authorization, Cookie, API keys, URL userinfo…) share
+	 * cached responses: `true` for all, or a list of built-in credential names. Risk: one user is
+	 * served what the origin sent another. Only for origins whose answers do not depend on who asks
+	 * (`Cache-Control: private` responses are still never shared).
+	 * @default false; `['cookie']` with `cacheControl: 'rfc9111'` (a one-user cache, as a browser's)
+	 */
+	shareCredentials?: boolean | readonly string[];
+	/**
+	 * Store `Set-Cookie` response headers, and so replay them to every caller that gets the cached
+	 * response. Risk: one user's session cookie handed to another.
+	 * @default false; true with `cacheControl: 'rfc9111'` (a one-user cache, as a browser's)
+	 */
+	storeCookies?: boolean;
 	/** Request headers that are part of the key: false (none), true (all), or a list of names. @default false */
 	matchHeaders?: boolean | readonly string[];
 	/** Return false to keep a response out of the cache. */
@@ -47,8 +74,15 @@ export type CacheOptions = {
 	keyFn?: (request: PreparedRequest) => string;
 	/** Serve what is cached but store nothing new. @default false */
 	readOnly?: boolean;
-	/** Honour Cache-Control/Expires response headers. @default false */
-	cacheControl?: boolean;
+	/**
+	 * Honour HTTP caching headers. `true`: requests-cache's rules (response `Cache-Control` and
+	 * `Expires` win; a response that says nothing falls back to `expireAfter`). `'rfc9111'`: behave
+	 * as an RFC 9111 private cache (a browser's HTTP cache): freshness from `Cache-Control`,
+	 * `Expires`, `Age` and `Date`, heuristic freshness, the statuses the RFC allows stored,
+	 * `expireAfter` only as a cap; see docs/http-caching.md.
+	 * @default false
+	 */
+	cacheControl?: boolean | 'rfc9111';
 	/** Revalidate fresh entries that have a validator on every use. @default false */
 	alwaysRevalidate?: boolean;
 	/** Serve a stale entry when refreshing it fails: true, or the longest staleness allowed. @default false */
@@ -97,6 +131,10 @@ export type CacheOptions = {
 /** Validated, frozen settings of a cached session. */
 export type CacheSettings = KeySettings & {
 	readonly cacheName: string;
+	readonly shareCredentials: boolean | ReadonlySet<string>;
+	readonly storeCookies: boolean;
+	readonly useCacheDir: boolean;
+	readonly useTemp: boolean;
 	readonly backend: BackendOption;
 	readonly url: string | undefined;
 	readonly expireAfter: Expiration;
@@ -106,7 +144,7 @@ export type CacheSettings = KeySettings & {
 	readonly filterFn: ((response: Response) => boolean) | undefined;
 	readonly keyFn: ((request: PreparedRequest) => string) | undefined;
 	readonly readOnly: boolean;
-	readonly cacheControl: boolean;
+	readonly cacheControl: boolean | 'rfc9111';
 	readonly alwaysRevalidate: boolean;
 	/** Longest staleness in ms (Infinity for `true`), or 0 when off. */
 	readonly staleIfError: number;
@@ -125,8 +163,8 @@ export type CacheSettings = KeySettings & {
 
 /** The option names a cache owns; everything else goes to the session class being extended. */
 export const CACHE_OPTION_NAMES: ReadonlySet<string> = new Set([
-	'cacheName', 'backend', 'url', 'expireAfter', 'urlsExpireAfter', 'allowableCodes', 'allowableMethods',
-	'ignoredParameters', 'matchHeaders', 'filterFn', 'keyFn', 'readOnly', 'cacheControl', 'alwaysRevalidate',
+	'cacheName', 'useCacheDir', 'useTemp', 'backend', 'url', 'expireAfter', 'urlsExpireAfter', 'allowableCodes', 'allowableMethods',
+	'ignoredParameters', 'shareCredentials', 'storeCookies', 'matchHeaders', 'filterFn', 'keyFn', 'readOnly', 'cacheControl', 'alwaysRevalidate',
 	'staleIfError', 'staleWhileRevalidate', 'ttlOffset', 'backendTimeout', 'strictBackend', 'onError', 'clock',
 	'maxEntrySize', 'maxEntries', 'maxBytes',
 ]);
@@ -134,10 +172,14 @@ export const CACHE_OPTION_NAMES: ReadonlySet<string> = new Set([
 /** Defaults, frozen. */
 export const DEFAULT_CACHE_OPTIONS = Object.freeze({
 	cacheName: 'http_cache',
+	useCacheDir: false,
+	useTemp: false,
 	backend: 'sqlite' as BackendName,
 	allowableCodes: Object.freeze([200]),
 	allowableMethods: Object.freeze(['GET', 'HEAD']),
 	ignoredParameters: DEFAULT_IGNORED_PARAMETERS,
+	shareCredentials: false,
+	storeCookies: false,
 	matchHeaders: false,
 	readOnly: false,
 	cacheControl: false,
@@ -157,6 +199,18 @@ function bool(owner: string, name: string, value: unknown, fallback: boolean): b
 
 	if (typeof value !== 'boolean') {
 		throw optionTypeError(owner, name, 'a boolean', value);
+	}
+
+	return value;
+}
+
+function cacheControlMode(owner: string, value: unknown): boolean | 'rfc9111' {
+	if (value === undefined) {
+		return false;
+	}
+
+	if (typeof value !== 'boolean' && value !== 'rfc9111') {
+		throw optionTypeError(owner, 'cacheControl', 'true, false or \'rfc9111\'', value);
 	}
 
 	return value;
@@ -254,6 +308,16 @@ export function normalizeCacheOptions(options: CacheOptions = {}, owner = 'Cache
 		throw new TypeError(`${owner} option \`url\` only applies to backend 'redis' or 'mongodb'`);
 	}
 
+	const useCacheDir = bool(owner, 'useCacheDir', options.useCacheDir, DEFAULT_CACHE_OPTIONS.useCacheDir);
+	const useTemp = bool(owner, 'useTemp', options.useTemp, DEFAULT_CACHE_OPTIONS.useTemp);
+	if (useCacheDir && useTemp) {
+		throw new TypeError(`${owner} options \`useCacheDir\` and \`useTemp\` cannot be combined: choose one directory`);
+	}
+
+	if ((useCacheDir || useTemp) && backend !== 'sqlite') {
+		throw new TypeError(`${owner} option \`${useCacheDir ? 'useCacheDir' : 'useTemp'}\` only applies to backend 'sqlite' (a file)`);
+	}
+
 	const allowableCodes = options.allowableCodes ?? DEFAULT_CACHE_OPTIONS.allowableCodes;
 	if (!Array.isArray(allowableCodes) || allowableCodes.some(code => !Number.isInteger(code))) {
 		throw optionTypeError(owner, 'allowableCodes', 'an array of integer status codes', allowableCodes);
@@ -267,6 +331,18 @@ export function normalizeCacheOptions(options: CacheOptions = {}, owner = 'Cache
 
 	const allowableMethods = stringList(owner, 'allowableMethods', options.allowableMethods ?? DEFAULT_CACHE_OPTIONS.allowableMethods);
 	const ignoredParameters = stringList(owner, 'ignoredParameters', options.ignoredParameters ?? DEFAULT_CACHE_OPTIONS.ignoredParameters);
+	// 'rfc9111' is a private (one-user) cache as the RFC and browsers have it: cookies do not split
+	// keys and Set-Cookie is stored, unless the options say otherwise (docs/security.md).
+	const privateCache = options.cacheControl === 'rfc9111';
+	const shareCredentials = options.shareCredentials ?? (privateCache ? ['cookie'] : DEFAULT_CACHE_OPTIONS.shareCredentials);
+	if (typeof shareCredentials !== 'boolean') {
+		for (const name of stringList(owner, 'shareCredentials', shareCredentials)) {
+			if (!isCredentialName(name)) {
+				throw optionRangeError(owner, 'shareCredentials', `true, false or built-in credential names (from DEFAULT_IGNORED_PARAMETERS)`, name);
+			}
+		}
+	}
+
 	const matchHeaders = options.matchHeaders ?? DEFAULT_CACHE_OPTIONS.matchHeaders;
 	if (typeof matchHeaders !== 'boolean') {
 		stringList(owner, 'matchHeaders', matchHeaders);
@@ -305,6 +381,8 @@ export function normalizeCacheOptions(options: CacheOptions = {}, owner = 'Cache
 	const ignored = new Set(ignoredParameters.map(name => name.toLowerCase()));
 	return Object.freeze({
 		cacheName,
+		useCacheDir,
+		useTemp,
 		backend,
 		url: options.url,
 		expireAfter: options.expireAfter === undefined ? NEVER : parseExpireAfter(options.expireAfter, owner, 'expireAfter'),
@@ -312,11 +390,13 @@ export function normalizeCacheOptions(options: CacheOptions = {}, owner = 'Cache
 		allowableCodes: new Set(allowableCodes),
 		allowableMethods: new Set(allowableMethods.map(method => method.toUpperCase())),
 		ignoredParameters: ignored,
+		shareCredentials: typeof shareCredentials === 'boolean' ? shareCredentials : new Set(shareCredentials.map(name => name.toLowerCase())),
+		storeCookies: bool(owner, 'storeCookies', options.storeCookies, privateCache),
 		matchHeaders: typeof matchHeaders === 'boolean' ? matchHeaders : Object.freeze(matchHeaders.map(name => name.toLowerCase())),
 		filterFn: fn<(response: Response) => boolean>(owner, 'filterFn', options.filterFn),
 		keyFn: fn<(request: PreparedRequest) => string>(owner, 'keyFn', options.keyFn),
 		readOnly: bool(owner, 'readOnly', options.readOnly, false),
-		cacheControl: bool(owner, 'cacheControl', options.cacheControl, false),
+		cacheControl: cacheControlMode(owner, options.cacheControl),
 		alwaysRevalidate: bool(owner, 'alwaysRevalidate', options.alwaysRevalidate, false),
 		staleIfError: staleWindow(owner, 'staleIfError', options.staleIfError),
 		staleWhileRevalidate: staleWindow(owner, 'staleWhileRevalidate', options.staleWhileRevalidate),

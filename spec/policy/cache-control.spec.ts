@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import {
-	ageOf, conditionalHeaders, headerFreshness, mergeNotModified, parseCacheControl, parseHttpDate, storableHeaders,
+	HEURISTIC_MAX_LIFETIME, NOT_UPDATED_BY_304, UNKNOWN_AGE, ageOf, conditionalHeaders, headerFreshness, heuristicLifetime, mayStore, mergeNotModified,
+	parseCacheControl, parseHttpDate, storableHeaders,
 } from '../../lib/policy/cache-control.js';
 
 describe('policy/cache-control', () => {
@@ -61,6 +62,34 @@ describe('policy/cache-control', () => {
 		assert.deepEqual(merged.headers, {'content-length': '10', etag: '"v1"', 'x-a': '2', 'cache-control': 'max-age=5'});
 	});
 
+	it('updates every field a 304 carries except those describing the stored bytes and the ETag (RFC 9111 §4.3.4)', () => {
+		const stored = {
+			'content-length': '5', 'content-encoding': 'gzip', 'content-md5': 'rL0Y20zC+Fzt72VPzMSk2A==', 'content-range': 'bytes 0-4/5', etag: '"abcdef"',
+			'content-type': 'text/plain', 'cache-control': 'max-age=1', expires: 'Fri, 01 Jan 2038 01:01:01 GMT', 'set-cookie': ['a=b'], 'x-frame-options': 'deny',
+		};
+		const update = {
+			'content-length': '10', 'content-encoding': 'br', 'content-md5': 'N7UdGUp1E+RbVvZSTy1R8g==', 'content-range': 'bytes 0-9/10', etag: '"ghijkl"',
+			'content-type': 'text/plain;charset=utf-8', 'cache-control': 'max-age=3600', expires: 'Mon, 11 Jan 2038 11:11:11 GMT', 'set-cookie': ['a=c'],
+			'x-frame-options': 'sameorigin', connection: 'keep-alive, x-hop', 'keep-alive': 'timeout=5', 'x-hop': '1',
+		};
+		const {headers, changed} = mergeNotModified(stored, update);
+		assert.equal(changed, true);
+		for (const name of NOT_UPDATED_BY_304) {
+			assert.deepEqual(headers[name], stored[name as keyof typeof stored], name);
+		}
+
+		assert.deepEqual(headers, {
+			...stored, 'content-type': 'text/plain;charset=utf-8', 'cache-control': 'max-age=3600', expires: 'Mon, 11 Jan 2038 11:11:11 GMT', 'set-cookie': ['a=c'],
+			'x-frame-options': 'sameorigin',
+		});
+	});
+
+	it('renews Date and Age from a 304 without counting the response as changed', () => {
+		const {headers, changed} = mergeNotModified({date: 'Thu, 01 Jan 2026 00:00:00 GMT', age: '30', 'x-a': '1'}, {date: 'Thu, 01 Jan 2026 00:10:00 GMT', age: '0'});
+		assert.equal(changed, false);
+		assert.deepEqual(headers, {date: 'Thu, 01 Jan 2026 00:10:00 GMT', age: '0', 'x-a': '1'});
+	});
+
 	it('parses the three HTTP-date forms and nothing else', () => {
 		const expected = Date.UTC(1994, 10, 6, 8, 49, 37);
 		assert.equal(parseHttpDate('Sun, 06 Nov 1994 08:49:37 GMT'), expected);
@@ -81,12 +110,65 @@ describe('policy/cache-control', () => {
 		assert.deepEqual(headerFreshness({expires: 'Sun, 06 Nov 2094 08:49:37 UTC'}, now), {kind: 'explicit', expires: now});
 	});
 
-	it('ignores an Age that is not a whole number', () => {
-		assert.equal(ageOf({age: '7200.0'}), 0);
-		assert.equal(ageOf({age: '-5'}), 0);
+	it('reads an Age of one non-negative integer, and 0 without one', () => {
+		assert.equal(ageOf({}), 0);
+		assert.equal(ageOf({age: '0'}), 0);
 		assert.equal(ageOf({age: ' 30 '}), 30);
-		assert.equal(ageOf({age: '7200, 0'}), 7200);
-		assert.equal(ageOf({age: '0, 7200'}), 0);
+		assert.equal(ageOf({age: ['30']}), 30);
+		assert.equal(ageOf({age: '99999999999999'}), UNKNOWN_AGE);
+	});
+
+	it('takes any other Age as unknown, so the response is stale (the age-parse-* tests)', () => {
+		for (const age of ['abc', '-7200', '7200.0', '7200,0', '0,7200', '0, 0', '3600, 3600', '7200;foo=bar', '7200;foo=111', '', '+5']) {
+			assert.equal(ageOf({age}), UNKNOWN_AGE, age);
+		}
+
+		// The field on two lines, kept apart or joined as Node and fetch join them.
+		assert.equal(ageOf({age: ['0', '7200']}), UNKNOWN_AGE);
+		assert.equal(ageOf({age: ['0', '0']}), UNKNOWN_AGE);
+		assert.deepEqual(headerFreshness({'cache-control': 'max-age=3600', age: 'abc'}, now), {kind: 'explicit', expires: now});
+		assert.deepEqual(headerFreshness({expires: 'Thu, 01 Jan 2099 00:00:00 GMT', age: '0, 0'}, now), {kind: 'explicit', expires: now});
+	});
+
+	it('gives a heuristic lifetime of 10% of Date - Last-Modified, capped at a week', () => {
+		const date = 'Thu, 01 Jan 2026 00:00:00 GMT';
+		assert.equal(heuristicLifetime(200, {date, 'last-modified': 'Wed, 31 Dec 2025 00:00:00 GMT'}, now), 8_640_000);
+		assert.equal(heuristicLifetime(404, {date, 'last-modified': 'Thu, 01 Jan 2026 00:00:30 GMT'}, now + 60_000), undefined);
+		assert.equal(heuristicLifetime(200, {date, 'last-modified': 'Thu, 01 Jan 2015 00:00:00 GMT'}, now), HEURISTIC_MAX_LIFETIME);
+		// Without Date, the response time stands in.
+		assert.equal(heuristicLifetime(410, {'last-modified': 'Wed, 31 Dec 2025 23:00:00 GMT'}, now), 360_000);
+		assert.equal(heuristicLifetime(200, {date, 'last-modified': 'yesterday'}, now), undefined);
+		assert.equal(heuristicLifetime(200, {date}, now), undefined);
+	});
+
+	it('applies heuristics to the heuristically cacheable statuses only, unless the response is public', () => {
+		const headers = {date: 'Thu, 01 Jan 2026 00:00:00 GMT', 'last-modified': 'Wed, 31 Dec 2025 00:00:00 GMT'};
+		for (const status of [200, 203, 204, 206, 300, 301, 308, 404, 405, 410, 414, 501]) {
+			assert.equal(heuristicLifetime(status, headers, now), 8_640_000, String(status));
+		}
+
+		for (const status of [201, 202, 302, 303, 307, 403, 502, 503, 504, 599]) {
+			assert.equal(heuristicLifetime(status, headers, now), undefined, String(status));
+		}
+
+		assert.equal(heuristicLifetime(599, {...headers, 'cache-control': 'public'}, now), 8_640_000);
+	});
+
+	it('allows storing what RFC 9111 §3 allows a private cache to store', () => {
+		assert.equal(mayStore(200, {}), true);
+		assert.equal(mayStore(404, {}), true);
+		assert.equal(mayStore(500, {}), false);
+		assert.equal(mayStore(500, {'cache-control': 'max-age=60'}), true);
+		assert.equal(mayStore(599, {expires: 'Thu, 01 Jan 2099 00:00:00 GMT'}), true);
+		assert.equal(mayStore(302, {'cache-control': 'private'}), true);
+		assert.equal(mayStore(599, {'cache-control': 'public'}), true);
+		assert.equal(mayStore(200, {'cache-control': 'no-store, max-age=60'}), false);
+		assert.equal(mayStore(206, {'cache-control': 'max-age=60'}), false);
+		assert.equal(mayStore(304, {'cache-control': 'max-age=60'}), false);
+		assert.equal(mayStore(103, {'cache-control': 'max-age=60'}), false);
+		// must-understand: only a status whose rules are implemented, and then no-store is overridden.
+		assert.equal(mayStore(599, {'cache-control': 'max-age=3600, must-understand'}), false);
+		assert.equal(mayStore(200, {'cache-control': 'max-age=3600, must-understand, no-store'}), true);
 	});
 
 	it('drops hop-by-hop headers, those Connection names, and qualified no-cache fields from what is stored', () => {

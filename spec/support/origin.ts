@@ -121,6 +121,37 @@ export class Origin {
 		this.route('/gzip', (_request, response) => {
 			response.writeHead(200, {'content-type': 'text/plain', 'content-encoding': 'gzip'}).end(gzipSync('hello gzip'));
 		});
+		// Cookies, as httpbin has them. /cookies (and any /cookies/<path> not below): the cookies the
+		// request carried, as JSON. /cookies/set?name=value…: sets each as `name=value; Path=/`.
+		// /cookies/raw?set=<Set-Cookie line>…: sends those lines as they are. Both answer with the
+		// cookies received, or redirect to `next` when it is given (a cookie set on a redirect hop).
+		const cookies = (request: IncomingMessage, response: ServerResponse, setCookie: string[], next: string | null): void => {
+			if (next !== null) {
+				response.writeHead(302, {location: next, 'set-cookie': setCookie}).end();
+				return;
+			}
+
+			const received = Object.fromEntries((request.headers.cookie ?? '').split(';').map(pair => pair.trim()).filter(Boolean)
+				.map(pair => [pair.slice(0, Math.max(0, pair.indexOf('='))), pair.slice(pair.indexOf('=') + 1)]));
+			response.writeHead(200, {'content-type': 'application/json', 'set-cookie': setCookie});
+			response.end(JSON.stringify({cookies: received, header: request.headers.cookie ?? null, hit: this.hits(new URL(request.url!, this.url).pathname)}));
+		};
+
+		this.route('/cookies', (request, response) => {
+			cookies(request, response, [], null);
+		});
+		this.route('/cookies/*', (request, response) => {
+			const url = new URL(request.url!, this.url);
+			const next = url.searchParams.get('next');
+			if (url.pathname === '/cookies/set') {
+				const pairs = [...url.searchParams].filter(([name]) => name !== 'next');
+				cookies(request, response, pairs.map(([name, value]) => `${name}=${value}; Path=/`), next);
+			} else if (url.pathname === '/cookies/raw') {
+				cookies(request, response, url.searchParams.getAll('set'), next);
+			} else {
+				cookies(request, response, [], null);
+			}
+		});
 		this.route('/echo', (request, response, body) => {
 			response.writeHead(200, {'content-type': 'application/json'});
 			response.end(JSON.stringify({method: request.method, headers: request.headers, body: body.toString('utf8'), hit: this.hits('/echo')}));

@@ -1,0 +1,95 @@
+import {TextDecoder} from 'node:util';
+import type {ResponseHeaders} from '../models/response.js';
+
+/** A body as the inspector shows it: text when it decodes, else what it is. */
+export type BodyView =
+	| {readonly kind: 'text'; readonly text: string; readonly charset: string}
+	| {readonly kind: 'binary'; readonly reason: string};
+
+/** The parts of a Content-Type header the inspector uses. */
+export type MediaType = {
+	/** The type without parameters, lower-cased ('' when there is none). */
+	readonly essence: string;
+	/** The declared charset label, lower-cased, if any. */
+	readonly charset: string | undefined;
+	/** The header as it was ('' when there is none). */
+	readonly raw: string;
+};
+
+const textual = /^text\/|[/+](?:json|xml)$|^application\/(?:javascript|ecmascript|x-www-form-urlencoded|x-ndjson|graphql|yaml|x-yaml|toml|csv|sql)$/;
+// C0 controls other than tab, line feed, form feed and carriage return: a sign of binary data.
+const controls = /[\u0000-\u0008\u000B\u000E-\u001F]/;
+
+/** The first value of a header, whatever its case and arity. */
+export function headerValue(headers: Readonly<Record<string, string | readonly string[]>>, name: string): string | undefined {
+	for (const [key, value] of Object.entries(headers)) {
+		if (key.toLowerCase() === name) {
+			return typeof value === 'string' ? value : value[0];
+		}
+	}
+
+	return undefined;
+}
+
+/** Parse a Content-Type header value. */
+export function mediaTypeOf(headers: ResponseHeaders | Record<string, string>): MediaType {
+	const raw = headerValue(headers, 'content-type') ?? '';
+	const [essence = ''] = raw.split(';');
+	const charset = /;\s*charset\s*=\s*"?([^";\s]+)/i.exec(raw)?.[1]?.toLowerCase();
+	return {essence: essence.trim().toLowerCase(), charset, raw};
+}
+
+/**
+ * Decode a body for display: with the charset its Content-Type declares (any label `TextDecoder`
+ * knows), else as UTF-8 when the media type is textual or absent. A body that does not decode
+ * (invalid bytes, an unknown charset label), a non-textual media type without a charset, or
+ * UTF-8 that holds control characters is binary.
+ */
+export function decodeBody(body: Uint8Array, type: MediaType): BodyView {
+	if (body.byteLength === 0) {
+		return {kind: 'text', text: '', charset: type.charset ?? 'utf-8'};
+	}
+
+	if (type.charset === undefined && type.essence !== '' && !textual.test(type.essence)) {
+		return {kind: 'binary', reason: `${type.essence} without a charset`};
+	}
+
+	const label = type.charset ?? 'utf-8';
+	let decoder: TextDecoder;
+	try {
+		decoder = new TextDecoder(label, {fatal: true});
+	} catch {
+		return {kind: 'binary', reason: `unknown charset ${JSON.stringify(label)}`};
+	}
+
+	let text: string;
+	try {
+		text = decoder.decode(body);
+	} catch {
+		return {kind: 'binary', reason: `not valid ${label}`};
+	}
+
+	if (type.charset === undefined && controls.test(text)) {
+		return {kind: 'binary', reason: 'control characters in the text'};
+	}
+
+	return {kind: 'text', text, charset: decoder.encoding};
+}
+
+/** A hex dump (offset, 16 bytes in hex, printable ASCII) of the first `limit` bytes. */
+export function hexDump(bytes: Uint8Array, limit = 256): string {
+	const lines: string[] = [];
+	const end = Math.min(bytes.byteLength, limit);
+	for (let offset = 0; offset < end; offset += 16) {
+		const row = bytes.subarray(offset, Math.min(offset + 16, end));
+		const hex = [...row].map(byte => byte.toString(16).padStart(2, '0')).join(' ');
+		const ascii = [...row].map(byte => (byte >= 0x20 && byte < 0x7F ? String.fromCodePoint(byte) : '.')).join('');
+		lines.push(`${offset.toString(16).padStart(8, '0')}  ${hex.padEnd(47)}  ${ascii}`);
+	}
+
+	if (bytes.byteLength > end) {
+		lines.push(`… ${bytes.byteLength - end} more bytes`);
+	}
+
+	return lines.join('\n');
+}

@@ -1,0 +1,98 @@
+import {type Command, flag, stringOption} from '../command.js';
+import {CliError} from '../cli-error.js';
+import {type EntryRow, walkEntries} from '../entries.js';
+import {matches, preselect} from '../filters.js';
+import {formatBytes, formatTime, isoTime} from '../format.js';
+import {formatTable} from '../table.js';
+import {FILTER_OPTIONS, filterOf} from './filter-options.js';
+
+const sorts: Readonly<Record<string, (a: EntryRow, b: EntryRow) => number>> = {
+	created: (a, b) => a.createdAt - b.createdAt,
+	url: (a, b) => a.requestUrl.localeCompare(b.requestUrl) || a.method.localeCompare(b.method),
+	size: (a, b) => a.size - b.size,
+	expires: (a, b) => (a.expires ?? Infinity) - (b.expires ?? Infinity),
+	status: (a, b) => a.status - b.status,
+};
+
+/** A row for `--json`. */
+export function jsonRow(row: EntryRow): Record<string, unknown> {
+	return {
+		key: row.key,
+		method: row.method,
+		url: row.url,
+		requestUrl: row.requestUrl,
+		status: row.status,
+		size: row.size,
+		storedBytes: row.storedBytes,
+		createdAt: isoTime(row.createdAt),
+		expires: isoTime(row.expires),
+		state: row.stale ? 'stale' : 'fresh',
+		...(row.variant === '' ? {} : {variant: row.variant}),
+	};
+}
+
+/** The URL cell: the requested URL, where it led when it was redirected, and which Vary variant it is. */
+function urlCell(row: EntryRow): string {
+	const url = row.requestUrl === row.url ? row.url : `${row.requestUrl} -> ${row.url}`;
+	return row.variant === '' ? url : `${url} [${row.variant}]`;
+}
+
+/** `requests-cache list`: the stored responses as a table or JSON. */
+export const listCommand: Command = {
+	name: 'list',
+	summary: 'list stored responses: method, status, size, created, expires, fresh/stale, key, URL',
+	usage: '<cache>',
+	description: 'List the stored responses (redirect aliases and Vary indexes are counted by `stats`, not listed), oldest first. '
+		+ 'A redirected response shows `requested URL -> final URL`, a Vary variant the request header values it was stored for, `[accept-language=fr]`. '
+		+ 'Sizes are body bytes. Times are UTC.',
+	options: {
+		...FILTER_OPTIONS,
+		sort: {type: 'string', placeholder: '<field>', description: 'created (default), url, size, expires or status'},
+		limit: {type: 'string', placeholder: '<n>', description: 'show the first n after sorting'},
+		json: {type: 'boolean', description: 'a JSON array of entries (sizes in bytes, ISO times)'},
+	},
+	arguments: {min: 0, max: 0},
+	examples: [
+		'requests-cache list ./http_cache.sqlite',
+		'requests-cache list ./http_cache.sqlite --url \'api.example.com/v1/*\' --status 4xx,5xx',
+		'requests-cache list \'redis://127.0.0.1:6379/0?cacheName=api_cache\' --stale --json',
+	],
+	async run({values, opened, now, output}) {
+		const filter = filterOf(values);
+		const sortName = stringOption(values, 'sort') ?? 'created';
+		const sort = sorts[sortName];
+		if (sort === undefined) {
+			throw new CliError(`--sort must be one of ${Object.keys(sorts).join(', ')}, got ${JSON.stringify(sortName)}`);
+		}
+
+		const limitText = stringOption(values, 'limit');
+		const limit = limitText === undefined ? Infinity : Number(limitText);
+		if (limitText !== undefined && (!/^\d+$/.test(limitText) || limit < 1)) {
+			throw new CliError(`--limit must be a whole number >= 1, got ${JSON.stringify(limitText)}`);
+		}
+
+		const rows: EntryRow[] = [];
+		await walkEntries(opened.store, now, preselect(filter, now), row => {
+			if (matches(filter, row)) {
+				rows.push(row);
+			}
+		});
+		rows.sort((a, b) => sort(a, b) || a.key.localeCompare(b.key));
+		const shown = rows.slice(0, limit);
+		if (flag(values, 'json')) {
+			output.write(`${JSON.stringify(shown.map(row => jsonRow(row)), null, 2)}\n`);
+			return 0;
+		}
+
+		if (shown.length === 0) {
+			output.note(`no stored responses${Object.keys(filter).length > 0 ? ' match' : ''} in ${opened.description}`);
+			return 0;
+		}
+
+		output.write(formatTable(
+			[{title: 'METHOD'}, {title: 'STATUS', align: 'right'}, {title: 'SIZE', align: 'right'}, {title: 'CREATED'}, {title: 'EXPIRES'}, {title: 'STATE'}, {title: 'KEY'}, {title: 'URL'}],
+			shown.map(row => [row.method, String(row.status), formatBytes(row.size), formatTime(row.createdAt), formatTime(row.expires), row.stale ? 'stale' : 'fresh', row.key, urlCell(row)]),
+		));
+		return 0;
+	},
+};

@@ -1,0 +1,140 @@
+import {statSync} from 'node:fs';
+import {type Command, flag} from '../command.js';
+import {type EntryRow, walkEntries} from '../entries.js';
+import {formatBytes, formatTime, isoTime} from '../format.js';
+import {formatTable} from '../table.js';
+
+type Bucket = {count: number; bytes: number};
+
+/** What `stats` reports. */
+export type CacheReport = {
+	cache: string;
+	responses: number;
+	fresh: number;
+	expired: number;
+	redirectAliases: number;
+	varyIndexes: number;
+	corrupt: number;
+	bodyBytes: number;
+	storedBytes: number;
+	/** Bytes of the SQLite file with its -wal file (SQLite only). */
+	fileBytes?: number;
+	oldest: {createdAt: string; url: string; key: string} | null;
+	newest: {createdAt: string; url: string; key: string} | null;
+	byStatus: Record<string, Bucket>;
+	byHost: Record<string, Bucket>;
+};
+
+function add(buckets: Map<string, Bucket>, name: string, bytes: number): void {
+	const bucket = buckets.get(name) ?? {count: 0, bytes: 0};
+	bucket.count++;
+	bucket.bytes += bytes;
+	buckets.set(name, bucket);
+}
+
+function hostOf(url: string): string {
+	try {
+		return new URL(url).host;
+	} catch {
+		return '(no host)';
+	}
+}
+
+function fileBytes(file: string): number {
+	let total = 0;
+	for (const name of [file, `${file}-wal`]) {
+		try {
+			total += statSync(name).size;
+		} catch {}
+	}
+
+	return total;
+}
+
+function bucketTable(title: string, buckets: Readonly<Record<string, Bucket>>): string {
+	return formatTable(
+		[{title}, {title: 'COUNT', align: 'right'}, {title: 'BYTES', align: 'right'}],
+		Object.entries(buckets).map(([name, bucket]) => [name, String(bucket.count), formatBytes(bucket.bytes)]),
+	);
+}
+
+/** `requests-cache stats`: counts, sizes, ages, by status and by host. */
+export const statsCommand: Command = {
+	name: 'stats',
+	summary: 'counts, total bytes, oldest and newest entry, expired count, by status and by host',
+	usage: '<cache>',
+	description: 'Summarize what is stored: responses (fresh and expired), redirect aliases, Vary indexes, entries that do not decode, '
+		+ 'body bytes and stored bytes, the oldest and newest response, and counts and bytes by status and by host '
+		+ '(of the final URL). These are facts of the stored data; session.cache.stats() counts hits and misses of a running process.',
+	options: {
+		json: {type: 'boolean', description: 'the report as JSON (bytes as numbers, ISO times)'},
+	},
+	arguments: {min: 0, max: 0},
+	examples: [
+		'requests-cache stats ./http_cache.sqlite',
+		'requests-cache stats \'redis://127.0.0.1:6379/0\' --cache-name api_cache --json',
+	],
+	async run({values, opened, now, output}) {
+		const byStatus = new Map<string, Bucket>();
+		const byHost = new Map<string, Bucket>();
+		let oldest: EntryRow | undefined;
+		let newest: EntryRow | undefined;
+		let responses = 0;
+		let expired = 0;
+		let bodyBytes = 0;
+		let storedBytes = 0;
+		const tally = await walkEntries(opened.store, now, () => true, row => {
+			responses++;
+			expired += row.stale ? 1 : 0;
+			bodyBytes += row.size;
+			storedBytes += row.storedBytes;
+			add(byStatus, String(row.status), row.size);
+			add(byHost, hostOf(row.url), row.size);
+			if (oldest === undefined || row.createdAt < oldest.createdAt) {
+				oldest = row;
+			}
+
+			if (newest === undefined || row.createdAt > newest.createdAt) {
+				newest = row;
+			}
+		});
+		const point = (row: EntryRow | undefined): CacheReport['oldest'] => (row === undefined ? null : {createdAt: isoTime(row.createdAt)!, url: row.url, key: row.key});
+		const sorted = (buckets: Map<string, Bucket>): Record<string, Bucket> => Object.fromEntries([...buckets].sort(([a, x], [b, y]) => y.count - x.count || a.localeCompare(b)));
+		const report: CacheReport = {
+			cache: opened.description,
+			responses,
+			fresh: responses - expired,
+			expired,
+			redirectAliases: tally.redirects,
+			varyIndexes: tally.variantIndexes,
+			corrupt: tally.corrupt,
+			bodyBytes,
+			storedBytes,
+			...(opened.target.backend === 'sqlite' ? {fileBytes: fileBytes(opened.target.file)} : {}),
+			oldest: point(oldest),
+			newest: point(newest),
+			byStatus: Object.fromEntries([...byStatus].sort(([a], [b]) => a.localeCompare(b))),
+			byHost: sorted(byHost),
+		};
+		if (flag(values, 'json')) {
+			output.write(`${JSON.stringify(report, null, 2)}\n`);
+			return 0;
+		}
+
+		const lines = [
+			`cache      ${report.cache}`,
+			`responses  ${responses} (${report.fresh} fresh, ${expired} expired)`,
+			`aliases    ${tally.redirects} redirect ${tally.redirects === 1 ? 'alias' : 'aliases'}, ${tally.variantIndexes} Vary ${tally.variantIndexes === 1 ? 'index' : 'indexes'}`,
+			`corrupt    ${tally.corrupt}`,
+			`bytes      ${formatBytes(bodyBytes)} of bodies, ${formatBytes(storedBytes)} stored${report.fileBytes === undefined ? '' : `, ${formatBytes(report.fileBytes)} on disk`}`,
+			`oldest     ${oldest === undefined ? '-' : `${formatTime(oldest.createdAt)}  ${oldest.url}`}`,
+			`newest     ${newest === undefined ? '-' : `${formatTime(newest.createdAt)}  ${newest.url}`}`,
+		];
+		output.write(`${lines.join('\n')}\n`);
+		if (responses > 0) {
+			output.write(`\n${bucketTable('STATUS', report.byStatus)}\n${bucketTable('HOST', report.byHost)}`);
+		}
+
+		return 0;
+	},
+};

@@ -1,0 +1,153 @@
+import type {FoundCredential} from './credentials.js';
+import {type NameRole, nameRules} from './secret-names.js';
+
+/**
+ * URLs in the form the cache key compares them: the WHATWG parser's normalization (scheme and host
+ * case, default port, dot segments, IDNA) plus RFC 3986 §6.2.2: percent-encodings in upper case,
+ * unreserved characters decoded; fragment, userinfo and an empty query dropped; query parameters
+ * ordered by name only, so that repeated names keep their relative order. Nothing else is decoded:
+ * `+` and `%20`, `'` and `%27` stay apart, since a server may read them apart.
+ */
+
+const hexDigits = '0123456789ABCDEF';
+
+function isUnreserved(code: number): boolean {
+	return (code >= 0x41 && code <= 0x5A) || (code >= 0x61 && code <= 0x7A) || (code >= 0x30 && code <= 0x39)
+		|| code === 0x2D || code === 0x2E || code === 0x5F || code === 0x7E;
+}
+
+/** RFC 3986 §6.2.2.1-2: `%7e` → `~`, `%2f` → `%2F`; malformed `%` sequences stay as they are. */
+export function normalizePercentEncoding(text: string): string {
+	if (!text.includes('%')) {
+		return text;
+	}
+
+	return text.replaceAll(/%([\dA-Fa-f]{2})/g, (_match, hex: string) => {
+		const code = Number.parseInt(hex, 16);
+		return isUnreserved(code) ? String.fromCharCode(code) : `%${hexDigits[code >> 4]!}${hexDigits[code & 15]!}`;
+	});
+}
+
+const dotSegment = /\/\.\.?(?:\/|$)/;
+
+/**
+ * RFC 3986 §5.2.4 on a path that is already percent-normalized (so `%2E` is `.`). The WHATWG
+ * parser does this too, but Node 20's (ada 2.9) keeps `.` after a segment that starts with a dot
+ * (`/x/.a/.`), so it is done again here.
+ */
+export function removeDotSegments(path: string): string {
+	if (!dotSegment.test(path)) {
+		return path;
+	}
+
+	const output: string[] = [];
+	const segments = path.split('/');
+	for (let index = 1; index < segments.length; index++) {
+		const segment = segments[index]!;
+		const last = index === segments.length - 1;
+		if (segment === '.' || segment === '..') {
+			if (segment === '..') {
+				output.pop();
+			}
+
+			if (last) {
+				output.push('');
+			}
+		} else {
+			output.push(segment);
+		}
+	}
+
+	return `/${output.join('/')}`;
+}
+
+/** A query or form parameter's name as a server reads it (form-decoded), for matching secret names. */
+export function parameterName(segment: string): string {
+	const equals = segment.indexOf('=');
+	const raw = equals === -1 ? segment : segment.slice(0, equals);
+	if (!raw.includes('%') && !raw.includes('+')) {
+		return raw;
+	}
+
+	try {
+		return decodeURIComponent(raw.replaceAll('+', ' '));
+	} catch {
+		return raw;
+	}
+}
+
+/**
+ * The canonical form of a query string or form body (without `?`): empty segments dropped, each
+ * segment percent-normalized, `ignored` names dropped, `credential` names moved to `found` (tagged
+ * with `tag`), the rest sorted by name, stable.
+ */
+export function canonicalQuery(query: string, role: (name: string) => NameRole, found: FoundCredential[], tag: string): string {
+	const kept: string[] = [];
+	let previous = '';
+	let sorted = true;
+	// Unchanged until a segment is dropped or rewritten: then the query is joined again.
+	let same = !query.includes('%');
+	for (const piece of query.split('&')) {
+		if (piece === '') {
+			same = false;
+			continue;
+		}
+
+		const segment = normalizePercentEncoding(piece);
+		const equals = segment.indexOf('=');
+		const name = equals === -1 ? segment : segment.slice(0, equals);
+		const kind = role(name.includes('%') || name.includes('+') ? parameterName(name) : name);
+		if (kind === 'credential') {
+			found.push([tag, segment]);
+			same = false;
+		} else if (kind === 'ignored') {
+			same = false;
+		} else {
+			if (name < previous) {
+				sorted = false;
+			}
+
+			previous = name;
+			kept.push(segment);
+		}
+	}
+
+	if (sorted) {
+		return same ? query : kept.join('&');
+	}
+
+	// Sort by name only, stable: `a=2&a=1` keeps its order, and differs from `a=1&a=2`.
+	const order = kept.map((segment, index) => index);
+	const nameOf = kept.map(segment => {
+		const equals = segment.indexOf('=');
+		return equals === -1 ? segment : segment.slice(0, equals);
+	});
+	order.sort((a, b) => (nameOf[a]! < nameOf[b]! ? -1 : (nameOf[a]! > nameOf[b]! ? 1 : a - b)));
+	return order.map(index => kept[index]!).join('&');
+}
+
+/**
+ * The URL the key is built on, with the credentials it carries (userinfo unless `shareUserinfo`,
+ * and credential query parameters) moved to `found` instead.
+ */
+export function canonicalUrl(url: string, role: (name: string) => NameRole, found: FoundCredential[], shareUserinfo = false): string {
+	const parsed = new URL(url);
+	if (!shareUserinfo && (parsed.username !== '' || parsed.password !== '')) {
+		found.push(['userinfo', `${parsed.username}:${parsed.password}`]);
+	}
+
+	const {search} = parsed;
+	const query = search.length > 1 ? canonicalQuery(search.slice(1), role, found, 'query') : '';
+	return `${parsed.protocol}//${parsed.host}${removeDotSegments(normalizePercentEncoding(parsed.pathname))}${query === '' ? '' : `?${query}`}`;
+}
+
+/**
+ * Normalize a URL for matching: the form the cache key compares (see the module comment), with
+ * userinfo and every name in `ignored` (lower-case, as settings hold them) left out, credentials
+ * included. Two URLs a server must treat alike give one string; the redacted URL a cache stores
+ * gives the same string as the URL that was requested.
+ */
+export function normalizeUrl(url: string, ignored: ReadonlySet<string>): string {
+	const rules = nameRules(ignored, true);
+	return canonicalUrl(url, name => rules.role(name), [], true);
+}

@@ -1,0 +1,143 @@
+import type {PreparedRequest} from '../models/request.js';
+import type {ResponseHeaders} from '../models/response.js';
+import type {StoredRequest} from './entry.js';
+import {redactedJson, parseJson} from './json-body.js';
+import {bodyType, isJsonType} from './keys.js';
+import {parameterName} from './normalize-url.js';
+import {REDACTED, nameRules} from './secret-names.js';
+
+/**
+ * Redaction: what of a request and its response may reach a store. Secret values (every name the
+ * rules call redacted: `ignoredParameters`, plus Authorization, Proxy-Authorization and Cookie)
+ * become {@link REDACTED} in URLs (userinfo, query, fragment), headers, JSON bodies at any depth
+ * and form bodies; other bodies are not stored; `Set-Cookie` is dropped unless kept on purpose.
+ */
+
+// `scheme://` (or a scheme-relative `//`, or the backslashes WHATWG reads as slashes) then userinfo up to the last `@` of the authority.
+const userinfoRegex = /^((?:[A-Za-z][A-Za-z\d+.-]*:)?[\\/]{2})([^\\/?#]*)@/;
+
+/** `name=value&…` with every redacted name's value replaced; undefined when nothing is secret. */
+function redactPairs(text: string, redacted: (name: string) => boolean): string | undefined {
+	let changed = false;
+	const segments = text.split('&');
+	for (let index = 0; index < segments.length; index++) {
+		const segment = segments[index]!;
+		if (segment !== '' && redacted(parameterName(segment))) {
+			const equals = segment.indexOf('=');
+			segments[index] = `${equals === -1 ? segment : segment.slice(0, equals)}=${REDACTED}`;
+			changed = true;
+		}
+	}
+
+	return changed ? segments.join('&') : undefined;
+}
+
+/**
+ * A URL (absolute or a reference such as a Location value) with its secrets replaced by
+ * {@link REDACTED}: userinfo, and the values of redacted names in the query and in a
+ * `name=value` fragment (`#access_token=…`). Everything else is kept as written.
+ */
+export function redactUrl(url: string, ignored: ReadonlySet<string>): string {
+	const rules = nameRules(ignored);
+	const redacted = (name: string): boolean => rules.redacted(name);
+	const hashAt = url.indexOf('#');
+	const beforeHash = hashAt === -1 ? url : url.slice(0, hashAt);
+	const queryAt = beforeHash.indexOf('?');
+	let head = queryAt === -1 ? beforeHash : beforeHash.slice(0, queryAt);
+	const query = queryAt === -1 ? undefined : beforeHash.slice(queryAt + 1);
+	const fragment = hashAt === -1 ? undefined : url.slice(hashAt + 1);
+	let changed = false;
+	const userinfo = userinfoRegex.exec(head);
+	if (userinfo !== null) {
+		const hidden = userinfo[2]!.includes(':') ? `${REDACTED}:${REDACTED}` : REDACTED;
+		head = `${userinfo[1]!}${hidden}@${head.slice(userinfo[0].length)}`;
+		changed = true;
+	}
+
+	const newQuery = query === undefined ? undefined : redactPairs(query, redacted);
+	const newFragment = fragment === undefined ? undefined : redactPairs(fragment, redacted);
+	if (!changed && newQuery === undefined && newFragment === undefined) {
+		return url;
+	}
+
+	return `${head}${query === undefined ? '' : `?${newQuery ?? query}`}${fragment === undefined ? '' : `#${newFragment ?? fragment}`}`;
+}
+
+function redactBody(request: PreparedRequest, redacted: (name: string) => boolean): string | null {
+	const {body} = request;
+	if (body === undefined || body.length === 0) {
+		return null;
+	}
+
+	const type = bodyType(request);
+	if (isJsonType(type)) {
+		const tree = parseJson(body.toString('utf8'));
+		if (tree === undefined) {
+			return null;
+		}
+
+		try {
+			return redactedJson(tree, redacted, REDACTED);
+		} catch {
+			return null;
+		}
+	}
+
+	if (type === 'application/x-www-form-urlencoded') {
+		const text = body.toString('utf8');
+		return redactPairs(text, redacted) ?? text;
+	}
+
+	// Opaque bodies may hold anything: keep them out of the store.
+	return null;
+}
+
+/** The request as it is stored: secrets redacted in the URL, the headers and the body (opaque bodies dropped). */
+export function redactRequest(request: PreparedRequest, ignored: ReadonlySet<string>): StoredRequest {
+	const rules = nameRules(ignored);
+	const redacted = (name: string): boolean => rules.redacted(name);
+	const headers: Record<string, string> = {};
+	for (const name in request.headers) {
+		headers[name] = redacted(name) ? REDACTED : request.headers[name]!;
+	}
+
+	return {method: request.method, url: redactUrl(request.url, ignored), headers, body: redactBody(request, redacted)};
+}
+
+/** What {@link storableResponseHeaders} needs of the settings. */
+export type ResponseHeaderSettings = {
+	readonly ignoredParameters: ReadonlySet<string>;
+	/** Keep `Set-Cookie` in stored responses (and so replay it to every caller). @default false */
+	readonly storeCookies?: boolean;
+};
+
+const cookieHeaders = new Set(['set-cookie', 'set-cookie2']);
+const urlHeaders = new Set(['location', 'content-location']);
+
+/**
+ * Response headers as they may be stored (of the final response and of each redirect hop):
+ * `Set-Cookie` dropped unless `storeCookies`, headers named like secrets (an `X-Auth-Token` a
+ * server hands out) replaced by {@link REDACTED}, and secrets in `Location` and
+ * `Content-Location` URLs redacted. A new object; the input is not changed.
+ */
+export function storableResponseHeaders(headers: Readonly<ResponseHeaders>, settings: ResponseHeaderSettings): ResponseHeaders {
+	const rules = nameRules(settings.ignoredParameters);
+	const keepCookies = settings.storeCookies === true;
+	const stored: ResponseHeaders = {};
+	for (const name in headers) {
+		const value = headers[name]!;
+		if (cookieHeaders.has(name)) {
+			if (keepCookies) {
+				stored[name] = Array.isArray(value) ? [...value] : value;
+			}
+		} else if (rules.redacted(name)) {
+			stored[name] = Array.isArray(value) ? value.map(() => REDACTED) : REDACTED;
+		} else if (urlHeaders.has(name)) {
+			stored[name] = Array.isArray(value) ? value.map(item => redactUrl(item, settings.ignoredParameters)) : redactUrl(value, settings.ignoredParameters);
+		} else {
+			stored[name] = Array.isArray(value) ? [...value] : value;
+		}
+	}
+
+	return stored;
+}

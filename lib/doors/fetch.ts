@@ -1,0 +1,313 @@
+import {Buffer} from 'node:buffer';
+import type {PreparedRequest} from '../models/request.js';
+import {type RedirectHop, Response, type ResponseHeaders} from '../models/response.js';
+import {answerResponse, headerName} from './answer.js';
+import {askCache} from './ask-cache.js';
+import {isOutsideDoors, outsideDoors} from './bypass.js';
+import {ANY_STALE} from '../policy/request-options.js';
+import {preparedRequest} from './prepared-request.js';
+import type {DoorOptions, DoorRequestOptions, EngineFor, RestoreDoor, SendOptions} from './types.js';
+
+type Fetch = typeof globalThis.fetch;
+// Node's fetch also takes undici's `dispatcher` (a proxy agent, say): kept on every request a door sends.
+type Dispatcher = RequestInit['dispatcher'];
+
+const redirectStatuses: ReadonlySet<number> = new Set([301, 302, 303, 307, 308]);
+const maxRedirects = 20;
+const bodyHeaders = ['content-type', 'content-encoding', 'content-language', 'content-location'];
+const crossOriginHeaders = ['authorization', 'proxy-authorization', 'cookie'];
+
+// The fetch door in place, so that a second install replaces it instead of stacking on it.
+let restoreInstalled: RestoreDoor | undefined;
+
+function fetchError(reason: string): TypeError {
+	return new TypeError('fetch failed', {cause: new Error(reason)});
+}
+
+function headersOf(headers: Headers): ResponseHeaders {
+	const record: ResponseHeaders = {};
+	for (const [name, value] of headers) {
+		if (name !== 'set-cookie') {
+			record[name] = value;
+		}
+	}
+
+	const cookies = headers.getSetCookie();
+	if (cookies.length > 0) {
+		record['set-cookie'] = cookies;
+	}
+
+	return record;
+}
+
+/** The request a redirect leads to, as the Fetch standard rewrites it (RFC 9110 §15.4). */
+function redirected(request: PreparedRequest, status: number, location: string): PreparedRequest {
+	let url: URL;
+	try {
+		url = new URL(location, request.url);
+	} catch {
+		throw fetchError(`invalid redirect location ${JSON.stringify(location)}`);
+	}
+
+	if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+		throw fetchError('URL scheme must be a HTTP(S) scheme');
+	}
+
+	const headers = {...request.headers};
+	let {method, body} = request;
+	if ((status === 303 && method !== 'GET' && method !== 'HEAD') || ((status === 301 || status === 302) && method === 'POST')) {
+		method = 'GET';
+		body = undefined;
+		for (const name of bodyHeaders) {
+			delete headers[name];
+		}
+	}
+
+	if (url.origin !== new URL(request.url).origin) {
+		for (const name of crossOriginHeaders) {
+			delete headers[name];
+		}
+	}
+
+	return {method, url: url.href, headers, body};
+}
+
+/**
+ * Send a prepared request with the fetch below the door, following redirects hop by hop (so each
+ * hop is recorded in the history, as got records them), and buffer the final response.
+ */
+async function sendWithFetch(below: Fetch, dispatcher: Dispatcher, request: PreparedRequest, options: SendOptions): Promise<Response> {
+	const history: RedirectHop[] = [];
+	const signals = [options.signal, options.timeout === undefined ? undefined : AbortSignal.timeout(options.timeout)].filter(signal => signal !== undefined);
+	const signal = signals.length > 1 ? AbortSignal.any(signals) : signals[0];
+	let current = request;
+	for (;;) {
+		const init: RequestInit = {method: current.method, headers: current.headers, redirect: 'manual'};
+		if (current.body !== undefined) {
+			init.body = current.body;
+		}
+
+		if (signal !== undefined) {
+			init.signal = signal;
+		}
+
+		if (dispatcher !== undefined) {
+			init.dispatcher = dispatcher;
+		}
+
+		// eslint-disable-next-line no-await-in-loop -- one hop after the other
+		const response = await below(current.url, init);
+		// eslint-disable-next-line no-await-in-loop
+		const body = Buffer.from(await response.arrayBuffer());
+		const headers = headersOf(response.headers);
+		const location = response.headers.get('location');
+		if (options.followRedirects === false || !redirectStatuses.has(response.status) || location === null) {
+			return new Response({status: response.status, reason: response.statusText, headers, url: current.url, body, request, history});
+		}
+
+		if (history.length >= maxRedirects) {
+			throw fetchError('redirect count exceeded');
+		}
+
+		history.push({status: response.status, url: current.url, headers});
+		current = redirected(current, response.status, location);
+	}
+}
+
+/** The method and URL a fetch call names, read without building a `Request`; undefined when not http(s). */
+function fetchTarget(input: unknown, init: RequestInit | undefined): {method: string; url: string} | undefined {
+	let url: URL;
+	try {
+		url = input instanceof Request ? new URL(input.url) : new URL(String(input));
+	} catch {
+		return undefined;
+	}
+
+	if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+		return undefined;
+	}
+
+	return {method: String(init?.method ?? (input instanceof Request ? input.method : 'GET')).toUpperCase(), url: url.href};
+}
+
+/** What the fetch `cache` mode asks of the cache, and the request headers fetch itself would add for it. */
+function cacheMode(mode: Request['cache'], headers: Headers): DoorRequestOptions {
+	switch (mode) {
+		case 'reload': {
+			if (!headers.has('cache-control')) {
+				headers.set('cache-control', 'no-cache');
+			}
+
+			if (!headers.has('pragma')) {
+				headers.set('pragma', 'no-cache');
+			}
+
+			return {forceRefresh: true};
+		}
+
+		case 'no-cache': {
+			if (!headers.has('cache-control')) {
+				headers.set('cache-control', 'max-age=0');
+			}
+
+			return {};
+		}
+
+		case 'only-if-cached': {
+			return {onlyIfCached: true};
+		}
+
+		case 'force-cache': {
+			return {[ANY_STALE]: true};
+		}
+
+		default: {
+			return {};
+		}
+	}
+}
+
+async function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+	if (signal.aborted) {
+		throw signal.reason;
+	}
+
+	let onAbort: (() => void) | undefined;
+	const aborted = new Promise<never>((_resolve, reject) => {
+		onAbort = () => {
+			reject(signal.reason);
+		};
+
+		signal.addEventListener('abort', onAbort, {once: true});
+	});
+	try {
+		return await Promise.race([work, aborted]);
+	} finally {
+		signal.removeEventListener('abort', onAbort!);
+	}
+}
+
+async function cachedFetch(below: Fetch, engineFor: EngineFor, options: DoorOptions, input: Parameters<Fetch>[0], init: RequestInit | undefined): Promise<globalThis.Response> {
+	const target = fetchTarget(input, init);
+	if (target === undefined || (options.wants !== undefined && !options.wants(target.method, target.url))) {
+		return below(input, init);
+	}
+
+	let request: Request;
+	try {
+		request = new Request(input, init);
+	} catch {
+		// Let fetch itself reject, with its own error.
+		return below(input, init);
+	}
+
+	const dispatcher = init?.dispatcher;
+	const extra: RequestInit | undefined = dispatcher === undefined ? undefined : {dispatcher};
+	let body: Buffer | undefined;
+	const passOn = async (): Promise<globalThis.Response> => {
+		// The body was read once: what goes on is a request carrying those bytes.
+		if (request.body === null) {
+			return below(request, extra);
+		}
+
+		return below(new Request(request, {body: body ?? null}), extra);
+	};
+
+	if (request.cache === 'no-store') {
+		return request.bodyUsed ? passOn() : below(request, extra);
+	}
+
+	if (request.body !== null) {
+		body = Buffer.from(await request.arrayBuffer());
+	}
+
+	const headers = new Headers(request.headers);
+	const modeOptions = cacheMode(request.cache, headers);
+	const prepared = preparedRequest(request.method, request.url, headers, body);
+	let cached;
+	try {
+		cached = engineFor(prepared);
+	} catch {
+		cached = undefined;
+	}
+
+	if (cached === undefined) {
+		return passOn();
+	}
+
+	// Every hop of a followed redirect is this door's to follow (the history is the cache's), so
+	// `error` and `manual` both ask for the redirect itself.
+	const doorOptions: DoorRequestOptions = {...modeOptions, followRedirects: request.redirect === 'follow', signal: request.signal};
+	const outcome = await untilAborted(askCache(cached, prepared, doorOptions, async (outgoing, sendOptions) => outsideDoors(async () => sendWithFetch(below, dispatcher, outgoing, sendOptions))), request.signal);
+	switch (outcome.kind) {
+		case 'passThrough': {
+			return passOn();
+		}
+
+		case 'error': {
+			throw outcome.error;
+		}
+
+		case 'answer': {
+			const {response} = outcome;
+			if (request.redirect === 'error' && redirectStatuses.has(response.status) && response.headers['location'] !== undefined) {
+				throw fetchError('unexpected redirect');
+			}
+
+			return answerResponse(response, {head: request.method === 'HEAD', requestUrl: request.url, fromCacheHeader: headerName(options.fromCacheHeader), signal: request.signal});
+		}
+	}
+}
+
+/**
+ * Put a cache in front of the global `fetch`: each request `engineFor` gives a cache to is
+ * answered by it (from the store, or from the origin through the fetch that was there before);
+ * the others go to that fetch untouched. Returns the function that takes the door down: the
+ * global `fetch` is restored as it was, or, when something wrapped the door since, the door
+ * steps aside inside that wrapper.
+ *
+ * @example
+ * const restore = installFetchDoor(request => request.method === 'GET' ? cachedSend : undefined);
+ * await fetch('https://api.example.com/items'); // through the cache
+ * restore();
+ */
+export function installFetchDoor(engineFor: EngineFor, options: DoorOptions = {}): RestoreDoor {
+	if (typeof engineFor !== 'function') {
+		throw new TypeError(`installFetchDoor() takes an engineFor function, got ${typeof engineFor}`);
+	}
+
+	const descriptor = Object.getOwnPropertyDescriptor(globalThis, 'fetch');
+	if (descriptor === undefined || typeof globalThis.fetch !== 'function') {
+		throw new TypeError('installFetchDoor(): this runtime has no global fetch to put a cache in front of');
+	}
+
+	restoreInstalled?.();
+	const below = globalThis.fetch;
+	let active = true;
+	const door = async function fetch(input: Parameters<Fetch>[0], init?: RequestInit): Promise<globalThis.Response> {
+		if (!active || isOutsideDoors()) {
+			return below(input, init);
+		}
+
+		return cachedFetch(below, engineFor, options, input, init);
+	};
+
+	Object.defineProperty(globalThis, 'fetch', {...descriptor, value: door});
+	const restore: RestoreDoor = () => {
+		if (!active) {
+			return;
+		}
+
+		active = false;
+		if (globalThis.fetch === door) {
+			Object.defineProperty(globalThis, 'fetch', descriptor);
+		}
+
+		if (restoreInstalled === restore) {
+			restoreInstalled = undefined;
+		}
+	};
+
+	restoreInstalled = restore;
+	return restore;
+}
