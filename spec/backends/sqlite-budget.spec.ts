@@ -95,6 +95,14 @@ describe('backends/sqlite: budget', () => {
 				// Eviction works through the same indexes: the plan reads the covering index, never the table.
 				const plan = (db.prepare('EXPLAIN QUERY PLAN SELECT key, size, last_use FROM lru ORDER BY last_use, key LIMIT 4').all() as Array<{detail: string}>).map(row => row.detail).join();
 				assert.match(plan, /COVERING INDEX lru_order/);
+				// clear() by a store without a budget empties the budget tables too, and leaves the triggers in place.
+				await plain.clear();
+				assert.deepEqual(totals(db).kept, {entries: 0, bytes: 0});
+				assert.equal(scalar(db, 'SELECT count(*) FROM lru'), 0);
+				assert.equal(scalar(db, 'SELECT count(*) FROM sqlite_master WHERE type = \'trigger\' AND name LIKE \'responses_lru_%\''), 3);
+				await plain.set([record('after')]);
+				db.prepare('DELETE FROM responses WHERE key = \'after\'').run();
+				assert.deepEqual(totals(db).kept, {entries: 0, bytes: 0});
 			} finally {
 				db.close();
 			}
