@@ -1,13 +1,16 @@
 /**
- * What a budget costs a hit, and a write that evicts: session hits on memory and SQLite with and
- * without `maxEntries`, and store-level reads. Short runs, best of three, on the shared machine.
+ * What a budget costs: session hits on memory and SQLite with and without `maxEntries`, store-level
+ * reads (best of three), then at 100,000 records (records made beforehand, so the codec is not
+ * timed): a write without a budget, with one and room to spare, with one that evicts a record per
+ * write; and for SQLite deleteWhere of a third and clear().
  *
- *   node --import tsx bench/size-bounds-hits.ts
+ *   node --import tsx bench/size-bounds-hits.ts [records]
  */
+import {Buffer} from 'node:buffer';
 import path from 'node:path';
 import {MemoryStore} from '../lib/backends/memory.js';
 import {SqliteStore} from '../lib/backends/sqlite.js';
-import type {CacheStore} from '../lib/backends/store.js';
+import type {CacheStore, StoreRecord} from '../lib/backends/store.js';
 import {toRecord} from '../lib/codec/entry.js';
 import {CachedSession} from '../lib/index.js';
 import {Origin} from '../spec/support/origin.js';
@@ -65,6 +68,47 @@ async function storeReads(store: CacheStore): Promise<number> {
 	return perRead;
 }
 
+const scale = Number(process.argv[2] ?? 100_000);
+
+function response(key: string, createdAt: number): StoreRecord {
+	const url = `https://example.com/${key}`;
+	return toRecord(key, {
+		kind: 'response', status: 200, reason: 'OK', headers: {}, url, history: [], request: {method: 'GET', url, headers: {}, body: null},
+		createdAt, expires: null, facts: {age: 0, mustRevalidate: false, noCache: false}, body: Buffer.alloc(200, 1),
+	}, null);
+}
+
+/** µs per one-record write into a store holding `scale` records; then, for SQLite, the sweeps. */
+async function atScale(label: string, open: () => CacheStore): Promise<string> {
+	const store = open();
+	const records = Array.from({length: scale}, (_, index) => response(`${label}${index}`, index % 3 === 0 ? 1 : 2));
+	const writes = Array.from({length: 2000}, (_, index) => response(`${label}new${index}`, 2));
+	for (let index = 0; index < records.length; index += 5000) {
+		// eslint-disable-next-line no-await-in-loop
+		await store.set(records.slice(index, index + 5000));
+	}
+
+	let started = performance.now();
+	for (const record of writes) {
+		// eslint-disable-next-line no-await-in-loop -- one write after another
+		await store.set([record]);
+	}
+
+	const perWrite = ((performance.now() - started) / writes.length) * 1000;
+	let sweeps = '';
+	if (store.name === 'sqlite') {
+		started = performance.now();
+		const deleted = await store.deleteWhere!({createdBefore: 2});
+		const deleteMs = performance.now() - started;
+		started = performance.now();
+		await store.clear();
+		sweeps = `; deleteWhere of ${deleted}: ${deleteMs.toFixed(0)} ms; clear(): ${(performance.now() - started).toFixed(0)} ms`;
+	}
+
+	await store.close();
+	return `${perWrite.toFixed(1)} µs a write${sweeps}`;
+}
+
 try {
 	for (const backend of ['memory', 'sqlite'] as const) {
 		const without = await sessionHits(backend, false);
@@ -76,6 +120,14 @@ try {
 	console.log(`store get, memory: ${memory[0]!.toFixed(3)} µs without a budget, ${memory[1]!.toFixed(3)} µs with one`);
 	const sqlite = [await storeReads(new SqliteStore(path.join(dir, 'reads-free'))), await storeReads(new SqliteStore(path.join(dir, 'reads-budget'), {maxEntries: 1000}))];
 	console.log(`store get, sqlite (hot cache): ${sqlite[0]!.toFixed(3)} µs without a budget, ${sqlite[1]!.toFixed(3)} µs with one`);
+	for (const [backend, make] of [
+		['memory', (budget: object) => new MemoryStore(budget)],
+		['sqlite', (budget: object) => new SqliteStore(path.join(dir, `scale-${Object.values(budget).join('-')}`), budget)],
+	] as const) {
+		console.log(`${backend} at ${scale.toLocaleString('en-US')} records, no budget: ${await atScale('u', () => make({}))}`);
+		console.log(`${backend} at ${scale.toLocaleString('en-US')} records, budget with room: ${await atScale('r', () => make({maxEntries: scale * 10}))}`);
+		console.log(`${backend} at ${scale.toLocaleString('en-US')} records, full (one eviction a write): ${await atScale('f', () => make({maxEntries: scale}))}`);
+	}
 } finally {
 	await origin.close();
 	removeDir(dir);
