@@ -135,7 +135,8 @@ export class BaseCache extends EventEmitter {
 
 	/**
 	 * Counters since this cache was opened — hits, stale served, misses, revalidations, stores,
-	 * bytes stored, bypassed requests, errors — for a service to export to its metrics.
+	 * bytes stored, bypassed requests, records evicted for the budget, errors — for a service to
+	 * export to its metrics.
 	 */
 	stats(): CacheStats {
 		return {...this.#storage.stats};
