@@ -6,7 +6,6 @@
  */
 import {rmSync} from 'node:fs';
 import path from 'node:path';
-import type {CachedEntry} from '../lib/cache/entry.js';
 import {type Library, loadLibrary} from './library.js';
 
 export const CLIENT_NAMES = [
@@ -57,6 +56,14 @@ export type Client = {
 	fill?(template: string, urls: readonly string[], createdAt: (index: number) => number): Promise<void>;
 	/** `cache.removeOldEntries(before)`: the number of entries removed. */
 	removeOldEntries?(before: Date): Promise<number>;
+	/** `cache.count()`: how many responses are stored. */
+	count?(): Promise<number>;
+	/**
+	 * Wait until what this client has stored is in its store. A network store's write leaves the
+	 * request's path (the process reads it from its pending writes meanwhile): a hit round must not
+	 * be served from those, and a miss round's writes must not spill into the next client's round.
+	 */
+	settle?(url: string): Promise<void>;
 	close(): Promise<void>;
 };
 
@@ -74,50 +81,68 @@ function removeSqlite(file: string): void {
 
 type CachedSession = InstanceType<Library['CachedSession']>;
 
+/** Records written per `store.set()` call when filling: one SQLite transaction, one Redis MULTI. */
+const fillBatch = 1000;
+
 function requestsCacheClient(lib: Library, name: ClientName, session: CachedSession, cleanup: () => Promise<void>): Client {
 	const keyOf = (url: string): string => lib.createKey(lib.prepareRequest('GET', url, {}, session.headers), session.settings);
+	// The default settings (not strictBackend, which also keeps a network store's writes on the
+	// request's path): a store error is an 'error' event, and fails the next request here.
+	let failure: unknown;
+	session.cache.on('error', (error: unknown) => {
+		failure ??= error;
+	});
 	return {
 		name,
 		async get(url) {
+			if (failure !== undefined) {
+				throw new Error(`${name}: the cache reported an error`, {cause: failure});
+			}
+
 			const response = await session.get(url);
 			return {bytes: response.body.length, cached: response.fromCache};
 		},
 		async fill(template, urls, createdAt) {
-			const found = await session.cache.getEntry(keyOf(template));
-			if (found === undefined) {
+			// The template is primed: a hit gives its key, the store its record, as the engine wrote them.
+			const primed = await session.get(template);
+			if (!primed.fromCache) {
 				throw new Error(`${name}: the template ${template} is not cached; prime it first`);
 			}
 
-			const {entry} = found;
-			// SQLite commits each write on its own; one transaction per batch makes a 100k fill
-			// take seconds rather than half a minute. The rows are the library's own saveEntry().
-			const sql = (session.cache.store.keyv.store as {query?: (sql: string) => Promise<unknown>}).query;
-			const transactions = session.cache.store.name === 'sqlite' && typeof sql === 'function';
-			const inFlight = 1000;
-			for (let start = 0; start < urls.length; start += inFlight) {
-				const batch = urls.slice(start, start + inFlight);
-				if (transactions) {
-					// eslint-disable-next-line no-await-in-loop
-					await sql('BEGIN');
-				}
+			const store = lib.storeOf(session.cache);
+			const record = await store.get(primed.cacheKey);
+			if (record === undefined) {
+				throw new Error(`${name}: the store has no record under the template's key ${primed.cacheKey}`);
+			}
 
+			const entry = lib.decodeValue(record.value, 'response');
+			if (entry.kind !== 'response') {
+				throw new Error(`${name}: the template's record is a ${entry.kind}, not a response`);
+			}
+
+			// Copies of the engine's own record (same codec, same deleteAt), written in batches: one
+			// set() of 1,000 records is one SQLite transaction or one Redis MULTI.
+			for (let start = 0; start < urls.length; start += fillBatch) {
+				const records = urls.slice(start, start + fillBatch).map((url, offset) => lib.toRecord(
+					keyOf(url),
+					{...entry, url, request: {...entry.request, url}, createdAt: createdAt(start + offset)},
+					record.deleteAt,
+				));
 				// eslint-disable-next-line no-await-in-loop -- bounded batches
-				const saved = await Promise.all(batch.map(async (url, offset) => {
-					const copy: CachedEntry = {...entry, url, request: {...entry.request, url}, createdAt: createdAt(start + offset)};
-					return session.cache.saveEntry(keyOf(url), copy);
-				}));
-				if (transactions) {
-					// eslint-disable-next-line no-await-in-loop
-					await sql('COMMIT');
-				}
-
-				if (saved.includes(false)) {
-					throw new Error(`${name}: saveEntry failed while filling the cache`);
-				}
+				await store.set(records);
 			}
 		},
 		async removeOldEntries(before) {
 			return session.cache.removeOldEntries(before);
+		},
+		async count() {
+			return session.cache.count();
+		},
+		async settle(url) {
+			// contains() waits for pending writes, then reads the store itself.
+			if (!(await session.cache.contains({url}))) {
+				throw new Error(`${name}: ${url} is not in the store`);
+			}
 		},
 		async close() {
 			await cleanup();
@@ -233,7 +258,7 @@ async function createRequestsCacheClient(lib: Library, name: ClientName, runId: 
 		}
 
 		case 'rc-sqlite-nohot': {
-			// The SQLite store with its in-process hot cache off: every hit is a query through sqlite3.
+			// The SQLite store with its in-process hot cache off: every hit is a query through better-sqlite3.
 			const file = sqliteFile(name, runId);
 			removeSqlite(file);
 			const cache = new BaseCache(createSqliteStore(file, {hotCacheBytes: 0}));
@@ -259,7 +284,7 @@ async function createRequestsCacheClient(lib: Library, name: ClientName, runId: 
 		}
 
 		case 'rc-redis': {
-			const session = new CachedSession({backend: 'redis', cacheName: `rc-bench-${runId}`, expireAfter: 3600, strictBackend: true});
+			const session = new CachedSession({backend: 'redis', cacheName: `rc-bench-${runId}`, expireAfter: 3600});
 			await session.cache.clear();
 			return requestsCacheClient(lib, name, session, async () => {
 				await session.cache.clear();

@@ -2,7 +2,7 @@
  * A hit loop to profile, and a cost breakdown of the steps of a hit, in one process (the origin
  * is in-process here: a hit never reaches it, and the script checks that).
  *
- *   [BENCH_BODY_BYTES=n] node --import tsx bench/profile-hit.ts [memory|sqlite|sqlite-nohot] [hits] [loop]
+ *   [BENCH_BODY_BYTES=n] node --import tsx bench/profile-hit.ts [memory|sqlite|sqlite-nohot|redis] [hits] [loop]
  *   node --cpu-prof --cpu-prof-dir=.tmp/prof --import tsx bench/profile-hit.ts memory 300000 loop
  *
  * The breakdown times each step of `session.get()` on a hit in isolation, with the same inputs
@@ -16,7 +16,7 @@ import type {AddressInfo} from 'node:net';
 import path from 'node:path';
 import {performance} from 'node:perf_hooks';
 import {compileLibrary} from './compile-library.js';
-import {loadLibrary} from './library.js';
+import {loadLibrary, loadModule} from './library.js';
 
 const backend = process.argv[2] ?? 'memory';
 const hits = Number(process.argv[3] ?? 200_000);
@@ -27,9 +27,13 @@ const givenLibDir = process.env['BENCH_LIB_DIR'];
 const libDir = givenLibDir
 	? path.resolve(givenLibDir)
 	: (process.env['BENCH_SOURCE'] === 'ts' ? undefined : compileLibrary(path.resolve(`.tmp/bench/lib-profile-${process.pid}`)));
-const {BaseCache, CachedSession, createKey, createSqliteStore, entryToResponse, prepareRequest} = await loadLibrary(libDir);
-if (!['memory', 'sqlite', 'sqlite-nohot'].includes(backend)) {
-	throw new TypeError(`backend must be memory, sqlite or sqlite-nohot, got ${backend}`);
+const {BaseCache, CachedSession, createKey, createSqliteStore, decodeValue, prepareRequest, storeOf} = await loadLibrary(libDir);
+// Package-internal steps of a hit, timed one by one below.
+const {storageOf} = await loadModule<typeof import('../lib/cache/base-cache.js')>(libDir, 'cache/base-cache');
+const {decideLookup, planRequest} = await loadModule<typeof import('../lib/policy/actions.js')>(libDir, 'policy/actions');
+const {servedResponse} = await loadModule<typeof import('../lib/codec/served-response.js')>(libDir, 'codec/served-response');
+if (!['memory', 'sqlite', 'sqlite-nohot', 'redis'].includes(backend)) {
+	throw new TypeError(`backend must be memory, sqlite, sqlite-nohot or redis (127.0.0.1:6379), got ${backend}`);
 }
 
 let originHits = 0;
@@ -43,11 +47,17 @@ await new Promise<void>(resolve => {
 });
 const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/json?a=1&b=2`;
 const file = path.resolve(`.tmp/bench/profile-${process.pid}.sqlite`);
-const session = backend === 'memory'
-	? new CachedSession({backend: 'memory', expireAfter: 3600})
+const session = backend === 'memory' || backend === 'redis'
+	? new CachedSession({backend, cacheName: `rc-profile-hit-${process.pid}`, expireAfter: 3600})
 	: new CachedSession({backend: new BaseCache(createSqliteStore(file, backend === 'sqlite-nohot' ? {hotCacheBytes: 0} : {})), expireAfter: 3600});
 
 await session.get(url);
+// A network store's write leaves the request's path: wait until it is in the store, so that the
+// hits below are the store's and not the pending write's.
+if (!(await session.cache.contains({url}))) {
+	throw new Error('the primed response is not in the store');
+}
+
 const before = originHits;
 
 let cpuPerHit = 0;
@@ -102,20 +112,40 @@ if (breakdown) {
 async function steps(): Promise<void> {
 	const prepared = prepareRequest('GET', url, {}, session.headers);
 	const key = createKey(prepared, session.settings);
-	const found = await session.cache.getEntry(key);
-	if (found === undefined) {
+	const storage = storageOf(session.cache);
+	const store = storeOf(session.cache);
+	const noVariant = (): string => {
+		throw new Error('no Vary in this benchmark');
+	};
+
+	const found = await storage.lookup(key, noVariant);
+	const record = await store.get(key);
+	if (found === undefined || record === undefined) {
 		throw new Error('the primed entry is not in the cache');
 	}
 
+	const plan = planRequest(prepared, {}, session.settings);
+	if (plan.kind !== 'lookup') {
+		throw new Error('the request is not cacheable');
+	}
+
+	const now = Date.now();
 	console.log('step costs (best of 5 batches):');
 	await time('session.get(url) (the whole hit)', async () => session.get(url), 20_000);
 	await time('prepareRequest', () => prepareRequest('GET', url, {}, session.headers));
 	await time('createKey', () => createKey(prepared, session.settings));
-	await time('cache.getEntry(key)', async () => session.cache.getEntry(key), 20_000);
-	await time('cache.store.keyv.get(key)', async () => session.cache.store.keyv.get(key), 20_000);
-	await time('entryToResponse (copying)', () => entryToResponse(found.entry, key, prepared, true));
+	await time('planRequest (policy)', () => planRequest(prepared, {}, session.settings));
+	await time('storage.lookup(key) (store.get + decoded value)', async () => storage.lookup(key, noVariant), 20_000);
+	await time('store.get(key)', async () => store.get(key), 20_000);
+	await time('decodeValue (once per record read from the file)', () => decodeValue(record.value, record.kind), 20_000);
+	await time('decideLookup (policy)', () => decideLookup(plan, found.entry, session.settings, now));
+	await time('servedResponse (copies of body and headers)', () => servedResponse(found.entry, key, {now, url}));
 	await time('new URL(url)', () => new URL(url));
 	await time('an awaited resolved promise', async () => Promise.resolve(1));
+}
+
+if (backend === 'redis') {
+	await session.cache.clear();
 }
 
 await session.close();

@@ -1,6 +1,7 @@
 /**
  * `npm run bench`: requests-cache against its peers, each client in its own process, the origin
- * in another. Prints a table and the targets of issue 5, and writes bench/results/latest.json
+ * in another. Prints a table and the targets of issue 8 (judged against peers in the same run and, where
+ * the issue says "today", against bench/baseline.json), and writes bench/results/latest.json
  * (a `BENCH_QUICK=1` smoke run writes bench/results/quick.json instead).
  *
  * Environment:
@@ -15,7 +16,7 @@
  * - REQUESTS_CACHE_REQUIRE_SERVICES=1  a missing Redis fails the run instead of being skipped
  */
 import {type ChildProcess, fork} from 'node:child_process';
-import {mkdirSync, rmSync, writeFileSync} from 'node:fs';
+import {mkdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
 import {createConnection} from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -365,7 +366,7 @@ async function scaleScenario(origin: OriginHandle, client: ClientName, wantScale
 			})))
 			: [];
 
-		const removals: Array<{seconds: number; removed: number; refillSeconds: number}> = [];
+		const removals: Array<{seconds: number; cpuSeconds: number; removed: number; remaining: number; refillSeconds: number}> = [];
 		const largest = workers.at(-1)!;
 		const filled = sizes.at(-1)!;
 		if (wantRemove) {
@@ -380,12 +381,17 @@ async function scaleScenario(origin: OriginHandle, client: ClientName, wantScale
 
 				// eslint-disable-next-line no-await-in-loop
 				const {reply} = await checked<DoneReply>(origin, largest, `${client}: removeOldEntries`, {cmd: 'removeOld', before: cutoff}, () => 0);
+				// Exact: the old half went, and the new half and the primed template stayed.
 				const expected = filled / 2;
 				if (reply.removed !== expected) {
 					throw new Error(`${client}: removeOldEntries removed ${reply.removed}, expected ${expected}`);
 				}
 
-				removals.push({seconds: reply.seconds, removed: reply.removed, refillSeconds});
+				if (reply.remaining !== filled - expected + 1) {
+					throw new Error(`${client}: after removeOldEntries count() is ${reply.remaining}, expected ${filled - expected + 1}`);
+				}
+
+				removals.push({seconds: reply.seconds, cpuSeconds: reply.cpuSeconds ?? Number.NaN, removed: reply.removed, remaining: reply.remaining, refillSeconds});
 			}
 		}
 
@@ -408,7 +414,7 @@ async function scaleScenario(origin: OriginHandle, client: ClientName, wantScale
 				p99: Number.NaN,
 				originHits: 0,
 				peakRssMb: closing.at(-1)!.peakRssMb,
-				extra: {entries: filled, removals, medianSeconds: seconds},
+				extra: {entries: filled, removals, medianSeconds: seconds, medianCpuSeconds: median(removals.map(removal => removal.cpuSeconds))},
 			});
 		}
 	} finally {
@@ -509,10 +515,10 @@ function table(): string {
 
 	const removeRows = rows.filter(row => row.scenario === 'remove-old');
 	if (removeRows.length > 0) {
-		lines.push('', '| removeOldEntries | client | entries | removed | median s | rounds (s) |', '| --- | --- | ---: | ---: | ---: | --- |');
+		lines.push('', '| removeOldEntries | client | entries | removed | median s | rounds (s) | median CPU s |', '| --- | --- | ---: | ---: | ---: | --- | ---: |');
 		for (const row of removeRows) {
 			const removals = row.extra?.['removals'] as Array<{seconds: number; removed: number}>;
-			lines.push(`| remove-old | ${CLIENT_LABELS[row.client]} | ${String(row.extra?.['entries'])} | ${removals[0]?.removed ?? '–'} | ${format(row.extra?.['medianSeconds'] as number)} | ${removals.map(r => format(r.seconds)).join(', ')} |`);
+			lines.push(`| remove-old | ${CLIENT_LABELS[row.client]} | ${String(row.extra?.['entries'])} | ${removals[0]?.removed ?? '–'} | ${format(row.extra?.['medianSeconds'] as number)} | ${removals.map(r => format(r.seconds)).join(', ')} | ${format(row.extra?.['medianCpuSeconds'] as number)} |`);
 		}
 	}
 
@@ -535,6 +541,14 @@ function find(scenario: Row['scenario'], client: ClientName): Row | undefined {
 	return rows.find(row => row.scenario === scenario && row.client === client);
 }
 
+/** The figures of the run before the engine (bench/baseline.json): the "today" of issue 8's targets. */
+type BaselineRow = {scenario: string; client: ClientName; rps: number; p50: number; p99: number; medianSeconds?: number; growthMb?: number};
+const baseline = (JSON.parse(readFileSync(path.join(here, 'baseline.json'), 'utf8')) as {commit: string; rows: BaselineRow[]});
+
+function before(scenario: string, client: ClientName): BaselineRow | undefined {
+	return baseline.rows.find(row => row.scenario === scenario && row.client === client);
+}
+
 function targets(): Target[] {
 	const result: Target[] = [];
 	const add = (target: string, value: number | undefined, ok: (value: number) => boolean, figures: string): void => {
@@ -542,31 +556,62 @@ function targets(): Target[] {
 		result.push({target, met: known ? ok(value) : undefined, figures: known ? figures : 'not measured in this run'});
 	};
 
+	// Hits: memory against the fastest peer, SQLite's hot path against memory (req/s, the mean).
 	const peer = fastestPeer('hits-1k');
 	const memory = find('hits-1k', 'rc-memory');
 	const sqlite = find('hits-1k', 'rc-sqlite');
-	const gotKeyv = find('hits-1k', 'got-cache-keyv-sqlite');
 	const memoryRatio = memory && peer ? memory.rps / peer.rps : undefined;
-	add('memory backend, sequential 1 KB hits ≥ 1.5x the fastest peer', memoryRatio, v => v >= 1.5,
-		`${format(memory?.rps)} req/s vs ${peer ? CLIENT_LABELS[peer.client] : '?'} ${format(peer?.rps)} req/s = ${format(memoryRatio)}x`);
-	const sqliteRatio = sqlite && gotKeyv ? sqlite.rps / gotKeyv.rps : undefined;
-	add('SQLite backend, sequential 1 KB hits ≥ 5x got\'s cache on @keyv/sqlite', sqliteRatio, v => v >= 5,
-		`${format(sqlite?.rps)} vs ${format(gotKeyv?.rps)} req/s = ${format(sqliteRatio)}x`);
-	const sqliteVsMemory = sqlite && memory ? memory.rps / sqlite.rps : undefined;
-	add('SQLite backend within 3x of the memory backend (1 KB hits)', sqliteVsMemory, v => v <= 3,
-		`memory ${format(memory?.rps)} / SQLite ${format(sqlite?.rps)} req/s = ${format(sqliteVsMemory)}x`);
+	add('memory: 1 KB hits ≥ 4x the fastest peer (req/s)', memoryRatio, v => v >= 4,
+		`${format(memory?.rps)} req/s vs ${peer ? CLIENT_LABELS[peer.client] : '?'} ${format(peer?.rps)} req/s = ${format(memoryRatio)}x (p50 ${format(memory?.p50)} vs ${format(peer?.p50)} ms)`);
+	const sqliteVsMemory = sqlite && memory ? sqlite.rps / memory.rps : undefined;
+	add('SQLite (hot cache): 1 KB hits ≥ 0.8x memory (req/s)', sqliteVsMemory, v => v >= 0.8,
+		`${format(sqlite?.rps)} vs ${format(memory?.rps)} req/s = ${format(sqliteVsMemory)}x (p50 ${format(sqlite?.p50)} vs ${format(memory?.p50)} ms)`);
+
+	// Misses: speed relative to plain got on the same origin, on the median latency (got p50 / client
+	// p50): on a shared 2-core machine the mean of a network round trip is mostly other processes'
+	// stalls. The mean ratio is shown beside it.
 	const plain = find('misses-1k', 'got');
 	const session = find('misses-1k', 'rc-session');
-	for (const client of ['rc-memory', 'rc-sqlite', 'rc-redis'] as const) {
+	for (const [client, wanted] of [['rc-memory', 0.9], ['rc-sqlite', 0.75], ['rc-redis', 0.75]] as const) {
 		const miss = find('misses-1k', client);
-		// The median latency: on a shared 2-core machine the mean of a network round trip is mostly
-		// other processes' stalls. The mean ratio is shown beside it.
-		const cost = miss && plain ? miss.p50 / plain.p50 : undefined;
-		add(`${CLIENT_LABELS[client]}: a miss costs ≤ 1.25x plain got (p50 latency)`, cost, v => v <= 1.25,
-			`p50 ${format(miss?.p50)} vs got ${format(plain?.p50)} ms = ${format(cost)}x (Session without cache ${format(session?.p50)} ms); mean ${format(miss ? 1000 / miss.rps : undefined)} vs ${format(plain ? 1000 / plain.rps : undefined)} ms = ${format(miss && plain ? plain.rps / miss.rps : undefined)}x`);
+		const speed = miss && plain ? plain.p50 / miss.p50 : undefined;
+		const was = before('misses-1k', client);
+		const wasGot = before('misses-1k', 'got');
+		add(`${CLIENT_LABELS[client]}: 1 KB misses ≥ ${wanted}x plain got (p50 latency)`, speed, v => v >= wanted,
+			`p50 ${format(miss?.p50)} vs got ${format(plain?.p50)} ms = ${format(speed)}x (Session without cache ${format(session?.p50)} ms); mean ${format(miss ? 1000 / miss.rps : undefined)} vs ${format(plain ? 1000 / plain.rps : undefined)} ms = ${format(miss && plain ? miss.rps / plain.rps : undefined)}x; before: ${format(was && wasGot ? wasGot.p50 / was.p50 : undefined)}x`);
+	}
+
+	// 100 KB hits: Redis against got without a cache on the same URL; SQLite and memory against
+	// their own figures before the engine (both req/s and p50 must be no worse).
+	const bigGot = find('hits-100k', 'got');
+	const bigRedis = find('hits-100k', 'rc-redis');
+	const redisSpeed = bigRedis && bigGot ? bigRedis.rps / bigGot.rps : undefined;
+	const redisBefore = before('hits-100k', 'rc-redis');
+	add('Redis: 100 KB hits ≥ 4x got without a cache on the same URL (req/s)', redisSpeed, v => v >= 4,
+		`${format(bigRedis?.rps)} vs got ${format(bigGot?.rps)} req/s = ${format(redisSpeed)}x (p50 ${format(bigRedis?.p50)} vs ${format(bigGot?.p50)} ms); before the engine ${format(redisBefore?.rps)} req/s, p50 ${format(redisBefore?.p50)} ms: ${format(bigRedis && redisBefore ? bigRedis.rps / redisBefore.rps : undefined)}x that`);
+	for (const client of ['rc-memory', 'rc-sqlite'] as const) {
+		const now = find('hits-100k', client);
+		const was = before('hits-100k', client);
+		const rpsRatio = now && was ? now.rps / was.rps : undefined;
+		const p50Ratio = now && was ? was.p50 / now.p50 : undefined;
+		add(`${CLIENT_LABELS[client]}: 100 KB hits no slower than before the engine (req/s and p50)`, rpsRatio === undefined || p50Ratio === undefined ? undefined : Math.min(rpsRatio, p50Ratio), v => v >= 1,
+			`${format(now?.rps)} vs ${format(was?.rps)} req/s = ${format(rpsRatio)}x; p50 ${format(now?.p50)} vs ${format(was?.p50)} ms (${format(p50Ratio)}x as fast)`);
 	}
 
 	const largest = scaleSizes.at(-1)!;
+	const remove = find('remove-old', 'rc-sqlite');
+	const removeSeconds = remove?.extra?.['medianSeconds'] as number | undefined;
+	const removals = remove?.extra?.['removals'] as Array<{removed: number; remaining: number}> | undefined;
+	add(`SQLite: removeOldEntries on ${largest} entries ≤ 0.5 s, exact`, removeSeconds, v => v <= 0.5,
+		`${format(removeSeconds)} s (median of ${removals?.length ?? 0}; CPU ${format(remove?.extra?.['medianCpuSeconds'] as number)} s; removed ${removals?.map(r => r.removed).join(', ')}, ${removals?.[0]?.remaining} responses left each time; before the engine ${format(before('remove-old', 'rc-sqlite')?.medianSeconds)} s)`);
+	for (const client of ['rc-memory', 'rc-sqlite', 'rc-redis'] as const) {
+		const heap = find('heap', client);
+		const growth = heap?.extra?.['growthMb'] as number | undefined;
+		const checkpoints = heap?.extra?.['checkpoints'] as number[] | undefined;
+		add(`${CLIENT_LABELS[client]}: heap flat over ${checkpoints?.at(-1) ?? '?'} hits (growth after GC ≤ 1 MB from ${checkpoints?.[0] ?? '?'} hits)`, growth, v => v <= 1, `${format(growth)} MB`);
+	}
+
+	// The earlier targets of issue 5 that issue 8 does not restate, kept to catch regressions.
 	for (const client of ['rc-memory', 'rc-sqlite', 'rc-sqlite-nohot', 'rc-redis'] as const) {
 		const small = find(`scale-${scaleSizes[0]!}`, client);
 		const large = find(`scale-${largest}`, client);
@@ -575,18 +620,8 @@ function targets(): Target[] {
 		const p50Growth = small && large ? large.p50 / small.p50 : undefined;
 		const meanGrowth = small && large ? small.rps / large.rps : undefined;
 		const growth = p50Growth === undefined || meanGrowth === undefined ? undefined : Math.max(p50Growth, meanGrowth);
-		add(`${CLIENT_LABELS[client]}: hit latency (p50 and mean) at ${largest} entries ≤ 1.5x that at ${scaleSizes[0]}`, growth, v => v <= 1.5,
+		add(`(issue 5) ${CLIENT_LABELS[client]}: hit latency (p50 and mean) at ${largest} entries ≤ 1.5x that at ${scaleSizes[0]}`, growth, v => v <= 1.5,
 			`p50 ${format(large?.p50)} vs ${format(small?.p50)} ms = ${format(p50Growth)}x; mean ${format(large ? 1000 / large.rps : undefined)} vs ${format(small ? 1000 / small.rps : undefined)} ms = ${format(meanGrowth)}x`);
-	}
-
-	const remove = find('remove-old', 'rc-sqlite');
-	const removeSeconds = remove?.extra?.['medianSeconds'] as number | undefined;
-	add(`removeOldEntries on ${largest} SQLite entries < 2 s`, removeSeconds, v => v < 2, `${format(removeSeconds)} s (median)`);
-	for (const client of ['rc-memory', 'rc-sqlite', 'rc-redis'] as const) {
-		const heap = find('heap', client);
-		const growth = heap?.extra?.['growthMb'] as number | undefined;
-		const checkpoints = heap?.extra?.['checkpoints'] as number[] | undefined;
-		add(`${CLIENT_LABELS[client]}: heap after ${checkpoints?.at(-1) ?? '?'} hits within 10 MB of that after ${checkpoints?.[0] ?? '?'}`, growth, v => v <= 10, `${format(growth)} MB`);
 	}
 
 	for (const client of ['got-cache-map', 'got-cache-keyv-sqlite'] as const) {
@@ -598,6 +633,16 @@ function targets(): Target[] {
 	}
 
 	return result;
+}
+
+/** The targets as a Markdown table (printed, and kept in the results file for docs/performance.md). */
+function targetTable(verdicts: readonly Target[]): string {
+	const lines = ['| | target | figures |', '| --- | --- | --- |'];
+	for (const verdict of verdicts) {
+		lines.push(`| ${verdict.met === undefined ? '—' : (verdict.met ? 'met' : '**missed**')} | ${verdict.target} | ${verdict.figures} |`);
+	}
+
+	return lines.join('\n');
 }
 
 // --- main -------------------------------------------------------------------------------------
@@ -668,11 +713,7 @@ async function main(): Promise<void> {
 	const table_ = table();
 	const verdicts = targets();
 	console.log(`\n${table_}\n`);
-	console.log('Targets (issue 5):');
-	for (const verdict of verdicts) {
-		const mark = verdict.met === undefined ? '    ' : (verdict.met ? 'MET ' : 'MISS');
-		console.log(`  ${mark} ${verdict.target}: ${verdict.figures}`);
-	}
+	console.log(`Targets (issue 8; before the engine: bench/baseline.json, ${baseline.commit}):\n\n${targetTable(verdicts)}\n`);
 
 	if (skipped.length > 0) {
 		console.warn(`\n*** SKIPPED: ${skipped.join('; ')} ***`);
@@ -689,6 +730,7 @@ async function main(): Promise<void> {
 		rows,
 		targets: verdicts,
 		table: table_,
+		targetTable: targetTable(verdicts),
 	};
 	const file = path.join(here, 'results', quick ? 'quick.json' : (process.env['BENCH_CLIENTS'] || process.env['BENCH_SCENARIOS'] ? `partial-${Date.now()}.json` : 'latest.json'));
 	mkdirSync(path.dirname(file), {recursive: true});

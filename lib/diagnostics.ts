@@ -58,7 +58,10 @@ export function publish(message: CacheEventMessage): void {
 		channel.publish(message);
 	}
 
-	if (logging !== undefined) {
+	if (logging !== undefined && message.method === '') {
+		// A store's failure, not a request's decision.
+		logging('%s %s [%s]', message.event, message.reason ?? '', message.cacheName);
+	} else if (logging !== undefined) {
 		const extra = [
 			message.status === undefined ? '' : ` ${message.status}`,
 			message.bytes === undefined ? '' : ` ${message.bytes} bytes`,

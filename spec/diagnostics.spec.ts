@@ -98,7 +98,7 @@ describe('observability', () => {
 		const response = await session.get(`${origin.url}/json?inspect=1`);
 		assert.equal(inspect(session), 'CachedSession <memory "shown">');
 		assert.match(inspect(response), /^<Response \[200\] GET http:\/\/127\.0\.0\.1:\d+\/json\?inspect=1 fromCache \d+ bytes>$/);
-		assert.match(inspect(session.cache), /^BaseCache <memory "memory"> \{"hits":1/);
+		assert.match(inspect(session.cache), /^BaseCache <memory "shown"> \{"hits":1/);
 		await session.close();
 	});
 });

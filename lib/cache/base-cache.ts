@@ -113,8 +113,9 @@ export class BaseCache extends EventEmitter {
 		this.#storage = new EntryStorage(store, options.timeout ?? 5000, {
 			failure: (operation, error) => {
 				this.#storage.stats.errors++;
-				publish({event: 'error', cacheName: this.#name, method: '', url: '', key: '', ms: 0, reason: (error as Error)?.message ?? String(error)});
-				this.#report(operation, error);
+				const wrapped = error instanceof BackendError ? error : new BackendError(operation, {cause: error});
+				publish({event: 'error', cacheName: this.#name, method: '', url: '', key: '', ms: 0, reason: wrapped.message});
+				this.#report(wrapped);
 			},
 			notice: error => {
 				this.#storage.stats.errors++;
@@ -130,7 +131,7 @@ export class BaseCache extends EventEmitter {
 					}
 				}
 			},
-		}, this.#strict);
+		});
 	}
 
 	/**
@@ -147,8 +148,7 @@ export class BaseCache extends EventEmitter {
 		return this.#store.name;
 	}
 
-	#report(operation: string, error: unknown): void {
-		const wrapped = error instanceof BackendError ? error : new BackendError(operation, {cause: error});
+	#report(wrapped: BackendError): void {
 		if (this.#strict) {
 			throw wrapped;
 		}
@@ -159,7 +159,6 @@ export class BaseCache extends EventEmitter {
 	}
 
 	async * #scan(): AsyncGenerator<RecordMeta[]> {
-		await this.#storage.flush();
 		try {
 			yield * this.#store.scan();
 		} catch (error) {
@@ -210,7 +209,6 @@ export class BaseCache extends EventEmitter {
 
 		const now = this.#clock();
 		const createdBefore = options.olderThan === undefined ? undefined : olderThanCutoff(options.olderThan, now, 'BaseCache.delete()', 'olderThan');
-		await this.#storage.flush();
 		const keys = new Set(options.keys ?? []);
 		for (const url of options.urls ?? []) {
 			for (const key of this.#keysOf(url, 'BaseCache.delete()')) {
@@ -270,7 +268,6 @@ export class BaseCache extends EventEmitter {
 		const key = typeof keyOrRequest === 'string'
 			? keyOrRequest
 			: this.#keyFn(prepareRequest(keyOrRequest.method ?? 'GET', keyOrRequest.url, {}, {}, 'BaseCache.contains()'));
-		await this.#storage.flush();
 		const record = await this.#wrap('contains', this.#store.get(key));
 		if (record?.kind === 'redirect') {
 			const alias = safeDecode(record.value);
@@ -283,7 +280,6 @@ export class BaseCache extends EventEmitter {
 
 	/** Delete every entry of this cache (and nothing else sharing the store). */
 	async clear(): Promise<void> {
-		await this.#storage.flush();
 		await this.#wrap('clear', this.#store.clear());
 	}
 
@@ -355,7 +351,7 @@ export class BaseCache extends EventEmitter {
 
 	/** Release the store's connections. */
 	async close(): Promise<void> {
-		this.#closing ??= this.#storage.flush().then(async () => this.#wrap('close', this.#store.close()));
+		this.#closing ??= this.#wrap('close', this.#store.close());
 		await this.#closing;
 	}
 

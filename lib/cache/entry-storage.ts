@@ -35,19 +35,13 @@ export class EntryStorage {
 	readonly #reports: StorageReports;
 	/** Values decoded from records the store hands out again unchanged (memory, SQLite's hot cache). */
 	readonly #decoded = new WeakMap<StoreRecord, StoredValue>();
-	/** Values written and not yet confirmed by a network store, by key. */
-	readonly #pending = new Map<string, StoredValue>();
-	/** Writes on their way to a network store. */
-	readonly #writes = new Set<Promise<void>>();
-	readonly #strict: boolean;
 	/** Until when (performance.now()) a store that just timed out is not waited for. */
 	#stalledUntil = 0;
 	/** How long the next skip window lasts: doubled by each timeout in a row, reset by a success. */
 	#backoff = 0;
 
-	constructor(store: CacheStore, timeout: number, reports: StorageReports, strict = false) {
+	constructor(store: CacheStore, timeout: number, reports: StorageReports) {
 		this.#store = store;
-		this.#strict = strict;
 		this.#timeout = timeout;
 		this.#reports = reports;
 		this.#backoff = timeout;
@@ -93,12 +87,6 @@ export class EntryStorage {
 
 	/** Read and decode one value; a value that does not decode is deleted, reported and reads as missing. */
 	async read(key: string): Promise<StoredValue | undefined> {
-		// Written by this process and still on its way to the store: this process sees it at once.
-		const pending = this.#pending.get(key);
-		if (pending !== undefined) {
-			return pending;
-		}
-
 		const record = await this.#bounded('get', this.#store.get(key));
 		if (record === undefined) {
 			return undefined;
@@ -164,10 +152,8 @@ export class EntryStorage {
 		variant?: {key: string; names: readonly string[]},
 	): Promise<boolean> {
 		try {
-			const values: Array<[string, StoredValue]> = [];
 			const records: StoreRecord[] = [];
 			const add = (recordKey: string, value: StoredValue, until: number | null): void => {
-				values.push([recordKey, value]);
 				records.push(toRecord(recordKey, value, until));
 			};
 
@@ -198,31 +184,8 @@ export class EntryStorage {
 				}
 			}
 
-			if (this.#store.local || this.#strict) {
-				this.#countEvicted(await this.#bounded('set', this.#store.set(records)));
-				return true;
-			}
-
-			// A network store's write leaves the caller's path: this process reads the values from
-			// `#pending` until the write lands, and flush() (close, maintenance) waits for it.
-			for (const [recordKey, value] of values) {
-				this.#pending.set(recordKey, value);
-			}
-
-			const write = this.#bounded('set', this.#store.set(records)).then(result => {
-				this.#countEvicted(result);
-			}, (error: unknown) => {
-				this.#reports.failure('set', error);
-			}).finally(() => {
-				for (const [recordKey, value] of values) {
-					if (this.#pending.get(recordKey) === value) {
-						this.#pending.delete(recordKey);
-					}
-				}
-
-				this.#writes.delete(write);
-			});
-			this.#writes.add(write);
+			// Awaited on every store: once get() resolves, every session and process on the store sees it.
+			this.#countEvicted(await this.#bounded('set', this.#store.set(records)));
 			return true;
 		} catch (error) {
 			this.#reports.failure('set', error);
@@ -238,20 +201,8 @@ export class EntryStorage {
 		}
 	}
 
-	/** Wait for the writes still on their way to the store. */
-	async flush(): Promise<void> {
-		while (this.#writes.size > 0) {
-			// eslint-disable-next-line no-await-in-loop -- writes may start while waiting
-			await Promise.all(this.#writes);
-		}
-	}
-
 	/** Delete keys on the request path (after an unsafe method, or an entry that may not be stored); fails open. */
 	async forget(keys: readonly string[]): Promise<void> {
-		for (const key of keys) {
-			this.#pending.delete(key);
-		}
-
 		try {
 			await this.#bounded('delete', this.#store.delete(keys));
 		} catch (error) {

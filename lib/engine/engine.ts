@@ -38,7 +38,7 @@ function cacheFor(settings: CacheSettings): {cache: BaseCache; owned: boolean} {
 	}
 
 	return {
-		cache: new BaseCache(createStore(settings), {clock: settings.clock, timeout: settings.backendTimeout, strict: settings.strictBackend, keyFn, ttlOffset: settings.ttlOffset}),
+		cache: new BaseCache(createStore(settings), {clock: settings.clock, timeout: settings.backendTimeout, strict: settings.strictBackend, keyFn, ttlOffset: settings.ttlOffset, name: settings.cacheName}),
 		owned: true,
 	};
 }

@@ -32,6 +32,11 @@ export type BackendTarget = {
 	options(cacheName: string): CacheOptions;
 	/** Release what prepare() made. */
 	teardown?(): Promise<void>;
+	/**
+	 * The largest body the backend is expected to hold, when under 10 MB: @keyv/mysql sends a value
+	 * twice in one packet, so MariaDB's default max_allowed_packet caps bodies (docs/backends.md).
+	 */
+	readonly largeBody?: number;
 };
 
 const run = `${process.pid.toString(36)}${Date.now().toString(36).slice(-4)}`;
@@ -244,10 +249,10 @@ export function conformance(target: BackendTarget): void {
 			}
 		});
 
-		it('stores a 10 MB body', async () => {
+		it(`stores a ${((target.largeBody ?? 10 * 1024 * 1024) / 1024 / 1024).toFixed(0)} MB body`, async () => {
 			const cacheName = target.namespace('large');
 			const session = open(cacheName);
-			const size = 10 * 1024 * 1024;
+			const size = target.largeBody ?? 10 * 1024 * 1024;
 			const url = `${origin.url}/bytes?n=${size}`;
 			const first = await session.get(url);
 			assert.equal(first.body.length, size);
@@ -428,7 +433,7 @@ export const postgresTarget: BackendTarget = {
 		}
 	},
 	namespace: namer('rc-'),
-	options: cacheName => ({backend: new KeyvPostgres({uri: postgresUrl, table: postgresTable}), cacheName}),
+	options: cacheName => ({backend: new KeyvPostgres({uri: postgresUrl, table: postgresTable, iterationLimit: 1000}), cacheName}),
 	async teardown() {
 		await postgresExecute(postgresUrl, `DROP TABLE IF EXISTS ${postgresTable}`).catch(() => undefined);
 	},
@@ -454,7 +459,8 @@ export const mysqlTarget: BackendTarget = {
 		}
 	},
 	namespace: namer('rc-'),
-	options: cacheName => ({backend: new KeyvMysql({uri: mysqlUrl, table: mysqlTable}), cacheName}),
+	options: cacheName => ({backend: new KeyvMysql({uri: mysqlUrl, table: mysqlTable, iterationLimit: 1000}), cacheName}),
+	largeBody: 4 * 1024 * 1024,
 	async teardown() {
 		await mysqlExecute(mysqlUrl, `DROP TABLE IF EXISTS ${mysqlTable}`).catch(() => undefined);
 	},

@@ -219,7 +219,7 @@ describe('backends when the store fails', function () {
 			console.log(`      child with an unreachable Redis exited in ${down.ms.toFixed(0)} ms`);
 			assert.equal(down.code, 0, down.stderr);
 			assert.deepEqual(JSON.parse(down.stdout), {status: 200, fromCache: [false, false]});
-			assert.match(down.stderr, /REQUESTS-CACHE \d+: Cache backend failed during get/);
+			assert.match(down.stderr, /REQUESTS-CACHE \d+: error Cache backend failed during get/);
 		});
 	});
 
