@@ -6,7 +6,7 @@
  *
  *   node --import tsx bench/size-bounds-rss.ts [megabytes]
  */
-import {spawnSync} from 'node:child_process';
+import {spawn} from 'node:child_process';
 import {createServer} from 'node:http';
 import type {AddressInfo} from 'node:net';
 import path from 'node:path';
@@ -54,12 +54,14 @@ if (process.argv[2] === '--child') {
 			// The origin must keep answering while the child runs: spawnSync would block it.
 			// eslint-disable-next-line no-await-in-loop
 			await new Promise<void>((resolve, reject) => {
-				import('node:child_process').then(({spawn}) => {
-					const run = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', here, '--child', backend, url, dir], {stdio: 'inherit'});
-					run.on('exit', code => {
-						code === 0 ? resolve() : reject(new Error(`${backend}: exit ${code}`));
-					});
-				}, reject);
+				const run = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', here, '--child', backend, url, dir], {stdio: 'inherit'});
+				run.on('exit', code => {
+					if (code === 0) {
+						resolve();
+					} else {
+						reject(new Error(`${backend}: exit ${code}`));
+					}
+				});
 			});
 		}
 	} finally {
@@ -68,4 +70,3 @@ if (process.argv[2] === '--child') {
 	}
 }
 
-void spawnSync;
