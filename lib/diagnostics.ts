@@ -2,7 +2,7 @@ import diagnosticsChannel from 'node:diagnostics_channel';
 import {debuglog} from 'node:util';
 
 /** The decisions the cache publishes, each on its own `diagnostics_channel`: `requests-cache:<event>`. */
-export type CacheEvent = 'hit' | 'stale' | 'miss' | 'stored' | 'revalidated' | 'bypass' | 'error';
+export type CacheEvent = 'hit' | 'stale' | 'miss' | 'stored' | 'revalidated' | 'bypass' | 'evicted' | 'error';
 
 /** What is published for each decision (and logged with `NODE_DEBUG=requests-cache`). */
 export type CacheEventMessage = {
@@ -10,9 +10,12 @@ export type CacheEventMessage = {
 	/** The cache's name (`cacheName`). */
 	readonly cacheName: string;
 	readonly method: string;
-	/** The request URL as the caller gave it (it may hold secrets: keep it out of shared logs). */
+	/**
+	 * The request URL as the caller gave it (it may hold secrets: keep it out of shared logs); for
+	 * `evicted`, the stored URL of the evicted record (secrets redacted).
+	 */
 	readonly url: string;
-	/** The cache key ('' for a request that bypasses the cache). */
+	/** The cache key ('' for a request that bypasses the cache); for `evicted`, the evicted record's. */
 	readonly key: string;
 	/** Milliseconds from the request reaching the cache to this decision being carried out. */
 	readonly ms: number;
@@ -20,7 +23,7 @@ export type CacheEventMessage = {
 	readonly status?: number | undefined;
 	/** Body bytes stored (for `stored`). */
 	readonly bytes?: number | undefined;
-	/** Why (for `bypass` and `error`). */
+	/** Why (for `bypass` and `error`); for `evicted`, which kind of record went. */
 	readonly reason?: string | undefined;
 };
 
@@ -35,6 +38,7 @@ export const CACHE_CHANNELS: Readonly<Record<CacheEvent, diagnosticsChannel.Chan
 	stored: diagnosticsChannel.channel('requests-cache:stored'),
 	revalidated: diagnosticsChannel.channel('requests-cache:revalidated'),
 	bypass: diagnosticsChannel.channel('requests-cache:bypass'),
+	evicted: diagnosticsChannel.channel('requests-cache:evicted'),
 	error: diagnosticsChannel.channel('requests-cache:error'),
 });
 
@@ -83,11 +87,16 @@ export type CacheStats = {
 	bytesStored: number;
 	/** Requests that did not use the cache (method, directives, DO_NOT_CACHE, disabled). */
 	bypassed: number;
+	/**
+	 * Records evicted by this cache's writes to stay within its budget (`maxEntries`, `maxBytes`):
+	 * responses, redirect aliases and Vary indexes, each counted.
+	 */
+	evicted: number;
 	/** Store failures and unreadable entries reported. */
 	errors: number;
 };
 
 /** Fresh counters, all zero. */
 export function emptyStats(): CacheStats {
-	return {hits: 0, staleServed: 0, misses: 0, revalidations: 0, stores: 0, bytesStored: 0, bypassed: 0, errors: 0};
+	return {hits: 0, staleServed: 0, misses: 0, revalidations: 0, stores: 0, bytesStored: 0, bypassed: 0, evicted: 0, errors: 0};
 }

@@ -8,7 +8,8 @@ export type {ResponseHeaders, RedirectHop, ResponseInit, CacheFacts} from './mod
 export type {PreparedRequest, Params, ParamValue, TransportOptions} from './models/request.js';
 export {BaseCache} from './cache/base-cache.js';
 export type {BaseCacheOptions, DeleteOptions} from './cache/base-cache.js';
-export type {CacheStore, StoreRecord, RecordMeta, RecordKind, DeleteFilter} from './backends/store.js';
+export type {CacheStore, StoreRecord, RecordMeta, RecordKind, DeleteFilter, StoreBudget, SetResult, EvictedRecord} from './backends/store.js';
+export type {BudgetOptions} from './backends/budget.js';
 export {CacheEngine} from './engine/engine.js';
 export type {Send, EngineOptions} from './engine/engine.js';
 export {createStore} from './backends/index.js';
@@ -17,6 +18,7 @@ export type {CachePathOptions} from './backends/cache-path.js';
 export {SqliteStore, SqliteStoreError, resetSqliteFile} from './backends/sqlite.js';
 export type {SqliteStoreOptions, SqliteProblem} from './backends/sqlite.js';
 export {MemoryStore} from './backends/memory.js';
+export type {MemoryStoreOptions} from './backends/memory.js';
 export {createKey, normalizeUrl, DEFAULT_IGNORED_PARAMETERS, REDACTED} from './cache-keys.js';
 export {NEVER_EXPIRE, EXPIRE_IMMEDIATELY, DO_NOT_CACHE} from './policy/expiration.js';
 export type {ExpireAfter, RequestExpireAfter, Duration} from './policy/expiration.js';

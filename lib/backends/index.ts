@@ -11,12 +11,13 @@ import type {CacheStore} from './store.js';
  * The settings a store is built from. `ttlOffset` reaches stores through each record's `deleteAt`,
  * which the cache computes; no store takes it as an option.
  */
-export type StoreSettings = Pick<CacheSettings, 'backend' | 'cacheName' | 'url' | 'ttlOffset'> & Partial<Pick<CacheSettings, 'backendTimeout' | 'useCacheDir' | 'useTemp'>>;
+export type StoreSettings = Pick<CacheSettings, 'backend' | 'cacheName' | 'url' | 'ttlOffset'> & Partial<Pick<CacheSettings, 'backendTimeout' | 'useCacheDir' | 'useTemp' | 'maxEntries' | 'maxBytes'>>;
 
 /**
  * Build the store a `backend` option names: `'sqlite'`, `'memory'`, `'redis'`, `'mongodb'`, or a
  * Keyv instance or Keyv store adapter (wrapped by `createKeyvStore`). A `BaseCache` is not a
- * store: the session uses it as it is, before it gets here.
+ * store: the session uses it as it is, before it gets here. A budget (`maxEntries`, `maxBytes`)
+ * goes to the SQLite and memory stores, which evict by themselves; any other backend refuses it.
  *
  * Drivers load when a store is built, not when this module is imported: the SQLite store loads
  * better-sqlite3 on opening, the Redis and MongoDB stores load their clients on connecting, so a
@@ -24,15 +25,23 @@ export type StoreSettings = Pick<CacheSettings, 'backend' | 'cacheName' | 'url' 
  * store's operations with an error naming the package to install.
  */
 export function createStore(settings: StoreSettings): CacheStore {
-	const {backend, cacheName} = settings;
+	const {backend, cacheName, maxEntries, maxBytes} = settings;
+	const budget = {...(maxEntries === undefined ? {} : {maxEntries}), ...(maxBytes === undefined ? {} : {maxBytes})};
+	if (backend !== 'sqlite' && backend !== 'memory') {
+		const name = maxEntries === undefined ? (maxBytes === undefined ? undefined : 'maxBytes') : 'maxEntries';
+		if (name !== undefined) {
+			throw new TypeError(`createStore(): \`${name}\` is only kept by the 'sqlite' and 'memory' backends (Redis: its own maxmemory and an LRU policy; see docs/backends.md, "Size bounds")`);
+		}
+	}
+
 	switch (backend) {
 		case 'sqlite': {
 			// useCacheDir / useTemp: the platform's user cache directory, or the temporary one.
-			return createSqliteStore(resolveCachePath(cacheName, {useCacheDir: settings.useCacheDir ?? false, useTemp: settings.useTemp ?? false}));
+			return createSqliteStore(resolveCachePath(cacheName, {useCacheDir: settings.useCacheDir ?? false, useTemp: settings.useTemp ?? false}), budget);
 		}
 
 		case 'memory': {
-			return createMemoryStore();
+			return createMemoryStore(budget);
 		}
 
 		case 'redis': {

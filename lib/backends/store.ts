@@ -7,7 +7,8 @@
  *
  * What a store can do fast is declared by the methods it has: `deleteWhere` means "delete by
  * creation or expiry time without listing every record". A store that lacks it is swept by
- * `scan()` + `delete()`.
+ * `scan()` + `delete()`. A store that keeps itself within a total size declares it with `budget`
+ * and says what each `set` evicted ({@link SetResult}).
  */
 
 /** What a record holds: a response, a redirect alias pointing at one, or a Vary index. */
@@ -39,6 +40,28 @@ export type StoreRecord = RecordMeta & {
 	readonly value: Uint8Array;
 };
 
+/**
+ * A total size a store keeps itself within: after a `set` leaves it over either limit, it evicts
+ * the least recently used records (a read or a write is a use) until it is within both again.
+ * Responses, redirect aliases and Vary indexes are records alike, each counted on its own, and
+ * the records of the `set` that went over are never evicted by it.
+ */
+export type StoreBudget = {
+	/** Most records kept; undefined for no limit. */
+	readonly maxEntries?: number | undefined;
+	/** Most bytes of values kept (the codec's bytes, `value.byteLength`, summed); undefined for no limit. */
+	readonly maxBytes?: number | undefined;
+};
+
+/** A record a budgeted store evicted: which, and what it was. */
+export type EvictedRecord = Pick<RecordMeta, 'key' | 'kind' | 'url'>;
+
+/** What a `set` did besides writing; only a store with a `budget` resolves to one. */
+export type SetResult = {
+	/** The records evicted to make room, least recently used first (often none). */
+	readonly evicted: readonly EvictedRecord[];
+};
+
 /** Which records `deleteWhere` removes: created before a time, or expired at a time (either matches). */
 export type DeleteFilter = {
 	readonly createdBefore?: number;
@@ -60,8 +83,14 @@ export type CacheStore = {
 	readonly local: boolean;
 	/** The record under `key`, or undefined. A record that is not ours reads as undefined. */
 	get(key: string): Promise<StoreRecord | undefined>;
+	/**
+	 * The total size this store keeps itself within, present only on a store that enforces one
+	 * (memory and SQLite when given `maxEntries` or `maxBytes`). Such a store evicts on `set` and
+	 * resolves `set` to a {@link SetResult}; every other store resolves to undefined.
+	 */
+	readonly budget?: StoreBudget;
 	/** Write records (a response with its aliases or Vary index: one batch, all or none where the store can). */
-	set(records: readonly StoreRecord[]): Promise<void>;
+	set(records: readonly StoreRecord[]): Promise<SetResult | void>;
 	/** Delete these keys; resolves to how many existed. */
 	delete(keys: readonly string[]): Promise<number>;
 	/** Every record's facts, in batches, from a scan that deletions do not disturb. */

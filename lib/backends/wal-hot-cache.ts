@@ -16,9 +16,9 @@ export type HotCacheLimits = {
 	readonly maxBytes: number;
 };
 
-/** What this process changed in one committed write transaction. */
+/** What this process changed in one committed write transaction (a write may evict records besides those it sets). */
 export type OwnWrite =
-	| {readonly set: readonly StoreRecord[]}
+	| {readonly set: readonly StoreRecord[]; readonly deleted?: readonly string[]}
 	| {readonly deleted: readonly string[]}
 	| {readonly everything: true};
 
@@ -190,20 +190,23 @@ export class WalHotCache {
 
 		// Only this commit happened: what is kept stays valid, up to what this write changed.
 		this.#scratch.copy(this.#baseline);
+		if ('everything' in write) {
+			this.#drop();
+			return;
+		}
+
+		for (const key of write.deleted ?? []) {
+			const kept = this.#records.get(key);
+			if (kept !== undefined) {
+				this.#records.delete(key);
+				this.#bytes -= kept.bytes;
+			}
+		}
+
 		if ('set' in write) {
 			for (const record of write.set) {
 				this.#put(record);
 			}
-		} else if ('deleted' in write) {
-			for (const key of write.deleted) {
-				const kept = this.#records.get(key);
-				if (kept !== undefined) {
-					this.#records.delete(key);
-					this.#bytes -= kept.bytes;
-				}
-			}
-		} else {
-			this.#drop();
 		}
 	}
 

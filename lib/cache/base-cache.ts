@@ -4,7 +4,7 @@ import type {CacheStore, DeleteFilter, RecordMeta} from '../backends/store.js';
 import {matchesDeleteFilter} from '../backends/store.js';
 import {DEFAULT_IGNORED_PARAMETERS, createKey} from '../cache-keys.js';
 import {decodeValue, toRecord} from '../codec/entry.js';
-import {type CacheStats, publish} from '../diagnostics.js';
+import {type CacheStats, publish, wanted} from '../diagnostics.js';
 import {BackendError} from '../errors.js';
 import {type PreparedRequest, prepareRequest} from '../models/request.js';
 import type {Response} from '../models/response.js';
@@ -124,12 +124,20 @@ export class BaseCache extends EventEmitter {
 					this.emit('error', error);
 				}
 			},
+			evicted: records => {
+				if (wanted('evicted')) {
+					for (const {key, kind, url} of records) {
+						publish({event: 'evicted', cacheName: this.#name, method: '', url, key, ms: 0, reason: `least recently used ${kind}`});
+					}
+				}
+			},
 		});
 	}
 
 	/**
 	 * Counters since this cache was opened — hits, stale served, misses, revalidations, stores,
-	 * bytes stored, bypassed requests, errors — for a service to export to its metrics.
+	 * bytes stored, bypassed requests, records evicted for the budget, errors — for a service to
+	 * export to its metrics.
 	 */
 	stats(): CacheStats {
 		return {...this.#storage.stats};

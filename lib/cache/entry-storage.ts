@@ -1,4 +1,4 @@
-import type {CacheStore, StoreRecord} from '../backends/store.js';
+import type {CacheStore, EvictedRecord, SetResult, StoreRecord} from '../backends/store.js';
 import {type CachedEntry, CorruptEntryError, type StoredValue, type VariantIndex, decodeValue, toRecord} from '../codec/entry.js';
 import {type CacheStats, emptyStats} from '../diagnostics.js';
 import {BackendError} from '../errors.js';
@@ -18,6 +18,8 @@ export type StorageReports = {
 	failure(operation: string, error: unknown): void;
 	/** Something worth telling that never fails a request (a corrupt value was dropped). */
 	notice(error: Error): void;
+	/** Records a budgeted store evicted to make room for a write (already counted in `stats.evicted`). */
+	evicted(records: readonly EvictedRecord[]): void;
 };
 
 /**
@@ -183,7 +185,7 @@ export class EntryStorage {
 			}
 
 			// Awaited on every store: once get() resolves, every session and process on the store sees it.
-			await this.#bounded('set', this.#store.set(records));
+			this.#countEvicted(await this.#bounded('set', this.#store.set(records)));
 			return true;
 		} catch (error) {
 			this.#reports.failure('set', error);
@@ -191,7 +193,13 @@ export class EntryStorage {
 		}
 	}
 
-
+	/** Count and report what a budgeted store evicted for a write. */
+	#countEvicted(result: SetResult | void): void {
+		if (result !== undefined && result.evicted.length > 0) {
+			this.stats.evicted += result.evicted.length;
+			this.#reports.evicted(result.evicted);
+		}
+	}
 
 	/** Delete keys on the request path (after an unsafe method, or an entry that may not be stored); fails open. */
 	async forget(keys: readonly string[]): Promise<void> {

@@ -4,6 +4,7 @@ import {assertKnownOptions, optionRangeError, optionTypeError} from '../errors.j
 import type {PreparedRequest} from '../models/request.js';
 import type {Response} from '../models/response.js';
 import {BaseCache} from '../cache/base-cache.js';
+import {budgetLimit} from '../backends/budget.js';
 import {
 	type Duration, type Expiration, type ExpireAfter, NEVER, type UrlExpirationRules,
 	durationToMs, parseExpireAfter, parseUrlsExpireAfter,
@@ -106,9 +107,25 @@ export type CacheOptions = {
 	clock?: () => number;
 	/**
 	 * Largest body, in bytes, that is stored: a larger response is returned to the caller and not
-	 * stored (reported as a `bypass` decision). @default 52428800 (50 MiB)
+	 * stored (reported as a `bypass` decision). At most `maxBytes` when that is set.
+	 * @default 52428800 (50 MiB), or `maxBytes` when that is smaller
 	 */
 	maxEntrySize?: number;
+	/**
+	 * Most records the cache keeps (a response, each redirect alias and each Vary index count one);
+	 * a write that goes over evicts the least recently used (a hit is a use). For `'sqlite'` and
+	 * `'memory'`; bound Redis with its own `maxmemory` (docs/backends.md, "Size bounds").
+	 * @default undefined (no limit)
+	 * @example {maxEntries: 10_000}
+	 */
+	maxEntries?: number;
+	/**
+	 * Most bytes of stored values the cache keeps (bodies plus some hundred bytes of head each; not
+	 * the file size); a write that goes over evicts the least recently used. For `'sqlite'` and `'memory'`.
+	 * @default undefined (no limit)
+	 * @example {maxBytes: 512 * 1024 * 1024}
+	 */
+	maxBytes?: number;
 };
 
 /** Validated, frozen settings of a cached session. */
@@ -138,6 +155,10 @@ export type CacheSettings = KeySettings & {
 	readonly onError: ((error: Error) => void) | undefined;
 	readonly clock: () => number;
 	readonly maxEntrySize: number;
+	/** Undefined for no limit. */
+	readonly maxEntries: number | undefined;
+	/** Undefined for no limit. */
+	readonly maxBytes: number | undefined;
 };
 
 /** The option names a cache owns; everything else goes to the session class being extended. */
@@ -145,7 +166,7 @@ export const CACHE_OPTION_NAMES: ReadonlySet<string> = new Set([
 	'cacheName', 'useCacheDir', 'useTemp', 'backend', 'url', 'expireAfter', 'urlsExpireAfter', 'allowableCodes', 'allowableMethods',
 	'ignoredParameters', 'shareCredentials', 'storeCookies', 'matchHeaders', 'filterFn', 'keyFn', 'readOnly', 'cacheControl', 'alwaysRevalidate',
 	'staleIfError', 'staleWhileRevalidate', 'ttlOffset', 'backendTimeout', 'strictBackend', 'onError', 'clock',
-	'maxEntrySize',
+	'maxEntrySize', 'maxEntries', 'maxBytes',
 ]);
 
 /** Defaults, frozen. */
@@ -239,6 +260,20 @@ function staleWindow(owner: string, name: string, value: unknown): number {
 	throw optionTypeError(owner, name, 'true, false, a number of seconds or a duration', value);
 }
 
+/** Why a budget cannot be given with `backend` (the end of a sentence that starts with the option's name). */
+function budgetRefusal(backend: BackendOption): string {
+	if (backend === 'redis') {
+		return 'is not supported with backend \'redis\': bound Redis itself with `maxmemory` and `maxmemory-policy allkeys-lru` (or `volatile-lru`), see docs/backends.md, "Size bounds"';
+	}
+
+	if (backend instanceof BaseCache) {
+		return 'cannot be given with a BaseCache as `backend`: give its store the budget, as in `new BaseCache(new SqliteStore(name, {maxEntries}))`';
+	}
+
+	const name = typeof backend === 'string' ? `backend '${backend}'` : 'a Keyv backend';
+	return `is not supported with ${name}: only the 'sqlite' and 'memory' backends keep a budget`;
+}
+
 function isBackendObject(value: unknown): boolean {
 	return value instanceof BaseCache || (typeof value === 'object' && value !== null
 		&& typeof (value as {get?: unknown}).get === 'function'
@@ -326,6 +361,23 @@ export function normalizeCacheOptions(options: CacheOptions = {}, owner = 'Cache
 		return value;
 	};
 
+	const maxEntries = budgetLimit(owner, 'maxEntries', options.maxEntries);
+	const maxBytes = budgetLimit(owner, 'maxBytes', options.maxBytes);
+	for (const [name, value] of [['maxEntries', maxEntries], ['maxBytes', maxBytes]] as const) {
+		if (value !== undefined && backend !== 'sqlite' && backend !== 'memory') {
+			throw new TypeError(`${owner} option \`${name}\` ${budgetRefusal(backend)}`);
+		}
+	}
+
+	let maxEntrySize = positive('maxEntrySize', DEFAULT_CACHE_OPTIONS.maxEntrySize, true);
+	if (maxBytes !== undefined) {
+		if (options.maxEntrySize === undefined) {
+			maxEntrySize = Math.min(maxEntrySize, maxBytes);
+		} else if (maxEntrySize > maxBytes) {
+			throw optionRangeError(owner, 'maxEntrySize', `at most \`maxBytes\` (${maxBytes}): a response larger than the whole budget could not be kept`, maxEntrySize);
+		}
+	}
+
 	const ignored = new Set(ignoredParameters.map(name => name.toLowerCase()));
 	return Object.freeze({
 		cacheName,
@@ -353,7 +405,9 @@ export function normalizeCacheOptions(options: CacheOptions = {}, owner = 'Cache
 		strictBackend: bool(owner, 'strictBackend', options.strictBackend, false),
 		onError: fn<(error: Error) => void>(owner, 'onError', options.onError),
 		clock: fn<() => number>(owner, 'clock', options.clock) ?? Date.now,
-		maxEntrySize: positive('maxEntrySize', DEFAULT_CACHE_OPTIONS.maxEntrySize, true),
+		maxEntrySize,
+		maxEntries,
+		maxBytes,
 	});
 }
 

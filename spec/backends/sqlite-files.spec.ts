@@ -151,7 +151,7 @@ describe('backends/sqlite: files, layout and failures', () => {
 			const db = rawSqlite(store.file);
 			try {
 				assert.equal(db.pragma('journal_mode', {simple: true}), 'wal');
-				assert.deepEqual(db.prepare('SELECT name, value FROM meta ORDER BY name').all(), [{name: 'created_by', value: 'requests-cache'}, {name: 'schema', value: '1'}]);
+				assert.deepEqual(db.prepare('SELECT name, value FROM meta ORDER BY name').all(), [{name: 'created_by', value: 'requests-cache'}, {name: 'part_size', value: '1048576'}, {name: 'schema', value: '2'}]);
 				const columns = (db.prepare('PRAGMA table_info(responses)').all() as Array<{name: string; type: string}>).map(column => `${column.name} ${column.type}`);
 				assert.deepEqual(columns, ['key TEXT', 'kind TEXT', 'url TEXT', 'created_at INTEGER', 'expires INTEGER', 'delete_at INTEGER', 'value BLOB']);
 				const plan = (sql: string): string => (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(1) as Array<{detail: string}>).map(row => row.detail).join('; ');
