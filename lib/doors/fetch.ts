@@ -3,7 +3,7 @@ import type {PreparedRequest} from '../models/request.js';
 import {type RedirectHop, Response, type ResponseHeaders} from '../models/response.js';
 import {answerResponse, headerName} from './answer.js';
 import {askCache} from './ask-cache.js';
-import {isOutsideDoors, outsideDoors} from './bypass.js';
+import {doorOpened, isOutsideDoors, outsideDoors} from './bypass.js';
 import {ANY_STALE} from '../policy/request-options.js';
 import {preparedRequest} from './prepared-request.js';
 import type {DoorOptions, DoorRequestOptions, EngineFor, RestoreDoor, SendOptions} from './types.js';
@@ -293,12 +293,14 @@ export function installFetchDoor(engineFor: EngineFor, options: DoorOptions = {}
 	};
 
 	Object.defineProperty(globalThis, 'fetch', {...descriptor, value: door});
+	const closeDoor = doorOpened();
 	const restore: RestoreDoor = () => {
 		if (!active) {
 			return;
 		}
 
 		active = false;
+		closeDoor();
 		if (globalThis.fetch === door) {
 			Object.defineProperty(globalThis, 'fetch', descriptor);
 		}

@@ -8,7 +8,7 @@ import type * as InterceptorsClientRequest from '@mswjs/interceptors/ClientReque
 import type * as InterceptorsNode from '@mswjs/interceptors/utils/node';
 import {answerResponse, headerName} from './answer.js';
 import {askCache} from './ask-cache.js';
-import {isOutsideDoors, outsideDoors} from './bypass.js';
+import {doorOpened, isOutsideDoors, outsideDoors} from './bypass.js';
 import {httpTarget} from './http-target.js';
 import {type HttpRoute, type RequestFunction, connectionOptionsOf, sendOverHttp} from './http-transport.js';
 import {preparedRequest} from './prepared-request.js';
@@ -315,12 +315,14 @@ export function installHttpDoor(engineFor: EngineFor, options: DoorOptions = {})
 	}, key));
 	writeLayer(top);
 
+	const closeDoor = doorOpened();
 	const restore: RestoreDoor = () => {
 		if (!active) {
 			return;
 		}
 
 		active = false;
+		closeDoor();
 		emitter.removeListener('request', listener);
 		const current = readLayer();
 		const currentClientRequest = http.ClientRequest;

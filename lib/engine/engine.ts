@@ -43,6 +43,20 @@ function cacheFor(settings: CacheSettings): {cache: BaseCache; owned: boolean} {
 	};
 }
 
+/** The options with the flight's signal in place of the caller's (none when the flight has none). */
+function withSignal(options: EngineOptions, signal: AbortSignal | undefined): EngineOptions {
+	if (signal === undefined) {
+		if (options.signal === undefined) {
+			return options;
+		}
+
+		const {signal: _callers, ...rest} = options;
+		return rest;
+	}
+
+	return {...options, signal};
+}
+
 function transportOptions(options: EngineOptions): TransportOptions {
 	const transport: {-readonly [K in keyof TransportOptions]: TransportOptions[K]} = {};
 	if (options.timeout !== undefined) {
@@ -252,7 +266,7 @@ export class CacheEngine {
 
 			case 'fetch': {
 				return this.#flights.run(this.#flightKey(plan.forceRefresh ? 'force' : 'fetch', key, request, options, plan), async signal => {
-					const response = await this.#fetchAndStore(plan, key, request, {...options, signal}, send);
+					const response = await this.#fetchAndStore(plan, key, request, withSignal(options, signal), send);
 					this.#observe('miss', request, key, started, {status: response.status});
 					return response;
 				}, options.signal);
@@ -265,7 +279,7 @@ export class CacheEngine {
 			}
 
 			case 'revalidate': {
-				return this.#flights.run(this.#flightKey('revalidate', key, request, options, plan), async signal => this.#refresh(plan, found!, key, request, {...options, signal}, send, started), options.signal);
+				return this.#flights.run(this.#flightKey('revalidate', key, request, options, plan), async signal => this.#refresh(plan, found!, key, request, withSignal(options, signal), send, started), options.signal);
 			}
 		}
 	}
@@ -425,7 +439,7 @@ export class CacheEngine {
 	#refreshInBackground(plan: Lookup, found: Found, key: string, request: PreparedRequest, options: EngineOptions, send: Send): void {
 		// Nobody waits for a background refresh: it is not the caller's to abort.
 		const {signal: _signal, ...unsignalled} = options;
-		const task = this.#flights.run(this.#flightKey('revalidate', key, request, options, plan), async signal => this.#refresh(plan, found, key, request, {...unsignalled, signal}, send))
+		const task = this.#flights.run(this.#flightKey('revalidate', key, request, options, plan), async signal => this.#refresh(plan, found, key, request, withSignal(unsignalled, signal), send))
 			.then(() => undefined, (error: unknown) => {
 				publish({event: 'error', cacheName: this.settings.cacheName, method: request.method, url: request.url, key, ms: 0, reason: `background refresh failed: ${(error as Error).message}`});
 				if (this.cache.listenerCount('error') > 0) {

@@ -10,12 +10,13 @@ export type SingleFlight = {
 	 * result. A caller whose `signal` aborts is rejected at once with the signal's reason; the
 	 * shared run is aborted (through the signal given to `start`) only when every caller has.
 	 */
-	run(key: string, start: (signal: AbortSignal) => Promise<Response>, signal?: AbortSignal): Promise<Response>;
+	run(key: string, start: (signal: AbortSignal | undefined) => Promise<Response>, signal?: AbortSignal): Promise<Response>;
 };
 
 type Flight = {
 	readonly promise: Promise<Response>;
-	readonly controller: AbortController;
+	/** Aborts the shared run; none when its first caller gave no signal (it can never be aborted by all). */
+	readonly controller: AbortController | undefined;
 	/** Callers sharing the result. */
 	callers: number;
 	/** Callers still waiting (not aborted). */
@@ -26,12 +27,12 @@ type Flight = {
 export class Flights implements SingleFlight {
 	readonly #inFlight = new Map<string, Flight>();
 
-	async run(key: string, start: (signal: AbortSignal) => Promise<Response>, signal?: AbortSignal): Promise<Response> {
+	async run(key: string, start: (signal: AbortSignal | undefined) => Promise<Response>, signal?: AbortSignal): Promise<Response> {
 		signal?.throwIfAborted();
 		let flight = this.#inFlight.get(key);
 		if (flight === undefined) {
-			const controller = new AbortController();
-			const promise = start(controller.signal);
+			const controller = signal === undefined ? undefined : new AbortController();
+			const promise = start(controller?.signal);
 			flight = {promise, controller, callers: 0, waiting: 0};
 			this.#inFlight.set(key, flight);
 			// Registered before any caller's continuation: the flight is gone before results are handed out.
@@ -41,7 +42,8 @@ export class Flights implements SingleFlight {
 
 		const joined = flight;
 		joined.callers++;
-		joined.waiting++;
+		// A caller without a signal waits for good: the shared run is never aborted then.
+		joined.waiting += signal === undefined ? Number.POSITIVE_INFINITY : 1;
 		// One caller alone gets the response itself; several each get a copy, the original untouched.
 		const result = joined.promise.then(response => (joined.callers > 1 ? response.clone() : response));
 		if (signal === undefined) {
@@ -52,7 +54,7 @@ export class Flights implements SingleFlight {
 			const onAbort = (): void => {
 				joined.waiting--;
 				if (joined.waiting === 0) {
-					joined.controller.abort(signal.reason);
+					joined.controller?.abort(signal.reason);
 				}
 
 				reject(signal.reason as Error);
