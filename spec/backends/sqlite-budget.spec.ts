@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import {watchWriter} from '../support/writer-process.js';
 import {Buffer} from 'node:buffer';
 import {spawn, spawnSync} from 'node:child_process';
 import path from 'node:path';
@@ -260,32 +261,7 @@ describe('backends/sqlite: budget', () => {
 		const maxEntries = 150;
 		const writes = 300;
 		const children = [0, 1, 2].map(writer => spawn(process.execPath, ['--import', 'tsx', path.join(fixtures, 'budget-writer.ts'), cacheName, String(writer), String(maxEntries), String(writes)], {cwd: repoRoot}));
-		const runs = children.map(child => {
-			let stdout = '';
-			let stderr = '';
-			child.stdout.on('data', (chunk: Buffer) => {
-				stdout += chunk.toString();
-			});
-			child.stderr.on('data', (chunk: Buffer) => {
-				stderr += chunk.toString();
-			});
-			const ready = new Promise<void>((resolve, reject) => {
-				child.stdout.on('data', () => {
-					if (stdout.includes('ready\n')) {
-						resolve();
-					}
-				});
-				child.once('exit', () => {
-					reject(new Error(`a writer exited before it was ready: ${stderr}`));
-				});
-			});
-			const done = new Promise<{code: number | null; stdout: string; stderr: string}>(resolve => {
-				child.once('exit', code => {
-					resolve({code, stdout, stderr});
-				});
-			});
-			return {ready, done};
-		});
+		const runs = children.map(child => watchWriter(child));
 		await Promise.all(runs.map(async child => child.ready));
 		for (const child of children) {
 			child.stdin.write('go\n');

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import {watchWriter} from '../support/writer-process.js';
 import {Buffer} from 'node:buffer';
 import {spawn, spawnSync} from 'node:child_process';
 import {chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync} from 'node:fs';
@@ -559,32 +560,7 @@ await Promise.all(stores.map(store => store.close()));
 process.stdout.write(JSON.stringify({failures, ms, slowest}) + '\\n');
 `);
 		const children = [0, 1, 2, 3].map(writer => spawn(process.execPath, ['--import', 'tsx', script, cacheName, String(writer)], {cwd: repoRoot}));
-		const watched = children.map(child => {
-			let stdout = '';
-			let stderr = '';
-			child.stdout.on('data', (chunk: Buffer) => {
-				stdout += chunk.toString();
-			});
-			child.stderr.on('data', (chunk: Buffer) => {
-				stderr += chunk.toString();
-			});
-			const ready = new Promise<void>((resolve, reject) => {
-				child.stdout.on('data', () => {
-					if (stdout.includes('ready\n')) {
-						resolve();
-					}
-				});
-				child.once('exit', () => {
-					reject(new Error(`a writer exited before it was ready: ${stderr}`));
-				});
-			});
-			const done = new Promise<{code: number | null; stdout: string; stderr: string}>(resolve => {
-				child.once('exit', code => {
-					resolve({code, stdout, stderr});
-				});
-			});
-			return {ready, done};
-		});
+		const watched = children.map(child => watchWriter(child));
 		await Promise.all(watched.map(async child => child.ready));
 		// All four have opened the file and wait: start them together.
 		for (const child of children) {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
+import {watchWriter} from '../support/writer-process.js';
 import {Buffer} from 'node:buffer';
-import {type ChildProcessWithoutNullStreams, spawn} from 'node:child_process';
+import {spawn} from 'node:child_process';
 import {existsSync, mkdirSync, readFileSync, writeFileSync} from 'node:fs';
 import path from 'node:path';
 import {fileURLToPath} from 'node:url';
@@ -136,34 +137,7 @@ const failures = results.filter(r => r.status === 'rejected').map(r => String(r.
 process.stdout.write(JSON.stringify({failures}) + '\\n');
 `);
 			const children = [0, 1].map(writer => spawn(process.execPath, ['--import', 'tsx', script, name, origin.url, String(writer)], {cwd: repoRoot}));
-			const output = (child: ChildProcessWithoutNullStreams) => {
-				let stdout = '';
-				let stderr = '';
-				child.stdout.on('data', (chunk: Buffer) => {
-					stdout += chunk.toString();
-				});
-				child.stderr.on('data', (chunk: Buffer) => {
-					stderr += chunk.toString();
-				});
-				const ready = new Promise<void>((resolve, reject) => {
-					child.stdout.on('data', () => {
-						if (stdout.includes('ready\n')) {
-							resolve();
-						}
-					});
-					child.once('exit', () => {
-						reject(new Error(`writer exited before it was ready: ${stderr}`));
-					});
-				});
-				const done = new Promise<{code: number | null; stdout: string; stderr: string}>(resolve => {
-					child.once('exit', code => {
-						resolve({code, stdout, stderr});
-					});
-				});
-				return {ready, done};
-			};
-
-			const watched = children.map(child => output(child));
+			const watched = children.map(child => watchWriter(child));
 			await Promise.all(watched.map(async w => w.ready));
 			// Both are connected and waiting: start them together.
 			for (const child of children) {
