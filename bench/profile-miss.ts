@@ -29,13 +29,13 @@
  */
 import {fork} from 'node:child_process';
 import {rmSync} from 'node:fs';
-import {createConnection} from 'node:net';
 import path from 'node:path';
 import {performance} from 'node:perf_hooks';
 import {compileBenchProcesses, compileLibrary} from './compile-library.js';
 import {loadLibrary, loadModule} from './library.js';
 import type {OriginReply, OriginRequest} from './origin.js';
 import {Latencies, format} from './stats.js';
+import {redisAvailable} from './redis-available.js';
 
 const loopMode = process.argv[2] === 'loop';
 const loopBackend = loopMode ? (process.argv[3] ?? 'memory') : undefined;
@@ -86,27 +86,6 @@ async function originHits(): Promise<number> {
 	return new Promise(resolve => {
 		waiting.set(id, resolve);
 		originProcess.send({type: 'hits', id} satisfies OriginRequest);
-	});
-}
-
-async function redisAvailable(): Promise<boolean> {
-	return new Promise(resolve => {
-		const socket = createConnection({host: '127.0.0.1', port: 6379});
-		const done = (ok: boolean): void => {
-			socket.destroy();
-			resolve(ok);
-		};
-
-		socket.setTimeout(1000, () => {
-			done(false);
-		});
-		socket.once('error', () => {
-			done(false);
-		});
-		socket.once('connect', () => socket.write('PING\r\n'));
-		socket.once('data', data => {
-			done(data.toString().startsWith('+PONG'));
-		});
 	});
 }
 

@@ -17,7 +17,6 @@
  */
 import {type ChildProcess, fork} from 'node:child_process';
 import {mkdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
-import {createConnection} from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import {performance} from 'node:perf_hooks';
@@ -26,6 +25,7 @@ import type {OriginReply, OriginRequest} from './origin.js';
 import {compileBenchProcesses, compileLibrary} from './compile-library.js';
 import {format, median} from './stats.js';
 import type {DoneReply, HeapReply, HeapResult, RoundCommand, RoundReply, RoundResult, UrlPlan, WorkerCommand, WorkerReply} from './worker.js';
+import {redisAvailable} from './redis-available.js';
 
 const here = path.dirname(new URL(import.meta.url).pathname);
 const quick = process.env['BENCH_QUICK'] === '1';
@@ -453,29 +453,6 @@ async function heapScenario(origin: OriginHandle, client: ClientName): Promise<v
 		originHits: result.originRequests,
 		peakRssMb,
 		extra: {checkpoints: result.checkpoints, heapMb: result.heapMb, growthMb, growthKbPerHit: (growthMb * 1024) / hits, growthMbPer100k: (growthMb / hits) * 100_000},
-	});
-}
-
-// --- Redis presence ---------------------------------------------------------------------------
-
-async function redisAvailable(): Promise<boolean> {
-	return new Promise(resolve => {
-		const socket = createConnection({host: '127.0.0.1', port: 6379});
-		const done = (ok: boolean): void => {
-			socket.destroy();
-			resolve(ok);
-		};
-
-		socket.setTimeout(1000, () => {
-			done(false);
-		});
-		socket.once('error', () => {
-			done(false);
-		});
-		socket.once('connect', () => socket.write('PING\r\n'));
-		socket.once('data', data => {
-			done(data.toString().startsWith('+PONG'));
-		});
 	});
 }
 
