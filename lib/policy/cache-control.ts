@@ -9,6 +9,13 @@ function headerText(value: string | string[] | undefined): string | undefined {
 	return Array.isArray(value) ? value.join(', ') : value;
 }
 
+/**
+ * Headers parsed lately, by text: a response's Cache-Control is read by several rules on one
+ * request, and an API answers with the same few values. Bounded: emptied when full.
+ */
+const parsed = new Map<string, Directives>();
+const parsedLimit = 256;
+
 /** Parse a Cache-Control header (or several, joined). Unknown directives are kept; malformed parts skipped. */
 export function parseCacheControl(value: string | string[] | undefined): Directives {
 	const text = headerText(value);
@@ -16,6 +23,20 @@ export function parseCacheControl(value: string | string[] | undefined): Directi
 		return empty;
 	}
 
+	let directives = parsed.get(text);
+	if (directives === undefined) {
+		directives = parseDirectives(text);
+		if (parsed.size >= parsedLimit) {
+			parsed.clear();
+		}
+
+		parsed.set(text, directives);
+	}
+
+	return directives;
+}
+
+function parseDirectives(text: string): Directives {
 	const directives = new Map<string, string | true>();
 	// Split on commas outside quotes.
 	for (const part of text.match(/(?:[^,"]+|"[^"]*")+/g) ?? []) {
