@@ -217,7 +217,7 @@ export function createKeyvStore(backend: KeyvBackend, cacheName: string): CacheS
 			}
 
 			const {value} = stored as KeyvRecord;
-			return {...found, value: Buffer.from(value, 'base64')};
+			return {...found, value: Buffer.from(value, 'base64'), fresh: true};
 		},
 		async set(records) {
 			if (records.length === 0) {

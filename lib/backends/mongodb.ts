@@ -109,7 +109,7 @@ function recordOf(document: Record<string, unknown>): StoreRecord | undefined {
 	const meta = metaOf(document);
 	const {value} = document;
 	// The client promotes BSON binary to Buffer; a value of any other type is not ours.
-	return meta === undefined || !(value instanceof Uint8Array) ? undefined : {...meta, value};
+	return meta === undefined || !(value instanceof Uint8Array) ? undefined : {...meta, value, fresh: true};
 }
 
 function documentOf(record: StoreRecord): RecordDocument {
@@ -262,6 +262,7 @@ export function createMongoStore(options: MongoStoreOptions): CacheStore {
 	return {
 		name: 'mongodb',
 		local: false,
+		location: `mongodb:${url}#${database}`,
 		async get(key) {
 			const document = await (await connection.collection()).findOne({_id: key});
 			return document === null ? undefined : recordOf(document);

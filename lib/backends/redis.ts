@@ -115,7 +115,7 @@ function decodeFrame(key: string, frame: Buffer): StoreRecord | undefined {
 	}
 
 	const meta = parseMeta(key, frame.toString('utf8', frameHead, metaEnd));
-	return meta === undefined ? undefined : {...meta, value: frame.subarray(metaEnd)};
+	return meta === undefined ? undefined : {...meta, value: frame.subarray(metaEnd), fresh: true};
 }
 
 /** A connected client, and the option that makes it reply with bytes. */
@@ -342,6 +342,7 @@ export function createRedisStore(options: RedisStoreOptions): CacheStore {
 	return {
 		name: 'redis',
 		local: false,
+		location: `redis:${url}#${namespace}`,
 		async get(key) {
 			const {client, bufferReplies} = await connection.ready();
 			const frame = await client.sendCommand(['GET', prefix + key], bufferReplies) as Buffer | null;

@@ -582,6 +582,8 @@ export class SqliteStore implements CacheStore {
 	readonly local = true;
 	/** The database file, absolute, or ':memory:'. */
 	readonly file: string;
+	/** 'sqlite:' and the file (none for ':memory:', a database of this connection alone). */
+	readonly location?: string;
 	readonly budget?: StoreBudget;
 	readonly #options: Settings;
 	#open: Open | undefined;
@@ -604,6 +606,10 @@ export class SqliteStore implements CacheStore {
 
 		const file = sqlitePath(cacheName);
 		this.file = file === ':memory:' ? file : path.resolve(file);
+		if (this.file !== ':memory:') {
+			this.location = `sqlite:${this.file}`;
+		}
+
 		this.#tryOpen();
 	}
 

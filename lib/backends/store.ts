@@ -38,6 +38,12 @@ export type RecordMeta = {
 export type StoreRecord = RecordMeta & {
 	/** The encoded value (lib/codec/entry.ts). Opaque to the store. */
 	readonly value: Uint8Array;
+	/**
+	 * Set by a store whose `get` made this record for this read (bytes off a socket, a driver's new
+	 * buffer): nobody else holds `value`, so the reader may keep parts of it without a copy. A store
+	 * that hands the same record out again (memory, SQLite's hot cache) leaves it unset.
+	 */
+	readonly fresh?: true;
 };
 
 /**
@@ -81,6 +87,13 @@ export type CacheStore = {
 	 * counts them as possibly stalled.
 	 */
 	readonly local: boolean;
+	/**
+	 * Where the records live, the same string for every store on the same records ('sqlite:' and
+	 * the file's path, 'redis:' and URL and namespace, …). A store with one lets the cache write
+	 * behind the request (lib/cache/write-behind.ts): every store of that location in the process
+	 * sees a write at once. A store without one (memory, any Keyv store) has its writes awaited.
+	 */
+	readonly location?: string;
 	/** The record under `key`, or undefined. A record that is not ours reads as undefined. */
 	get(key: string): Promise<StoreRecord | undefined>;
 	/**

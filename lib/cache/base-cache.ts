@@ -110,7 +110,8 @@ export class BaseCache extends EventEmitter {
 		this.#name = options.name ?? store.name;
 		this.#keyFn = options.keyFn ?? defaultKeyFn;
 		this.#ownKeyFn = options.keyFn !== undefined;
-		this.#storage = new EntryStorage(store, options.timeout ?? 5000, {
+		// A strict cache awaits its writes: their failures are the caller's.
+		this.#storage = new EntryStorage(store, options.timeout ?? 5000, !this.#strict, {
 			failure: (operation, error) => {
 				this.#storage.stats.errors++;
 				const wrapped = error instanceof BackendError ? error : new BackendError(operation, {cause: error});
@@ -160,6 +161,8 @@ export class BaseCache extends EventEmitter {
 
 	async * #scan(): AsyncGenerator<RecordMeta[]> {
 		try {
+			// Maintenance sees the store after the writes still queued behind requests.
+			await this.#storage.flush();
 			yield * this.#store.scan();
 		} catch (error) {
 			throw error instanceof BackendError ? error : new BackendError('scan', {cause: error});
@@ -218,6 +221,7 @@ export class BaseCache extends EventEmitter {
 
 		let deleted = 0;
 		try {
+			await this.#storage.flush();
 			if (createdBefore !== undefined || options.expired === true) {
 				deleted += await this.#deleteWhere({...(createdBefore === undefined ? {} : {createdBefore}), ...(options.expired === true ? {expiredAt: now} : {})});
 			}
@@ -268,6 +272,7 @@ export class BaseCache extends EventEmitter {
 		const key = typeof keyOrRequest === 'string'
 			? keyOrRequest
 			: this.#keyFn(prepareRequest(keyOrRequest.method ?? 'GET', keyOrRequest.url, {}, {}, 'BaseCache.contains()'));
+		await this.#wrap('contains', this.#storage.flush());
 		const record = await this.#wrap('contains', this.#store.get(key));
 		if (record?.kind === 'redirect') {
 			const alias = safeDecode(record.value);
@@ -280,6 +285,7 @@ export class BaseCache extends EventEmitter {
 
 	/** Delete every entry of this cache (and nothing else sharing the store). */
 	async clear(): Promise<void> {
+		await this.#wrap('clear', this.#storage.flush());
 		await this.#wrap('clear', this.#store.clear());
 	}
 
@@ -351,7 +357,7 @@ export class BaseCache extends EventEmitter {
 
 	/** Release the store's connections. */
 	async close(): Promise<void> {
-		this.#closing ??= this.#wrap('close', this.#store.close());
+		this.#closing ??= this.#wrap('close', this.#storage.flush().then(async () => this.#store.close()));
 		await this.#closing;
 	}
 

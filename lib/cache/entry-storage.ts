@@ -2,12 +2,17 @@ import type {CacheStore, EvictedRecord, SetResult, StoreRecord} from '../backend
 import {type CachedEntry, CorruptEntryError, type StoredValue, type VariantIndex, decodeValue, toRecord} from '../codec/entry.js';
 import {type CacheStats, emptyStats} from '../diagnostics.js';
 import {BackendError} from '../errors.js';
+import {type Writer, flush, queued, writeBehind} from './write-behind.js';
 
 /** The longest pause after repeated store timeouts, ms. */
 const maxBackoff = 60_000;
 
-/** A stored response as found: its key, and the key it was reached through (before any Vary index). */
-export type Found = {readonly entry: CachedEntry; readonly key: string; readonly primaryKey: string};
+/**
+ * A stored response as found: its key, the key it was reached through (before any Vary index),
+ * and whether its body is the reader's own (decoded from a fresh record, kept nowhere else): such
+ * a body can be served once without a copy.
+ */
+export type Found = {readonly entry: CachedEntry; readonly key: string; readonly primaryKey: string; readonly owned: boolean};
 
 /** How a request reaches its variant: the primary key and the Vary names give the variant's key. */
 export type VariantKey = (primaryKey: string, names: readonly string[]) => string;
@@ -37,14 +42,47 @@ export class EntryStorage {
 	readonly #decoded = new WeakMap<StoreRecord, StoredValue>();
 	/** Until when (performance.now()) a store that just timed out is not waited for. */
 	#stalledUntil = 0;
+	/** Where writes are queued behind the request (lib/cache/write-behind.ts); undefined: writes are awaited. */
+	readonly #location: string | undefined;
+	/**
+	 * False after a store operation failed, true again after one succeeds: writes go behind the
+	 * request only to a store that answers (to one that does not, they fail on the request path,
+	 * and nothing is served from a queue the store will never take).
+	 */
+	#answering = true;
+	readonly #writer: Writer;
 	/** How long the next skip window lasts: doubled by each timeout in a row, reset by a success. */
 	#backoff = 0;
 
-	constructor(store: CacheStore, timeout: number, reports: StorageReports) {
+	constructor(store: CacheStore, timeout: number, writeBehind: boolean, reports: StorageReports) {
 		this.#store = store;
 		this.#timeout = timeout;
 		this.#reports = reports;
 		this.#backoff = timeout;
+		// A budgeted store decides what stays when it writes: its writes are awaited, in order.
+		this.#location = writeBehind && store.budget === undefined ? store.location : undefined;
+		this.#writer = {
+			synchronous: store.local,
+			write: async records => {
+				try {
+					this.#countEvicted(await this.#bounded('set', store.set(records)));
+				} catch (error) {
+					this.#answering = false;
+					try {
+						this.#reports.failure('set', error);
+					} catch {
+						// Reported: nobody waits for a write behind the request to throw to.
+					}
+				}
+			},
+		};
+	}
+
+	/** Wait until the writes queued behind requests (by any cache of this store's location) have landed. */
+	async flush(): Promise<void> {
+		if (this.#location !== undefined) {
+			await flush(this.#location);
+		}
 	}
 
 	/**
@@ -87,20 +125,29 @@ export class EntryStorage {
 
 	/** Read and decode one value; a value that does not decode is deleted, reported and reads as missing. */
 	async read(key: string): Promise<StoredValue | undefined> {
-		const record = await this.#bounded('get', this.#store.get(key));
+		return (await this.#read(key))?.value;
+	}
+
+	/** {@link read}, and whether the value was decoded from a fresh record (see `StoreRecord.fresh`). */
+	async #read(key: string): Promise<{value: StoredValue; fresh: boolean} | undefined> {
+		const record = (this.#location === undefined ? undefined : queued(this.#location, key)) ?? await this.#bounded('get', this.#store.get(key));
 		if (record === undefined) {
 			return undefined;
 		}
 
-		const known = this.#decoded.get(record);
+		const fresh = record.fresh === true;
+		const known = fresh ? undefined : this.#decoded.get(record);
 		if (known !== undefined) {
-			return known;
+			return {value: known, fresh};
 		}
 
 		try {
 			const value = decodeValue(record.value, record.kind);
-			this.#decoded.set(record, value);
-			return value;
+			if (!fresh) {
+				this.#decoded.set(record, value);
+			}
+
+			return {value, fresh};
 		} catch (error) {
 			if (!(error instanceof CorruptEntryError)) {
 				throw error;
@@ -119,21 +166,23 @@ export class EntryStorage {
 	 */
 	async lookup(key: string, variantKey: VariantKey): Promise<Found | undefined> {
 		try {
-			let value = await this.read(key);
+			let read = await this.#read(key);
 			let foundKey = key;
-			if (value?.kind === 'redirect') {
-				foundKey = value.target;
-				value = await this.read(value.target);
+			if (read?.value.kind === 'redirect') {
+				foundKey = read.value.target;
+				read = await this.#read(foundKey);
 			}
 
 			const primaryKey = foundKey;
-			if (value?.kind === 'variants') {
-				foundKey = variantKey(foundKey, value.names);
-				value = await this.read(foundKey);
+			if (read?.value.kind === 'variants') {
+				foundKey = variantKey(foundKey, read.value.names);
+				read = await this.#read(foundKey);
 			}
 
-			return value?.kind === 'response' ? {entry: value, key: foundKey, primaryKey} : undefined;
+			this.#answering = true;
+			return read?.value.kind === 'response' ? {entry: read.value, key: foundKey, primaryKey, owned: read.fresh} : undefined;
 		} catch (error) {
+			this.#answering = false;
 			this.#reports.failure('get', error);
 			return undefined;
 		}
@@ -184,10 +233,18 @@ export class EntryStorage {
 				}
 			}
 
-			// Awaited on every store: once get() resolves, every session and process on the store sees it.
-			this.#countEvicted(await this.#bounded('set', this.#store.set(records)));
+			if (this.#location === undefined || !this.#answering) {
+				// Awaited: once get() resolves, every session and process on the store sees it.
+				this.#countEvicted(await this.#bounded('set', this.#store.set(records)));
+				this.#answering = true;
+			} else {
+				// Behind the request: this process sees it at once, the store (and other processes) a turn later.
+				writeBehind(this.#location, this.#writer, records);
+			}
+
 			return true;
 		} catch (error) {
+			this.#answering = false;
 			this.#reports.failure('set', error);
 			return false;
 		}
@@ -204,6 +261,8 @@ export class EntryStorage {
 	/** Delete keys on the request path (after an unsafe method, or an entry that may not be stored); fails open. */
 	async forget(keys: readonly string[]): Promise<void> {
 		try {
+			// A queued write of these keys must not land after their delete.
+			await this.flush();
 			await this.#bounded('delete', this.#store.delete(keys));
 		} catch (error) {
 			this.#reports.failure('delete', error);

@@ -13,6 +13,8 @@ export type ServeOptions = {
 	readonly age?: number | undefined;
 	/** True when the origin just confirmed the entry with a 304. */
 	readonly revalidated?: boolean | undefined;
+	/** True when the entry's body is nobody else's (see `Found.owned`): it is served without a copy. */
+	readonly owned?: boolean | undefined;
 };
 
 /** A copy of headers that shares no array (`set-cookie`) with the original. */
@@ -37,7 +39,7 @@ function storedRequest(entry: CachedEntry): PreparedRequest {
 
 /**
  * The `Response` a stored entry stands for, with its own copies of everything mutable (the
- * decoded entry may be handed out again), and its cache facts: from the cache, when stored, when
+ * decoded entry may be handed out again; an owned body is not copied), and its cache facts: from the cache, when stored, when
  * it expires, whether it is past that.
  */
 export function servedResponse(entry: CachedEntry, key: string, options: ServeOptions): Response {
@@ -51,7 +53,7 @@ export function servedResponse(entry: CachedEntry, key: string, options: ServeOp
 		reason: entry.reason,
 		headers,
 		url: entry.history.length === 0 && options.url !== undefined ? options.url : entry.url,
-		body: Buffer.from(entry.body),
+		body: options.owned === true ? entry.body : Buffer.from(entry.body),
 		request: storedRequest(entry),
 		history: entry.history,
 		cache: {

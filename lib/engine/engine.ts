@@ -211,6 +211,9 @@ export class CacheEngine {
 		await this.settle();
 		if (this.#owned) {
 			await this.cache.close();
+		} else {
+			// A cache handed in stays open for its owner, with this engine's writes in it.
+			await this.#storage.flush();
 		}
 	}
 
@@ -256,7 +259,8 @@ export class CacheEngine {
 		switch (action.kind) {
 			case 'serve': {
 				this.#observe(action.stale ? 'stale' : 'hit', request, key, started);
-				return this.#serve(found!, request, now, plan.range);
+				// Nothing else uses this entry: a body decoded for this read alone is served as it is.
+				return this.#serve(found!, request, now, plan.range, found!.owned);
 			}
 
 			case 'gatewayTimeout': {
@@ -289,11 +293,11 @@ export class CacheEngine {
 		return JSON.stringify([mode, key, options.followRedirects ?? true, options.timeout ?? null, plan.expiration, plan.refresh, request.headers]);
 	}
 
-	#serve(found: Found, request: PreparedRequest, now: number, range: ByteRange | undefined): Response {
+	#serve(found: Found, request: PreparedRequest, now: number, range: ByteRange | undefined, owned = false): Response {
 		const age = this.settings.cacheControl ? Math.max(0, Math.floor(ageAt(found.entry, now))) : undefined;
 		// The policy served a range only from an entry that covers it.
 		const entry = range === undefined ? found.entry : partialEntry(found.entry, range)!;
-		return servedResponse(entry, found.key, {now, url: request.url, age});
+		return servedResponse(entry, found.key, {now, url: request.url, age, owned});
 	}
 
 	/** A 504 made here, for `onlyIfCached` without a usable entry: the origin is not contacted. */

@@ -6,6 +6,7 @@ import {CachedSession} from '../../lib/cached-session.js';
 import {BackendError} from '../../lib/errors.js';
 import {Origin} from '../support/origin.js';
 import {PrivateRedis, freePort, mongoUrl, redisProblem, redisUrl, skipOrFail, spawnJongodb} from '../support/services.js';
+import {settled} from '../support/settled.js';
 
 /** A node-redis client (the one @keyv/redis depends on), for commands sent to Redis around the cache. */
 const {createClient: createRedisClient} = createRequire(createRequire(import.meta.url).resolve('@keyv/redis'))('@redis/client') as {
@@ -273,6 +274,8 @@ describe('backends when the store fails', function () {
 				assert.equal((await session.get(`${origin.url}/json?mongo-kill=${i % 2}`)).fromCache, i >= 2);
 			}
 
+			// The writes behind those requests have landed: what follows is read from a dead server.
+			await settled(session);
 			server.kill('SIGKILL');
 			let slowest = 0;
 			for (let i = 0; i < 6; i++) {

@@ -1,0 +1,141 @@
+import type {StoreRecord} from '../backends/store.js';
+
+/**
+ * Writes behind the request. A response from the origin is returned to its caller before the
+ * store has it; until then its records wait here, by the store's location (`CacheStore.location`),
+ * where every cache of this process on the same records reads them first. A location's writes go
+ * to the store in order, one batch per cache at a time, after the current turn of the event loop
+ * (so that the caller's code runs first). `flush` waits for what was queued before it; a cache's
+ * maintenance, its invalidations and `close()` flush first. When the process exits with writes
+ * still queued for a local store (SQLite), they are written in the exit handler, synchronously.
+ *
+ * This is the process's one registry of the request path: the issue's condition for writing
+ * behind is that the same process sees the entry at once, and two sessions on one file do not
+ * share their store objects.
+ */
+
+/** One cache's way to write its records (bounded, failures reported, never rejecting). */
+export type Writer = {
+	write(records: readonly StoreRecord[]): Promise<void>;
+	/** True when `write` does its work before returning (SQLite): then it can run in the exit handler. */
+	readonly synchronous: boolean;
+};
+
+type Batch = {writer: Writer; records: readonly StoreRecord[]; written: Promise<void>; resolve(): void; started: boolean};
+
+class Location {
+	/** The latest queued record of each key, until it is written. */
+	readonly records = new Map<string, StoreRecord>();
+	readonly #queue: Batch[] = [];
+	#draining = false;
+	readonly #name: string;
+
+	constructor(name: string) {
+		this.#name = name;
+	}
+
+	add(writer: Writer, records: readonly StoreRecord[]): void {
+		for (const record of records) {
+			this.records.set(record.key, record);
+		}
+
+		let resolve!: () => void;
+		const written = new Promise<void>(done => {
+			resolve = done;
+		});
+		this.#queue.push({writer, records, written, resolve, started: false});
+		if (!this.#draining) {
+			this.#draining = true;
+			setImmediate(() => {
+				void this.#drain();
+			});
+		}
+	}
+
+	/** Resolves when every batch queued so far is written (or failed, reported by its writer). */
+	async flush(): Promise<void> {
+		await Promise.all(this.#queue.map(batch => batch.written));
+	}
+
+	async #drain(): Promise<void> {
+		while (this.#queue.length > 0) {
+			// The consecutive batches of one cache go as one write.
+			const first = this.#queue[0]!;
+			let count = 1;
+			while (count < this.#queue.length && this.#queue[count]!.writer === first.writer) {
+				count++;
+			}
+
+			const batches = this.#queue.slice(0, count);
+			for (const batch of batches) {
+				batch.started = true;
+			}
+
+			// eslint-disable-next-line no-await-in-loop -- in order: a later write of a key must land last
+			await first.writer.write(count === 1 ? first.records : batches.flatMap(batch => batch.records));
+			this.#done(batches);
+		}
+
+		this.#draining = false;
+		if (this.records.size === 0) {
+			locations.delete(this.#name);
+		}
+	}
+
+	#done(batches: readonly Batch[]): void {
+		this.#queue.splice(0, batches.length);
+		for (const batch of batches) {
+			for (const record of batch.records) {
+				// A later write of the same key stays visible until it lands too.
+				if (this.records.get(record.key) === record) {
+					this.records.delete(record.key);
+				}
+			}
+
+			batch.resolve();
+		}
+	}
+
+	/** At exit: write what a synchronous writer still has queued (the event loop will not run again). */
+	writeNow(): void {
+		for (const batch of this.#queue) {
+			if (!batch.started && batch.writer.synchronous) {
+				batch.started = true;
+				void batch.writer.write(batch.records);
+			}
+		}
+	}
+}
+
+const locations = new Map<string, Location>();
+let exitHook = false;
+
+/** Queue records for the store at `location`; they are visible to {@link queued} at once. */
+export function writeBehind(location: string, writer: Writer, records: readonly StoreRecord[]): void {
+	let queue = locations.get(location);
+	if (queue === undefined) {
+		queue = new Location(location);
+		locations.set(location, queue);
+	}
+
+	if (!exitHook) {
+		exitHook = true;
+		process.once('exit', () => {
+			for (const pending of locations.values()) {
+				pending.writeNow();
+			}
+		});
+	}
+
+	queue.add(writer, records);
+}
+
+/** The record of `key` still waiting to be written at `location`, if any. */
+export function queued(location: string, key: string): StoreRecord | undefined {
+	return locations.get(location)?.records.get(key);
+}
+
+/** Wait until what is queued for `location` now has been written. */
+export async function flush(location: string): Promise<void> {
+	await locations.get(location)?.flush();
+}
