@@ -643,7 +643,8 @@ const reopenAfter = 1000;
 /**
  * The SQLite backend (the default): one file per cache, on better-sqlite3 (synchronous: a read or
  * a write is a prepared statement, without a thread-pool hop). The table `responses` keeps each
- * record's facts in indexed columns, so maintenance is one indexed `DELETE`; the file runs in WAL
+ * record's facts in indexed columns, so maintenance is one indexed `DELETE`; it is STRICT, so every
+ * row in it is a record (SQLite refuses any other, whoever writes it). The file runs in WAL
  * mode with `synchronous=NORMAL` and a busy timeout, so several stores and processes share it.
  *
  * Opening never throws: a file that cannot be used (a directory, not a SQLite database, malformed,
