@@ -312,6 +312,13 @@ describe('backends/sqlite: files, layout and failures', () => {
 			mkdirSync(writableDir);
 			await makeCache(path.join(writableDir, 'locked.sqlite'), 3);
 			chmodSync(path.join(writableDir, 'locked.sqlite'), 0o444);
+			// A layout 2 file that cannot be brought to layout 3: read as it is, a foreign row as missing.
+			const layout2 = rawSqlite(path.join(writableDir, 'locked-layout2.sqlite'));
+			layout2.exec(layout2Schema);
+			layout2.prepare('INSERT INTO responses VALUES (?, ?, ?, ?, NULL, NULL, ?)').run('key-1', 'redirect', 'https://example.com/1/' + 'x'.repeat(200), 1, alias('key-1').value);
+			insertForeignRow(layout2, 'foreign');
+			layout2.close();
+			chmodSync(path.join(writableDir, 'locked-layout2.sqlite'), 0o444);
 			chmodSync(writableDir, 0o777);
 			chmodSync(readOnlyDir, 0o555);
 			chmodSync(dir, 0o755);
@@ -326,10 +333,10 @@ for (const name of process.argv.slice(2)) {
 	const store = new SqliteStore(name);
 	const outcome = {};
 	const record = toRecord('new', {kind: 'redirect', target: 't', url: 'u', createdAt: 1, expires: null}, null);
-	for (const [operation, run] of Object.entries({get: () => store.get('key-1'), set: () => store.set([record]), clear: () => store.clear()})) {
+	for (const [operation, run] of Object.entries({get: () => store.get('key-1'), foreign: async () => (await store.get('foreign')) === undefined ? 'missing' : 'read', set: () => store.set([record]), clear: () => store.clear()})) {
 		try {
 			const value = await run();
-			outcome[operation] = 'ok' + (value && value.url ? ' ' + value.url : '');
+			outcome[operation] = 'ok' + (value && value.url ? ' ' + value.url : typeof value === 'string' ? ' ' + value : '');
 		} catch (error) {
 			outcome[operation] = error.problem + ': ' + error.message;
 		}
@@ -340,7 +347,7 @@ for (const name of process.argv.slice(2)) {
 console.log(JSON.stringify(results));
 `);
 			chmodSync(script, 0o644);
-			const child = spawnSync(process.execPath, ['--import', 'tsx', script, path.join(readOnlyDir, 'new'), path.join(readOnlyDir, 'existing'), path.join(readOnlyDir, 'wal'), path.join(writableDir, 'locked')], {
+			const child = spawnSync(process.execPath, ['--import', 'tsx', script, path.join(readOnlyDir, 'new'), path.join(readOnlyDir, 'existing'), path.join(readOnlyDir, 'wal'), path.join(writableDir, 'locked'), path.join(writableDir, 'locked-layout2')], {
 				cwd: repoRoot, encoding: 'utf8', env: {...process.env, HOME: dir}, ...asUser,
 			});
 			chmodSync(readOnlyDir, 0o755);
@@ -369,6 +376,10 @@ console.log(JSON.stringify(results));
 			assert.equal(locked['get'], 'ok https://example.com/1/' + 'x'.repeat(200));
 			assert.match(locked['set']!, /^read-only: SQLite cache .*locked\.sqlite: cannot be written \(set failed: SQLITE_READONLY.*permissions/);
 			assert.match(locked['clear']!, /^read-only: .*locked\.sqlite/);
+			const lockedLayout2 = results[path.join(writableDir, 'locked-layout2')]!;
+			assert.equal(lockedLayout2['get'], 'ok https://example.com/1/' + 'x'.repeat(200));
+			assert.equal(lockedLayout2['foreign'], 'ok missing');
+			assert.match(lockedLayout2['set']!, /^read-only: SQLite cache .*locked-layout2\.sqlite: cannot be written \(set failed: SQLITE_READONLY/);
 		});
 
 		it('leaves no promise rejecting unhandled when nothing awaits the store', async () => {
