@@ -61,10 +61,11 @@ type Connection = {
 type ConnectionClass = new (file: string, options: {timeout: number}) => Connection;
 
 /**
- * The version of the layout below; a file with a newer one is left alone. 2 added `value_parts`
- * (a file of layout 1 is brought to 2 on opening: the table is added, no row is touched).
+ * The version of the layout below; a file with a newer one is left alone. 2 added `value_parts`;
+ * 3 made `responses` a STRICT table whose types and CHECK refuse any row that is not a record. A
+ * file of layout 1 or 2 is rebuilt to 3 on opening (see {@link migrateResponses}).
  */
-const schemaVersion = 2;
+const schemaVersion = 3;
 /**
  * Values longer than this are kept in parts of this size: the row keeps the first part and
  * `value_parts` the rest, so that neither writing nor reading a large value makes SQLite hold it
@@ -83,31 +84,47 @@ const knownOptions: ReadonlySet<string> = new Set(['busyTimeout', 'hotCacheBytes
 const owner = 'SqliteStore';
 
 /**
- * A row that the store did not write as a record: wrong kinds or column types (another program's
- * INSERT). A partial index holds exactly these rows, so sweeping them costs nothing when there are none.
+ * The columns of `responses` (layout 3): STRICT, so that SQLite refuses a value of the wrong type
+ * (a real number where an integer belongs, text where bytes belong), and NOT NULL and a CHECK on
+ * `kind` wherever a record always has a value. Any row in it is a record's facts and the codec's
+ * bytes; whether those bytes decode is the codec's to say. Times are whole milliseconds since the
+ * epoch (see {@link SqliteStore.set}).
  */
-const foreignRow = `(typeof(kind) != 'text' OR kind NOT IN ('response', 'redirect', 'variants') OR typeof(url) != 'text'
-	OR typeof(created_at) NOT IN ('integer', 'real') OR typeof(expires) NOT IN ('integer', 'real', 'null')
-	OR typeof(delete_at) NOT IN ('integer', 'real', 'null') OR typeof(value) != 'blob')`;
+const responsesColumns = `(
+	key TEXT PRIMARY KEY NOT NULL,
+	kind TEXT NOT NULL CHECK (kind IN ('response', 'redirect', 'variants')),
+	url TEXT NOT NULL,
+	created_at INTEGER NOT NULL,
+	expires INTEGER,
+	delete_at INTEGER,
+	value BLOB NOT NULL
+) STRICT`;
+
+const responsesIndexes = `
+CREATE INDEX IF NOT EXISTS responses_created_at ON responses (created_at);
+CREATE INDEX IF NOT EXISTS responses_expires ON responses (expires) WHERE expires IS NOT NULL;
+`;
 
 const schema = `
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY NOT NULL, value TEXT);
-CREATE TABLE IF NOT EXISTS responses (
-	key TEXT PRIMARY KEY NOT NULL,
-	kind TEXT,
-	url TEXT,
-	created_at INTEGER,
-	expires INTEGER,
-	delete_at INTEGER,
-	value BLOB
-);
-CREATE INDEX IF NOT EXISTS responses_created_at ON responses (created_at);
-CREATE INDEX IF NOT EXISTS responses_expires ON responses (expires) WHERE expires IS NOT NULL;
-CREATE INDEX IF NOT EXISTS responses_foreign ON responses (key) WHERE ${foreignRow};
+CREATE TABLE IF NOT EXISTS responses ${responsesColumns};
+${responsesIndexes}
 CREATE TABLE IF NOT EXISTS value_parts (key TEXT NOT NULL, part INTEGER NOT NULL, bytes BLOB NOT NULL, PRIMARY KEY (key, part));
 INSERT OR IGNORE INTO meta (name, value) VALUES ('created_by', 'requests-cache'), ('schema', '${schemaVersion}'), ('part_size', '${defaultPartSize}');
 UPDATE meta SET value = '${schemaVersion}' WHERE name = 'schema';
 `;
+
+/**
+ * A row of a layout 1 or 2 file that is a record: the types the store wrote (another program's
+ * INSERT may have left others there). Only these rows are copied into layout 3.
+ */
+const recordRow = `typeof(key) = 'text' AND typeof(kind) = 'text' AND kind IN ('response', 'redirect', 'variants') AND typeof(url) = 'text'
+	AND typeof(created_at) IN ('integer', 'real') AND typeof(expires) IN ('integer', 'real', 'null')
+	AND typeof(delete_at) IN ('integer', 'real', 'null') AND typeof(value) = 'blob'`;
+
+/** A time column of an old row as a whole number of ms, rounded down (`created_at`) or up (`expires`, `delete_at`), as {@link SqliteStore.set} writes them. */
+const floorSql = (column: string): string => `CAST(${column} AS INTEGER) - (CAST(${column} AS INTEGER) > ${column})`;
+const ceilSql = (column: string): string => `CASE WHEN ${column} IS NULL THEN NULL ELSE CAST(${column} AS INTEGER) + (CAST(${column} AS INTEGER) < ${column}) END`;
 
 /** Bytes of the value of a `responses` row (`row` is `new` or `old` in a trigger): its first part and the others. */
 const valueSize = (row: string): string => `(coalesce(length(${row}.value), 0) + coalesce((SELECT sum(length(bytes)) FROM value_parts WHERE key = ${row}.key), 0))`;
@@ -117,6 +134,24 @@ const lruDeleteTrigger = `CREATE TRIGGER responses_lru_delete AFTER DELETE ON re
 	UPDATE lru_totals SET entries = entries - 1, bytes = bytes - (SELECT size FROM lru WHERE key = old.key);
 	DELETE FROM lru WHERE key = old.key;
 END`;
+
+/** The triggers of a budget on `responses`: made with the budget's tables, and again when layout 3 rebuilds `responses` (dropping a table drops its triggers). */
+const lruTriggers = `
+CREATE TRIGGER responses_lru_insert AFTER INSERT ON responses BEGIN
+	UPDATE lru_totals SET clock = clock + 1,
+		entries = entries + 1 - (SELECT count(*) FROM lru WHERE key = new.key),
+		bytes = bytes + ${valueSize('new')} - coalesce((SELECT size FROM lru WHERE key = new.key), 0);
+	INSERT OR REPLACE INTO lru (key, last_use, size) VALUES (new.key, (SELECT clock FROM lru_totals), ${valueSize('new')});
+END;
+CREATE TRIGGER responses_lru_update AFTER UPDATE OF key, value ON responses BEGIN
+	UPDATE lru_totals SET clock = clock + 1,
+		entries = entries + 1 - (SELECT count(*) FROM lru WHERE key IN (old.key, new.key)),
+		bytes = bytes + ${valueSize('new')} - coalesce((SELECT sum(size) FROM lru WHERE key IN (old.key, new.key)), 0);
+	DELETE FROM lru WHERE key = old.key;
+	INSERT OR REPLACE INTO lru (key, last_use, size) VALUES (new.key, (SELECT clock FROM lru_totals), ${valueSize('new')});
+END;
+${lruDeleteTrigger};
+`;
 
 /**
  * What a budget needs, made when the first store with a budget opens the file (a file that never
@@ -132,20 +167,7 @@ CREATE INDEX lru_order ON lru (last_use, key, size);
 CREATE TABLE lru_totals (id INTEGER PRIMARY KEY CHECK (id = 0), clock INTEGER NOT NULL, entries INTEGER NOT NULL, bytes INTEGER NOT NULL);
 INSERT INTO lru (key, last_use, size) SELECT key, row_number() OVER (ORDER BY rowid), ${valueSize('responses')} FROM responses;
 INSERT INTO lru_totals (id, clock, entries, bytes) SELECT 0, count(*), count(*), coalesce(sum(size), 0) FROM lru;
-CREATE TRIGGER responses_lru_insert AFTER INSERT ON responses BEGIN
-	UPDATE lru_totals SET clock = clock + 1,
-		entries = entries + 1 - (SELECT count(*) FROM lru WHERE key = new.key),
-		bytes = bytes + ${valueSize('new')} - coalesce((SELECT size FROM lru WHERE key = new.key), 0);
-	INSERT OR REPLACE INTO lru (key, last_use, size) VALUES (new.key, (SELECT clock FROM lru_totals), ${valueSize('new')});
-END;
-CREATE TRIGGER responses_lru_update AFTER UPDATE OF key, value ON responses BEGIN
-	UPDATE lru_totals SET clock = clock + 1,
-		entries = entries + 1 - (SELECT count(*) FROM lru WHERE key IN (old.key, new.key)),
-		bytes = bytes + ${valueSize('new')} - coalesce((SELECT sum(size) FROM lru WHERE key IN (old.key, new.key)), 0);
-	DELETE FROM lru WHERE key = old.key;
-	INSERT OR REPLACE INTO lru (key, last_use, size) VALUES (new.key, (SELECT clock FROM lru_totals), ${valueSize('new')});
-END;
-${lruDeleteTrigger};
+${lruTriggers}
 `;
 
 /** `http_cache` → `http_cache.sqlite`; a name with an extension, or `:memory:`, is used as is. */
@@ -366,8 +388,12 @@ function setJournalMode(db: Connection): unknown {
 	}
 }
 
-/** Whether the file holds this version's layout ('ready') or needs it made ('create'); throws for a file that is not ours. */
-function checkSchema(db: Connection, file: string): 'ready' | 'create' {
+/**
+ * The layout of the file: {@link schemaVersion} when it is ready, an older one (1, 2, or NaN for
+ * a `meta` of ours without a version) to bring up to date, 0 for a file without our tables;
+ * throws for a file that is not ours or is newer.
+ */
+function checkSchema(db: Connection, file: string): number {
 	const tables = new Set((db.prepare('SELECT name FROM sqlite_master WHERE type = \'table\'').all() as Array<{name: string}>).map(row => row.name));
 	if (tables.has('meta')) {
 		const rows = db.prepare('SELECT name, value FROM meta').all() as Array<{name: unknown; value: unknown}>;
@@ -381,29 +407,75 @@ function checkSchema(db: Connection, file: string): 'ready' | 'create' {
 			throw new SqliteStoreError(file, 'newer-schema', `was made by a newer requests-cache (layout ${String(meta.get('schema'))}, this one knows ${schemaVersion}); it is left untouched`);
 		}
 
-		if (version === schemaVersion) {
-			return 'ready';
-		}
-	} else if (tables.has('responses')) {
+		return version;
+	}
+
+	if (tables.has('responses')) {
 		throw new SqliteStoreError(file, 'foreign-schema', 'has a table `responses` that requests-cache did not make: it is another program\'s database; give the cache its own file');
 	}
 
-	return 'create';
+	return 0;
 }
 
-/** Make the layout (idempotent: processes opening a new file at once each run it, one after another). */
-function createSchema(db: Connection): void {
+function hasTable(db: Connection, name: string): boolean {
+	return db.prepare('SELECT 1 FROM sqlite_master WHERE type = \'table\' AND name = ?').get(name) !== undefined;
+}
+
+/**
+ * Make the layout, or bring an older one up to date, in one IMMEDIATE transaction. Idempotent:
+ * processes opening a new or old file at once each run it, one after another, and each looks at
+ * the layout again once it holds the write lock (the first one did the work).
+ */
+function createSchema(db: Connection, file: string): void {
 	db.transaction(() => {
+		const layout = checkSchema(db, file);
+		if (layout === schemaVersion) {
+			return;
+		}
+
+		if (hasTable(db, 'responses')) {
+			migrateResponses(db);
+		}
+
 		db.exec(schema);
 		// Entries of requests-cache before this layout (a @keyv/sqlite table) are in a format this
 		// version cannot read: drop them, and the table when nothing else is in it.
-		if (db.prepare('SELECT 1 FROM sqlite_master WHERE type = \'table\' AND name = \'keyv\'').get() !== undefined) {
+		if (hasTable(db, 'keyv')) {
 			db.prepare('DELETE FROM keyv WHERE key >= \'requests-cache:\' AND key < \'requests-cache;\'').run();
 			if (db.prepare('SELECT 1 FROM keyv LIMIT 1').get() === undefined) {
 				db.exec('DROP TABLE keyv');
 			}
 		}
 	}).immediate();
+}
+
+/**
+ * Inside createSchema's transaction: rebuild the `responses` table of a layout 1 or 2 file as
+ * layout 3's STRICT table. Only rows that are records are copied ({@link recordRow}; another
+ * program's rows with wrong kinds or types are dropped, as sweeps dropped them before), with their
+ * rowids (table order is scan order and the budget's first uses) and their times made whole ms;
+ * parts of values whose row went are deleted. The old table goes with its indexes (the partial
+ * index `responses_foreign` of layout 2 among them) and triggers; the caller makes the indexes
+ * again, and the budget's triggers are made again here, with its totals made exact for the rows
+ * that were not copied.
+ */
+function migrateResponses(db: Connection): void {
+	db.exec(`DROP TABLE IF EXISTS responses_layout3;
+		CREATE TABLE responses_layout3 ${responsesColumns};
+		INSERT INTO responses_layout3 (rowid, key, kind, url, created_at, expires, delete_at, value)
+			SELECT rowid, key, kind, url, ${floorSql('created_at')}, ${ceilSql('expires')}, ${ceilSql('delete_at')}, value
+			FROM responses WHERE ${recordRow} ORDER BY rowid;
+		DROP TABLE responses;
+		ALTER TABLE responses_layout3 RENAME TO responses;`);
+	if (hasTable(db, 'value_parts')) {
+		db.exec('DELETE FROM value_parts WHERE key NOT IN (SELECT key FROM responses)');
+	}
+
+	if (hasTable(db, 'lru') && hasTable(db, 'lru_totals')) {
+		db.exec(`DELETE FROM lru WHERE key NOT IN (SELECT key FROM responses);
+			UPDATE lru_totals SET entries = (SELECT count(*) FROM lru), bytes = (SELECT coalesce(sum(size), 0) FROM lru);
+			${lruTriggers}`);
+	}
 }
 
 /** A row's columns, as read by `get` (with the value) and `scan` (with the value's type only). */
@@ -417,7 +489,11 @@ function isTimeOrNull(value: unknown): value is number | null {
 	return value === null || (typeof value === 'number' && Number.isFinite(value));
 }
 
-/** The facts of a row, or {@link corruptMeta} when its columns are not a record's. */
+/**
+ * The facts of a row, or {@link corruptMeta} when its columns are not a record's: never in a
+ * layout 3 file (its table refuses such rows) unless a program wrote one with CHECK constraints
+ * off, but a layout 2 file that can only be read is read as it is.
+ */
 function metaOfRow(row: Row): RecordMeta {
 	const key = typeof row.key === 'string' ? row.key : String(row.key);
 	const {kind, url, created_at: createdAt, expires, delete_at: deleteAt} = row;
@@ -438,7 +514,6 @@ type Statements = {
 	deleteCreatedBefore: Statement;
 	deleteExpiredAt: Statement;
 	deleteEither: Statement;
-	deleteForeign: Statement;
 	clear: Statement;
 	insertPart: Statement;
 	deleteParts: Statement;
@@ -476,7 +551,6 @@ function prepareStatements(db: Connection): Statements {
 		deleteCreatedBefore: db.prepare('DELETE FROM responses WHERE created_at < ?'),
 		deleteExpiredAt: db.prepare('DELETE FROM responses WHERE expires IS NOT NULL AND expires <= ?'),
 		deleteEither: db.prepare('DELETE FROM responses WHERE created_at < ? OR (expires IS NOT NULL AND expires <= ?)'),
-		deleteForeign: db.prepare(`DELETE FROM responses WHERE ${foreignRow}`),
 		clear: db.prepare('DELETE FROM responses'),
 		insertPart: db.prepare('INSERT INTO value_parts (key, part, bytes) VALUES (?, ?, ?)'),
 		deleteParts: db.prepare('DELETE FROM value_parts WHERE key = ?'),
@@ -506,7 +580,7 @@ function prepareLruStatements(db: Connection): LruStatements {
 }
 
 function hasLru(db: Connection): boolean {
-	return db.prepare('SELECT 1 FROM sqlite_master WHERE type = \'table\' AND name = \'lru_totals\'').get() !== undefined;
+	return hasTable(db, 'lru_totals');
 }
 
 /**
@@ -547,6 +621,17 @@ function partSizeOf(db: Connection): number {
  */
 type Open = {db: Connection; statements: Statements; hot: WalHotCache | undefined; partSize: number; lru: LruStatements | undefined};
 
+/**
+ * A time rounded up to a whole ms, for the INTEGER columns `expires` and `delete_at` (`created_at`
+ * is rounded down): a clock may give fractions, and a STRICT table refuses them. Rounded so,
+ * a cut-off of whole ms (a Date's) deletes exactly the records it would have deleted by their
+ * exact times: floor(t) < c ⇔ t < c and ceil(t) <= c ⇔ t <= c for a whole c. The codec keeps the
+ * exact times in the value, which is what freshness is decided on.
+ */
+function ceilOrNull(time: number | null): number | null {
+	return time === null ? null : Math.ceil(time);
+}
+
 /** A Buffer over the same bytes (better-sqlite3 binds Buffers). */
 function bufferOf(value: Uint8Array): Buffer {
 	return Buffer.isBuffer(value) ? value : Buffer.from(value.buffer, value.byteOffset, value.byteLength);
@@ -558,7 +643,8 @@ const reopenAfter = 1000;
 /**
  * The SQLite backend (the default): one file per cache, on better-sqlite3 (synchronous: a read or
  * a write is a prepared statement, without a thread-pool hop). The table `responses` keeps each
- * record's facts in indexed columns, so maintenance is one indexed `DELETE`; the file runs in WAL
+ * record's facts in indexed columns, so maintenance is one indexed `DELETE`; it is STRICT, so every
+ * row in it is a record (SQLite refuses any other, whoever writes it). The file runs in WAL
  * mode with `synchronous=NORMAL` and a busy timeout, so several stores and processes share it.
  *
  * Opening never throws: a file that cannot be used (a directory, not a SQLite database, malformed,
@@ -661,8 +747,16 @@ export class SqliteStore implements CacheStore {
 			db.pragma('synchronous = NORMAL');
 			// A large delete writes a large WAL; once checkpointed, the file is cut back to this size.
 			db.pragma(`journal_size_limit = ${walSizeLimit}`);
-			if (layout === 'create') {
-				createSchema(db);
+			if (layout !== schemaVersion) {
+				try {
+					createSchema(db, this.file);
+				} catch (error) {
+					// A file of layout 2 that can only be read is read as it is (the same columns; a
+					// row that is not a record reads as missing). Writes to it fail anyway.
+					if (!(layout === 2 && problemOf(error) === 'read-only')) {
+						throw error;
+					}
+				}
 			}
 
 			const lru = this.#options.budget === undefined ? undefined : openLru(db);
@@ -765,7 +859,7 @@ export class SqliteStore implements CacheStore {
 
 			const meta = metaOfRow(row);
 			if (meta.corrupt === true || !(row.value instanceof Uint8Array)) {
-				// Not a record of ours: it reads as missing, and sweeps remove it.
+				// Not a record of ours (see metaOfRow): it reads as missing.
 				return undefined;
 			}
 
@@ -883,7 +977,8 @@ export class SqliteStore implements CacheStore {
 					}
 				}
 
-				statements.upsert.run(record.key, record.kind, record.url, record.createdAt, record.expires, record.deleteAt, first);
+				// Whole ms (see ceilOrNull): the table is STRICT.
+				statements.upsert.run(record.key, record.kind, record.url, Math.floor(record.createdAt), ceilOrNull(record.expires), ceilOrNull(record.deleteAt), first);
 			}
 
 			return this.budget === undefined || lru === undefined ? [] : this.#evict(statements, lru, this.budget, records);
@@ -972,19 +1067,20 @@ export class SqliteStore implements CacheStore {
 	}
 
 	/**
-	 * One indexed DELETE (created_at, expires); rows that are not records (see the partial index)
-	 * go too, and then the parts of values whose row is gone (few: only values over a part have any).
+	 * One indexed DELETE (created_at, expires), then the parts of values whose row is gone (few:
+	 * only values over a part have any). Every row is a record (the table is STRICT): none has to
+	 * be looked for besides.
 	 */
 	async deleteWhere(filter: DeleteFilter): Promise<number> {
 		const {createdBefore, expiredAt} = filter;
 		return this.#write('deleteWhere', statements => {
-			let deleted = statements.deleteForeign.run().changes;
+			let deleted = 0;
 			if (createdBefore !== undefined && expiredAt !== undefined) {
-				deleted += statements.deleteEither.run(createdBefore, expiredAt).changes;
+				deleted = statements.deleteEither.run(createdBefore, expiredAt).changes;
 			} else if (createdBefore !== undefined) {
-				deleted += statements.deleteCreatedBefore.run(createdBefore).changes;
+				deleted = statements.deleteCreatedBefore.run(createdBefore).changes;
 			} else if (expiredAt !== undefined) {
-				deleted += statements.deleteExpiredAt.run(expiredAt).changes;
+				deleted = statements.deleteExpiredAt.run(expiredAt).changes;
 			}
 
 			statements.deleteOrphanParts.run();

@@ -109,7 +109,7 @@ describe('backends/sqlite: budget', () => {
 			}
 		});
 
-		it('brings a file of layout 1 to layout 2, keeping its records', async () => {
+		it('brings a file of layout 1 to layout 3, keeping its records', async () => {
 			const file = path.join(dir, 'layout1.sqlite');
 			const db = rawSqlite(file);
 			db.exec(`CREATE TABLE meta (name TEXT PRIMARY KEY NOT NULL, value TEXT);
@@ -129,7 +129,7 @@ describe('backends/sqlite: budget', () => {
 
 			const check = rawSqlite(file);
 			try {
-				assert.equal(scalar(check, 'SELECT value FROM meta WHERE name = \'schema\''), '2');
+				assert.equal(scalar(check, 'SELECT value FROM meta WHERE name = \'schema\''), '3');
 				assert.equal(scalar(check, 'SELECT value FROM meta WHERE name = \'part_size\''), String(1024 * 1024));
 				assert.deepEqual(totals(check).kept, {entries: 2, bytes: old[0]!.value.byteLength + old[1]!.value.byteLength});
 			} finally {

@@ -8,7 +8,7 @@ import {fileURLToPath} from 'node:url';
 import {SqliteStore, SqliteStoreError, resetSqliteFile, sqlitePath} from '../../lib/backends/sqlite.js';
 import type {CacheStore, StoreRecord} from '../../lib/backends/store.js';
 import {toRecord} from '../../lib/codec/entry.js';
-import {rawSqlite, scalar} from '../support/sqlite-files.js';
+import {insertForeignRow, layout2LruSchema, layout2Schema, rawSqlite, scalar} from '../support/sqlite-files.js';
 import {removeDir, tempDir} from '../support/temp-dir.js';
 
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
@@ -152,17 +152,16 @@ describe('backends/sqlite: files, layout and failures', () => {
 			const db = rawSqlite(store.file);
 			try {
 				assert.equal(db.pragma('journal_mode', {simple: true}), 'wal');
-				assert.deepEqual(db.prepare('SELECT name, value FROM meta ORDER BY name').all(), [{name: 'created_by', value: 'requests-cache'}, {name: 'part_size', value: '1048576'}, {name: 'schema', value: '2'}]);
-				const columns = (db.prepare('PRAGMA table_info(responses)').all() as Array<{name: string; type: string}>).map(column => `${column.name} ${column.type}`);
-				assert.deepEqual(columns, ['key TEXT', 'kind TEXT', 'url TEXT', 'created_at INTEGER', 'expires INTEGER', 'delete_at INTEGER', 'value BLOB']);
+				assert.deepEqual(db.prepare('SELECT name, value FROM meta ORDER BY name').all(), [{name: 'created_by', value: 'requests-cache'}, {name: 'part_size', value: '1048576'}, {name: 'schema', value: '3'}]);
+				const columns = (db.prepare('PRAGMA table_info(responses)').all() as Array<{name: string; type: string; notnull: number}>).map(column => `${column.name} ${column.type}${column.notnull === 1 ? ' NOT NULL' : ''}`);
+				assert.deepEqual(columns, ['key TEXT NOT NULL', 'kind TEXT NOT NULL', 'url TEXT NOT NULL', 'created_at INTEGER NOT NULL', 'expires INTEGER', 'delete_at INTEGER', 'value BLOB NOT NULL']);
+				assert.equal(scalar(db, 'SELECT strict FROM pragma_table_list WHERE name = \'responses\''), 1, 'a STRICT table');
+				assert.match(scalar(db, 'SELECT sql FROM sqlite_master WHERE name = \'responses\'') as string, /CHECK \(kind IN \('response', 'redirect', 'variants'\)\)/);
 				const plan = (sql: string): string => (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(1) as Array<{detail: string}>).map(row => row.detail).join('; ');
 				assert.match(plan('DELETE FROM responses WHERE created_at < ?'), /USING INDEX responses_created_at/);
 				assert.match(plan('DELETE FROM responses WHERE expires IS NOT NULL AND expires <= ?'), /USING INDEX responses_expires/);
-				// Rows another program wrote with wrong types are found through a partial index, not a full scan.
-				const foreign = scalar(db, 'SELECT sql FROM sqlite_master WHERE name = \'responses_foreign\'') as string;
-				const where = foreign.slice(foreign.indexOf(' WHERE ') + 7);
-				assert.match(where, /typeof\(created_at\)/);
-				assert.match((db.prepare(`EXPLAIN QUERY PLAN DELETE FROM responses WHERE ${where}`).all() as Array<{detail: string}>).map(row => row.detail).join(), /USING INDEX responses_foreign/);
+				// No index of foreign rows (layout 2's responses_foreign): there can be none.
+				assert.deepEqual((db.prepare('SELECT name FROM sqlite_master WHERE type = \'index\' AND tbl_name = \'responses\' AND sql IS NOT NULL ORDER BY name').all() as Array<{name: string}>).map(row => row.name), ['responses_created_at', 'responses_expires']);
 				assert.deepEqual(db.prepare('SELECT key, kind, url, created_at, expires, delete_at, typeof(value) AS type FROM responses').all(), [
 					{key: 'key', kind: 'redirect', url: 'https://example.com/key', created_at: 123, expires: null, delete_at: null, type: 'blob'},
 				]);
@@ -313,6 +312,13 @@ describe('backends/sqlite: files, layout and failures', () => {
 			mkdirSync(writableDir);
 			await makeCache(path.join(writableDir, 'locked.sqlite'), 3);
 			chmodSync(path.join(writableDir, 'locked.sqlite'), 0o444);
+			// A layout 2 file that cannot be brought to layout 3: read as it is, a foreign row as missing.
+			const layout2 = rawSqlite(path.join(writableDir, 'locked-layout2.sqlite'));
+			layout2.exec(layout2Schema);
+			layout2.prepare('INSERT INTO responses VALUES (?, ?, ?, ?, NULL, NULL, ?)').run('key-1', 'redirect', 'https://example.com/1/' + 'x'.repeat(200), 1, alias('key-1').value);
+			insertForeignRow(layout2, 'foreign');
+			layout2.close();
+			chmodSync(path.join(writableDir, 'locked-layout2.sqlite'), 0o444);
 			chmodSync(writableDir, 0o777);
 			chmodSync(readOnlyDir, 0o555);
 			chmodSync(dir, 0o755);
@@ -327,10 +333,10 @@ for (const name of process.argv.slice(2)) {
 	const store = new SqliteStore(name);
 	const outcome = {};
 	const record = toRecord('new', {kind: 'redirect', target: 't', url: 'u', createdAt: 1, expires: null}, null);
-	for (const [operation, run] of Object.entries({get: () => store.get('key-1'), set: () => store.set([record]), clear: () => store.clear()})) {
+	for (const [operation, run] of Object.entries({get: () => store.get('key-1'), foreign: async () => (await store.get('foreign')) === undefined ? 'missing' : 'read', set: () => store.set([record]), clear: () => store.clear()})) {
 		try {
 			const value = await run();
-			outcome[operation] = 'ok' + (value && value.url ? ' ' + value.url : '');
+			outcome[operation] = 'ok' + (value && value.url ? ' ' + value.url : typeof value === 'string' ? ' ' + value : '');
 		} catch (error) {
 			outcome[operation] = error.problem + ': ' + error.message;
 		}
@@ -341,7 +347,7 @@ for (const name of process.argv.slice(2)) {
 console.log(JSON.stringify(results));
 `);
 			chmodSync(script, 0o644);
-			const child = spawnSync(process.execPath, ['--import', 'tsx', script, path.join(readOnlyDir, 'new'), path.join(readOnlyDir, 'existing'), path.join(readOnlyDir, 'wal'), path.join(writableDir, 'locked')], {
+			const child = spawnSync(process.execPath, ['--import', 'tsx', script, path.join(readOnlyDir, 'new'), path.join(readOnlyDir, 'existing'), path.join(readOnlyDir, 'wal'), path.join(writableDir, 'locked'), path.join(writableDir, 'locked-layout2')], {
 				cwd: repoRoot, encoding: 'utf8', env: {...process.env, HOME: dir}, ...asUser,
 			});
 			chmodSync(readOnlyDir, 0o755);
@@ -370,6 +376,10 @@ console.log(JSON.stringify(results));
 			assert.equal(locked['get'], 'ok https://example.com/1/' + 'x'.repeat(200));
 			assert.match(locked['set']!, /^read-only: SQLite cache .*locked\.sqlite: cannot be written \(set failed: SQLITE_READONLY.*permissions/);
 			assert.match(locked['clear']!, /^read-only: .*locked\.sqlite/);
+			const lockedLayout2 = results[path.join(writableDir, 'locked-layout2')]!;
+			assert.equal(lockedLayout2['get'], 'ok https://example.com/1/' + 'x'.repeat(200));
+			assert.equal(lockedLayout2['foreign'], 'ok missing');
+			assert.match(lockedLayout2['set']!, /^read-only: SQLite cache .*locked-layout2\.sqlite: cannot be written \(set failed: SQLITE_READONLY/);
 		});
 
 		it('leaves no promise rejecting unhandled when nothing awaits the store', async () => {
@@ -469,42 +479,220 @@ console.log(JSON.stringify(results));
 		});
 	});
 
-	describe('rows another program wrote', () => {
-		it('lists rows with wrong column types as corrupt without failing the scan, and deleteWhere sweeps them through the partial index', async () => {
+	describe('rows another program writes', () => {
+		it('are refused by SQLite when they are not records: a wrong kind, text or fractions where times belong, no value', async () => {
 			const store = open('wrong-types');
-			await store.set([alias('good')]);
+			const good = alias('good', 5);
+			await store.set([good]);
 			const db = rawSqlite(store.file);
-			const insert = db.prepare('INSERT INTO responses (key, kind, url, created_at, expires, delete_at, value) VALUES (?, ?, ?, ?, ?, ?, ?)');
-			insert.run('text-time', 'response', 'u', 'yesterday', null, null, Buffer.from('x'));
-			insert.run('null-kind', null, 'u', 1, null, null, Buffer.from('x'));
-			insert.run('blob-url', 'response', Buffer.from('u'), 1, null, null, Buffer.from('x'));
-			// TEXT affinity stores a number as text: that row is well-typed.
-			insert.run('number-url', 'response', 5, 1, null, null, Buffer.from('x'));
-			insert.run('text-value', 'response', 'u', 1, null, null, 'text');
-			insert.run('blob-expires', 'response', 'u', 1, Buffer.from('x'), null, Buffer.from('x'));
-			insert.run('real-times', 'response', 'u', 1.5, 2.5, 3.5, Buffer.from('x'));
-			db.close();
+			try {
+				const insert = db.prepare('INSERT INTO responses (key, kind, url, created_at, expires, delete_at, value) VALUES (?, ?, ?, ?, ?, ?, ?)');
+				const bytes = Buffer.from('x');
+				const refused: Array<[string, () => unknown, RegExp]> = [
+					['everything wrong', () => insertForeignRow(db, 'foreign'), /SQLITE_CONSTRAINT/],
+					['a wrong kind', () => insert.run('wrong-kind', 'not-a-kind', 'u', 1, null, null, bytes), /SQLITE_CONSTRAINT_CHECK/],
+					['no kind', () => insert.run('null-kind', null, 'u', 1, null, null, bytes), /SQLITE_CONSTRAINT_NOTNULL/],
+					['text created_at', () => insert.run('text-time', 'response', 'u', 'yesterday', null, null, bytes), /SQLITE_CONSTRAINT_DATATYPE/],
+					['a fraction of a ms', () => insert.run('real-time', 'response', 'u', 1.5, null, null, bytes), /SQLITE_CONSTRAINT_DATATYPE/],
+					['bytes for expires', () => insert.run('blob-expires', 'response', 'u', 1, bytes, null, bytes), /SQLITE_CONSTRAINT_DATATYPE/],
+					['bytes for the URL', () => insert.run('blob-url', 'response', bytes, 1, null, null, bytes), /SQLITE_CONSTRAINT_DATATYPE/],
+					['text for the value', () => insert.run('text-value', 'response', 'u', 1, null, null, 'text'), /SQLITE_CONSTRAINT_DATATYPE/],
+					['no value', () => db.prepare('INSERT INTO responses (key, kind, url, created_at) VALUES (\'no-value\', \'response\', \'u\', 1)').run(), /SQLITE_CONSTRAINT_NOTNULL/],
+					['a record made foreign', () => db.prepare('UPDATE responses SET created_at = \'yesterday\' WHERE key = \'good\'').run(), /SQLITE_CONSTRAINT_DATATYPE/],
+				];
+				for (const [what, write, code] of refused) {
+					assert.throws(write, (error: {code?: string}) => code.test(error.code ?? ''), `${what} is refused`);
+				}
+
+				assert.deepEqual(db.prepare('SELECT key, created_at FROM responses').all(), [{key: 'good', created_at: 5}]);
+			} finally {
+				db.close();
+			}
+
 			const metas = [];
 			for await (const page of store.scan()) {
 				metas.push(...page);
 			}
 
-			const corrupt = metas.filter(meta => meta.corrupt === true).map(meta => meta.key).sort();
-			assert.deepEqual(corrupt, ['blob-expires', 'blob-url', 'null-kind', 'text-time', 'text-value']);
-			assert.deepEqual(metas.find(meta => meta.key === 'real-times'), {key: 'real-times', kind: 'response', url: 'u', createdAt: 1.5, expires: 2.5, deleteAt: 3.5});
-			for (const key of corrupt) {
+			assert.deepEqual(metas, [{key: 'good', kind: 'redirect', url: 'https://example.com/good', createdAt: 5, expires: null, deleteAt: null}]);
+			assert.equal(await store.deleteWhere({createdBefore: 0}), 0, 'nothing to sweep');
+		});
+
+		it('writes times as whole ms: created_at rounded down, expires and delete_at up, so a whole-ms cut-off deletes what the exact times say', async () => {
+			const store = open('fractions');
+			const record = toRecord('fraction', {kind: 'redirect', target: 't', url: 'u', createdAt: 1000.5, expires: 2000.25}, 3000.75);
+			await store.set([record]);
+			const db = rawSqlite(store.file);
+			try {
+				assert.deepEqual(db.prepare('SELECT created_at, expires, delete_at FROM responses').get(), {created_at: 1000, expires: 2001, delete_at: 3001});
+			} finally {
+				db.close();
+			}
+
+			assert.equal(await store.deleteWhere({createdBefore: 1000}), 0, 'created at 1000.5: not before 1000');
+			assert.equal(await store.deleteWhere({expiredAt: 2000}), 0, 'expires at 2000.25: not expired at 2000');
+			assert.equal(await store.deleteWhere({createdBefore: 1001}), 1, 'created before 1001');
+		});
+	});
+
+	describe('a file of an older layout', () => {
+		const bytes = (size: number, fill: number): Buffer => Buffer.alloc(size, fill);
+		/** Rows of a layout 2 file that are records, as that version wrote them (real times were allowed). */
+		const goodRows = [
+			{key: 'alias', kind: 'redirect', url: 'https://example.com/a', created_at: 10, expires: null, delete_at: null, value: alias('alias', 10).value},
+			{key: 'real-times', kind: 'response', url: 'https://example.com/r', created_at: 1.5, expires: 2.5, delete_at: 3.5, value: bytes(7, 1)},
+			{key: 'large', kind: 'response', url: 'https://example.com/l', created_at: 30, expires: 40, delete_at: 50, value: bytes(1024 * 1024, 2)},
+		];
+		const largeRest = bytes(100, 3);
+		/** Rows another program wrote: each is not a record in its own way. */
+		const foreignRows = [
+			{key: 'text-time', kind: 'response', url: 'u', created_at: 'yesterday', expires: null, delete_at: null, value: bytes(3, 4)},
+			{key: 'null-kind', kind: null, url: 'u', created_at: 1, expires: null, delete_at: null, value: bytes(5, 4)},
+			{key: 'wrong-kind', kind: 'not-a-kind', url: 'u', created_at: 1, expires: null, delete_at: null, value: bytes(11, 4)},
+			{key: 'blob-url', kind: 'response', url: Buffer.from('u'), created_at: 1, expires: null, delete_at: null, value: bytes(13, 4)},
+			{key: 'text-value', kind: 'response', url: 'u', created_at: 1, expires: null, delete_at: null, value: 'text'},
+			{key: 'no-value', kind: 'response', url: 'u', created_at: 1, expires: null, delete_at: null, value: null},
+		];
+
+		/** A layout 2 file with the good rows (the large one in two parts), the foreign ones (one with a part), and the budget's tables when `budget`. */
+		function makeLayout2(name: string, budget: boolean): string {
+			const file = path.join(dir, `${name}.sqlite`);
+			const db = rawSqlite(file);
+			try {
+				db.exec(layout2Schema);
+				const insert = db.prepare('INSERT INTO responses (key, kind, url, created_at, expires, delete_at, value) VALUES (?, ?, ?, ?, ?, ?, ?)');
+				const part = db.prepare('INSERT INTO value_parts (key, part, bytes) VALUES (?, ?, ?)');
+				part.run('large', 1, largeRest);
+				part.run('text-time', 1, bytes(17, 5));
+				for (const row of [...goodRows.slice(0, 2), ...foreignRows.slice(0, 3)]) {
+					insert.run(row.key, row.kind, row.url, row.created_at, row.expires, row.delete_at, row.value);
+				}
+
+				if (budget) {
+					// The rows so far are counted when the budget's tables are made, the rest by its triggers.
+					db.exec(layout2LruSchema);
+				}
+
+				for (const row of [goodRows[2]!, ...foreignRows.slice(3)]) {
+					insert.run(row.key, row.kind, row.url, row.created_at, row.expires, row.delete_at, row.value);
+				}
+
+				assert.equal(scalar(db, 'SELECT count(*) FROM responses'), goodRows.length + foreignRows.length);
+				if (budget) {
+					assert.equal(scalar(db, 'SELECT entries FROM lru_totals'), goodRows.length + foreignRows.length, 'the foreign rows are counted before');
+				}
+			} finally {
+				db.close();
+			}
+
+			return file;
+		}
+
+		it('brings a file of layout 2 to layout 3: every record stays readable, the rows that are not records go', async () => {
+			const file = makeLayout2('layout2', false);
+			const store = open('layout2', {hotCacheBytes: 0});
+			const read = await store.get('large');
+			assert.ok(read !== undefined && Buffer.from(read.value).equals(Buffer.concat([goodRows[2]!.value, largeRest])), 'the large value is whole, parts and all');
+			assert.deepEqual({...read, value: undefined}, {key: 'large', kind: 'response', url: 'https://example.com/l', createdAt: 30, expires: 40, deleteAt: 50, value: undefined});
+			assert.ok(Buffer.from((await store.get('alias'))!.value).equals(goodRows[0]!.value));
+			const real = await store.get('real-times');
+			assert.deepEqual({...real, value: Buffer.from(real!.value)}, {key: 'real-times', kind: 'response', url: 'https://example.com/r', createdAt: 1, expires: 3, deleteAt: 4, value: goodRows[1]!.value}, 'times made whole ms');
+			for (const {key} of foreignRows) {
 				// eslint-disable-next-line no-await-in-loop -- one key after another
-				assert.equal(await store.get(key), undefined, `${key} reads as missing`);
+				assert.equal(await store.get(key), undefined, `${key} is gone`);
 			}
 
-			// A filter that matches none of the good rows still sweeps the foreign ones.
-			assert.equal(await store.deleteWhere({createdBefore: 0}), 5);
-			const left = [];
+			const listed = [];
 			for await (const page of store.scan()) {
-				left.push(...page.map(meta => meta.key));
+				listed.push(...page);
 			}
 
-			assert.deepEqual(left.sort(), ['good', 'number-url', 'real-times']);
+			assert.deepEqual(listed.map(meta => meta.key), ['alias', 'real-times', 'large'], 'the good rows, in their table order, none corrupt');
+			assert.ok(listed.every(meta => meta.corrupt === undefined));
+			const db = rawSqlite(file);
+			try {
+				assert.equal(scalar(db, 'SELECT value FROM meta WHERE name = \'schema\''), '3');
+				assert.equal(scalar(db, 'SELECT strict FROM pragma_table_list WHERE name = \'responses\''), 1);
+				assert.deepEqual((db.prepare('SELECT name FROM sqlite_master WHERE type IN (\'index\', \'table\') AND sql IS NOT NULL ORDER BY name').all() as Array<{name: string}>).map(row => row.name), ['meta', 'responses', 'responses_created_at', 'responses_expires', 'value_parts']);
+				assert.deepEqual(db.prepare('SELECT key, part FROM value_parts').all(), [{key: 'large', part: 1}], 'the part of a foreign row went');
+				assert.throws(() => insertForeignRow(db, 'after'), /cannot store|constraint/i);
+			} finally {
+				db.close();
+			}
+
+			await store.set([alias('new')]);
+			assert.equal(await store.deleteWhere({createdBefore: 20}), 2, 'alias (10) and real-times (1)');
+		});
+
+		it('keeps the budget\'s totals exact and its triggers working when a budgeted file of layout 2 is brought to layout 3', async () => {
+			const file = makeLayout2('layout2-budget', false);
+			const db = rawSqlite(file);
+			db.exec(layout2LruSchema);
+			db.close();
+			const budgeted = makeLayout2('layout2-budget-late', true);
+			for (const [name, path_] of [['layout2-budget', file], ['layout2-budget-late', budgeted]] as const) {
+				// A store without a budget brings it up to date: the budget's triggers must be there again for the next store that has one.
+				const plain = open(name);
+				// eslint-disable-next-line no-await-in-loop -- one file after another
+				assert.equal((await plain.get('alias'))?.kind, 'redirect');
+				const check = rawSqlite(path_);
+				try {
+					const goodBytes = goodRows[0]!.value.byteLength + goodRows[1]!.value.byteLength + goodRows[2]!.value.byteLength + largeRest.byteLength;
+					assert.deepEqual(check.prepare('SELECT entries, bytes FROM lru_totals').get(), {entries: 3, bytes: goodBytes}, `${name}: totals of the records only`);
+					assert.deepEqual(check.prepare('SELECT count(*) AS entries, sum(size) AS bytes FROM lru').get(), {entries: 3, bytes: goodBytes});
+					assert.deepEqual((check.prepare('SELECT name FROM sqlite_master WHERE type = \'trigger\' AND tbl_name = \'responses\' ORDER BY name').all() as Array<{name: string}>).map(row => row.name), ['responses_lru_delete', 'responses_lru_insert', 'responses_lru_update']);
+					check.prepare('INSERT INTO responses (key, kind, url, created_at, value) VALUES (\'raw\', \'response\', \'u\', 1, ?)').run(bytes(9, 6));
+					check.prepare('DELETE FROM responses WHERE key = \'alias\'').run();
+					assert.deepEqual(check.prepare('SELECT entries, bytes FROM lru_totals').get(), {entries: 3, bytes: goodBytes + 9 - goodRows[0]!.value.byteLength}, `${name}: the triggers count every writer`);
+				} finally {
+					check.close();
+				}
+			}
+
+			// A budget on the file evicts by it: the least recently used (real-times, first in table order) goes.
+			const store = open('layout2-budget-late', {maxEntries: 3, hotCacheBytes: 0});
+			assert.deepEqual((await store.set([alias('another')]))?.evicted.map(evicted => evicted.key), ['real-times']);
+		});
+
+		it('is brought up to date once when several processes open it at once, and each of them reads it', async function () {
+			this.timeout(60_000);
+			const file = makeLayout2('layout2-race', true);
+			const script = path.join(dir, 'opener.ts');
+			writeFileSync(script, `
+import {createInterface} from 'node:readline';
+import {SqliteStore} from ${JSON.stringify(path.join(repoRoot, 'lib', 'backends', 'sqlite.ts'))};
+const lines = createInterface({input: process.stdin});
+process.stdout.write('ready\\n');
+await new Promise(resolve => lines.once('line', resolve));
+lines.close();
+const store = new SqliteStore(process.argv[2], {maxEntries: 100});
+const read = await store.get('large');
+const keys = [];
+for await (const page of store.scan()) keys.push(...page.map(meta => meta.key));
+await store.close();
+process.stdout.write(JSON.stringify({bytes: read?.value.byteLength, keys}) + '\\n');
+`);
+			const children = [0, 1, 2].map(() => spawn(process.execPath, ['--import', 'tsx', script, file], {cwd: repoRoot}));
+			const watched = children.map(child => watchWriter(child));
+			await Promise.all(watched.map(async child => child.ready));
+			for (const child of children) {
+				child.stdin.write('go\n');
+			}
+
+			for (const result of await Promise.all(watched.map(async child => child.done))) {
+				assert.equal(result.code, 0, result.stderr);
+				assert.deepEqual(JSON.parse(result.stdout.split('\n').find(line => line.startsWith('{'))!), {bytes: 1024 * 1024 + 100, keys: ['alias', 'real-times', 'large']});
+			}
+
+			const db = rawSqlite(file);
+			try {
+				assert.equal(scalar(db, 'SELECT value FROM meta WHERE name = \'schema\''), '3');
+				assert.equal(scalar(db, 'SELECT count(*) FROM sqlite_master WHERE name LIKE \'responses_layout%\''), 0);
+				assert.deepEqual(db.prepare('SELECT entries FROM lru_totals').get(), {entries: 3});
+				assert.equal(scalar(db, 'SELECT count(*) FROM sqlite_master WHERE type = \'trigger\''), 3);
+			} finally {
+				db.close();
+			}
 		});
 	});
 });
