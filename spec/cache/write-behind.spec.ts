@@ -1,0 +1,201 @@
+import assert from 'node:assert/strict';
+import {execFile} from 'node:child_process';
+import path from 'node:path';
+import {fileURLToPath} from 'node:url';
+import {promisify} from 'node:util';
+import {writeFileSync} from 'node:fs';
+import {BackendError, CachedSession} from '../../lib/index.js';
+import {storeOf} from '../../lib/cache/base-cache.js';
+import {Origin} from '../support/origin.js';
+import {redisProblem, redisUrl, skipOrFail} from '../support/services.js';
+import {settled} from '../support/settled.js';
+import {removeDir, tempDir} from '../support/temp-dir.js';
+
+const run = promisify(execFile);
+const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
+
+/**
+ * Writes behind the request (lib/cache/write-behind.ts): a miss returns before the store has its
+ * response, and yet nothing in the process can tell, nothing is lost, and nothing is reordered.
+ */
+describe('writes behind the request', function () {
+	this.timeout(30_000);
+	let origin: Origin;
+	let dir: string;
+	const sessions: CachedSession[] = [];
+
+	function open(options: ConstructorParameters<typeof CachedSession>[0]): CachedSession {
+		const session = new CachedSession({expireAfter: 3600, ...options});
+		sessions.push(session);
+		return session;
+	}
+
+	before(async () => {
+		origin = await Origin.start();
+		dir = tempDir('write-behind');
+	});
+
+	afterEach(async () => {
+		await Promise.all(sessions.splice(0).map(async session => session.close()));
+	});
+
+	after(async () => {
+		await origin.close();
+		removeDir(dir);
+	});
+
+	describe('on SQLite', () => {
+		it('returns a miss before the file has it; the session, a second session on the file and maintenance see it at once', async () => {
+			const cacheName = path.join(dir, 'shared');
+			const a = open({cacheName});
+			const b = open({cacheName});
+			const url = `${origin.url}/json?wb=shared`;
+			const first = await a.get(url);
+			assert.equal(first.fromCache, false);
+			assert.equal(await storeOf(a.cache).get(first.cacheKey), undefined, 'the write is still queued');
+			const before = origin.hits('/json');
+			assert.equal((await a.get(url)).fromCache, true, 'the same session');
+			assert.equal((await b.get(url)).fromCache, true, 'another session on the same file');
+			assert.equal(origin.hits('/json'), before, 'neither reached the origin');
+			assert.equal(await b.cache.contains({url}), true, 'maintenance waits for the queue');
+			assert.notEqual(await storeOf(a.cache).get(first.cacheKey), undefined, 'and then the file has it');
+		});
+
+		it('lands the last of two writes of one key last', async () => {
+			const session = open({cacheName: path.join(dir, 'order')});
+			const url = `${origin.url}/json?wb=order`;
+			await session.get(url);
+			const second = await session.get(url, {forceRefresh: true});
+			await settled(session);
+			const reopened = open({cacheName: path.join(dir, 'order')});
+			assert.deepEqual((await reopened.get(url)).json(), second.json());
+		});
+
+		it('deletes what an unsafe request invalidates, even while its write is queued', async () => {
+			const session = open({cacheName: path.join(dir, 'invalidate')});
+			const url = `${origin.url}/item?wb=invalidate`;
+			await session.get(url);
+			await session.post(url);
+			await settled(session);
+			assert.equal(await session.cache.contains({url}), false);
+			const before = origin.hits('/item');
+			assert.equal((await session.get(url)).fromCache, false);
+			assert.equal(origin.hits('/item'), before + 1);
+		});
+
+		it('has written everything once close() resolves', async () => {
+			const cacheName = path.join(dir, 'close');
+			const session = new CachedSession({cacheName, expireAfter: 3600});
+			const urls = Array.from({length: 20}, (_, index) => `${origin.url}/json?wb=close-${index}`);
+			await Promise.all(urls.map(async url => session.get(url)));
+			await session.close();
+			const reopened = open({cacheName});
+			assert.equal(await reopened.cache.count(), 20);
+		});
+
+		it('loses no write when the program calls process.exit() right after a miss', async () => {
+			const cacheName = path.join(dir, 'exit');
+			const script = path.join(dir, 'exit.ts');
+			writeFileSync(script, `
+import {CachedSession} from ${JSON.stringify(path.join(repoRoot, 'lib', 'index.ts'))};
+const session = new CachedSession({cacheName: process.argv[2], expireAfter: 3600});
+const response = await session.get(process.argv[3]);
+console.log(response.fromCache);
+process.exit(0);
+`);
+			const url = `${origin.url}/json?wb=exit`;
+			const {stdout} = await run(process.execPath, ['--import', 'tsx', script, cacheName, url], {cwd: repoRoot});
+			assert.equal(stdout.trim(), 'false');
+			const session = open({cacheName});
+			const before = origin.hits('/json');
+			assert.equal((await session.get(url)).fromCache, true, 'written in the exit handler');
+			assert.equal(origin.hits('/json'), before);
+		});
+
+		it('awaits the write with strictBackend (its failure is the caller\'s)', async () => {
+			const session = open({cacheName: path.join(dir, 'strict'), strictBackend: true});
+			const response = await session.get(`${origin.url}/json?wb=strict`);
+			assert.notEqual(await storeOf(session.cache).get(response.cacheKey), undefined);
+		});
+
+		it('awaits the write on a budgeted store (it evicts when it writes)', async () => {
+			const session = open({cacheName: path.join(dir, 'budget'), maxEntries: 10});
+			const response = await session.get(`${origin.url}/json?wb=budget`);
+			assert.notEqual(await storeOf(session.cache).get(response.cacheKey), undefined);
+		});
+
+		it('reports a write that fails behind the request as an error event, and the response is the caller\'s all the same', async () => {
+			const errors: Error[] = [];
+			const session = open({cacheName: path.join(dir, 'fails'), onError: error => errors.push(error)});
+			const store = storeOf(session.cache);
+			const warm = await session.get(`${origin.url}/json?wb=warm`);
+			assert.equal(warm.status, 200);
+			await settled(session);
+			// The store answered a moment ago, so the next write goes behind; then it fails.
+			const set = store.set.bind(store);
+			store.set = async () => {
+				throw new Error('disk full');
+			};
+
+			try {
+				const response = await session.get(`${origin.url}/json?wb=fails`);
+				assert.equal(response.status, 200);
+				assert.equal(response.fromCache, false);
+				assert.equal(errors.length, 0, 'not reported yet: the write is behind');
+				await settled(session);
+				assert.equal(errors.length, 1);
+				assert.ok(errors[0] instanceof BackendError);
+				assert.match(errors[0].message, /disk full/);
+				const before = origin.hits('/json');
+				assert.equal((await session.get(`${origin.url}/json?wb=fails`)).fromCache, false, 'nothing is served from a write that failed');
+				assert.equal(origin.hits('/json'), before + 1);
+			} finally {
+				store.set = set;
+			}
+		});
+	});
+
+	describe('on Redis', () => {
+		before(async function () {
+			const problem = await redisProblem();
+			if (problem !== undefined) {
+				skipOrFail(this, 'the Redis write-behind specs', problem);
+			}
+		});
+
+		it('serves a second session at once, and the server has the write once the cache is settled', async () => {
+			const cacheName = `rc-write-behind-${process.pid}`;
+			const a = open({backend: 'redis', url: redisUrl, cacheName});
+			const b = open({backend: 'redis', url: redisUrl, cacheName});
+			try {
+				const url = `${origin.url}/json?wb=redis`;
+				const first = await a.get(url);
+				const before = origin.hits('/json');
+				assert.equal((await b.get(url)).fromCache, true);
+				assert.equal(origin.hits('/json'), before);
+				await settled(a);
+				assert.notEqual(await storeOf(b.cache).get(first.cacheKey), undefined);
+			} finally {
+				await a.cache.clear();
+			}
+		});
+
+		it('serves each hit a body of its own (no copy is made of a fresh record, none is shared)', async () => {
+			const cacheName = `rc-write-behind-body-${process.pid}`;
+			const session = open({backend: 'redis', url: redisUrl, cacheName});
+			try {
+				const url = `${origin.url}/json?wb=redis-body`;
+				const original = (await session.get(url)).text();
+				await settled(session);
+				const hit = await session.get(url);
+				assert.equal(hit.fromCache, true);
+				hit.body.fill(0x20);
+				const next = await session.get(url);
+				assert.equal(next.fromCache, true);
+				assert.equal(next.text(), original);
+			} finally {
+				await session.cache.clear();
+			}
+		});
+	});
+});
