@@ -42,8 +42,13 @@ export class EntryStorage {
 	readonly #decoded = new WeakMap<StoreRecord, StoredValue>();
 	/** Until when (performance.now()) a store that just timed out is not waited for. */
 	#stalledUntil = 0;
-	/** Where writes are queued behind the request (lib/cache/write-behind.ts); undefined: writes are awaited. */
+	/**
+	 * The store's location, where this process's writes behind requests wait (lib/cache/write-behind.ts):
+	 * read first, and waited for, by every cache on it, whether or not it writes behind itself.
+	 */
 	readonly #location: string | undefined;
+	/** True when this cache's own writes go behind the request. */
+	readonly #behind: boolean;
 	/**
 	 * False after a store operation failed, true again after one succeeds: writes go behind the
 	 * request only to a store that answers (to one that does not, they fail on the request path,
@@ -59,8 +64,9 @@ export class EntryStorage {
 		this.#timeout = timeout;
 		this.#reports = reports;
 		this.#backoff = timeout;
+		this.#location = store.location;
 		// A budgeted store decides what stays when it writes: its writes are awaited, in order.
-		this.#location = writeBehind && store.budget === undefined ? store.location : undefined;
+		this.#behind = writeBehind && store.budget === undefined && store.location !== undefined;
 		this.#writer = {
 			synchronous: store.local,
 			write: async records => {
@@ -233,13 +239,18 @@ export class EntryStorage {
 				}
 			}
 
-			if (this.#location === undefined || !this.#answering) {
-				// Awaited: once get() resolves, every session and process on the store sees it.
+			if (!this.#behind || !this.#answering) {
+				// Awaited: once get() resolves, every session and process on the store sees it. Another
+				// cache's queued write of the same key must not land after it.
+				if (this.#location !== undefined) {
+					await flush(this.#location);
+				}
+
 				this.#countEvicted(await this.#bounded('set', this.#store.set(records)));
 				this.#answering = true;
 			} else {
 				// Behind the request: this process sees it at once, the store (and other processes) a turn later.
-				writeBehind(this.#location, this.#writer, records);
+				writeBehind(this.#location!, this.#writer, records);
 			}
 
 			return true;

@@ -118,6 +118,22 @@ process.exit(0);
 			assert.notEqual(await storeOf(session.cache).get(response.cacheKey), undefined);
 		});
 
+		it('lets a strict session on the same file read the queued write, and land its own write after it', async () => {
+			const cacheName = path.join(dir, 'mixed');
+			const behind = open({cacheName});
+			const strict = open({cacheName, strictBackend: true});
+			const url = `${origin.url}/json?wb=mixed`;
+			await behind.get(url);
+			const before = origin.hits('/json');
+			assert.equal((await strict.get(url)).fromCache, true, 'read from the queue');
+			assert.equal(origin.hits('/json'), before);
+			const newer = await strict.get(url, {forceRefresh: true});
+			assert.equal(await storeOf(strict.cache).get(newer.cacheKey).then(record => record?.createdAt), newer.createdAt.getTime(), 'the strict write is in the file, after the queued one');
+			await settled(behind);
+			const reopened = open({cacheName});
+			assert.deepEqual((await reopened.get(url)).json(), newer.json(), 'and the older queued write did not land over it');
+		});
+
 		it('awaits the write on a budgeted store (it evicts when it writes)', async () => {
 			const session = open({cacheName: path.join(dir, 'budget'), maxEntries: 10});
 			const response = await session.get(`${origin.url}/json?wb=budget`);
