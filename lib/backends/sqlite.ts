@@ -372,19 +372,52 @@ function checkFile(file: string): void {
 	}
 }
 
+/** Block this thread for `ms` (opening waits as SQLite's own busy handler does: synchronously). */
+function pauseSync(ms: number): void {
+	Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+function isBusy(error: unknown): boolean {
+	const code = (error as {code?: unknown} | undefined)?.code;
+	return typeof code === 'string' && (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED'));
+}
+
 /**
  * WAL lets readers work while one connection writes, across processes. A file that can only be
  * read keeps its mode: it can still be read, and writes fail with an error that says why.
+ *
+ * Switching a new file to WAL needs an exclusive lock, and SQLite answers SQLITE_BUSY at once,
+ * without its busy handler, while another connection holds the file (processes opening a new
+ * cache together: about one start in 25 of 8 processes failed so). So the switch is tried again,
+ * pausing 1 ms and doubling up to 50, until another connection has made the file WAL or the busy
+ * timeout has passed.
  */
-function setJournalMode(db: Connection): unknown {
-	try {
-		return db.pragma('journal_mode = WAL', {simple: true});
-	} catch (error) {
-		if (problemOf(error) === 'read-only') {
-			return db.pragma('journal_mode', {simple: true});
+function setJournalMode(db: Connection, busyTimeout: number): unknown {
+	const deadline = performance.now() + busyTimeout;
+	for (let pause = 1; ; pause = Math.min(pause * 2, 50)) {
+		try {
+			return db.pragma('journal_mode = WAL', {simple: true});
+		} catch (error) {
+			if (problemOf(error) === 'read-only') {
+				return db.pragma('journal_mode', {simple: true});
+			}
+
+			if (!isBusy(error) || performance.now() >= deadline) {
+				throw error;
+			}
 		}
 
-		throw error;
+		try {
+			if (db.pragma('journal_mode', {simple: true}) === 'wal') {
+				return 'wal';
+			}
+		} catch (error) {
+			if (!isBusy(error)) {
+				throw error;
+			}
+		}
+
+		pauseSync(pause);
 	}
 }
 
@@ -741,7 +774,7 @@ export class SqliteStore implements CacheStore {
 			db = new Driver(this.file, {timeout: this.#options.busyTimeout});
 			// Whose file it is comes first: nothing is changed in a database that is not ours.
 			const layout = checkSchema(db, this.file);
-			const mode = setJournalMode(db);
+			const mode = setJournalMode(db, this.#options.busyTimeout);
 			// NORMAL sync is safe with WAL (a power cut may lose the last commits, which for a
 			// cache is a miss) and far faster than FULL.
 			db.pragma('synchronous = NORMAL');

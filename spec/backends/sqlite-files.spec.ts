@@ -708,6 +708,32 @@ describe('backends/sqlite: many writers on one file', () => {
 		removeDir(dir);
 	});
 
+	it('opens a new file that another process holds the write lock of (switching to WAL waits instead of failing)', async function () {
+		this.timeout(30_000);
+		const file = path.join(dir, 'locked-new.sqlite');
+		// Another process takes the write lock of the new, empty file and keeps it 300 ms. SQLite
+		// answers the switch to WAL with SQLITE_BUSY at once then, without its busy handler.
+		const holder = spawn(process.execPath, ['-e', `
+const Database = require(${JSON.stringify(path.join(repoRoot, 'node_modules', 'better-sqlite3'))});
+const db = new Database(${JSON.stringify(file)});
+db.exec('BEGIN IMMEDIATE');
+process.stdout.write('ready\\n');
+setTimeout(() => { db.exec('ROLLBACK'); db.close(); }, 300);
+`]);
+		const holding = watchWriter(holder);
+		await holding.ready;
+		const started = performance.now();
+		const store = new SqliteStore(file);
+		try {
+			await store.set([toRecord('after-the-lock', {kind: 'variants', names: ['a'], url: 'https://example.com/', createdAt: Date.now(), expires: null}, null)]);
+			assert.ok(performance.now() - started >= 200, 'it waited for the lock');
+			assert.equal((await store.get('after-the-lock'))?.kind, 'variants');
+		} finally {
+			await store.close();
+			assert.equal((await holding.done).code, 0);
+		}
+	});
+
 	it('loses nothing when 4 processes with two stores each write 500 records apiece at once (no SQLITE_BUSY)', async function () {
 		this.timeout(120_000);
 		const cacheName = path.join(dir, 'shared');
