@@ -316,6 +316,22 @@ function fileError(file: string, problem: SqliteProblem, cause: unknown, operati
 }
 
 /** Refuse a path that is not, and could not become, a SQLite database, before SQLite touches it. */
+/** The first bytes of `file`, up to the length of SQLite's header (fewer for a shorter file); file-system errors are thrown as they are. */
+export function fileHead(file: string): Buffer {
+	const head = Buffer.alloc(sqliteMagic.length);
+	const fd = openSync(file, 'r');
+	try {
+		return head.subarray(0, readSync(fd, head, 0, head.length, 0));
+	} finally {
+		closeSync(fd);
+	}
+}
+
+/** True when `head` (from {@link fileHead}) is the header every SQLite database begins with. */
+export function isSqliteHead(head: Buffer): boolean {
+	return head.equals(sqliteMagic);
+}
+
 function checkFile(file: string): void {
 	try {
 		mkdirSync(path.dirname(file), {recursive: true});
@@ -353,20 +369,14 @@ function checkFile(file: string): void {
 		return;
 	}
 
-	const head = Buffer.alloc(sqliteMagic.length);
-	let fd: number | undefined;
+	let head: Buffer;
 	try {
-		fd = openSync(file, 'r');
-		readSync(fd, head, 0, head.length, 0);
+		head = fileHead(file);
 	} catch (error) {
 		throw fileError(file, problemOf(error), error);
-	} finally {
-		if (fd !== undefined) {
-			closeSync(fd);
-		}
 	}
 
-	if (!head.equals(sqliteMagic)) {
+	if (!isSqliteHead(head)) {
 		const start = JSON.stringify(head.toString('latin1').replaceAll(/[^\u0020-\u007E]/g, '.').slice(0, 12));
 		throw fileError(file, 'not-a-database', new Error(`it begins with ${start}, not with the SQLite header`));
 	}

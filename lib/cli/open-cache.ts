@@ -1,9 +1,9 @@
 import {Buffer} from 'node:buffer';
-import {closeSync, openSync, readSync, statSync} from 'node:fs';
+import {statSync} from 'node:fs';
 import {createRequire} from 'node:module';
 import path from 'node:path';
 import {createStore} from '../backends/index.js';
-import {createSqliteStore} from '../backends/sqlite.js';
+import {createSqliteStore, fileHead, isSqliteHead} from '../backends/sqlite.js';
 import type {CacheStore} from '../backends/store.js';
 import {BaseCache} from '../cache/base-cache.js';
 import {DEFAULT_CACHE_OPTIONS} from '../policy/settings.js';
@@ -25,7 +25,6 @@ export type OpenedCache = {
 };
 
 const schemeRegex = /^([a-z][a-z\d+.-]*):\/\//i;
-const sqliteMagic = Buffer.from('SQLite format 3\0', 'latin1');
 
 type ReadOnlyDatabase = {prepare(sql: string): {get(...parameters: unknown[]): unknown}; close(): void};
 
@@ -105,20 +104,14 @@ function checkSqliteFile(file: string): void {
 		throw new CliError(`${file} has no file extension: requests-cache names its SQLite files <cacheName>.sqlite`);
 	}
 
-	const head = Buffer.alloc(sqliteMagic.length);
-	let fd: number | undefined;
+	let head: Buffer;
 	try {
-		fd = openSync(file, 'r');
-		readSync(fd, head, 0, head.length, 0);
+		head = fileHead(file);
 	} catch (error) {
 		throw new CliError(`cannot read ${file}: ${reasonOf(error)}`);
-	} finally {
-		if (fd !== undefined) {
-			closeSync(fd);
-		}
 	}
 
-	if (size === 0 || !head.equals(sqliteMagic)) {
+	if (size === 0 || !isSqliteHead(head)) {
 		throw new CliError(`${file} is not a SQLite database`);
 	}
 

@@ -2,8 +2,9 @@ import assert from 'node:assert/strict';
 import {Buffer} from 'node:buffer';
 import {createRequire} from 'node:module';
 import {MONGO_COLLECTION, createMongoStore} from '../../lib/backends/mongodb.js';
-import type {CacheStore, RecordMeta} from '../../lib/backends/store.js';
+import type {CacheStore} from '../../lib/backends/store.js';
 import {type CachedEntry, toRecord} from '../../lib/codec/entry.js';
+import {scanAll, storedResponse} from '../support/records.js';
 import {freePort, mongoUrl, skipOrFail} from '../support/services.js';
 
 type Document = Record<string, unknown>;
@@ -20,19 +21,7 @@ type Client = {
 };
 
 function response(url: string, createdAt: number, expires: number | null, body = Buffer.from(url)): CachedEntry {
-	return {
-		kind: 'response', status: 200, reason: 'OK', headers: {'content-type': 'application/octet-stream'}, url, history: [],
-		request: {method: 'GET', url, headers: {}, body: null}, createdAt, expires, facts: {age: 0, mustRevalidate: false, noCache: false}, body,
-	};
-}
-
-async function scanAll(store: CacheStore): Promise<RecordMeta[]> {
-	const metas: RecordMeta[] = [];
-	for await (const page of store.scan()) {
-		metas.push(...page);
-	}
-
-	return metas;
+	return storedResponse(url, body, createdAt, expires);
 }
 
 describe('MongoDB store specifics', function () {

@@ -2,8 +2,9 @@ import assert from 'node:assert/strict';
 import {Buffer} from 'node:buffer';
 import {createRequire} from 'node:module';
 import {createRedisStore} from '../../lib/backends/redis.js';
-import type {CacheStore, RecordMeta} from '../../lib/backends/store.js';
+import type {CacheStore} from '../../lib/backends/store.js';
 import {type CachedEntry, decodeValue, toRecord} from '../../lib/codec/entry.js';
+import {scanAll, storedResponse} from '../support/records.js';
 import {freePort, redisProblem, redisUrl, skipOrFail} from '../support/services.js';
 
 type Reply = string | number | Buffer | null | Reply[];
@@ -19,21 +20,7 @@ const redisModule = createRequire(createRequire(import.meta.url).resolve('@keyv/
 	RESP_TYPES: {BLOB_STRING: number};
 };
 
-function response(url: string, body: Buffer, createdAt: number, expires: number | null): CachedEntry {
-	return {
-		kind: 'response', status: 200, reason: 'OK', headers: {'content-type': 'application/octet-stream'}, url, history: [],
-		request: {method: 'GET', url, headers: {}, body: null}, createdAt, expires, facts: {age: 0, mustRevalidate: false, noCache: false}, body,
-	};
-}
-
-async function scanAll(store: CacheStore): Promise<RecordMeta[]> {
-	const metas: RecordMeta[] = [];
-	for await (const page of store.scan()) {
-		metas.push(...page);
-	}
-
-	return metas;
-}
+const response = storedResponse;
 
 describe('Redis store specifics', function () {
 	this.timeout(30_000);

@@ -3,6 +3,7 @@ import {Buffer} from 'node:buffer';
 import type {CacheStore, DeleteFilter, RecordMeta, StoreRecord} from '../../lib/backends/store.js';
 import {matchesDeleteFilter} from '../../lib/backends/store.js';
 import {type CachedEntry, type RedirectAlias, type StoredValue, type VariantIndex, decodeValue, toRecord} from '../../lib/codec/entry.js';
+import {storedResponse} from '../support/records.js';
 import {skipOrFail} from '../support/services.js';
 
 /**
@@ -39,12 +40,7 @@ export const storeScaleFigures: Array<{backend: string; records: number; fillMs:
 
 const run = `${process.pid.toString(36)}${Date.now().toString(36).slice(-4)}`;
 
-function response(url: string, body: Buffer, createdAt: number, expires: number | null): CachedEntry {
-	return {
-		kind: 'response', status: 200, reason: 'OK', headers: {'content-type': 'application/octet-stream'}, url, history: [],
-		request: {method: 'GET', url, headers: {}, body: null}, createdAt, expires, facts: {age: 0, mustRevalidate: false, noCache: false}, body,
-	};
-}
+const response = storedResponse;
 
 type RecordSpec = {url?: string; body?: Buffer; createdAt?: number; expires?: number | null; deleteAt?: number | null};
 
