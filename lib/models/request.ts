@@ -23,6 +23,12 @@ export type PreparedRequest = {
 	readonly headers: Readonly<Record<string, string>>;
 	/** The body bytes, or undefined when there is none. */
 	readonly body: Buffer | undefined;
+	/**
+	 * The TLS client identity the request is sent with (a client certificate's SHA-256
+	 * fingerprint, as a front door found it), or undefined when none. It authenticates the
+	 * request as a credential does, so it is part of the request's identity.
+	 */
+	readonly tlsIdentity?: string | undefined;
 };
 
 /** How a request is sent: what a front door's transport reads besides the request. */
