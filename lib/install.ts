@@ -103,9 +103,22 @@ function doorEngineFor(door: 'fetch' | 'http'): EngineFor {
 			return undefined;
 		}
 
-		const {engine} = installation;
-		return async (prepared, options, send) => engine.handle(prepared, options, send);
+		return cachedSendOf(installation.engine);
 	};
+}
+
+// One per engine, made once: the doors ask for it on every request.
+const cachedSends = new WeakMap<CacheEngine, CachedSend>();
+
+function cachedSendOf(engine: CacheEngine): CachedSend {
+	let cached = cachedSends.get(engine);
+	if (cached === undefined) {
+		const handle: CachedSend = async (prepared, options, send) => engine.handle(prepared, options, send);
+		cached = Object.assign(handle, {readsBody: (method: string) => engine.settings.allowableMethods.has(method)});
+		cachedSends.set(engine, cached);
+	}
+
+	return cached;
 }
 
 /** Put up the fetch and http doors some installation asks for, take down the others. */

@@ -23,6 +23,22 @@ const bodilessStatuses: ReadonlySet<number> = new Set([101, 103, 204, 205, 304])
 // The size of the pieces a body is replayed in: a stream the caller reads at its own pace.
 const chunkBytes = 64 * 1024;
 
+async function drain(stream: ReadableStream<Uint8Array>): Promise<void> {
+	try {
+		// eslint-disable-next-line @typescript-eslint/no-unused-vars -- read and dropped
+		for await (const _chunk of stream as unknown as AsyncIterable<Uint8Array>) {
+			// Nothing to keep.
+		}
+	} catch {
+		// The origin's failure is nobody's here.
+	}
+}
+
+/** Whether an answer with this status to this method carries a body at all. */
+export function answersWithBody(status: number, head: boolean): boolean {
+	return !head && !bodilessStatuses.has(status);
+}
+
 /** The marker header's name for this answer, from a door's `fromCacheHeader` option. */
 export function headerName(option: string | (() => string | undefined) | undefined): string | undefined {
 	return typeof option === 'function' ? option() : option;
@@ -87,12 +103,15 @@ function validReason(reason: string, status: number): string {
  * list (the asked URL, then the final one after redirects).
  */
 export function answerResponse(response: Response, options: AnswerOptions): globalThis.Response {
-	const hasBody = !options.head && !bodilessStatuses.has(response.status) && response.body.length > 0;
+	const {streaming} = response;
+	const hasBody = answersWithBody(response.status, options.head) && (streaming !== undefined || response.body.length > 0);
 	const headers = new Headers();
-	// The body was decoded when it was received (as got and fetch do): say so, unless Node could not.
-	const decoded = isDecodable(response.headers['content-encoding']);
+	// A whole body was decoded when it was received (as got and fetch do): say so, unless Node
+	// could not. A body still arriving is answered as it comes, with the headers that describe it.
+	const rewritten = streaming === undefined && !options.head && !bodilessStatuses.has(response.status);
+	const decoded = streaming === undefined && isDecodable(response.headers['content-encoding']);
 	for (const name in response.headers) {
-		if (wireHeaders.has(name) || (name === 'content-encoding' && decoded) || (name === 'content-length' && !bodilessStatuses.has(response.status) && !options.head)) {
+		if (wireHeaders.has(name) || (name === 'content-encoding' && decoded) || (name === 'content-length' && rewritten)) {
 			continue;
 		}
 
@@ -106,7 +125,7 @@ export function answerResponse(response: Response, options: AnswerOptions): glob
 		}
 	}
 
-	if (!options.head && !bodilessStatuses.has(response.status)) {
+	if (rewritten) {
 		headers.set('content-length', String(response.body.length));
 	}
 
@@ -116,7 +135,13 @@ export function answerResponse(response: Response, options: AnswerOptions): glob
 
 	const {status} = response;
 	const constructible = status >= 200 && status <= 599;
-	const answer = new globalThis.Response(hasBody ? replayStream(response.body, options.signal) : null, {
+	if (!hasBody && streaming !== undefined) {
+		// A HEAD's or a bodiless status's: empty, read to its end so that the connection is free (and the cache may keep it).
+		void drain(streaming.stream);
+	}
+
+	const body = hasBody ? streaming?.stream ?? replayStream(response.body, options.signal) : null;
+	const answer = new globalThis.Response(body, {
 		status: constructible ? status : 200, statusText: validReason(response.reason, status), headers,
 	});
 	setUrlsAndStatus(answer, response.url === options.requestUrl ? [response.url] : [options.requestUrl, response.url], status);

@@ -1,19 +1,27 @@
 import {Buffer} from 'node:buffer';
 import {promisify} from 'node:util';
-import {brotliDecompress, gunzip, inflate, inflateRaw} from 'node:zlib';
+import {type ZlibOptions, brotliDecompress, gunzip, inflate, inflateRaw} from 'node:zlib';
 
-const gunzipAsync = promisify(gunzip);
-const inflateAsync = promisify(inflate);
-const inflateRawAsync = promisify(inflateRaw);
-const brotliAsync = promisify(brotliDecompress);
+type Decoder = (body: Buffer, options: ZlibOptions) => Promise<Buffer>;
 
-const decoders: ReadonlyMap<string, (body: Buffer) => Promise<Buffer>> = new Map([
+const gunzipAsync = promisify(gunzip) as Decoder;
+const inflateAsync = promisify(inflate) as Decoder;
+const inflateRawAsync = promisify(inflateRaw) as Decoder;
+const brotliAsync = promisify(brotliDecompress) as Decoder;
+
+const decoders: ReadonlyMap<string, Decoder> = new Map<string, Decoder>([
 	['gzip', gunzipAsync],
 	['x-gzip', gunzipAsync],
 	// "deflate" is the zlib format (RFC 9110 §8.4.1.2), but some servers send raw deflate.
-	['deflate', async (body: Buffer) => inflateAsync(body).catch(async () => inflateRawAsync(body))],
+	['deflate', async (body, options) => inflateAsync(body, options).catch(async (error: unknown) => {
+		if (error instanceof RangeError) {
+			throw error;
+		}
+
+		return inflateRawAsync(body, options);
+	})],
 	['br', brotliAsync],
-	['identity', async (body: Buffer) => body],
+	['identity', async body => body],
 ]);
 
 /** The codings of a `content-encoding` value, in the order they were applied. */
@@ -32,18 +40,24 @@ export function isDecodable(contentEncoding: string | string[] | undefined): boo
 
 /**
  * The body with its content codings undone (gzip, deflate, br), as got and fetch give it; a body
- * with a coding Node cannot undo is returned as it is.
+ * with a coding Node cannot undo is returned as it is. Never more than `limit` bytes are
+ * produced (a small gzip of gigabytes of zeros is refused, not decoded): past it, a `RangeError`.
  */
-export async function decodeBody(body: Buffer, contentEncoding: string | string[] | undefined): Promise<Buffer> {
+export async function decodeBody(body: Buffer, contentEncoding: string | string[] | undefined, limit = Number.POSITIVE_INFINITY): Promise<Buffer> {
 	const codings = codingsOf(contentEncoding);
 	if (codings.length === 0 || body.length === 0 || !codings.every(coding => decoders.has(coding))) {
 		return body;
 	}
 
+	// zlib takes at most buffer.kMaxLength; one byte over the limit tells "too large" from "exactly".
+	const options: ZlibOptions = Number.isFinite(limit) ? {maxOutputLength: Math.min(limit + 1, 2 ** 32)} : {};
 	let decoded = body;
 	for (const coding of codings.reverse()) {
 		// eslint-disable-next-line no-await-in-loop -- each coding undoes the one applied after it
-		decoded = await decoders.get(coding)!(decoded);
+		decoded = await decoders.get(coding)!(decoded, options);
+		if (decoded.length > limit) {
+			throw new RangeError(`the decoded body is larger than ${limit} bytes`);
+		}
 	}
 
 	return Buffer.isBuffer(decoded) ? decoded : Buffer.from(decoded);

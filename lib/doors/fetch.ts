@@ -1,6 +1,7 @@
 import {Buffer} from 'node:buffer';
 import type {PreparedRequest} from '../models/request.js';
 import {type RedirectHop, Response, type ResponseHeaders} from '../models/response.js';
+import {StreamingBody} from '../models/streaming-body.js';
 import {answerResponse, headerName} from './answer.js';
 import {askCache} from './ask-cache.js';
 import {doorOpened, isOutsideDoors, outsideDoors} from './bypass.js';
@@ -14,6 +15,7 @@ type Dispatcher = RequestInit['dispatcher'];
 
 const redirectStatuses: ReadonlySet<number> = new Set([301, 302, 303, 307, 308]);
 const maxRedirects = 20;
+const emptyBody = Buffer.alloc(0);
 const bodyHeaders = ['content-type', 'content-encoding', 'content-language', 'content-location'];
 const crossOriginHeaders = ['authorization', 'proxy-authorization', 'cookie'];
 
@@ -76,7 +78,7 @@ function redirected(request: PreparedRequest, status: number, location: string):
  * Send a prepared request with the fetch below the door, following redirects hop by hop (so each
  * hop is recorded in the history, as got records them), and buffer the final response.
  */
-async function sendWithFetch(below: Fetch, dispatcher: Dispatcher, request: PreparedRequest, options: SendOptions): Promise<Response> {
+async function sendWithFetch(below: Fetch, dispatcher: Dispatcher, request: PreparedRequest, options: SendOptions, streamedBody?: ReadableStream<Uint8Array>): Promise<Response> {
 	const history: RedirectHop[] = [];
 	const signals = [options.signal, options.timeout === undefined ? undefined : AbortSignal.timeout(options.timeout)].filter(signal => signal !== undefined);
 	const signal = signals.length > 1 ? AbortSignal.any(signals) : signals[0];
@@ -85,6 +87,10 @@ async function sendWithFetch(below: Fetch, dispatcher: Dispatcher, request: Prep
 		const init: RequestInit = {method: current.method, headers: current.headers, redirect: 'manual'};
 		if (current.body !== undefined) {
 			init.body = current.body;
+		} else if (current === request && streamedBody !== undefined) {
+			// A body the cache does not key on goes to the origin as the caller streams it.
+			init.body = streamedBody;
+			(init as {duplex?: string}).duplex = 'half';
 		}
 
 		if (signal !== undefined) {
@@ -97,20 +103,29 @@ async function sendWithFetch(below: Fetch, dispatcher: Dispatcher, request: Prep
 
 		// eslint-disable-next-line no-await-in-loop -- one hop after the other
 		const response = await below(current.url, init);
-		// eslint-disable-next-line no-await-in-loop
-		const body = Buffer.from(await response.arrayBuffer());
 		const headers = headersOf(response.headers);
 		const location = response.headers.get('location');
 		if (options.followRedirects === false || !redirectStatuses.has(response.status) || location === null) {
-			return new Response({status: response.status, reason: response.statusText, headers, url: current.url, body, request, history});
+			// Answered before the body: the caller reads it as it arrives (the cache keeps it when it may).
+			const streaming = response.body === null ? undefined : new StreamingBody(response.body);
+			return new Response({status: response.status, reason: response.statusText, headers, url: current.url, body: emptyBody, request, history, streaming});
 		}
 
+		// A redirect's own body is nobody's to read.
+		// eslint-disable-next-line no-await-in-loop
+		await response.body?.cancel().catch(() => undefined);
 		if (history.length >= maxRedirects) {
 			throw fetchError('redirect count exceeded');
 		}
 
 		history.push({status: response.status, url: current.url, headers});
-		current = redirected(current, response.status, location);
+		const next = redirected(current, response.status, location);
+		if (current === request && streamedBody !== undefined && next.method === current.method) {
+			// As fetch: a streamed body was sent once and cannot be sent again (Fetch standard, HTTP-redirect fetch).
+			throw fetchError('cannot follow a redirect with a streamed request body');
+		}
+
+		current = next;
 	}
 }
 
@@ -206,7 +221,7 @@ async function cachedFetch(below: Fetch, engineFor: EngineFor, options: DoorOpti
 	let body: Buffer | undefined;
 	const passOn = async (): Promise<globalThis.Response> => {
 		// The body was read once: what goes on is a request carrying those bytes.
-		if (request.body === null) {
+		if (request.body === null || !request.bodyUsed) {
 			return below(request, extra);
 		}
 
@@ -214,31 +229,35 @@ async function cachedFetch(below: Fetch, engineFor: EngineFor, options: DoorOpti
 	};
 
 	if (request.cache === 'no-store') {
-		return request.bodyUsed ? passOn() : below(request, extra);
-	}
-
-	if (request.body !== null) {
-		body = Buffer.from(await request.arrayBuffer());
+		return below(request, extra);
 	}
 
 	const headers = new Headers(request.headers);
 	const modeOptions = cacheMode(request.cache, headers);
-	const prepared = preparedRequest(request.method, request.url, headers, body);
 	let cached;
 	try {
-		cached = engineFor(prepared);
+		cached = engineFor(preparedRequest(request.method, request.url, headers, undefined));
 	} catch {
 		cached = undefined;
 	}
 
 	if (cached === undefined) {
-		return passOn();
+		return below(request, extra);
 	}
+
+	// A body is read (and kept in memory) only when the cache keys on it: other bodies stream to the origin.
+	const readsBody = cached.readsBody?.(request.method) ?? true;
+	if (request.body !== null && readsBody) {
+		body = Buffer.from(await request.arrayBuffer());
+	}
+
+	const streamedBody = readsBody || request.body === null ? undefined : request.body;
+	const prepared = preparedRequest(request.method, request.url, headers, body);
 
 	// Every hop of a followed redirect is this door's to follow (the history is the cache's), so
 	// `error` and `manual` both ask for the redirect itself.
 	const doorOptions: DoorRequestOptions = {...modeOptions, followRedirects: request.redirect === 'follow', signal: request.signal};
-	const outcome = await untilAborted(askCache(cached, prepared, doorOptions, async (outgoing, sendOptions) => outsideDoors(async () => sendWithFetch(below, dispatcher, outgoing, sendOptions))), request.signal);
+	const outcome = await untilAborted(askCache(cached, prepared, doorOptions, async (outgoing, sendOptions) => outsideDoors(async () => sendWithFetch(below, dispatcher, outgoing, sendOptions, outgoing === prepared ? streamedBody : undefined))), request.signal);
 	switch (outcome.kind) {
 		case 'passThrough': {
 			return passOn();

@@ -1,7 +1,9 @@
 import {Buffer} from 'node:buffer';
 import type {Agent, ClientRequest, IncomingMessage, RequestOptions} from 'node:http';
+import {Readable} from 'node:stream';
 import type {PreparedRequest} from '../models/request.js';
 import {Response} from '../models/response.js';
+import {StreamingBody} from '../models/streaming-body.js';
 import {responseHeaders} from '../origin-response.js';
 import {decodeBody} from './content-coding.js';
 import type {SendOptions} from './types.js';
@@ -18,6 +20,15 @@ export type HttpRoute = {
 	/** The socket and TLS options the client gave (`ca`, `rejectUnauthorized`, `socketPath`, `lookup`, …). */
 	readonly connection: Readonly<Record<string, unknown>>;
 };
+
+/** A request body the door does not read: piped to the origin as the client writes it. */
+export type StreamedRequestBody = {
+	readonly stream: ReadableStream<Uint8Array>;
+	/** The client's own `content-length`, when it gave one (else the body goes chunked). */
+	readonly length: string | undefined;
+};
+
+const emptyBody = Buffer.alloc(0);
 
 // What a client's options say about the URL, the message or the agent: the prepared request
 // and the route say it now.
@@ -42,38 +53,57 @@ export function connectionOptionsOf(options: Readonly<Record<string, unknown>> |
 	return connection;
 }
 
+/** The bytes of a response as a web stream pulled at its reader's pace (no read-ahead). */
+function pulledStream(incoming: IncomingMessage): ReadableStream<Uint8Array> {
+	const chunks = incoming[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+	return new ReadableStream<Uint8Array>({
+		async pull(controller) {
+			const {done, value} = await chunks.next();
+			if (done === true) {
+				controller.close();
+			} else {
+				controller.enqueue(value);
+			}
+		},
+		async cancel() {
+			// Ends the iteration, which destroys the response: the connection is not kept for bytes nobody reads.
+			await chunks.return?.();
+		},
+	}, {highWaterMark: 0});
+}
+
 /**
  * Send one request over `node:http(s)` the way the client would have (its agent, its TLS and
- * socket options) and buffer the response, its body decoded. Redirects are not followed: the
- * client follows them, each hop a request of its own.
+ * socket options). The response is given as soon as its head arrives: its body streams as
+ * received, content coding and all (what the client would have read from the network); the
+ * cache, when it keeps it, decodes what it keeps with an output limit. Redirects are not
+ * followed: the client follows them, each hop a request of its own. A `streamedBody` (a body
+ * the cache does not key on) is piped to the origin as the client writes it.
  */
-export async function sendOverHttp(request: PreparedRequest, options: SendOptions, route: HttpRoute): Promise<Response> {
+export async function sendOverHttp(request: PreparedRequest, options: SendOptions, route: HttpRoute, streamedBody?: StreamedRequestBody): Promise<Response> {
 	return new Promise<Response>((resolve, reject) => {
 		const headers: Record<string, string> = {...request.headers};
 		if (request.body !== undefined) {
 			headers['content-length'] = String(request.body.length);
+		} else if (streamedBody?.length !== undefined) {
+			headers['content-length'] = streamedBody.length;
 		}
 
 		let received: IncomingMessage | undefined;
 		const outgoing = route.request(new URL(request.url), {...route.connection, method: request.method, headers, agent: route.agent}, incoming => {
 			received = incoming;
-			const chunks: Buffer[] = [];
-			incoming.on('data', (chunk: Buffer) => chunks.push(chunk));
-			incoming.on('error', reject);
-			incoming.on('end', () => {
-				const raw = Buffer.concat(chunks);
-				decodeBody(raw, incoming.headers['content-encoding']).then(body => {
-					resolve(new Response({
-						status: incoming.statusCode ?? 0,
-						reason: incoming.statusMessage ?? '',
-						headers: responseHeaders(incoming.headersDistinct, incoming.headers),
-						url: request.url,
-						body,
-						request,
-						history: [],
-					}));
-				}, reject);
-			});
+			const encoding = incoming.headers['content-encoding'];
+			const streaming = new StreamingBody(pulledStream(incoming), async (raw, limit) => decodeBody(raw, encoding, limit));
+			resolve(new Response({
+				status: incoming.statusCode ?? 0,
+				reason: incoming.statusMessage ?? '',
+				headers: responseHeaders(incoming.headersDistinct, incoming.headers),
+				url: request.url,
+				body: emptyBody,
+				request,
+				history: [],
+				streaming,
+			}));
 		});
 		outgoing.on('error', (error: NodeJS.ErrnoException) => {
 			// Bytes past a complete response (beyond its Content-Length) fail Node's parser, not the
@@ -106,6 +136,11 @@ export async function sendOverHttp(request: PreparedRequest, options: SendOption
 			});
 		}
 
-		outgoing.end(request.body);
+		if (streamedBody === undefined) {
+			outgoing.end(request.body);
+		} else {
+			// Backpressure from the origin's socket reaches the client's writes.
+			Readable.fromWeb(streamedBody.stream as import('node:stream/web').ReadableStream<Uint8Array>).on('error', error => outgoing.destroy(error)).pipe(outgoing);
+		}
 	});
 }

@@ -6,7 +6,7 @@ import {urlToHttpOptions} from 'node:url';
 import type * as InterceptorsRoot from '@mswjs/interceptors';
 import type * as InterceptorsClientRequest from '@mswjs/interceptors/ClientRequest';
 import type * as InterceptorsNode from '@mswjs/interceptors/utils/node';
-import {answerResponse, headerName} from './answer.js';
+import {answerResponse, answersWithBody, headerName} from './answer.js';
 import {askCache} from './ask-cache.js';
 import {doorOpened, isOutsideDoors, outsideDoors} from './bypass.js';
 import {httpTarget} from './http-target.js';
@@ -261,26 +261,37 @@ export function installHttpDoor(engineFor: EngineFor, options: DoorOptions = {})
 			return;
 		}
 
-		let body: Buffer | undefined;
 		let cached;
 		try {
-			body = await bodyOf(request);
-			const prepared = preparedRequest(method, url, request.headers, body);
-			cached = engineFor(prepared);
+			cached = engineFor(preparedRequest(method, url, request.headers, undefined));
 			if (cached === undefined) {
 				return;
 			}
 
+			// A body is read (and kept in memory) only when the cache keys on it: other bodies stream to the origin.
+			const readsBody = cached.readsBody?.(method) ?? true;
+			const body = readsBody ? await bodyOf(request) : undefined;
+			const streamedBody = readsBody || request.body === null ? undefined : {stream: request.body, length: request.headers.get('content-length') ?? undefined};
+			const prepared = preparedRequest(method, url, request.headers, body);
 			connectEarly(request);
 			const route = routeOf(request, below);
 			const abort = clientAbort(request);
-			const outcome = await askCache(cached, prepared, {followRedirects: false, signal: abort.signal}, async (outgoing, sendOptions) => outsideDoors(async () => sendOverHttp(outgoing, sendOptions, route)));
+			const outcome = await askCache(cached, prepared, {followRedirects: false, signal: abort.signal}, async (outgoing, sendOptions) => outsideDoors(async () => sendOverHttp(outgoing, sendOptions, route, outgoing === prepared ? streamedBody : undefined)));
 			abort.settled();
 			if (isHandled(controller)) {
+				outcome.kind === 'answer' && outcome.response.streaming?.abort(new Error('the request was answered elsewhere'));
 				return;
 			}
 
 			if (outcome.kind === 'answer') {
+				const {streaming} = outcome.response;
+				if (streaming !== undefined && answersWithBody(outcome.response.status, method === 'HEAD')) {
+					// A client that goes away stops the download it no longer reads (a no-op once the body is whole).
+					rawRequestOf(request)?.once('close', () => {
+						streaming.abort(new DOMException('The client closed the request', 'AbortError'));
+					});
+				}
+
 				controller.respondWith(answerResponse(outcome.response, {head: method === 'HEAD', requestUrl: url, fromCacheHeader: headerName(fromCacheHeader)}));
 			} else if (outcome.kind === 'error') {
 				controller.errorWith(outcome.error instanceof Error ? outcome.error : new Error(String(outcome.error)));

@@ -8,7 +8,10 @@ import type {CacheRequestOptions} from '../policy/request-options.js';
  */
 export type SendOptions = TransportOptions;
 
-/** Perform the real request for a prepared request and buffer its response (the body decoded). */
+/**
+ * Perform the real request for a prepared request. The response may come before its body
+ * (`streaming`: the bytes as they arrive), or buffered with its body decoded.
+ */
 export type Send = (request: PreparedRequest, options: SendOptions) => Promise<Response>;
 
 /**
@@ -17,8 +20,20 @@ export type Send = (request: PreparedRequest, options: SendOptions) => Promise<R
  */
 export type DoorRequestOptions = SendOptions & CacheRequestOptions;
 
-/** The cache for one request: handle it (serving from the cache, or calling send), or undefined to pass it through untouched. */
-export type CachedSend = (request: PreparedRequest, options: DoorRequestOptions, send: Send) => Promise<Response>;
+/**
+ * The cache for one request: handle it (serving from the cache, or calling send), or undefined
+ * to pass it through untouched. `send` may answer before the body has arrived (a `Response`
+ * with `streaming`): the cache hands such a response back at once and stores it, when it may,
+ * once the body is whole.
+ */
+export type CachedSend = ((request: PreparedRequest, options: DoorRequestOptions, send: Send) => Promise<Response>) & {
+	/**
+	 * Whether the cache reads the body of a request with this method (it keys on it): when it
+	 * does not, the door streams the body to the origin unread, and the prepared request has none.
+	 * @default every body is read
+	 */
+	readonly readsBody?: ((method: string) => boolean) | undefined;
+};
 
 /** Which cache handles a request, asked once per intercepted request; undefined passes it through. */
 export type EngineFor = (request: PreparedRequest) => CachedSend | undefined;

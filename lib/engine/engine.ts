@@ -10,8 +10,9 @@ import {type CacheEvent, publish, wanted} from '../diagnostics.js';
 import {RequestsCacheError} from '../errors.js';
 import type {PreparedRequest, TransportOptions} from '../models/request.js';
 import {type RedirectHop, Response, withCacheFacts} from '../models/response.js';
+import type {StreamingBody} from '../models/streaming-body.js';
 import {
-	type Lookup, type PlanOptions, ageAt, canServeStaleOnError, decideLookup, decideStore, deleteAtOf, factsOf, invalidatedUrls, planRequest, renewedExpiry, varyNames,
+	type Lookup, type PlanOptions, ageAt, canServeStaleOnError, decideLookup, decideStore, decideStoreHead, deleteAtOf, factsOf, invalidatedUrls, planRequest, renewedExpiry, varyNames,
 } from '../policy/actions.js';
 import {conditionalHeaders, hasValidator, mergeNotModified, parseCacheControl, storableHeaders} from '../policy/cache-control.js';
 import {validateCacheRequestOptions} from '../policy/request-options.js';
@@ -104,6 +105,10 @@ export class CacheEngine {
 	readonly #flights: SingleFlight;
 	/** Background refreshes (stale-while-revalidate) still running; `close()` waits for them. */
 	readonly #background = new Set<Promise<void>>();
+	/** Bodies still arriving that will be stored once whole: `close()` gives up on them. */
+	readonly #collecting = new Set<StreamingBody>();
+	/** Keys whose body is arriving or being saved: a lookup of one waits for it. */
+	readonly #saving = new Map<string, Promise<void>>();
 
 	constructor(settings: CacheSettings, flights: SingleFlight = new Flights()) {
 		this.settings = settings;
@@ -208,6 +213,11 @@ export class CacheEngine {
 
 	/** Wait for background refreshes, then close the cache if this engine opened it. */
 	async close(): Promise<void> {
+		// A body still arriving (a stream that never ends) is not waited for: it is not stored.
+		for (const body of this.#collecting) {
+			body.stopCollecting();
+		}
+
 		await this.settle();
 		if (this.#owned) {
 			await this.cache.close();
@@ -248,6 +258,12 @@ export class CacheEngine {
 	}
 
 	async #lookup(plan: Lookup, key: string, request: PreparedRequest, options: EngineOptions, send: Send, started: number): Promise<Response> {
+		const saving = this.#saving.get(key);
+		if (saving !== undefined) {
+			// The previous response's body is still arriving: this request is its repeat.
+			await saving;
+		}
+
 		let found = plan.forceRefresh ? undefined : await this.#storage.lookup(key, this.#variantKey(request));
 		// A `private` response is its requester's alone: never served to other credentials, whatever the key says.
 		if (found?.entry.facts.owner !== undefined && found.entry.facts.owner !== credentialFingerprint(request, this.settings)) {
@@ -319,6 +335,10 @@ export class CacheEngine {
 
 	/** Store a response from the origin if the policy allows it; returns it with its cache facts. */
 	async #store(plan: Lookup, key: string, request: PreparedRequest, response: Response): Promise<Response> {
+		if (response.streaming !== undefined) {
+			return this.#storeWhenWhole(plan, key, request, response, response.streaming);
+		}
+
 		const {settings} = this;
 		const now = settings.clock();
 		const decision = decideStore(plan, response, settings, now);
@@ -356,6 +376,45 @@ export class CacheEngine {
 			this.#observe('stored', request, key, performance.now(), {status: response.status, bytes: response.body.length});
 		}
 
+		return withCacheFacts(response, facts);
+	}
+
+	/**
+	 * A response whose body is still arriving: decided from its status and headers now and handed
+	 * back at once (its caller reads the body as it comes); when it could be stored, its body is
+	 * kept up to `maxEntrySize` and stored once whole, in the background (`close()` waits).
+	 */
+	#storeWhenWhole(plan: Lookup, key: string, request: PreparedRequest, response: Response, streaming: StreamingBody): Response {
+		const {settings} = this;
+		const now = settings.clock();
+		const decision = decideStoreHead(plan, response, settings, now);
+		const expires = decision.kind === 'store' && decision.expires !== null ? new Date(decision.expires) : null;
+		const facts = {fromCache: false, createdAt: new Date(now), isExpired: false, revalidated: false, cacheKey: key, expires};
+		if (decision.kind === 'skip') {
+			if (wanted('bypass')) {
+				publish({event: 'bypass', cacheName: settings.cacheName, method: request.method, url: request.url, key, ms: 0, status: response.status, reason: `not stored: ${decision.reason}`});
+			}
+
+			return withCacheFacts(response, facts);
+		}
+
+		this.#collecting.add(streaming);
+		const task: Promise<void> = streaming.collect(settings.maxEntrySize).then(async body => {
+			this.#collecting.delete(streaming);
+			if (body !== undefined) {
+				const {status, reason, headers, url, history} = response;
+				await this.#store(plan, key, request, new Response({status, reason, headers, url, body, request, history}));
+			}
+		}).catch(() => undefined).finally(() => {
+			if (this.#saving.get(key) === task) {
+				this.#saving.delete(key);
+			}
+		});
+		// A repeat of this request waits for this body rather than asking the origin again (as a
+		// shared cache's lock does); the wait ends when the body is whole, too large, or cancelled.
+		this.#saving.set(key, task);
+		this.#background.add(task);
+		void task.finally(() => this.#background.delete(task));
 		return withCacheFacts(response, facts);
 	}
 
@@ -404,6 +463,7 @@ export class CacheEngine {
 		}
 
 		if (canServeStaleOnError(entry, settings, now, response.status)) {
+			response.streaming?.abort(new Error('not needed: a stale response is served'));
 			this.#observe('stale', request, key, started, {status: response.status, reason: 'stale-if-error'});
 			return this.#serve(found, request, now, plan.range);
 		}

@@ -3,6 +3,7 @@ import {inspect} from 'node:util';
 import {HTTPError} from '../errors.js';
 import {decodeBody} from './charset.js';
 import type {PreparedRequest} from './request.js';
+import type {StreamingBody} from './streaming-body.js';
 
 /** Response headers: lower-case names; `set-cookie` may repeat. */
 export type ResponseHeaders = Record<string, string | string[]>;
@@ -25,6 +26,8 @@ export type ResponseInit = {
 	history?: readonly RedirectHop[] | undefined;
 	/** Where the response came from; set by the cache engine. */
 	cache?: CacheFacts | undefined;
+	/** The body still arriving (a front door's answer from the origin): `body` is then empty. */
+	streaming?: StreamingBody | undefined;
 };
 
 /** A response's cache facts, in one place: what the cache engine knows of where it came from. */
@@ -48,6 +51,7 @@ export function withCacheFacts(response: Response, facts: CacheFacts): Response 
 		request: response.request,
 		history: response.history,
 		cache: facts,
+		streaming: response.streaming,
 	});
 }
 
@@ -75,6 +79,11 @@ export class Response {
 	request: PreparedRequest;
 	/** The redirect hops, in order, that led here (empty when there was no redirect). */
 	history: readonly RedirectHop[];
+	/**
+	 * The body still arriving, for a front door that answers as the bytes come (`body` is then
+	 * empty); undefined for a whole body. Sessions never see one.
+	 */
+	readonly streaming: StreamingBody | undefined;
 	readonly #cache: CacheFacts;
 
 	constructor(init: ResponseInit) {
@@ -86,6 +95,7 @@ export class Response {
 		this.request = init.request;
 		this.history = init.history ?? [];
 		this.#cache = init.cache ?? {fromCache: false, createdAt: new Date(), expires: null, isExpired: false, revalidated: false, cacheKey: ''};
+		this.streaming = init.streaming;
 	}
 
 
@@ -138,6 +148,8 @@ export class Response {
 			request: this.request,
 			history: this.history,
 			cache: this.#cache,
+			// Callers sharing one origin request each read the bytes as they arrive.
+			streaming: this.streaming?.branch(),
 		});
 	}
 

@@ -277,12 +277,31 @@ export function deleteAtOf(expires: number | null, settings: CacheSettings): num
 
 /** Decide whether (and until when) to store a response from the origin. */
 export function decideStore(lookup: Lookup, response: Pick<Response, 'status' | 'headers' | 'body'>, settings: CacheSettings, now: number): StoreDecision {
-	if (settings.readOnly) {
-		return {kind: 'skip', reason: 'readOnly'};
+	if (response.body.length > settings.maxEntrySize && !settings.readOnly) {
+		return {kind: 'skip', reason: `body of ${response.body.length} bytes is larger than maxEntrySize (${settings.maxEntrySize})`};
 	}
 
-	if (response.body.length > settings.maxEntrySize) {
-		return {kind: 'skip', reason: `body of ${response.body.length} bytes is larger than maxEntrySize (${settings.maxEntrySize})`};
+	return storeDecision(lookup, response, settings, now);
+}
+
+/**
+ * Decide from the status and headers alone, before the body, whether a response could be
+ * stored: a `skip` is final (the body can stream to its caller untouched); a `store` still waits
+ * for the body to arrive within `maxEntrySize`. A declared `content-length` over it skips at once.
+ */
+export function decideStoreHead(lookup: Lookup, response: Pick<Response, 'status' | 'headers'>, settings: CacheSettings, now: number): StoreDecision {
+	const declared = response.headers['content-length'];
+	if (typeof declared === 'string' && Number(declared) > settings.maxEntrySize && !settings.readOnly) {
+		return {kind: 'skip', reason: `content-length ${declared} is larger than maxEntrySize (${settings.maxEntrySize})`};
+	}
+
+	return storeDecision(lookup, response, settings, now);
+}
+
+/** What the status and headers say about storing a response (its size aside). */
+function storeDecision(lookup: Lookup, response: Pick<Response, 'status' | 'headers'>, settings: CacheSettings, now: number): StoreDecision {
+	if (settings.readOnly) {
+		return {kind: 'skip', reason: 'readOnly'};
 	}
 
 	// A 206 is one part of a resource: never stored under the resource's key ('rfc9111': RFC 9111 §3

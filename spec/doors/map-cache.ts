@@ -41,6 +41,7 @@ export class MapCache {
 			return response;
 		}
 
+		await this.#saving;
 		const stored = options.forceRefresh ? undefined : this.entries.get(key);
 		if (stored !== undefined) {
 			return new Response({
@@ -61,9 +62,25 @@ export class MapCache {
 		}
 
 		if (response.status === 200) {
-			this.entries.set(key, response);
+			if (response.streaming === undefined) {
+				this.entries.set(key, response);
+			} else {
+				// As the engine does: the caller reads the body as it arrives, the cache keeps it once whole.
+				const {status, reason, headers, url, history} = response;
+				// The next request waits for it, as the engine's does.
+				this.#saving = response.streaming.collect(this.maxEntrySize).then(body => {
+					if (body !== undefined) {
+						this.entries.set(key, new Response({status, reason, headers, url, body, request, history}));
+					}
+				});
+			}
 		}
 
 		return response;
 	};
+
+	/** The bytes a streamed body may have to be kept. */
+	maxEntrySize = 50 * 1024 * 1024;
+
+	#saving: Promise<void> | undefined;
 }
