@@ -1,0 +1,217 @@
+import assert from 'node:assert/strict';
+import {execFile} from 'node:child_process';
+import http from 'node:http';
+import type {AddressInfo} from 'node:net';
+import {fileURLToPath} from 'node:url';
+import {promisify} from 'node:util';
+import {gzipSync} from 'node:zlib';
+import {getCache, installCache, uninstallCache} from '../../lib/index.js';
+
+const run = promisify(execFile);
+const probe = fileURLToPath(new URL('stream-probe.ts', import.meta.url));
+
+type Measure = {firstByteMs: number; rssDeltaMb: number; bytes: number};
+
+/** One measurement in a child process of its own (RSS is then that case's alone). */
+async function measure(kind: string, mode: 'plain' | 'cached', url: string, options: object = {cacheControl: true}): Promise<Measure> {
+	const {stdout} = await run(process.execPath, ['--expose-gc', '--import', 'tsx', probe, kind, mode, url, JSON.stringify(options)], {timeout: 120_000, maxBuffer: 1024 * 1024});
+	return JSON.parse(stdout.trim().split('\n').at(-1)!) as Measure;
+}
+
+/** The time to the first chunk of a response through http.get, and the chunk. */
+async function firstChunkHttp(url: string): Promise<{ms: number; chunk: string}> {
+	const started = performance.now();
+	return new Promise((resolve, reject) => {
+		const request = http.get(url, response => {
+			response.once('data', (chunk: Buffer) => {
+				resolve({ms: performance.now() - started, chunk: chunk.toString()});
+				request.destroy();
+			});
+		});
+		request.on('error', reject);
+	});
+}
+
+async function firstChunkFetch(url: string): Promise<{ms: number; chunk: string}> {
+	const started = performance.now();
+	const controller = new AbortController();
+	const response = await fetch(url, {signal: controller.signal});
+	const reader = response.body!.getReader();
+	const {value} = await reader.read();
+	const ms = performance.now() - started;
+	controller.abort();
+	return {ms, chunk: Buffer.from(value!).toString()};
+}
+
+describe('doors: streaming (issue 18)', function () {
+	this.timeout(180_000);
+	let server: http.Server;
+	let base = '';
+	const hits = new Map<string, number>();
+	let uploaded = 0;
+	// 128 MiB of zeros, gzipped: about 128 KB on the wire.
+	const bomb = gzipSync(Buffer.alloc(128 * 1024 * 1024));
+
+	before(async () => {
+		server = http.createServer((request, response) => {
+			const {pathname} = new URL(request.url!, 'http://x');
+			hits.set(pathname, (hits.get(pathname) ?? 0) + 1);
+			switch (pathname) {
+				case '/sse': {
+					// An event now, then one every 100 ms, for 3 s: the stream is long, its first event is not.
+					response.writeHead(200, {'content-type': 'text/event-stream'});
+					response.write('data: first\n\n');
+					let count = 0;
+					const timer = setInterval(() => {
+						if (++count === 30) {
+							clearInterval(timer);
+							response.end();
+							return;
+						}
+
+						response.write(`data: ${count}\n\n`);
+					}, 100);
+					response.on('close', () => {
+						clearInterval(timer);
+					});
+					break;
+				}
+
+				case '/download': {
+					// 100 MB, no-store, written as fast as the client takes it.
+					response.writeHead(200, {'content-type': 'application/octet-stream', 'cache-control': 'no-store', 'content-length': String(100 * 1024 * 1024)});
+					const piece = Buffer.alloc(64 * 1024, 97);
+					let left = 1600;
+					const write = (): void => {
+						while (left > 0) {
+							left--;
+							if (!response.write(piece)) {
+								response.once('drain', write);
+								return;
+							}
+						}
+
+						response.end();
+					};
+
+					write();
+					break;
+				}
+
+				case '/bomb': {
+					response.writeHead(200, {'content-type': 'application/octet-stream', 'content-encoding': 'gzip', 'cache-control': 'no-store'});
+					response.end(bomb);
+					break;
+				}
+
+				case '/upload': {
+					let bytes = 0;
+					request.on('data', (chunk: Buffer) => {
+						bytes += chunk.length;
+					});
+					request.on('end', () => {
+						uploaded = bytes;
+						response.end(String(bytes));
+					});
+					break;
+				}
+
+				case '/big-chunked': {
+					// Cacheable, no content-length, larger than the test's maxEntrySize.
+					response.writeHead(200, {'content-type': 'application/octet-stream', 'cache-control': 'max-age=60'});
+					for (let index = 0; index < 32; index++) {
+						response.write(Buffer.alloc(64 * 1024, 98));
+					}
+
+					response.end();
+					break;
+				}
+
+				default: {
+					response.end('ok');
+				}
+			}
+		});
+		await new Promise<void>(resolve => {
+			server.listen(0, '127.0.0.1', resolve);
+		});
+		base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+	});
+
+	afterEach(async () => {
+		await uninstallCache();
+	});
+
+	after(async () => {
+		server.closeAllConnections();
+		await new Promise(resolve => {
+			server.close(resolve);
+		});
+	});
+
+	for (const [door, first] of [['fetch', firstChunkFetch], ['http.get', firstChunkHttp]] as const) {
+		it(`delivers the first server-sent event through ${door} at once, as without the cache (default options: the stream is kept too)`, async () => {
+			const plain = await first(`${base}/sse`);
+			installCache({backend: 'memory'});
+			const cached = await first(`${base}/sse`);
+			assert.match(cached.chunk, /data: first/);
+			assert.ok(cached.ms < plain.ms + 100, `first event after ${cached.ms.toFixed(0)} ms, ${plain.ms.toFixed(0)} ms without the cache`);
+		});
+	}
+
+	it('keeps a cacheable stream while its caller reads it, and answers the repeat from the cache', async () => {
+		installCache({backend: 'memory'});
+		const before = hits.get('/sse') ?? 0;
+		const response = await fetch(`${base}/sse?whole`);
+		const text = await response.text();
+		assert.match(text, /data: 29/);
+		const again = await fetch(`${base}/sse?whole`);
+		assert.equal(await again.text(), text);
+		assert.equal(hits.get('/sse'), before + 1, 'the repeat did not reach the origin');
+	});
+
+	it('gives up keeping a body past maxEntrySize, never the response', async () => {
+		installCache({backend: 'memory', maxEntrySize: 1024 * 1024});
+		for (let round = 0; round < 2; round++) {
+			const response = await fetch(`${base}/big-chunked`);
+			assert.equal((await response.arrayBuffer()).byteLength, 2 * 1024 * 1024);
+		}
+
+		assert.equal(hits.get('/big-chunked'), 2, 'not stored, so asked twice');
+		assert.equal((await getCache()!.stats()).stores, 0);
+	});
+
+	for (const kind of ['fetch-partial', 'http-partial']) {
+		it(`streams a 100 MB no-store download through ${kind.split('-')[0]}: read 64 KiB then abort, RSS within 20 MB of plain`, async () => {
+			const plain = await measure(kind, 'plain', `${base}/download`);
+			const cached = await measure(kind, 'cached', `${base}/download`);
+			assert.ok(cached.bytes >= 64 * 1024);
+			assert.ok(cached.rssDeltaMb <= plain.rssDeltaMb + 20, `RSS +${cached.rssDeltaMb} MB with the cache, +${plain.rssDeltaMb} MB without`);
+			assert.ok(cached.firstByteMs < plain.firstByteMs + 200, `first chunk after ${cached.firstByteMs.toFixed(0)} ms, ${plain.firstByteMs.toFixed(0)} ms without`);
+		});
+	}
+
+	it('passes a gzip bomb through http.get as received: the encoded bytes, never decoded whole', async () => {
+		const plain = await measure('http-raw', 'plain', `${base}/bomb`);
+		const cached = await measure('http-raw', 'cached', `${base}/bomb`);
+		assert.equal(cached.bytes, bomb.length, 'the client reads the bytes on the wire, as without the cache');
+		assert.ok(cached.rssDeltaMb <= plain.rssDeltaMb + 20, `RSS +${cached.rssDeltaMb} MB with the cache, +${plain.rssDeltaMb} MB without`);
+	});
+
+	it('passes a gzip bomb through fetch at the reader\'s pace: the first chunk at once, RSS within 20 MB of plain', async () => {
+		const plain = await measure('fetch-first', 'plain', `${base}/bomb`);
+		const cached = await measure('fetch-first', 'cached', `${base}/bomb`);
+		assert.ok(cached.rssDeltaMb <= plain.rssDeltaMb + 20, `RSS +${cached.rssDeltaMb} MB with the cache, +${plain.rssDeltaMb} MB without`);
+		assert.ok(cached.firstByteMs < plain.firstByteMs + 200, `first chunk after ${cached.firstByteMs.toFixed(0)} ms, ${plain.firstByteMs.toFixed(0)} ms without`);
+	});
+
+	it('streams a 200 MB POST body to the origin unbuffered', async () => {
+		const plain = await measure('post', 'plain', `${base}/upload`);
+		assert.equal(uploaded, 200 * 1024 * 1024);
+		uploaded = 0;
+		const cached = await measure('post', 'cached', `${base}/upload`);
+		assert.equal(uploaded, 200 * 1024 * 1024, 'every byte reached the origin');
+		assert.equal(cached.bytes, uploaded);
+		assert.ok(cached.rssDeltaMb <= plain.rssDeltaMb + 20, `peak RSS +${cached.rssDeltaMb} MB with the cache, +${plain.rssDeltaMb} MB without`);
+	});
+});
