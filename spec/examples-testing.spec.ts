@@ -131,11 +131,11 @@ describe('docs/testing.md examples', function () {
 		assert.equal(origin.hits(), before);
 	});
 
-	it('shows MockAgent mocking the global fetch and not a requests-cache session', async () => {
+	it('shows MockAgent mocking the global fetch, behind installCache() too, and not a requests-cache session', async () => {
 		const before = origin.hits('/items');
 		const run = await runExample('test/mock-agent.test.ts');
 		succeeded(run);
-		assert.equal(run.passing, 2);
+		assert.equal(run.passing, 3);
 		assert.equal(origin.hits('/items'), before + 1, 'the session reached the origin; fetch did not');
 	});
 });

@@ -28,6 +28,8 @@ type RedisClient = {
 	connect(): Promise<unknown>;
 	close(): Promise<unknown>;
 	destroy(): void;
+	ref(): void;
+	unref(): void;
 	on(event: string, listener: (...arguments_: unknown[]) => void): unknown;
 	off(event: string, listener: (...arguments_: unknown[]) => void): unknown;
 	sendCommand(arguments_: Arguments, options?: object): Promise<unknown>;
@@ -143,7 +145,44 @@ function openClient(url: string, timeout: number): Connected {
 	client.on('error', (error: unknown) => {
 		debug('redis: %s', (error as Error | undefined)?.message ?? String(error));
 	});
+	holdWhileBusy(client);
 	return {client, bufferReplies: {typeMapping: {[redis.RESP_TYPES.BLOB_STRING]: Buffer}}};
+}
+
+/**
+ * Let an idle connection never keep the program alive (as Node's own keep-alive sockets): the
+ * socket holds the event loop only while a command (or the connection itself) is pending, so
+ * `installCache({backend: 'redis'}); await fetch(url)` ends by itself, and a pending read or
+ * write is never cut short by the program exiting.
+ */
+function holdWhileBusy(client: RedisClient): void {
+	let pending = 0;
+	const hold = async <T>(work: () => Promise<T>): Promise<T> => {
+		if (pending++ === 0) {
+			client.ref();
+		}
+
+		try {
+			return await work();
+		} finally {
+			if (--pending === 0) {
+				client.unref();
+			}
+		}
+	};
+
+	client.unref();
+	const {connect, sendCommand, multi} = client;
+	Object.assign(client, {
+		connect: async () => hold(async () => Reflect.apply(connect, client, []) as Promise<unknown>),
+		sendCommand: async (...arguments_: Parameters<RedisClient['sendCommand']>) => hold(async () => Reflect.apply(sendCommand, client, arguments_) as Promise<unknown>),
+		multi() {
+			const transaction = Reflect.apply(multi, client, []) as ReturnType<RedisClient['multi']>;
+			const {exec} = transaction;
+			transaction.exec = async () => hold(async () => Reflect.apply(exec, transaction, []) as Promise<unknown[]>);
+			return transaction;
+		},
+	});
 }
 
 /**
