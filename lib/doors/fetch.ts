@@ -145,6 +145,19 @@ function fetchTarget(input: unknown, init: RequestInit | undefined): {method: st
 	return {method: String(init?.method ?? (input instanceof Request ? input.method : 'GET')).toUpperCase(), url: url.href};
 }
 
+// Where undici (Node's fetch and the npm package alike) keeps the dispatcher every fetch uses by default.
+const globalDispatcherSymbol = Symbol.for('undici.globalDispatcher.1');
+
+/**
+ * True when a request goes over TLS through a dispatcher of its own (not the global one): that
+ * dispatcher may present a client certificate, which authenticates the request as a credential
+ * does, and undici has no public way to read it. Such a request passes by the cache
+ * (docs/security.md, "The doors").
+ */
+function mayCarryClientCertificate(dispatcher: unknown, url: string): boolean {
+	return dispatcher !== undefined && dispatcher !== null && url.startsWith('https:') && dispatcher !== (globalThis as Record<symbol, unknown>)[globalDispatcherSymbol];
+}
+
 /** What the fetch `cache` mode asks of the cache, and the request headers fetch itself would add for it. */
 function cacheMode(mode: Request['cache'], headers: Headers): DoorRequestOptions {
 	switch (mode) {
@@ -205,6 +218,10 @@ async function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T
 async function cachedFetch(below: Fetch, engineFor: EngineFor, options: DoorOptions, input: Parameters<Fetch>[0], init: RequestInit | undefined): Promise<globalThis.Response> {
 	const target = fetchTarget(input, init);
 	if (target === undefined || (options.wants !== undefined && !options.wants(target.method, target.url))) {
+		return below(input, init);
+	}
+
+	if (mayCarryClientCertificate(init?.dispatcher, target.url)) {
 		return below(input, init);
 	}
 

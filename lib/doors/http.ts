@@ -12,6 +12,7 @@ import {doorOpened, isOutsideDoors, outsideDoors} from './bypass.js';
 import {httpTarget} from './http-target.js';
 import {type HttpRoute, type RequestFunction, connectionOptionsOf, sendOverHttp} from './http-transport.js';
 import {preparedRequest} from './prepared-request.js';
+import {tlsIdentityOf} from './tls-identity.js';
 import type {DoorOptions, EngineFor, RestoreDoor} from './types.js';
 
 /** The four module functions a client calls; the door layers over them. */
@@ -272,9 +273,11 @@ export function installHttpDoor(engineFor: EngineFor, options: DoorOptions = {})
 			const readsBody = cached.readsBody?.(method) ?? true;
 			const body = readsBody ? await bodyOf(request) : undefined;
 			const streamedBody = readsBody || request.body === null ? undefined : {stream: request.body, length: request.headers.get('content-length') ?? undefined};
-			const prepared = preparedRequest(method, url, request.headers, body);
-			connectEarly(request);
 			const route = routeOf(request, below);
+			// A client certificate authenticates the request as a credential does: part of its identity.
+			const tlsIdentity = url.startsWith('https:') ? tlsIdentityOf(route.connection, route.agent ?? https.globalAgent) : undefined;
+			const prepared = tlsIdentity === undefined ? preparedRequest(method, url, request.headers, body) : {...preparedRequest(method, url, request.headers, body), tlsIdentity};
+			connectEarly(request);
 			const abort = clientAbort(request);
 			const outcome = await askCache(cached, prepared, {followRedirects: false, signal: abort.signal}, async (outgoing, sendOptions) => outsideDoors(async () => sendOverHttp(outgoing, sendOptions, route, outgoing === prepared ? streamedBody : undefined)));
 			abort.settled();

@@ -236,6 +236,16 @@ describe('doors: the global fetch', () => {
 		await dispatcher.close();
 	});
 
+	it('passes by the cache an https request with a dispatcher of its own: it may present a client certificate', async () => {
+		install();
+		const dispatcher = new Agent();
+		await assert.rejects(fetchWith('https://127.0.0.1:1/own-dispatcher', {dispatcher}), TypeError);
+		assert.equal(cache.asked.length, 0, 'the cache was not asked');
+		await assert.rejects(fetch('https://127.0.0.1:1/global-dispatcher'), TypeError);
+		assert.equal(cache.asked.length, 1, 'without one, it is');
+		await dispatcher.close();
+	});
+
 	it('stops waiting when the caller aborts, as fetch does', async () => {
 		install();
 		const controller = new AbortController();

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import {Buffer} from 'node:buffer';
 import {execFileSync} from 'node:child_process';
+import {X509Certificate} from 'node:crypto';
 import {readFileSync} from 'node:fs';
 import http, {get as namedGet} from 'node:http';
 import https from 'node:https';
@@ -347,6 +348,19 @@ describe('doors: node:http and node:https', () => {
 			assert.deepEqual(second.events, ['socket', 'connect', 'response', 'end']);
 			const viaGot = await got(`${base}/tls-got`, {https: {certificateAuthority: ca}, retry: {limit: 0}});
 			assert.equal(viaGot.body, 'tls hit 2');
+		});
+
+		it('gives a request sent with a client certificate (in its options or its agent\'s) that certificate\'s fingerprint as its TLS identity', async () => {
+			install();
+			const key = readFileSync(path.join(dir, 'key.pem'));
+			const expected = `sha256:${new X509Certificate(ca).fingerprint256.replaceAll(':', '').toLowerCase()}`;
+			await httpGet(`${base}/id-options`, {ca, cert: ca, key}, https);
+			const agent = new https.Agent({ca, cert: ca.toString(), key});
+			await httpGet(`${base}/id-agent`, {agent}, https);
+			await httpGet(`${base}/id-none`, {ca}, https);
+			agent.destroy();
+			const identities = Object.fromEntries(cache.asked.map(request => [new URL(request.url).pathname, request.tlsIdentity]));
+			assert.deepEqual(identities, {'/id-options': expected, '/id-agent': expected, '/id-none': undefined});
 		});
 
 		it('fails a miss without the ca as the network would: the certificate is not trusted', async () => {
