@@ -1,6 +1,6 @@
-import {Buffer} from 'node:buffer';
+import {answerResponse} from './doors/answer.js';
+import {type FetchCacheMode, addModeHeaders, cacheModePlan} from './doors/cache-modes.js';
 import type {Response} from './models/response.js';
-import {ANY_STALE, type CacheRequestOptions} from './policy/request-options.js';
 import type {RequestOptions} from './session.js';
 
 /** What `fetchWith` needs of a session. */
@@ -8,48 +8,10 @@ export type Requester = {
 	request(method: string, url: string | URL, options?: RequestOptions): Promise<Response>;
 };
 
-/** The fetch `cache` modes. */
-export type FetchCacheMode = 'default' | 'no-store' | 'reload' | 'no-cache' | 'force-cache' | 'only-if-cached';
+export type {FetchCacheMode} from './doors/cache-modes.js';
 
 /** `RequestInit` with its `cache` mode (absent from Node 20's types). */
 export type FetchInit = RequestInit & {cache?: FetchCacheMode};
-
-const noBodyStatuses = new Set([101, 103, 204, 205, 304]);
-
-function cacheModeOptions(mode: FetchCacheMode | undefined): CacheRequestOptions & {extraHeaders?: Record<string, string>} {
-	switch (mode) {
-		case undefined:
-		case 'default': {
-			return {};
-		}
-
-		case 'no-store': {
-			return {extraHeaders: {'cache-control': 'no-store'}};
-		}
-
-		case 'reload': {
-			return {forceRefresh: true};
-		}
-
-		case 'no-cache': {
-			// As the Fetch standard does: anything stored must be revalidated first.
-			return {extraHeaders: {'cache-control': 'max-age=0'}};
-		}
-
-		case 'force-cache': {
-			// Decided by the cache, not asked of the origin: no header is added.
-			return {[ANY_STALE]: true};
-		}
-
-		case 'only-if-cached': {
-			return {onlyIfCached: true};
-		}
-
-		default: {
-			throw new TypeError(`fetch(): unsupported cache mode ${JSON.stringify(mode)}`);
-		}
-	}
-}
 
 async function bodyOf(body: RequestInit['body'] | undefined): Promise<string | Uint8Array | undefined> {
 	if (body === null || body === undefined) {
@@ -94,9 +56,13 @@ export async function fetchWith(session: Requester, input: string | URL | global
 	const signal = init.signal ?? request?.signal;
 	signal?.throwIfAborted();
 	const redirect = init.redirect ?? request?.redirect ?? 'follow';
-	const {extraHeaders, ...cacheOptions} = cacheModeOptions(init.cache ?? (request ? (request as {cache?: FetchCacheMode}).cache : undefined));
+	// The same table as the global fetch door's: the origin sees the same headers for a mode.
+	const plan = cacheModePlan(init.cache ?? (request ? (request as {cache?: FetchCacheMode}).cache : undefined));
+	addModeHeaders(plan, name => headers[name] !== undefined, (name, value) => {
+		headers[name] = value;
+	});
 	const body = await bodyOf(init.body ?? (request?.body ? await request.arrayBuffer() : undefined));
-	const options: RequestOptions = {headers: {...headers, ...extraHeaders}, followRedirects: redirect === 'follow', ...cacheOptions};
+	const options: RequestOptions = {headers, followRedirects: redirect === 'follow', ...plan.options};
 	if (signal !== undefined && signal !== null) {
 		options.signal = signal;
 	}
@@ -110,25 +76,6 @@ export async function fetchWith(session: Requester, input: string | URL | global
 		throw new TypeError(`fetch(): redirect to ${String(response.headers['location'])} with redirect: 'error'`);
 	}
 
-	const outHeaders = new Headers();
-	for (const [name, value] of Object.entries(response.headers)) {
-		for (const item of Array.isArray(value) ? value : [value]) {
-			outHeaders.append(name, item);
-		}
-	}
-
-	const status = response.status < 200 ? 200 : response.status;
-	// The Response constructor takes 200-599 only, but an origin may send any three-digit code
-	// (RFC 9110 section 15): build with 599 (also not ok) and report the code actually received.
-	const result = new globalThis.Response(noBodyStatuses.has(status) || method === 'HEAD' ? null : Buffer.from(response.body), {
-		status: Math.min(status, 599),
-		statusText: response.reason,
-		headers: outHeaders,
-	});
-	Object.defineProperty(result, 'url', {value: response.url});
-	if (status > 599) {
-		Object.defineProperty(result, 'status', {value: status});
-	}
-
-	return result;
+	// The same Response builder as the doors': status and reason, every header, the URL list.
+	return answerResponse(response, {head: method.toUpperCase() === 'HEAD', requestUrl: response.history[0]?.url ?? response.url, signal: signal ?? undefined});
 }

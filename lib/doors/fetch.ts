@@ -4,8 +4,8 @@ import {type RedirectHop, Response, type ResponseHeaders} from '../models/respon
 import {StreamingBody} from '../models/streaming-body.js';
 import {answerResponse, headerName} from './answer.js';
 import {askCache} from './ask-cache.js';
+import {addModeHeaders, cacheModePlan} from './cache-modes.js';
 import {doorOpened, isOutsideDoors, outsideDoors} from './bypass.js';
-import {ANY_STALE} from '../policy/request-options.js';
 import {preparedRequest} from './prepared-request.js';
 import type {DoorOptions, DoorRequestOptions, EngineFor, RestoreDoor, SendOptions} from './types.js';
 
@@ -158,43 +158,6 @@ function mayCarryClientCertificate(dispatcher: unknown, url: string): boolean {
 	return dispatcher !== undefined && dispatcher !== null && url.startsWith('https:') && dispatcher !== (globalThis as Record<symbol, unknown>)[globalDispatcherSymbol];
 }
 
-/** What the fetch `cache` mode asks of the cache, and the request headers fetch itself would add for it. */
-function cacheMode(mode: Request['cache'], headers: Headers): DoorRequestOptions {
-	switch (mode) {
-		case 'reload': {
-			if (!headers.has('cache-control')) {
-				headers.set('cache-control', 'no-cache');
-			}
-
-			if (!headers.has('pragma')) {
-				headers.set('pragma', 'no-cache');
-			}
-
-			return {forceRefresh: true};
-		}
-
-		case 'no-cache': {
-			if (!headers.has('cache-control')) {
-				headers.set('cache-control', 'max-age=0');
-			}
-
-			return {};
-		}
-
-		case 'only-if-cached': {
-			return {onlyIfCached: true};
-		}
-
-		case 'force-cache': {
-			return {[ANY_STALE]: true};
-		}
-
-		default: {
-			return {};
-		}
-	}
-}
-
 async function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
 	if (signal.aborted) {
 		throw signal.reason;
@@ -250,7 +213,10 @@ async function cachedFetch(below: Fetch, engineFor: EngineFor, options: DoorOpti
 	}
 
 	const headers = new Headers(request.headers);
-	const modeOptions = cacheMode(request.cache, headers);
+	const plan = cacheModePlan(request.cache);
+	addModeHeaders(plan, name => headers.has(name), (name, value) => {
+		headers.set(name, value);
+	});
 	let cached;
 	try {
 		cached = engineFor(preparedRequest(request.method, request.url, headers, undefined));
@@ -273,7 +239,7 @@ async function cachedFetch(below: Fetch, engineFor: EngineFor, options: DoorOpti
 
 	// Every hop of a followed redirect is this door's to follow (the history is the cache's), so
 	// `error` and `manual` both ask for the redirect itself.
-	const doorOptions: DoorRequestOptions = {...modeOptions, followRedirects: request.redirect === 'follow', signal: request.signal};
+	const doorOptions: DoorRequestOptions = {...plan.options, followRedirects: request.redirect === 'follow', signal: request.signal};
 	const outcome = await untilAborted(askCache(cached, prepared, doorOptions, async (outgoing, sendOptions) => outsideDoors(async () => sendWithFetch(below, dispatcher, outgoing, sendOptions, outgoing === prepared ? streamedBody : undefined))), request.signal);
 	switch (outcome.kind) {
 		case 'passThrough': {
