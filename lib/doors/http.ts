@@ -306,6 +306,9 @@ export function installHttpDoor(engineFor: EngineFor, options: DoorOptions = {})
 	};
 
 	writeLayer(nodeLayer);
+	// The interceptor hands each request over as a fetch Request and takes a Response: Node loads
+	// those classes (undici, ~50-150 ms) on first use. Loaded now, not in the first request's time.
+	void [globalThis.Request, globalThis.Response, globalThis.Headers];
 	const {ClientRequestInterceptor} = loadInterceptors();
 	const interceptor = new ClientRequestInterceptor();
 	interceptor.apply();
