@@ -270,7 +270,9 @@ export class CacheEngine {
 	async #lookup(plan: Lookup, key: string, request: PreparedRequest, options: EngineOptions, send: Send, started: number): Promise<Response> {
 		let found = plan.forceRefresh ? undefined : await this.#storage.lookup(key, this.#variantKey(request));
 		// A `private` response is its requester's alone: never served to other credentials or cookies, whatever the key says.
-		if (found?.entry.facts.owner !== undefined && found.entry.facts.owner !== ownerOf(request, this.settings)) {
+		// An entry without an owner is anyone's, unless it is a `private` one an earlier version stored without one.
+		if (found !== undefined && (found.entry.facts.owner !== undefined || parseCacheControl(found.entry.headers['cache-control']).has('private'))
+			&& found.entry.facts.owner !== ownerOf(request, this.settings)) {
 			found = undefined;
 		}
 

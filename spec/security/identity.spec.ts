@@ -209,6 +209,19 @@ describe('security: the identity of a request (lib/codec/keys.ts, credentials.ts
 		});
 	});
 
+	it('a session whose got instance carries a client certificate is its own user', async () => {
+		const dir = tempDir('identity-cert');
+		const cacheName = path.join(dir, 'certs');
+		const alice = new CachedSession({cacheName, got: got.extend({https: {certificate: '-----BEGIN CERTIFICATE-----\nalice\n-----END CERTIFICATE-----'}})});
+		const bob = new CachedSession({cacheName, got: got.extend({https: {certificate: '-----BEGIN CERTIFICATE-----\nbob\n-----END CERTIFICATE-----'}})});
+		const url = `${origin.url}/items?cert=1`;
+		assert.equal((await alice.get(url)).fromCache, false);
+		assert.equal((await bob.get(url)).fromCache, false);
+		assert.equal((await alice.get(url)).fromCache, true);
+		assert.equal((await bob.get(url)).fromCache, true);
+		await Promise.all([alice.close(), bob.close()]);
+	});
+
 	it('a built-in name the user lists in ignoredParameters is shared and redacted', async () => {
 		const session = new CachedSession({backend: 'memory', ignoredParameters: ['token']});
 		const before = origin.hits('/items');
