@@ -146,14 +146,47 @@ function isStringRecord(value: unknown): value is Record<string, string> {
 	return isObject(value) && Object.values(value).every(item => typeof item === 'string');
 }
 
-function checkResponse(head: Record<string, unknown>): void {
+// A header field name is a token (RFC 9110 §5.1); a value has no NUL, CR or LF and nothing past
+// U+00FF (§5.5): what WHATWG Headers and Node's http module take, so what every door can replay.
+const fieldName = /^[!#$%&'*+.^_`|~\dA-Za-z-]+$/;
+const badFieldValue = /[\0\r\n\u0100-\uFFFF]/;
+
+/** Why these headers cannot be replayed by every front door, or undefined when they can. */
+function unreplayableHeader(headers: ResponseHeaders): string | undefined {
+	for (const name in headers) {
+		if (!fieldName.test(name)) {
+			return `header name ${JSON.stringify(name.slice(0, 40))} is not a token`;
+		}
+
+		const value = headers[name]!;
+		if ((typeof value === 'string' ? [value] : value).some(item => badFieldValue.test(item))) {
+			return `header ${JSON.stringify(name)} has a value no HTTP message can carry`;
+		}
+	}
+
+	return undefined;
+}
+
+const bodilessStatuses: ReadonlySet<number> = new Set([204, 205, 304]);
+
+function checkResponse(head: Record<string, unknown>, bodyLength: number): void {
 	const {status, reason, headers, history, request, facts} = head;
-	if (!Number.isInteger(status) || (status as number) < 100 || (status as number) > 999) {
-		throw new CorruptEntryError('status is not a three-digit integer');
+	// A final response's status is 200-599 (RFC 9110 §15): an interim 1xx or a 999 is nothing a client can be answered with.
+	if (!Number.isInteger(status) || (status as number) < 200 || (status as number) > 599) {
+		throw new CorruptEntryError('status is not a final status (200-599)');
 	}
 
 	if (typeof reason !== 'string' || !isHeaders(headers)) {
 		throw new CorruptEntryError('reason or headers malformed');
+	}
+
+	const unreplayable = unreplayableHeader(headers);
+	if (unreplayable !== undefined) {
+		throw new CorruptEntryError(unreplayable);
+	}
+
+	if (bodilessStatuses.has(status as number) && bodyLength > 0) {
+		throw new CorruptEntryError(`a ${String(status)} with a body`);
 	}
 
 	if (!Array.isArray(history) || !history.every(hop => isObject(hop) && Number.isInteger(hop['status']) && typeof hop['url'] === 'string' && isHeaders(hop['headers']))) {
@@ -230,7 +263,7 @@ export function decodeValue(bytes: Uint8Array, expectedKind?: RecordKind): Store
 		}
 
 		case 'response': {
-			checkResponse(head);
+			checkResponse(head, bodyEnd - headStart - headLength);
 			return {...head, body: buffer.subarray(headStart + headLength, bodyEnd)} as unknown as CachedEntry;
 		}
 

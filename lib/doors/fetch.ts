@@ -4,14 +4,18 @@ import {type RedirectHop, Response, type ResponseHeaders} from '../models/respon
 import {StreamingBody} from '../models/streaming-body.js';
 import {answerResponse, headerName} from './answer.js';
 import {askCache} from './ask-cache.js';
+import {checkedAnswer} from './integrity.js';
 import {addModeHeaders, cacheModePlan} from './cache-modes.js';
 import {doorOpened, isOutsideDoors, outsideDoors} from './bypass.js';
 import {preparedRequest} from './prepared-request.js';
 import type {DoorOptions, DoorRequestOptions, EngineFor, RestoreDoor, SendOptions} from './types.js';
 
 type Fetch = typeof globalThis.fetch;
-// Node's fetch also takes undici's `dispatcher` (a proxy agent, say): kept on every request a door sends.
-type Dispatcher = RequestInit['dispatcher'];
+/**
+ * What the caller's init says about how to send, kept on every request the door sends: undici's
+ * `dispatcher` (a proxy agent, say) and `keepalive`.
+ */
+type Sending = Pick<RequestInit, 'dispatcher' | 'keepalive'>;
 
 const redirectStatuses: ReadonlySet<number> = new Set([301, 302, 303, 307, 308]);
 const maxRedirects = 20;
@@ -78,13 +82,13 @@ function redirected(request: PreparedRequest, status: number, location: string):
  * Send a prepared request with the fetch below the door, following redirects hop by hop (so each
  * hop is recorded in the history, as got records them), and buffer the final response.
  */
-async function sendWithFetch(below: Fetch, dispatcher: Dispatcher, request: PreparedRequest, options: SendOptions, streamedBody?: ReadableStream<Uint8Array>): Promise<Response> {
+async function sendWithFetch(below: Fetch, sending: Sending, request: PreparedRequest, options: SendOptions, streamedBody?: ReadableStream<Uint8Array>): Promise<Response> {
 	const history: RedirectHop[] = [];
 	const signals = [options.signal, options.timeout === undefined ? undefined : AbortSignal.timeout(options.timeout)].filter(signal => signal !== undefined);
 	const signal = signals.length > 1 ? AbortSignal.any(signals) : signals[0];
 	let current = request;
 	for (;;) {
-		const init: RequestInit = {method: current.method, headers: current.headers, redirect: 'manual'};
+		const init: RequestInit = {...sending, method: current.method, headers: current.headers, redirect: 'manual'};
 		if (current.body !== undefined) {
 			init.body = current.body;
 		} else if (current === request && streamedBody !== undefined) {
@@ -95,10 +99,6 @@ async function sendWithFetch(below: Fetch, dispatcher: Dispatcher, request: Prep
 
 		if (signal !== undefined) {
 			init.signal = signal;
-		}
-
-		if (dispatcher !== undefined) {
-			init.dispatcher = dispatcher;
 		}
 
 		// eslint-disable-next-line no-await-in-loop -- one hop after the other
@@ -198,6 +198,11 @@ async function cachedFetch(below: Fetch, engineFor: EngineFor, options: DoorOpti
 
 	const dispatcher = init?.dispatcher;
 	const extra: RequestInit | undefined = dispatcher === undefined ? undefined : {dispatcher};
+	const sending: Sending = dispatcher === undefined ? {} : {dispatcher};
+	if (request.keepalive) {
+		sending.keepalive = true;
+	}
+
 	let body: Buffer | undefined;
 	const passOn = async (): Promise<globalThis.Response> => {
 		// The body was read once: what goes on is a request carrying those bytes.
@@ -240,7 +245,7 @@ async function cachedFetch(below: Fetch, engineFor: EngineFor, options: DoorOpti
 	// Every hop of a followed redirect is this door's to follow (the history is the cache's), so
 	// `error` and `manual` both ask for the redirect itself.
 	const doorOptions: DoorRequestOptions = {...plan.options, followRedirects: request.redirect === 'follow', signal: request.signal};
-	const outcome = await untilAborted(askCache(cached, prepared, doorOptions, async (outgoing, sendOptions) => outsideDoors(async () => sendWithFetch(below, dispatcher, outgoing, sendOptions, outgoing === prepared ? streamedBody : undefined))), request.signal);
+	const outcome = await untilAborted(askCache(cached, prepared, doorOptions, async (outgoing, sendOptions) => outsideDoors(async () => sendWithFetch(below, sending, outgoing, sendOptions, outgoing === prepared ? streamedBody : undefined))), request.signal);
 	switch (outcome.kind) {
 		case 'passThrough': {
 			return passOn();
@@ -256,7 +261,9 @@ async function cachedFetch(below: Fetch, engineFor: EngineFor, options: DoorOpti
 				throw fetchError('unexpected redirect');
 			}
 
-			return answerResponse(response, {head: request.method === 'HEAD', requestUrl: request.url, fromCacheHeader: headerName(options.fromCacheHeader), signal: request.signal});
+			const answer = answerResponse(response, {head: request.method === 'HEAD', requestUrl: request.url, fromCacheHeader: headerName(options.fromCacheHeader), signal: request.signal});
+			// Checked here, on the miss and the hit alike: the door sends (and the cache replays) without it.
+			return request.integrity === '' ? answer : checkedAnswer(answer, request.integrity);
 		}
 	}
 }

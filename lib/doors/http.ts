@@ -12,7 +12,7 @@ import {doorOpened, isOutsideDoors, outsideDoors} from './bypass.js';
 import {httpTarget} from './http-target.js';
 import {type HttpRoute, type RequestFunction, connectionOptionsOf, sendOverHttp} from './http-transport.js';
 import {preparedRequest} from './prepared-request.js';
-import {tlsIdentityOf} from './tls-identity.js';
+import {type TlsMaterial, tlsIdentityOf} from '../tls-identity.js';
 import type {DoorOptions, EngineFor, RestoreDoor} from './types.js';
 
 /** The four module functions a client calls; the door layers over them. */
@@ -212,6 +212,23 @@ function clientAbort(request: Request): {signal: AbortSignal | undefined; settle
 	};
 }
 
+/**
+ * Say on the client's `IncomingMessage` that it came from the cache, where got (and
+ * cacheable-request) read it: `response.fromCache`, so got's `response.isFromCache` is true.
+ * Set before any other listener of the response sees it.
+ */
+function markFromCache(request: Request): void {
+	rawRequestOf(request)?.prependOnceListener('response', (response: http.IncomingMessage) => {
+		Object.defineProperty(response, 'fromCache', {value: true, enumerable: true, configurable: true, writable: true});
+	});
+}
+
+/** The TLS options an agent was made with (`options`, public on `https.Agent`), where a client certificate may be. */
+function agentOptions(agent: unknown): TlsMaterial | undefined {
+	const options: unknown = typeof agent === 'object' && agent !== null ? Reflect.get(agent, 'options') : undefined;
+	return typeof options === 'object' && options !== null ? options as TlsMaterial : undefined;
+}
+
 /** How the client would have reached the origin: its agent and its socket and TLS options. */
 function routeOf(request: Request, below: Layer): HttpRoute {
 	const raw = rawRequestOf(request);
@@ -275,7 +292,7 @@ export function installHttpDoor(engineFor: EngineFor, options: DoorOptions = {})
 			const streamedBody = readsBody || request.body === null ? undefined : {stream: request.body, length: request.headers.get('content-length') ?? undefined};
 			const route = routeOf(request, below);
 			// A client certificate authenticates the request as a credential does: part of its identity.
-			const tlsIdentity = url.startsWith('https:') ? tlsIdentityOf(route.connection, route.agent ?? https.globalAgent) : undefined;
+			const tlsIdentity = url.startsWith('https:') ? tlsIdentityOf(route.connection) ?? tlsIdentityOf(agentOptions(route.agent ?? https.globalAgent)) : undefined;
 			const prepared = tlsIdentity === undefined ? preparedRequest(method, url, request.headers, body) : {...preparedRequest(method, url, request.headers, body), tlsIdentity};
 			connectEarly(request);
 			const abort = clientAbort(request);
@@ -293,6 +310,10 @@ export function installHttpDoor(engineFor: EngineFor, options: DoorOptions = {})
 					rawRequestOf(request)?.once('close', () => {
 						streaming.abort(new DOMException('The client closed the request', 'AbortError'));
 					});
+				}
+
+				if (outcome.response.fromCache) {
+					markFromCache(request);
 				}
 
 				controller.respondWith(answerResponse(outcome.response, {head: method === 'HEAD', requestUrl: url, fromCacheHeader: headerName(fromCacheHeader)}));

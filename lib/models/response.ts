@@ -24,6 +24,8 @@ export type ResponseInit = {
 	body: Buffer;
 	request: PreparedRequest;
 	history?: readonly RedirectHop[] | undefined;
+	/** The last hop's request headers, when redirects were followed (see {@link Response.lastHopHeaders}). */
+	lastHopHeaders?: Readonly<Record<string, string>> | undefined;
 	/** Where the response came from; set by the cache engine. */
 	cache?: CacheFacts | undefined;
 	/** The body still arriving (a front door's answer from the origin): `body` is then empty. */
@@ -50,6 +52,7 @@ export function withCacheFacts(response: Response, facts: CacheFacts): Response 
 		body: response.body,
 		request: response.request,
 		history: response.history,
+		lastHopHeaders: response.lastHopHeaders,
 		cache: facts,
 		streaming: response.streaming,
 	});
@@ -84,6 +87,12 @@ export class Response {
 	 * empty); undefined for a whole body. Sessions never see one.
 	 */
 	readonly streaming: StreamingBody | undefined;
+	/**
+	 * When redirects were followed, the headers the last hop's request was sent with (lower-case
+	 * names; cookies the jar added for that URL, headers a hook set), else undefined. The cache
+	 * stores nothing that a hop's added credentials obtained (docs/security.md).
+	 */
+	readonly lastHopHeaders: Readonly<Record<string, string>> | undefined;
 	readonly #cache: CacheFacts;
 
 	constructor(init: ResponseInit) {
@@ -94,6 +103,7 @@ export class Response {
 		this.body = init.body;
 		this.request = init.request;
 		this.history = init.history ?? [];
+		this.lastHopHeaders = init.lastHopHeaders;
 		this.#cache = init.cache ?? {fromCache: false, createdAt: new Date(), expires: null, isExpired: false, revalidated: false, cacheKey: ''};
 		this.streaming = init.streaming;
 	}
@@ -147,6 +157,7 @@ export class Response {
 			body: Buffer.from(this.body),
 			request: this.request,
 			history: this.history,
+			lastHopHeaders: this.lastHopHeaders,
 			cache: this.#cache,
 			// Callers sharing one origin request each read the bytes as they arrive.
 			streaming: this.streaming?.branch(),

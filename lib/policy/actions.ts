@@ -304,6 +304,11 @@ function storeDecision(lookup: Lookup, response: Pick<Response, 'status' | 'head
 		return {kind: 'skip', reason: 'readOnly'};
 	}
 
+	// Only a final status is an answer to replay (the codec refuses any other: lib/codec/entry.ts).
+	if (response.status < 200 || response.status > 599) {
+		return {kind: 'skip', reason: `status ${response.status}`};
+	}
+
 	// A 206 is one part of a resource: never stored under the resource's key ('rfc9111': RFC 9111 §3
 	// decides, a 206 answering a byte range included).
 	if (settings.cacheControl === 'rfc9111'

@@ -18,6 +18,15 @@ async function measure(kind: string, mode: 'plain' | 'cached', url: string, opti
 	return JSON.parse(stdout.trim().split('\n').at(-1)!) as Measure;
 }
 
+/**
+ * Two runs of a measurement: the earlier first byte (a machine shared with other work delays
+ * either run by itself) and the larger RSS (so a peak is never hidden).
+ */
+async function measureTwice(kind: string, mode: 'plain' | 'cached', url: string): Promise<Measure> {
+	const [one, two] = [await measure(kind, mode, url), await measure(kind, mode, url)];
+	return {firstByteMs: Math.min(one.firstByteMs, two.firstByteMs), rssDeltaMb: Math.max(one.rssDeltaMb, two.rssDeltaMb), bytes: Math.min(one.bytes, two.bytes)};
+}
+
 /** The time to the first chunk of a response through http.get, and the chunk. */
 async function firstChunkHttp(url: string): Promise<{ms: number; chunk: string}> {
 	const started = performance.now();
@@ -183,8 +192,8 @@ describe('doors: streaming (issue 18)', function () {
 
 	for (const kind of ['fetch-partial', 'http-partial']) {
 		it(`streams a 100 MB no-store download through ${kind.split('-')[0]}: read 64 KiB then abort, RSS within 20 MB of plain`, async () => {
-			const plain = await measure(kind, 'plain', `${base}/download`);
-			const cached = await measure(kind, 'cached', `${base}/download`);
+			const plain = await measureTwice(kind, 'plain', `${base}/download`);
+			const cached = await measureTwice(kind, 'cached', `${base}/download`);
 			assert.ok(cached.bytes >= 64 * 1024);
 			assert.ok(cached.rssDeltaMb <= plain.rssDeltaMb + 20, `RSS +${cached.rssDeltaMb} MB with the cache, +${plain.rssDeltaMb} MB without`);
 			assert.ok(cached.firstByteMs < plain.firstByteMs + 200, `first chunk after ${cached.firstByteMs.toFixed(0)} ms, ${plain.firstByteMs.toFixed(0)} ms without`);
@@ -199,8 +208,8 @@ describe('doors: streaming (issue 18)', function () {
 	});
 
 	it('passes a gzip bomb through fetch at the reader\'s pace: the first chunk at once, RSS within 20 MB of plain', async () => {
-		const plain = await measure('fetch-first', 'plain', `${base}/bomb`);
-		const cached = await measure('fetch-first', 'cached', `${base}/bomb`);
+		const plain = await measureTwice('fetch-first', 'plain', `${base}/bomb`);
+		const cached = await measureTwice('fetch-first', 'cached', `${base}/bomb`);
 		assert.ok(cached.rssDeltaMb <= plain.rssDeltaMb + 20, `RSS +${cached.rssDeltaMb} MB with the cache, +${plain.rssDeltaMb} MB without`);
 		assert.ok(cached.firstByteMs < plain.firstByteMs + 200, `first chunk after ${cached.firstByteMs.toFixed(0)} ms, ${plain.firstByteMs.toFixed(0)} ms without`);
 	});
