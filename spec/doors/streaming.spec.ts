@@ -8,7 +8,7 @@ import {gzipSync} from 'node:zlib';
 import {getCache, installCache, uninstallCache} from '../../lib/index.js';
 
 const run = promisify(execFile);
-const probe = fileURLToPath(new URL('stream-probe.ts', import.meta.url));
+const probe = fileURLToPath(new URL('../../bench/stream-probe.ts', import.meta.url));
 
 type Measure = {firstByteMs: number; rssDeltaMb: number; bytes: number};
 

@@ -1,6 +1,6 @@
 /**
  * One streaming measurement in a process of its own (so that RSS is this case's alone), run by
- * spec/doors/streaming.spec.ts: `node --import tsx stream-probe.ts <case> <plain|cached> <url> [installCache options as JSON]`.
+ * spec/doors/streaming.spec.ts and bench/doors-streaming.ts: `node --import tsx bench/stream-probe.ts <case> <plain|cached> <url> [installCache options as JSON]`.
  * Prints one JSON line: {firstByteMs, rssDeltaMb, bytes}.
  *
  * Cases: `fetch-partial` / `http-partial` read 64 KiB then abort; `fetch-raw` / `http-raw` read
@@ -8,7 +8,7 @@
  * `http-first` wait for the first chunk only; `post` sends a 200 MB ReadableStream body with fetch.
  */
 import http from 'node:http';
-import {installCache, uninstallCache} from '../../lib/index.js';
+import {installCache, uninstallCache} from '../lib/index.js';
 
 const [kind = '', mode = '', url = '', options = '{}'] = process.argv.slice(2);
 const mb = (bytes: number): number => Math.round(bytes / 1024 / 1024);
@@ -137,11 +137,21 @@ async function run(): Promise<Omit<Result, 'rssDeltaMb'>> {
 	}
 }
 
-// Warm up what both modes load, so that the baseline is the same.
-await fetch(url.replace(/\/[^/]*$/, '/warm')).then(async response => response.arrayBuffer()).catch(() => undefined);
 if (mode === 'cached') {
 	installCache({backend: 'memory', ...JSON.parse(options) as object});
 }
+
+// Warm up both clients (and the cache, when installed) on another path, so that what is measured
+// is a request's own cost, not a first request's module loading.
+const warm = url.replace(/\/[^/]*$/, '/warm');
+await fetch(warm).then(async response => response.arrayBuffer()).catch(() => undefined);
+await new Promise<void>(resolve => {
+	http.get(warm, response => {
+		response.resume().on('end', resolve).on('error', resolve);
+	}).on('error', () => {
+		resolve();
+	});
+});
 
 global.gc?.();
 const baseline = process.memoryUsage().rss;
