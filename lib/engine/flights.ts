@@ -21,6 +21,8 @@ type Flight = {
 	callers: number;
 	/** Callers still waiting (not aborted). */
 	waiting: number;
+	/** Callers the result has been handed to. */
+	handed: number;
 };
 
 /** In-process single-flight: callers with the same flight key share one promise. */
@@ -33,7 +35,7 @@ export class Flights implements SingleFlight {
 		if (flight === undefined) {
 			const controller = signal === undefined ? undefined : new AbortController();
 			const promise = start(controller?.signal);
-			flight = {promise, controller, callers: 0, waiting: 0};
+			flight = {promise, controller, callers: 0, waiting: 0, handed: 0};
 			this.#inFlight.set(key, flight);
 			// Registered before any caller's continuation: the flight is gone before results are handed out.
 			const started = flight;
@@ -45,7 +47,16 @@ export class Flights implements SingleFlight {
 		// A caller without a signal waits for good: the shared run is never aborted then.
 		joined.waiting += signal === undefined ? Number.POSITIVE_INFINITY : 1;
 		// One caller alone gets the response itself; several each get a copy, the original untouched.
-		const result = joined.promise.then(response => (joined.callers > 1 ? response.clone() : response));
+		// A body still arriving is split among them instead: the last takes the original, so that
+		// no branch of it is left unread (an unread branch would hold every byte the others read).
+		const result = joined.promise.then(response => {
+			joined.handed++;
+			if (joined.callers === 1 || (response.streaming !== undefined && joined.handed === joined.callers)) {
+				return response;
+			}
+
+			return response.clone();
+		});
 		if (signal === undefined) {
 			return result;
 		}
@@ -63,6 +74,11 @@ export class Flights implements SingleFlight {
 			signal.addEventListener('abort', onAbort, {once: true});
 			result.then(response => {
 				signal.removeEventListener('abort', onAbort);
+				if (signal.aborted) {
+					// Nobody reads this caller's share of a body still arriving: let it go.
+					void response.streaming?.stream.cancel(signal.reason).catch(() => undefined);
+				}
+
 				resolve(response);
 			}, (error: unknown) => {
 				signal.removeEventListener('abort', onAbort);
