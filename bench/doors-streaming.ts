@@ -12,6 +12,7 @@ import os from 'node:os';
 import {fileURLToPath} from 'node:url';
 import {promisify} from 'node:util';
 import {createGzip} from 'node:zlib';
+import {noStoreDownload} from './no-store-download.js';
 
 const run = promisify(execFile);
 const probe = fileURLToPath(new URL('stream-probe.ts', import.meta.url));
@@ -44,22 +45,7 @@ const server = http.createServer((request, response) => {
 		response.on('close', () => clearInterval(timer));
 		setTimeout(() => response.end(), 5000).unref();
 	} else if (pathname === '/download') {
-		response.writeHead(200, {'content-type': 'application/octet-stream', 'cache-control': 'no-store', 'content-length': String(100 * 1024 * 1024)});
-		const piece = Buffer.alloc(64 * 1024, 97);
-		let left = 1600;
-		const write = (): void => {
-			while (left > 0) {
-				left--;
-				if (!response.write(piece)) {
-					response.once('drain', write);
-					return;
-				}
-			}
-
-			response.end();
-		};
-
-		write();
+		noStoreDownload(response, 100);
 	} else if (pathname === '/bomb') {
 		response.writeHead(200, {'content-type': 'application/octet-stream', 'content-encoding': 'gzip', 'cache-control': 'no-store'});
 		response.end(bomb);

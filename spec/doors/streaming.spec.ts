@@ -5,6 +5,7 @@ import type {AddressInfo} from 'node:net';
 import {fileURLToPath} from 'node:url';
 import {promisify} from 'node:util';
 import {gzipSync} from 'node:zlib';
+import {noStoreDownload} from '../../bench/no-store-download.js';
 import {getCache, installCache, uninstallCache} from '../../lib/index.js';
 
 const run = promisify(execFile);
@@ -88,22 +89,7 @@ describe('doors: streaming (issue 18)', function () {
 
 				case '/download': {
 					// 100 MB, no-store, written as fast as the client takes it.
-					response.writeHead(200, {'content-type': 'application/octet-stream', 'cache-control': 'no-store', 'content-length': String(100 * 1024 * 1024)});
-					const piece = Buffer.alloc(64 * 1024, 97);
-					let left = 1600;
-					const write = (): void => {
-						while (left > 0) {
-							left--;
-							if (!response.write(piece)) {
-								response.once('drain', write);
-								return;
-							}
-						}
-
-						response.end();
-					};
-
-					write();
+					noStoreDownload(response, 100);
 					break;
 				}
 
