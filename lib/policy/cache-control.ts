@@ -98,18 +98,23 @@ export function parseHttpDate(value: string, now = Date.now()): number | undefin
 }
 
 /**
- * The age a response is taken to have when its `Age` header cannot be read: RFC 9111 §1.2.2's
- * ceiling for delta-seconds (2^31 s, 68 years), older than any freshness lifetime. Finite, so it
- * survives JSON.
+ * The greatest delta-seconds value this cache works with: RFC 9111 §1.2.2 says a larger one (or a
+ * calculation that overflows) counts as 2^31 s, 68 years, longer than any freshness lifetime.
+ * Without the cap `max-age=9999999999999` would put an expiry beyond what a `Date` can hold.
  */
-export const UNKNOWN_AGE = 2 ** 31;
+export const MAX_DELTA_SECONDS = 2 ** 31;
+
+/** A delta-seconds text (RFC 9111 §1.2.2: one or more digits) as a number, capped; undefined when not one. */
+export function deltaSeconds(text: string): number | undefined {
+	return /^\d+$/.test(text) ? Math.min(Number(text), MAX_DELTA_SECONDS) : undefined;
+}
 
 /**
- * The `Age` header as whole seconds (RFC 9111 §5.1), 0 when absent. `Age` is a singleton field
- * whose value is one non-negative integer; anything else (not a number, negative, a fraction,
- * with parameters, a list, or the field sent on several lines, which arrive joined as a list)
- * says nothing reliable about how old the response is, so it is taken as {@link UNKNOWN_AGE}:
- * the response is stale and must be revalidated before reuse. Values beyond 2^31 count as 2^31.
+ * The `Age` header as whole seconds, as RFC 9111 §5.1 reads it: a list-valued `Age` (a comma
+ * list, or the field on several lines, which arrive as an array or joined) uses its first member
+ * and discards the rest; a value that is not a non-negative integer (a fraction, a sign, a
+ * parameter, letters) is ignored, so the age is 0 as if the field were absent. Capped at
+ * {@link MAX_DELTA_SECONDS}.
  */
 export function ageOf(headers: ResponseHeaders): number {
 	const raw = headers['age'];
@@ -117,22 +122,18 @@ export function ageOf(headers: ResponseHeaders): number {
 		return 0;
 	}
 
-	if (Array.isArray(raw)) {
-		return raw.length === 1 ? ageOf({age: raw[0]!}) : UNKNOWN_AGE;
-	}
-
-	const text = raw.trim();
-	return /^\d+$/.test(text) ? Math.min(Number(text), UNKNOWN_AGE) : UNKNOWN_AGE;
+	const text = Array.isArray(raw) ? raw[0] ?? '' : raw;
+	const comma = text.indexOf(',');
+	return deltaSeconds((comma === -1 ? text : text.slice(0, comma)).trim()) ?? 0;
 }
 
-/** A directive's value as whole seconds, or undefined when absent or not a non-negative integer. */
+/**
+ * A directive's value as whole seconds (capped at {@link MAX_DELTA_SECONDS}), or undefined when
+ * absent or not a non-negative integer.
+ */
 export function seconds(directives: Directives, name: string): number | undefined {
 	const value = directives.get(name);
-	if (typeof value !== 'string' || !/^\d+$/.test(value)) {
-		return undefined;
-	}
-
-	return Number(value);
+	return typeof value === 'string' ? deltaSeconds(value) : undefined;
 }
 
 /** True when the response carries a validator (ETag or Last-Modified). */
@@ -189,8 +190,7 @@ export function headerFreshness(headers: ResponseHeaders, now: number): HeaderFr
 	}
 
 	const currentAge = ageOf(headers);
-	// An Age that cannot be read leaves the response stale on arrival, whatever its lifetime.
-	const expiresAfter = (lifetime: number): number => (currentAge === UNKNOWN_AGE ? now : now + lifetime - (currentAge * 1000));
+	const expiresAfter = (lifetime: number): number => now + lifetime - (currentAge * 1000);
 	if (maxAge !== undefined) {
 		return {kind: 'explicit', expires: expiresAfter(maxAge * 1000)};
 	}

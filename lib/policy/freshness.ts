@@ -1,7 +1,7 @@
 import type {CachedEntry} from '../codec/entry.js';
 import type {PreparedRequest} from '../models/request.js';
 import type {Response, ResponseHeaders} from '../models/response.js';
-import {UNKNOWN_AGE, ageOf, heuristicLifetime, mayStore, parseCacheControl, parseHttpDate, seconds} from './cache-control.js';
+import {ageOf, heuristicLifetime, mayStore, parseCacheControl, parseHttpDate, seconds} from './cache-control.js';
 import type {Expiration} from './expiration.js';
 import {type ByteRange, parseContentRange} from './ranges.js';
 
@@ -21,14 +21,10 @@ function headerText(value: string | string[] | undefined): string | undefined {
  * one-second resolution, so a response generated up to 999 ms after the second it names is not
  * counted a second old: the apparent age is the least the `Date` allows (otherwise a
  * `max-age=1` response would often arrive stale). The request is taken as sent when the response
- * arrived (the delay is the engine's to know). An unreadable `Age` gives {@link UNKNOWN_AGE}.
+ * arrived (the delay is the engine's to know). `Age` is read as RFC 9111 §5.1 says (`ageOf`).
  */
 export function initialAge(headers: ResponseHeaders, responseTime: number): number {
 	const ageValue = ageOf(headers);
-	if (ageValue >= UNKNOWN_AGE) {
-		return UNKNOWN_AGE;
-	}
-
 	const date = parseHttpDate(headerText(headers['date'])?.trim() ?? '', responseTime);
 	const apparentAge = date === undefined ? 0 : Math.max(0, Math.floor((responseTime - date - 999) / 1000));
 	return Math.max(apparentAge, ageValue);
@@ -72,7 +68,7 @@ export function freshnessLifetime(status: number, headers: ResponseHeaders, resp
  */
 export function staleAt(status: number, headers: ResponseHeaders, expiration: Expiration, responseTime: number): number {
 	const age = initialAge(headers, responseTime);
-	let expires = age >= UNKNOWN_AGE ? responseTime : responseTime + freshnessLifetime(status, headers, responseTime) - (age * 1000);
+	let expires = responseTime + freshnessLifetime(status, headers, responseTime) - (age * 1000);
 	switch (expiration.kind) {
 		case 'immediately': {
 			expires = Math.min(expires, responseTime);
