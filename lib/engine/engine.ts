@@ -341,7 +341,7 @@ export class CacheEngine {
 			kind: 'response',
 			status: response.status,
 			reason: response.reason,
-			headers: storableResponseHeaders(storableHeaders(response.headers), settings),
+			headers: storableResponseHeaders(storableHeaders(response.headers, settings.shared), settings),
 			// A secret in the query must not reach the store through the URLs either.
 			url: redactUrl(response.url, ignored),
 			history: redactHistory(response.history, settings),
@@ -416,7 +416,7 @@ export class CacheEngine {
 	async #renew(plan: Lookup, found: Found, request: PreparedRequest, notModified: Response, now: number): Promise<Response> {
 		const {entry, key: foundKey, primaryKey} = found;
 		const merged = mergeNotModified(entry.headers, notModified.headers);
-		const headers = storableResponseHeaders(storableHeaders(merged.headers), this.settings);
+		const headers = storableResponseHeaders(storableHeaders(merged.headers, this.settings.shared), this.settings);
 		const expires = renewedExpiry(plan, entry, headers, this.settings, now);
 		const renewedExpires = expires === 'noStore' ? now : expires;
 		const rewrite = expires !== 'noStore' && (merged.changed || renewedExpires !== entry.expires);

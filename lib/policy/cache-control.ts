@@ -262,13 +262,15 @@ export function heuristicLifetime(status: number, headers: ResponseHeaders, resp
 }
 
 /**
- * Whether a private cache may store a response (RFC 9111 §3), the request aside (its method and
- * its own `no-store` are the caller's): a final status; with `must-understand`, one of
- * {@link UNDERSTOOD_STATUSES} (and then `no-store` is overridden, §5.2.2.3); otherwise no
- * `no-store`; never a `206` or `304` (see {@link UNDERSTOOD_STATUSES}); and something that allows
- * storing it: `public`, `private`, `max-age`, `Expires`, or a heuristically cacheable status.
+ * Whether a cache may store a response (RFC 9111 §3), the request aside (its method, its own
+ * `no-store` and, for a shared cache, its `Authorization` are the caller's): a final status; with
+ * `must-understand`, one of {@link UNDERSTOOD_STATUSES} (and then `no-store` is overridden,
+ * §5.2.2.3); otherwise no `no-store`; never a `206` or `304` (see {@link UNDERSTOOD_STATUSES});
+ * and something that allows storing it: `public`, `max-age`, `Expires`, a heuristically cacheable
+ * status, and `private` for a private cache or `s-maxage` for a `shared` one. A shared cache never
+ * stores an unqualified `private` response (§5.2.2.7).
  */
-export function mayStore(status: number, headers: ResponseHeaders): boolean {
+export function mayStore(status: number, headers: ResponseHeaders, shared = false): boolean {
 	if (status < 200 || status === 206 || status === 304) {
 		return false;
 	}
@@ -282,7 +284,11 @@ export function mayStore(status: number, headers: ResponseHeaders): boolean {
 		return false;
 	}
 
-	return directives.has('public') || directives.has('private') || directives.has('max-age')
+	if (shared && directives.get('private') === true) {
+		return false;
+	}
+
+	return directives.has('public') || directives.has(shared ? 's-maxage' : 'private') || directives.has('max-age')
 		|| headers['expires'] !== undefined || HEURISTICALLY_CACHEABLE_STATUSES.has(status);
 }
 
@@ -301,10 +307,11 @@ const renewedBy304: ReadonlySet<string> = new Set(['date', 'age']);
 
 /**
  * The headers worth storing: without hop-by-hop headers and those the Connection header names
- * (RFC 9111 §3.1), and without the fields a qualified `no-cache="…"` names. Runs on every miss:
- * the common case (nothing named) parses nothing.
+ * (RFC 9111 §3.1), and without the fields a qualified `no-cache="…"` names (§5.2.2.4) or, in a
+ * `shared` cache, a qualified `private="…"` (§5.2.2.7). Runs on every miss: the common case
+ * (nothing named) parses nothing.
  */
-export function storableHeaders(headers: ResponseHeaders): ResponseHeaders {
+export function storableHeaders(headers: ResponseHeaders, shared = false): ResponseHeaders {
 	let named: Set<string> | undefined;
 	const connection = headerText(headers['connection']);
 	if (connection !== undefined) {
@@ -314,6 +321,16 @@ export function storableHeaders(headers: ResponseHeaders): ResponseHeaders {
 	const cacheControl = headerText(headers['cache-control']);
 	if (cacheControl?.includes('no-cache=') === true) {
 		const qualified = parseCacheControl(cacheControl).get('no-cache');
+		if (typeof qualified === 'string') {
+			named ??= new Set();
+			for (const name of qualified.split(',')) {
+				named.add(name.trim().toLowerCase());
+			}
+		}
+	}
+
+	if (shared && cacheControl?.includes('private=') === true) {
+		const qualified = parseCacheControl(cacheControl).get('private');
 		if (typeof qualified === 'string') {
 			named ??= new Set();
 			for (const name of qualified.split(',')) {

@@ -57,13 +57,13 @@ export type CacheOptions = {
 	 * cached responses: `true` for all, or a list of built-in credential names. Risk: one user is
 	 * served what the origin sent another. Only for origins whose answers do not depend on who asks
 	 * (`Cache-Control: private` responses are still never shared).
-	 * @default false; `['cookie']` with `cacheControl: 'rfc9111'` (a one-user cache, as a browser's)
+	 * @default false; `['cookie']` with `cacheControl: 'rfc9111'` unless `shared` (a one-user cache, as a browser's)
 	 */
 	shareCredentials?: boolean | readonly string[];
 	/**
 	 * Store `Set-Cookie` response headers, and so replay them to every caller that gets the cached
 	 * response. Risk: one user's session cookie handed to another.
-	 * @default false; true with `cacheControl: 'rfc9111'` (a one-user cache, as a browser's)
+	 * @default false; true with `cacheControl: 'rfc9111'` unless `shared` (a one-user cache, as a browser's)
 	 */
 	storeCookies?: boolean;
 	/** Request headers that are part of the key: false (none), true (all), or a list of names. @default false */
@@ -83,6 +83,16 @@ export type CacheOptions = {
 	 * @default false
 	 */
 	cacheControl?: boolean | 'rfc9111';
+	/**
+	 * With `cacheControl: 'rfc9111'`: behave as an RFC 9111 *shared* cache instead of a private
+	 * one, for a cache that answers many users (a service, a fleet of workers on one Redis):
+	 * `s-maxage` and `proxy-revalidate` apply, `private` responses are not stored, a response to a
+	 * request with `Authorization` is stored only with `public`, `s-maxage` or `must-revalidate`,
+	 * and cookies keep the security defaults (`storeCookies: false`, cookies keyed per user).
+	 * See docs/http-caching.md.
+	 * @default false
+	 */
+	shared?: boolean;
 	/** Revalidate fresh entries that have a validator on every use. @default false */
 	alwaysRevalidate?: boolean;
 	/** Serve a stale entry when refreshing it fails: true, or the longest staleness allowed. @default false */
@@ -145,6 +155,8 @@ export type CacheSettings = KeySettings & {
 	readonly keyFn: ((request: PreparedRequest) => string) | undefined;
 	readonly readOnly: boolean;
 	readonly cacheControl: boolean | 'rfc9111';
+	/** An RFC 9111 shared cache (only with `cacheControl: 'rfc9111'`). */
+	readonly shared: boolean;
 	readonly alwaysRevalidate: boolean;
 	/** Longest staleness in ms (Infinity for `true`), or 0 when off. */
 	readonly staleIfError: number;
@@ -164,7 +176,7 @@ export type CacheSettings = KeySettings & {
 /** The option names a cache owns; everything else goes to the session class being extended. */
 export const CACHE_OPTION_NAMES: ReadonlySet<string> = new Set([
 	'cacheName', 'useCacheDir', 'useTemp', 'backend', 'url', 'expireAfter', 'urlsExpireAfter', 'allowableCodes', 'allowableMethods',
-	'ignoredParameters', 'shareCredentials', 'storeCookies', 'matchHeaders', 'filterFn', 'keyFn', 'readOnly', 'cacheControl', 'alwaysRevalidate',
+	'ignoredParameters', 'shareCredentials', 'storeCookies', 'matchHeaders', 'filterFn', 'keyFn', 'readOnly', 'cacheControl', 'shared', 'alwaysRevalidate',
 	'staleIfError', 'staleWhileRevalidate', 'ttlOffset', 'backendTimeout', 'strictBackend', 'onError', 'clock',
 	'maxEntrySize', 'maxEntries', 'maxBytes',
 ]);
@@ -183,6 +195,7 @@ export const DEFAULT_CACHE_OPTIONS = Object.freeze({
 	matchHeaders: false,
 	readOnly: false,
 	cacheControl: false,
+	shared: false,
 	alwaysRevalidate: false,
 	ttlOffset: 3600,
 	backendTimeout: 1000,
@@ -214,6 +227,16 @@ function cacheControlMode(owner: string, value: unknown): boolean | 'rfc9111' {
 	}
 
 	return value;
+}
+
+/** `shared` names a kind of RFC 9111 cache: it means nothing without `cacheControl: 'rfc9111'`. */
+function sharedMode(owner: string, value: unknown, cacheControl: boolean | 'rfc9111'): boolean {
+	const shared = bool(owner, 'shared', value, false);
+	if (shared && cacheControl !== 'rfc9111') {
+		throw new TypeError(`${owner} option \`shared\` only applies with \`cacheControl: 'rfc9111'\` (an RFC 9111 shared cache); \`cacheControl: ${JSON.stringify(cacheControl)}\` has no private/shared distinction`);
+	}
+
+	return shared;
 }
 
 function fn<T>(owner: string, name: string, value: unknown): T | undefined {
@@ -333,7 +356,7 @@ export function normalizeCacheOptions(options: CacheOptions = {}, owner = 'Cache
 	const ignoredParameters = stringList(owner, 'ignoredParameters', options.ignoredParameters ?? DEFAULT_CACHE_OPTIONS.ignoredParameters);
 	// 'rfc9111' is a private (one-user) cache as the RFC and browsers have it: cookies do not split
 	// keys and Set-Cookie is stored, unless the options say otherwise (docs/security.md).
-	const privateCache = options.cacheControl === 'rfc9111';
+	const privateCache = options.cacheControl === 'rfc9111' && options.shared !== true;
 	const shareCredentials = options.shareCredentials ?? (privateCache ? ['cookie'] : DEFAULT_CACHE_OPTIONS.shareCredentials);
 	if (typeof shareCredentials !== 'boolean') {
 		for (const name of stringList(owner, 'shareCredentials', shareCredentials)) {
@@ -397,6 +420,7 @@ export function normalizeCacheOptions(options: CacheOptions = {}, owner = 'Cache
 		keyFn: fn<(request: PreparedRequest) => string>(owner, 'keyFn', options.keyFn),
 		readOnly: bool(owner, 'readOnly', options.readOnly, false),
 		cacheControl: cacheControlMode(owner, options.cacheControl),
+		shared: sharedMode(owner, options.shared, cacheControlMode(owner, options.cacheControl)),
 		alwaysRevalidate: bool(owner, 'alwaysRevalidate', options.alwaysRevalidate, false),
 		staleIfError: staleWindow(owner, 'staleIfError', options.staleIfError),
 		staleWhileRevalidate: staleWindow(owner, 'staleWhileRevalidate', options.staleWhileRevalidate),
