@@ -170,7 +170,7 @@ export class EntryStorage {
 	 * The response stored under `key` (following a redirect alias, then a Vary index through
 	 * `variantKey`), or undefined. A failing store reads as a miss (unless strict).
 	 */
-	async lookup(key: string, variantKey: VariantKey): Promise<Found | undefined> {
+	async lookup(key: string, variantKey: VariantKey, misses?: {vary: boolean}): Promise<Found | undefined> {
 		try {
 			let read = await this.#read(key);
 			let foundKey = key;
@@ -183,6 +183,10 @@ export class EntryStorage {
 			if (read?.value.kind === 'variants') {
 				foundKey = variantKey(foundKey, read.value.names);
 				read = await this.#read(foundKey);
+				if (misses !== undefined && read?.value.kind !== 'response') {
+					// Something is stored for the URL, but no variant for this request (Cache-Status' vary-miss).
+					misses.vary = true;
+				}
 			}
 
 			this.#answering = true;

@@ -14,6 +14,7 @@ import {
 	type Lookup, type PlanOptions, ageAt, canServeStaleOnError, decideLookup, decideStore, deleteAtOf, factsOf, invalidatedUrls, planRequest, renewedExpiry, varyNames,
 } from '../policy/actions.js';
 import {conditionalHeaders, hasValidator, mergeNotModified, parseCacheControl, storableHeaders} from '../policy/cache-control.js';
+import {type CacheStatus, type ForwardReason, cacheStatusMember, collapsedCacheStatus, ttlAt, withCacheStatus} from '../policy/cache-status.js';
 import {validateCacheRequestOptions} from '../policy/request-options.js';
 import {answersGet} from '../policy/freshness.js';
 import {type ByteRange, partialEntry} from '../policy/ranges.js';
@@ -104,6 +105,8 @@ export class CacheEngine {
 	readonly #flights: SingleFlight;
 	/** Background refreshes (stale-while-revalidate) still running; `close()` waits for them. */
 	readonly #background = new Set<Promise<void>>();
+	/** Whether the store took each response `#store` handled (`false`: the write failed), for `Cache-Status`. */
+	readonly #stored = new WeakMap<Response, boolean>();
 
 	constructor(settings: CacheSettings, flights: SingleFlight = new Flights()) {
 		this.settings = settings;
@@ -135,18 +138,18 @@ export class CacheEngine {
 		const started = performance.now();
 		if (isDisabled(this)) {
 			this.#observe('bypass', request, '', started, {reason: 'disabled'});
-			return send(request, transportOptions(options));
+			return this.#forwarded(send(request, transportOptions(options)), 'bypass');
 		}
 
 		const plan = planRequest(request, options, this.settings);
 		if (plan.kind === 'bypass') {
 			this.#observe('bypass', request, '', started, {reason: 'not cacheable'});
-			return send(request, transportOptions(options));
+			return this.#forwarded(send(request, transportOptions(options)), 'bypass');
 		}
 
 		if (plan.kind === 'invalidate') {
 			this.#observe('bypass', request, '', started, {reason: 'unsafe method'});
-			return this.#sendAndInvalidate(request, options, send);
+			return this.#forwarded(this.#sendAndInvalidate(request, options, send), 'method');
 		}
 
 		const key = this.#keyOf(request, options.followRedirects, true);
@@ -248,7 +251,8 @@ export class CacheEngine {
 	}
 
 	async #lookup(plan: Lookup, key: string, request: PreparedRequest, options: EngineOptions, send: Send, started: number): Promise<Response> {
-		let found = plan.forceRefresh ? undefined : await this.#storage.lookup(key, this.#variantKey(request));
+		const misses = {vary: false};
+		let found = plan.forceRefresh ? undefined : await this.#storage.lookup(key, this.#variantKey(request), misses);
 		// A `private` response is its requester's alone: never served to other credentials, whatever the key says.
 		if (found?.entry.facts.owner !== undefined && found.entry.facts.owner !== credentialFingerprint(request, this.settings)) {
 			found = undefined;
@@ -260,32 +264,87 @@ export class CacheEngine {
 			case 'serve': {
 				this.#observe(action.stale ? 'stale' : 'hit', request, key, started);
 				// Nothing else uses this entry: a body decoded for this read alone is served as it is.
-				return this.#serve(found!, request, now, plan.range, found!.owned);
+				return this.#withStatus(this.#serve(found!, request, now, plan.range, found!.owned), {hit: true, ttl: ttlAt(found!.entry.expires, now)});
 			}
 
 			case 'gatewayTimeout': {
 				this.#observe('miss', request, key, started, {status: 504, reason: 'only-if-cached'});
-				return this.#gatewayTimeout(request, key);
+				return this.#withStatus(this.#gatewayTimeout(request, key), {detail: 'only-if-cached'});
 			}
 
 			case 'fetch': {
-				return this.#flights.run(this.#flightKey(plan.forceRefresh ? 'force' : 'fetch', key, request, options, plan), async signal => {
+				// Why it goes forward (RFC 9211 §2.2): nothing stored, no variant for this request, or a part that does not cover it.
+				const fwd: ForwardReason = plan.forceRefresh ? 'request' : found === undefined ? (misses.vary ? 'vary-miss' : 'uri-miss') : 'partial';
+				return this.#inFlight(this.#flightKey(plan.forceRefresh ? 'force' : 'fetch', key, request, options, plan), async signal => {
 					const response = await this.#fetchAndStore(plan, key, request, withSignal(options, signal), send);
 					this.#observe('miss', request, key, started, {status: response.status});
-					return response;
+					return this.#withStatus(response, this.#forwardStatus(response, fwd));
 				}, options.signal);
 			}
 
 			case 'serveStaleAndRevalidate': {
 				this.#refreshInBackground(plan, found!, key, request, options, send);
 				this.#observe('stale', request, key, started, {reason: 'stale-while-revalidate'});
-				return this.#serve(found!, request, now, plan.range);
+				return this.#withStatus(this.#serve(found!, request, now, plan.range), {hit: true, ttl: ttlAt(found!.entry.expires, now)});
 			}
 
 			case 'revalidate': {
-				return this.#flights.run(this.#flightKey('revalidate', key, request, options, plan), async signal => this.#refresh(plan, found!, key, request, withSignal(options, signal), send, started), options.signal);
+				const fwd: ForwardReason = found!.entry.expires !== null && found!.entry.expires <= now ? 'stale' : 'request';
+				return this.#inFlight(this.#flightKey('revalidate', key, request, options, plan), async signal => {
+					const response = await this.#refresh(plan, found!, key, request, withSignal(options, signal), send, started);
+					// A stale entry served because the origin failed was not answered by the origin.
+					const status = response.fromCache && !response.revalidated ? {fwd, detail: 'stale-on-error'} : this.#forwardStatus(response, fwd);
+					return this.#withStatus(response, status);
+				}, options.signal);
 			}
 		}
+	}
+
+	/** A flight to the origin; a caller that joined another's flight is told so in `Cache-Status` (`collapsed`). */
+	async #inFlight(key: string, start: (signal: AbortSignal | undefined) => Promise<Response>, signal: AbortSignal | undefined): Promise<Response> {
+		let led = false;
+		const response = await this.#flights.run(key, async flightSignal => {
+			led = true;
+			return start(flightSignal);
+		}, signal);
+		if (!led && this.settings.cacheStatus !== undefined) {
+			response.headers = collapsedCacheStatus(response.headers);
+		}
+
+		return response;
+	}
+
+	/** What `Cache-Status` says of a response the origin gave (a 304 renewing the stored one included). */
+	#forwardStatus(response: Response, fwd: ForwardReason): CacheStatus {
+		const stored = this.#stored.get(response);
+		const ttl = stored === true || response.revalidated ? ttlAt(response.expires?.getTime() ?? null, this.settings.clock()) : undefined;
+		return {
+			fwd,
+			fwdStatus: response.revalidated ? 304 : response.status,
+			...(ttl === undefined ? {} : {ttl}),
+			stored: stored === true || response.revalidated,
+			...(stored === false ? {detail: 'store-failed'} : {}),
+		};
+	}
+
+	/** An answer that went forward without the cache (bypassed, or an unsafe method), with its `Cache-Status`. */
+	async #forwarded(response: Promise<Response>, fwd: 'bypass' | 'method'): Promise<Response> {
+		if (this.settings.cacheStatus === undefined) {
+			return response;
+		}
+
+		const answered = await response;
+		return this.#withStatus(answered, this.#forwardStatus(answered, fwd));
+	}
+
+	/** `response` with this cache's `Cache-Status` member appended (RFC 9211), when the option is on. */
+	#withStatus(response: Response, status: CacheStatus): Response {
+		const name = this.settings.cacheStatus;
+		if (name !== undefined) {
+			response.headers = withCacheStatus(response.headers, cacheStatusMember(name, status));
+		}
+
+		return response;
 	}
 
 	/** Requests share a flight only when nothing about them could change the answer. */
@@ -352,11 +411,14 @@ export class CacheEngine {
 			body: response.body,
 		};
 		const variant = decision.vary.length === 0 ? undefined : {key: this.#variantKey(request)(key, decision.vary), names: decision.vary};
-		if (await this.#storage.save(key, entry, decision.deleteAt, this.#aliases(request, response), variant)) {
+		const saved = await this.#storage.save(key, entry, decision.deleteAt, this.#aliases(request, response), variant);
+		if (saved) {
 			this.#observe('stored', request, key, performance.now(), {status: response.status, bytes: response.body.length});
 		}
 
-		return withCacheFacts(response, facts);
+		const answer = withCacheFacts(response, facts);
+		this.#stored.set(answer, saved);
+		return answer;
 	}
 
 	/** Keys for each URL the redirect chain passed through, and the final one, all pointing at the response. */

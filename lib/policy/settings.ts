@@ -9,6 +9,7 @@ import {
 	type Duration, type Expiration, type ExpireAfter, NEVER, type UrlExpirationRules,
 	durationToMs, parseExpireAfter, parseUrlsExpireAfter,
 } from './expiration.js';
+import {DEFAULT_CACHE_STATUS_NAME, isCacheStatusName} from './cache-status.js';
 
 /** The built-in backends by name. */
 export type BackendName = 'sqlite' | 'memory' | 'redis' | 'mongodb';
@@ -93,6 +94,15 @@ export type CacheOptions = {
 	 * @default false
 	 */
 	shared?: boolean;
+	/**
+	 * Add a `Cache-Status` field (RFC 9211) to every response this cache answers, saying how it
+	 * handled the request (`hit`, `fwd=uri-miss`, `fwd-status`, `ttl`, `stored`, `collapsed`…),
+	 * after any `Cache-Status` the origin or a proxy sent. `true` names this cache
+	 * `'requests-cache'` in the field; a string names it so (printable ASCII). See
+	 * docs/observability.md.
+	 * @default false
+	 */
+	cacheStatus?: boolean | string;
 	/** Revalidate fresh entries that have a validator on every use. @default false */
 	alwaysRevalidate?: boolean;
 	/** Serve a stale entry when refreshing it fails: true, or the longest staleness allowed. @default false */
@@ -157,6 +167,8 @@ export type CacheSettings = KeySettings & {
 	readonly cacheControl: boolean | 'rfc9111';
 	/** An RFC 9111 shared cache (only with `cacheControl: 'rfc9111'`). */
 	readonly shared: boolean;
+	/** The cache's name in `Cache-Status`, or undefined when the field is off. */
+	readonly cacheStatus: string | undefined;
 	readonly alwaysRevalidate: boolean;
 	/** Longest staleness in ms (Infinity for `true`), or 0 when off. */
 	readonly staleIfError: number;
@@ -176,7 +188,7 @@ export type CacheSettings = KeySettings & {
 /** The option names a cache owns; everything else goes to the session class being extended. */
 export const CACHE_OPTION_NAMES: ReadonlySet<string> = new Set([
 	'cacheName', 'useCacheDir', 'useTemp', 'backend', 'url', 'expireAfter', 'urlsExpireAfter', 'allowableCodes', 'allowableMethods',
-	'ignoredParameters', 'shareCredentials', 'storeCookies', 'matchHeaders', 'filterFn', 'keyFn', 'readOnly', 'cacheControl', 'shared', 'alwaysRevalidate',
+	'ignoredParameters', 'shareCredentials', 'storeCookies', 'matchHeaders', 'filterFn', 'keyFn', 'readOnly', 'cacheControl', 'shared', 'cacheStatus', 'alwaysRevalidate',
 	'staleIfError', 'staleWhileRevalidate', 'ttlOffset', 'backendTimeout', 'strictBackend', 'onError', 'clock',
 	'maxEntrySize', 'maxEntries', 'maxBytes',
 ]);
@@ -196,6 +208,7 @@ export const DEFAULT_CACHE_OPTIONS = Object.freeze({
 	readOnly: false,
 	cacheControl: false,
 	shared: false,
+	cacheStatus: false,
 	alwaysRevalidate: false,
 	ttlOffset: 3600,
 	backendTimeout: 1000,
@@ -224,6 +237,27 @@ function cacheControlMode(owner: string, value: unknown): boolean | 'rfc9111' {
 
 	if (typeof value !== 'boolean' && value !== 'rfc9111') {
 		throw optionTypeError(owner, 'cacheControl', 'true, false or \'rfc9111\'', value);
+	}
+
+	return value;
+}
+
+/** The name `Cache-Status` gives this cache, or undefined when it is off. */
+function cacheStatusName(owner: string, value: unknown): string | undefined {
+	if (value === undefined || value === false) {
+		return undefined;
+	}
+
+	if (value === true) {
+		return DEFAULT_CACHE_STATUS_NAME;
+	}
+
+	if (typeof value !== 'string') {
+		throw optionTypeError(owner, 'cacheStatus', 'true, false or a cache name', value);
+	}
+
+	if (!isCacheStatusName(value)) {
+		throw optionRangeError(owner, 'cacheStatus', 'a non-empty cache name of printable ASCII characters (RFC 9211 names caches with Structured Field strings)', value);
 	}
 
 	return value;
@@ -421,6 +455,7 @@ export function normalizeCacheOptions(options: CacheOptions = {}, owner = 'Cache
 		readOnly: bool(owner, 'readOnly', options.readOnly, false),
 		cacheControl: cacheControlMode(owner, options.cacheControl),
 		shared: sharedMode(owner, options.shared, cacheControlMode(owner, options.cacheControl)),
+		cacheStatus: cacheStatusName(owner, options.cacheStatus),
 		alwaysRevalidate: bool(owner, 'alwaysRevalidate', options.alwaysRevalidate, false),
 		staleIfError: staleWindow(owner, 'staleIfError', options.staleIfError),
 		staleWhileRevalidate: staleWindow(owner, 'staleWhileRevalidate', options.staleWhileRevalidate),
