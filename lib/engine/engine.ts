@@ -14,6 +14,7 @@ import {
 	type Lookup, type PlanOptions, ageAt, canServeStaleOnError, decideLookup, decideStore, deleteAtOf, factsOf, invalidatedUrls, planRequest, renewedExpiry, varyNames,
 } from '../policy/actions.js';
 import {conditionalHeaders, hasValidator, mergeNotModified, parseCacheControl, storableHeaders} from '../policy/cache-control.js';
+import {invalidatedGroups} from '../policy/cache-groups.js';
 import {type CacheStatus, type ForwardReason, cacheStatusMember, collapsedCacheStatus, ttlAt, withCacheStatus} from '../policy/cache-status.js';
 import {validateCacheRequestOptions} from '../policy/request-options.js';
 import {answersGet} from '../policy/freshness.js';
@@ -525,6 +526,11 @@ export class CacheEngine {
 				return [key, `${key}-manual`];
 			}));
 			await this.#storage.forget(keys);
+			// RFC 9875: the response may name Cache Groups whose stored responses on this origin it invalidates.
+			const groups = invalidatedGroups(request.method, response.status, response.headers);
+			if (groups.length > 0) {
+				await this.#storage.invalidateGroups(new URL(request.url).origin, groups);
+			}
 		}
 
 		// 'rfc9111': a fresh POST response whose Content-Location is its own URL answers later GETs.
