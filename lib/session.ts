@@ -292,6 +292,9 @@ export class Session {
 			body: Buffer.isBuffer(raw.body) ? raw.body : Buffer.from(raw.body as unknown as string),
 			request,
 			history,
+			// What the last hop was sent with (the jar's cookies for its URL, a hook's headers): the
+			// cache must not store what credentials the first request lacked obtained.
+			lastHopHeaders: history.length === 0 ? undefined : sentHeaders(raw.request.options.headers),
 		});
 	}
 
@@ -354,4 +357,17 @@ export class Session {
 	async options(url: string | URL, options?: RequestOptions): Promise<Response> {
 		return this.request('OPTIONS', url, options);
 	}
+}
+
+/** got's request headers as sent (lower-case names, repeated values joined). */
+function sentHeaders(headers: Readonly<Record<string, string | string[] | undefined>>): Record<string, string> {
+	const sent: Record<string, string> = {};
+	for (const name in headers) {
+		const value = headers[name];
+		if (value !== undefined) {
+			sent[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
+		}
+	}
+
+	return sent;
 }
