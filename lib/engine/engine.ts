@@ -13,10 +13,11 @@ import {RequestsCacheError} from '../errors.js';
 import type {PreparedRequest, TransportOptions} from '../models/request.js';
 import {type RedirectHop, Response, withCacheFacts} from '../models/response.js';
 import {
-	type Lookup, type PlanOptions, ageAt, canServeStaleOnError, decideLookup, decideStore, deleteAtOf, factsOf, invalidatedUrls, planRequest, renewedExpiry, varyNames,
+	type Lookup, type LookupAction, type PlanOptions, ageAt, canServeStaleOnError, decideLookup, decideStore, deleteAtOf, factsOf, invalidatedUrls, planRequest, renewedExpiry, varyNames,
 } from '../policy/actions.js';
 import {conditionalHeaders, hasValidator, mergeNotModified, parseCacheControl, storableHeaders} from '../policy/cache-control.js';
 import {invalidatedGroups} from '../policy/cache-groups.js';
+import {notModified} from '../policy/conditional.js';
 import {type CacheStatus, type ForwardReason, cacheStatusMember, collapsedCacheStatus, ttlAt, withCacheStatus} from '../policy/cache-status.js';
 import {validateCacheRequestOptions} from '../policy/request-options.js';
 import {answersGet} from '../policy/freshness.js';
@@ -281,6 +282,10 @@ export class CacheEngine {
 
 		const now = this.settings.clock();
 		const action = decideLookup(plan, found?.entry, this.settings, now);
+		if (plan.conditional === true) {
+			return this.#answerConditional(action, found, key, request, options, send, now, started);
+		}
+
 		switch (action.kind) {
 			case 'serve': {
 				this.#observe(action.stale ? 'stale' : 'hit', request, key, started);
@@ -319,6 +324,28 @@ export class CacheEngine {
 				}, options.signal);
 			}
 		}
+	}
+
+	/**
+	 * `shared`: a client's own conditional request. A stored response the policy would serve
+	 * answers it, as a `304` when it meets the condition; otherwise the request goes on untouched
+	 * and nothing is stored (its answer may be a 304 meant for the client's copy).
+	 */
+	async #answerConditional(action: LookupAction, found: Found | undefined, key: string, request: PreparedRequest, options: EngineOptions, send: Send, now: number, started: number): Promise<Response> {
+		if (action.kind !== 'serve') {
+			this.#observe('bypass', request, key, started, {reason: 'conditional request'});
+			return this.#forwarded(send(request, transportOptions(options)), 'bypass');
+		}
+
+		this.#observe(action.stale ? 'stale' : 'hit', request, key, started);
+		const served = this.#serve(found!, request, now, undefined);
+		if (notModified(request.headers, found!.entry.headers, now)) {
+			served.status = 304;
+			served.reason = 'Not Modified';
+			served.body = Buffer.alloc(0);
+		}
+
+		return this.#withStatus(served, {hit: true, ttl: ttlAt(found!.entry.expires, now)});
 	}
 
 	/** A flight to the origin; a caller that joined another's flight is told so in `Cache-Status` (`collapsed`). */

@@ -4,6 +4,7 @@ import type {Response, ResponseHeaders} from '../models/response.js';
 import {type Directives, ageOf, hasValidator, headerFreshness, parseCacheControl, seconds} from './cache-control.js';
 import {type Expiration, expiresAt, parseExpireAfter, resolveExpiration} from './expiration.js';
 import {initialAge, skipsReload, staleAt, storable} from './freshness.js';
+import {isConditional} from './conditional.js';
 import {type ByteRange, covers, parseRange} from './ranges.js';
 import {sharedMustRevalidate} from './shared-cache.js';
 import {ANY_STALE, type CacheRequestOptions} from './request-options.js';
@@ -35,6 +36,11 @@ export type Lookup = {
 	readonly range?: ByteRange;
 	/** `shared`: the request carries `Authorization`, which limits what may be stored (RFC 9111 §3.5). */
 	readonly authorized?: true;
+	/**
+	 * `shared`: the client's own conditional request, answered with a `304` from a stored response
+	 * that is served and meets it (RFC 9111 §4.3.2); sent on untouched, storing nothing, otherwise.
+	 */
+	readonly conditional?: true;
 };
 
 /** What to do with a request before anything is read. */
@@ -64,9 +70,12 @@ export function planRequest(request: PreparedRequest, options: PlanOptions, sett
 	}
 
 	// The caller's own conditional or range request is theirs to answer: pass it through untouched
-	// (in 'rfc9111' mode, a single byte range of a GET is answered from the cache when it can be).
+	// (in 'rfc9111' mode, a single byte range of a GET is answered from the cache when it can be;
+	// a shared cache answers its clients' conditional requests from what it holds).
 	const range = settings.cacheControl === 'rfc9111' && request.method === 'GET' && request.headers['if-range'] === undefined ? parseRange(request.headers['range']) : undefined;
-	if (request.headers['if-none-match'] !== undefined || request.headers['if-modified-since'] !== undefined || (request.headers['range'] !== undefined && range === undefined)) {
+	const conditional = isConditional(request);
+	const answersConditional = conditional && settings.shared && request.headers['range'] === undefined;
+	if ((conditional && !answersConditional) || (request.headers['range'] !== undefined && range === undefined)) {
 		return bypass;
 	}
 
@@ -83,6 +92,7 @@ export function planRequest(request: PreparedRequest, options: PlanOptions, sett
 	return {
 		...(range === undefined ? {} : {range}),
 		...(settings.shared && request.headers['authorization'] !== undefined ? {authorized: true} : {}),
+		...(answersConditional ? {conditional: true} : {}),
 		kind: 'lookup',
 		expiration,
 		directives,

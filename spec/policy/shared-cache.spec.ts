@@ -3,6 +3,7 @@ import type {OutgoingHttpHeaders} from 'node:http';
 import {CachedSession, type CacheOptions} from '../../lib/index.js';
 import {mayStore, parseCacheControl, storableHeaders} from '../../lib/policy/cache-control.js';
 import {freshnessLifetime, storable} from '../../lib/policy/freshness.js';
+import {notModified} from '../../lib/policy/conditional.js';
 import {sharableWithAuthorization, sharedMaxAge, sharedMustRevalidate} from '../../lib/policy/shared-cache.js';
 import {FakeClock} from '../support/clock.js';
 import {Origin} from '../support/origin.js';
@@ -44,6 +45,16 @@ describe('policy/shared-cache (cacheControl: \'rfc9111\', shared: true)', () => 
 			assert.equal(storable(200, {'cache-control': 'max-age=60'}, undefined, true, true), false);
 			assert.equal(storable(200, {'cache-control': 'max-age=60'}, undefined, true, false), true);
 			assert.equal(storable(200, {'cache-control': 'max-age=60'}, undefined, false, true), true);
+		});
+
+		it('evaluates a client\'s If-None-Match (weakly, before If-Modified-Since) and If-Modified-Since against a stored response', () => {
+			const stored = {etag: 'W/"abc"', 'last-modified': 'Thu, 01 Jan 2026 00:00:00 GMT'};
+			assert.equal(notModified({'if-none-match': '"x", "abc"'}, stored, now), true);
+			assert.equal(notModified({'if-none-match': '*'}, {}, now), true);
+			assert.equal(notModified({'if-none-match': '"x"', 'if-modified-since': 'Fri, 02 Jan 2026 00:00:00 GMT'}, stored, now), false);
+			assert.equal(notModified({'if-modified-since': 'Fri, 02 Jan 2026 00:00:00 GMT'}, stored, now), true);
+			assert.equal(notModified({'if-modified-since': 'Wed, 31 Dec 2025 00:00:00 GMT'}, stored, now), false);
+			assert.equal(notModified({'if-modified-since': 'Fri, 02 Jan 2026 00:00:00 GMT'}, {}, now), false);
 		});
 
 		it('leaves out the fields a qualified private names, in a shared cache only (RFC 9111 §5.2.2.7)', () => {
@@ -141,6 +152,29 @@ describe('policy/shared-cache (cacheControl: \'rfc9111\', shared: true)', () => 
 			assert.equal(origin.hits('/s/private-fields'), 1);
 			assert.equal(hit.headers['x-user'], undefined);
 			assert.equal(hit.headers['x-shared'], 'yes');
+		});
+
+		it('answers a client\'s conditional request from a fresh stored response: 304 when it matches, the response when not', async () => {
+			serve('/s/conditional', () => ({headers: {'cache-control': 'max-age=3600', etag: '"v1"'}, body: 'the body'}));
+			const s = session();
+			await s.get(`${origin.url}/s/conditional`);
+			const matched = await s.get(`${origin.url}/s/conditional`, {headers: {'if-none-match': '"v1"'}});
+			assert.equal(matched.status, 304);
+			assert.equal(matched.fromCache, true);
+			assert.equal(matched.body.length, 0);
+			assert.equal(matched.headers['etag'], '"v1"');
+			const other = await s.get(`${origin.url}/s/conditional`, {headers: {'if-none-match': '"v0"'}});
+			assert.equal(other.status, 200);
+			assert.equal(other.fromCache, true);
+			assert.equal(other.text(), 'the body');
+			const viaFetch = await s.fetch(`${origin.url}/s/conditional`, {headers: {'if-none-match': '"v1"'}});
+			assert.equal(viaFetch.status, 304);
+			assert.equal(origin.hits('/s/conditional'), 1);
+			// Without a stored response, the request goes on untouched and nothing is stored.
+			await s.get(`${origin.url}/s/conditional-new`, {headers: {'if-none-match': '"v1"'}});
+			serve('/s/conditional-new', () => ({headers: {'cache-control': 'max-age=3600'}}));
+			await s.get(`${origin.url}/s/conditional-new`, {headers: {'if-none-match': '"v1"'}});
+			assert.equal(origin.hits('/s/conditional-new'), 2);
 		});
 
 		it('never serves an s-maxage or proxy-revalidate response stale, even with staleIfError', async () => {
