@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import {randomUUID} from 'node:crypto';
 import path from 'node:path';
-import {CachedSession, type CacheOptions} from '../../lib/index.js';
+import http from 'node:http';
+import {CachedSession, type CacheOptions, installCache, uninstallCache} from '../../lib/index.js';
 import {inAnyGroup, invalidatedGroups, parseGroupList} from '../../lib/policy/cache-groups.js';
 import {Origin} from '../support/origin.js';
 import {redisProblem, redisUrl, skipOrFail} from '../support/services.js';
@@ -116,6 +117,36 @@ describe('policy/cache-groups (RFC 9875)', () => {
 			await assert.rejects(s.cache.invalidateGroups([], {origin: origin.url}), {name: 'TypeError', message: /non-empty array of group names/});
 			await assert.rejects(s.cache.invalidateGroups(['x'], {origin: 'not a url'}), {name: 'TypeError', message: /option `origin`/});
 			await assert.rejects(s.cache.invalidateGroups(['x'], undefined as never), {name: 'TypeError', message: /option `origin`/});
+		});
+
+		it('works through the installed global fetch and node:http doors', async () => {
+			installCache({backend: 'memory', cacheControl: true});
+			try {
+				const get = async (pathname: string): Promise<void> => {
+					await (await fetch(`${origin.url}${pathname}`)).text();
+				};
+
+				const before = {a: origin.hits('/g/a'), c: origin.hits('/g/c')};
+				await get('/g/a');
+				await get('/g/c');
+				await get('/g/a');
+				assert.equal(origin.hits('/g/a'), before.a + 1);
+				// An unsafe request through node:http invalidates the group for every door.
+				await new Promise<void>((resolve, reject) => {
+					const request = http.request(`${origin.url}/g/new?invalidate=${encodeURIComponent('"list"')}`, {method: 'POST'}, response => {
+						response.resume();
+						response.on('end', resolve);
+					});
+					request.on('error', reject);
+					request.end('x');
+				});
+				await get('/g/a');
+				await get('/g/c');
+				assert.equal(origin.hits('/g/a'), before.a + 2);
+				assert.equal(origin.hits('/g/c'), before.c + 1);
+			} finally {
+				await uninstallCache();
+			}
 		});
 
 		it('is a miss in another session on the same SQLite file', async () => {

@@ -3,8 +3,12 @@ import http from 'node:http';
 import {setTimeout as delay} from 'node:timers/promises';
 import {CachedSession, type CacheOptions, installCache, uninstallCache} from '../../lib/index.js';
 import {cacheStatusMember, collapsedCacheStatus, isCacheStatusName, ttlAt, withCacheStatus} from '../../lib/policy/cache-status.js';
+import {randomUUID} from 'node:crypto';
+import path from 'node:path';
 import {FakeClock} from '../support/clock.js';
 import {Origin} from '../support/origin.js';
+import {redisProblem, redisUrl, skipOrFail} from '../support/services.js';
+import {removeDir, tempDir} from '../support/temp-dir.js';
 
 /** The last member of a Cache-Status field: this cache's. */
 function ours(value: string | string[] | null | undefined): string {
@@ -120,6 +124,35 @@ describe('policy/cache-status (RFC 9211)', () => {
 			assert.equal(hit.fromCache, true);
 			assert.equal(origin.hits('/cs/session'), 1);
 			assert.match(String(hit.headers['cache-status']), /^requests-cache; hit; ttl=(59|60)$/);
+		});
+
+		it('says the same on SQLite and Redis as on memory', async function () {
+			const problem = await redisProblem();
+			if (problem !== undefined) {
+				skipOrFail(this, 'the Redis Cache-Status spec', problem);
+			}
+
+			const dir = tempDir('cache-status');
+			try {
+				const backends: CacheOptions[] = [{cacheName: path.join(dir, 'status.sqlite')}, {backend: 'redis', url: redisUrl, cacheName: `status-${randomUUID()}`}];
+				for (const [index, options] of backends.entries()) {
+					const pathname = `/cs/backend-${index}`;
+					const s = session(options);
+					// eslint-disable-next-line no-await-in-loop -- one backend after another, each counted
+					const miss = await s.get(`${origin.url}${pathname}`);
+					assert.match(ours(miss.headers['cache-status']), /^requests-cache; fwd=uri-miss; fwd-status=200; ttl=\d+; stored$/, String(options.backend ?? 'sqlite'));
+					// eslint-disable-next-line no-await-in-loop
+					const hit = await s.get(`${origin.url}${pathname}`);
+					assert.equal(hit.fromCache, true);
+					assert.equal(origin.hits(pathname), 1);
+					assert.match(ours(hit.headers['cache-status']), /^requests-cache; hit; ttl=\d+$/, String(options.backend ?? 'sqlite'));
+					// eslint-disable-next-line no-await-in-loop
+					await s.cache.clear();
+				}
+			} finally {
+				await Promise.all(sessions.splice(0).map(async s => s.close()));
+				removeDir(dir);
+			}
 		});
 
 		it('appends after what an upstream cache sent, under its own name', async () => {
