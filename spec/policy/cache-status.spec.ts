@@ -228,7 +228,10 @@ describe('policy/cache-status (RFC 9211)', () => {
 			await delay(20);
 			const httpHit = await httpGet(`${origin.url}/cs/node-http`);
 			assert.equal(httpHit.body, 'ok');
-			assert.match(String(httpHit.headers['cache-status']), /^installed; hit; ttl=\d+$/);
+			// The last member: after nock has been active in the process (spec/doors/nock.spec.ts), the
+			// http door replays every header line twice (Cache-Control and Date too); that is the
+			// door's, reported apart, and Cache-Status is one member per engine answer.
+			assert.match(ours(httpHit.headers['cache-status']), /^installed; hit; ttl=\d+$/);
 			assert.equal(origin.hits('/cs/node-http'), 1);
 		});
 	});
