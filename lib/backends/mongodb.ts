@@ -2,7 +2,7 @@ import {Buffer} from 'node:buffer';
 import {createRequire} from 'node:module';
 import {debuglog} from 'node:util';
 import {assertKnownOptions, optionRangeError, optionTypeError} from '../errors.js';
-import {type CacheStore, type DeleteFilter, type RecordKind, type RecordMeta, type StoreRecord, corruptMeta, matchesDeleteFilter} from './store.js';
+import {CACHE_STORE, type CacheStore, type DeleteFilter, type RecordKind, type RecordMeta, type StoreRecord, corruptMeta, matchesDeleteFilter} from './store.js';
 
 const require = createRequire(import.meta.url);
 const debug = debuglog('requests-cache');
@@ -260,6 +260,7 @@ export function createMongoStore(options: MongoStoreOptions): CacheStore {
 	const {url, database, timeout} = normalizeOptions(options);
 	const connection = new MongoConnection(url, database, timeout);
 	return {
+		[CACHE_STORE]: true,
 		name: 'mongodb',
 		local: false,
 		location: `mongodb:${url}#${database}`,

@@ -2,7 +2,7 @@ import {Buffer} from 'node:buffer';
 import {createRequire} from 'node:module';
 import {debuglog} from 'node:util';
 import {assertKnownOptions, optionRangeError, optionTypeError} from '../errors.js';
-import {type CacheStore, type DeleteFilter, type RecordKind, type RecordMeta, type StoreRecord, corruptMeta} from './store.js';
+import {CACHE_STORE, type CacheStore, type DeleteFilter, type RecordKind, type RecordMeta, type StoreRecord, corruptMeta} from './store.js';
 
 const require = createRequire(import.meta.url);
 const debug = debuglog('requests-cache');
@@ -340,6 +340,7 @@ export function createRedisStore(options: RedisStoreOptions): CacheStore {
 	const fieldsOf = (flat: string[]): string[] => flat.filter((_item, index) => index % 2 === 0);
 
 	return {
+		[CACHE_STORE]: true,
 		name: 'redis',
 		local: false,
 		location: `redis:${url}#${namespace}`,

@@ -5,7 +5,7 @@ import path from 'node:path';
 import {assertKnownOptions, optionRangeError, optionTypeError} from '../errors.js';
 import {BUDGET_OPTION_NAMES, type BudgetOptions, normalizeBudget, overBudget} from './budget.js';
 import type {CacheStore, DeleteFilter, EvictedRecord, RecordKind, RecordMeta, SetResult, StoreBudget, StoreRecord} from './store.js';
-import {corruptMeta} from './store.js';
+import {CACHE_STORE, corruptMeta} from './store.js';
 import {type OwnWrite, WalHotCache} from './wal-hot-cache.js';
 
 /** Options of the SQLite backend. */
@@ -706,6 +706,7 @@ const reopenAfter = 1000;
  * await store.set([toRecord('key', value, null)]);
  */
 export class SqliteStore implements CacheStore {
+	readonly [CACHE_STORE] = true as const;
 	readonly name = 'sqlite';
 	/** Every operation runs synchronously in this process: a timer could not interrupt it. */
 	readonly local = true;
