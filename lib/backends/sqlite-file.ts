@@ -4,7 +4,7 @@
  * WAL journal mode. The store (lib/backends/sqlite.ts) opens connections through these.
  */
 import {Buffer} from 'node:buffer';
-import {closeSync, existsSync, mkdirSync, openSync, readSync, renameSync, statSync} from 'node:fs';
+import {closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, renameSync, statSync} from 'node:fs';
 import {createRequire} from 'node:module';
 import path from 'node:path';
 
@@ -40,7 +40,7 @@ export type Connection = {
 	transaction<A extends unknown[], R>(run: (...arguments_: A) => R): Transaction<A, R>;
 	close(): void;
 };
-export type ConnectionClass = new (file: string, options: {timeout: number}) => Connection;
+export type ConnectionClass = new (file: string | Buffer, options: {timeout: number; readonly?: boolean; fileMustExist?: boolean}) => Connection;
 
 export const sqliteMagic = Buffer.from('SQLite format 3\0', 'latin1');
 
@@ -176,9 +176,11 @@ export function isSqliteHead(head: Buffer): boolean {
 }
 
 /** Refuse a path that is not, and could not become, a SQLite database, before SQLite touches it. */
-export function checkFile(file: string): void {
+export function checkFile(file: string, readOnly = false): void {
 	try {
-		mkdirSync(path.dirname(file), {recursive: true});
+		if (!readOnly) {
+			mkdirSync(path.dirname(file), {recursive: true});
+		}
 	} catch (error) {
 		const code = (error as NodeJS.ErrnoException).code;
 		if (code === 'EEXIST' || code === 'ENOTDIR') {
@@ -203,6 +205,10 @@ export function checkFile(file: string): void {
 		}
 
 		if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+			if (readOnly) {
+				throw new SqliteStoreError(file, 'cannot-open', 'does not exist (opened read-only, it is not created)', {cause: error});
+			}
+
 			return;
 		}
 
@@ -275,3 +281,37 @@ export function setJournalMode(db: Connection, busyTimeout: number): unknown {
 	}
 }
 
+
+/**
+ * Largest file a read-only store reads into memory when no `-wal` or `-shm` file is beside it;
+ * a larger one is opened in place.
+ */
+const inMemoryLimit = 256 * 1024 * 1024;
+
+/**
+ * A connection that only reads `file` and writes nothing in its directory. SQLite's own way, the
+ * `immutable=1` and `mode=ro` URI parameters, is not available: better-sqlite3 is built with
+ * SQLITE_USE_URI=0. And a read-only connection to a WAL-mode file creates its `-wal` and `-shm`
+ * files when they are missing. So:
+ * - with a `-wal` or `-shm` file beside it (a writer is open, or was killed), a read-only
+ *   connection on the file: it reads the WAL's commits, never checkpoints them into the file,
+ *   and leaves the WAL as it is;
+ * - without them (every writer closed cleanly), the file is consistent on its own, and is read
+ *   into memory and opened there (up to {@link inMemoryLimit}), its header marked rollback in the
+ *   copy (SQLite's in-memory databases have no WAL). Nothing is created beside it, so it works on a
+ *   read-only volume and beside a malformed file.
+ */
+export function openReadOnly(Driver: ConnectionClass, file: string, timeout: number): Connection {
+	if (!existsSync(`${file}-wal`) && !existsSync(`${file}-shm`) && statSync(file).size <= inMemoryLimit) {
+		const image = readFileSync(file);
+		// Bytes 18 and 19 of the header: the file format versions, 2 for WAL, 1 for rollback.
+		if (image.length >= 20 && image[18] === 2 && image[19] === 2) {
+			image[18] = 1;
+			image[19] = 1;
+		}
+
+		return new Driver(image, {timeout, readonly: true});
+	}
+
+	return new Driver(file, {timeout, readonly: true, fileMustExist: true});
+}

@@ -22,14 +22,19 @@ export type SqliteStoreOptions = BudgetOptions & {
 	 * @default 'fail'
 	 */
 	onCorrupt?: 'fail' | 'rename';
+	/**
+	 * Only read: the file must exist, nothing is created, migrated or written, not even beside it
+	 * (see `openReadOnly` in lib/backends/sqlite-file.ts), and every write rejects. For inspecting a
+	 * cache (the CLI's reading commands), on a read-only volume too. @default false
+	 */
+	readOnly?: boolean;
 };
 
-
-const knownOptions: ReadonlySet<string> = new Set(['busyTimeout', 'hotCacheBytes', 'onCorrupt', ...BUDGET_OPTION_NAMES]);
+const knownOptions: ReadonlySet<string> = new Set(['busyTimeout', 'hotCacheBytes', 'onCorrupt', 'readOnly', ...BUDGET_OPTION_NAMES]);
 const owner = 'SqliteStore';
 
 /** Validated options: the budget apart (undefined for none). */
-export type Settings = Required<Pick<SqliteStoreOptions, 'busyTimeout' | 'hotCacheBytes' | 'onCorrupt'>> & {budget: StoreBudget | undefined};
+export type Settings = Required<Pick<SqliteStoreOptions, 'busyTimeout' | 'hotCacheBytes' | 'onCorrupt' | 'readOnly'>> & {budget: StoreBudget | undefined};
 
 export function normalizeOptions(options: SqliteStoreOptions): Settings {
 	if (typeof options !== 'object' || options === null) {
@@ -37,7 +42,7 @@ export function normalizeOptions(options: SqliteStoreOptions): Settings {
 	}
 
 	assertKnownOptions(owner, options, knownOptions);
-	const {busyTimeout = 10_000, hotCacheBytes = 32 * 1024 * 1024, onCorrupt = 'fail'} = options;
+	const {busyTimeout = 10_000, hotCacheBytes = 32 * 1024 * 1024, onCorrupt = 'fail', readOnly = false} = options;
 	if (typeof busyTimeout !== 'number') {
 		throw optionTypeError(owner, 'busyTimeout', 'a number of milliseconds', busyTimeout);
 	}
@@ -58,5 +63,15 @@ export function normalizeOptions(options: SqliteStoreOptions): Settings {
 		throw optionTypeError(owner, 'onCorrupt', '\'fail\' or \'rename\'', onCorrupt);
 	}
 
-	return {busyTimeout, hotCacheBytes, onCorrupt, budget: normalizeBudget(owner, options)};
+	if (typeof readOnly !== 'boolean') {
+		throw optionTypeError(owner, 'readOnly', 'true or false', readOnly);
+	}
+
+	const budget = normalizeBudget(owner, options);
+	// Both would write: moving a bad file aside, and counting uses for eviction.
+	if (readOnly && (onCorrupt === 'rename' || budget !== undefined)) {
+		throw new TypeError(`${owner} option \`readOnly\` cannot be given with ${onCorrupt === 'rename' ? '`onCorrupt: \'rename\'`' : 'a budget (`maxEntries`, `maxBytes`)'}: a read-only store writes nothing`);
+	}
+
+	return {busyTimeout, hotCacheBytes, onCorrupt, readOnly, budget};
 }

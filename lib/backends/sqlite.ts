@@ -3,7 +3,7 @@ import path from 'node:path';
 import {optionTypeError} from '../errors.js';
 import {overBudget} from './budget.js';
 import {type Settings, type SqliteStoreOptions, normalizeOptions} from './sqlite-options.js';
-import {type Connection, type ConnectionClass, SqliteStoreError, checkFile, fileError, loadDriver, problemOf, reasonOf, resetSqliteFile, setJournalMode, sqlitePath} from './sqlite-file.js';
+import {type Connection, type ConnectionClass, SqliteStoreError, checkFile, fileError, loadDriver, openReadOnly, problemOf, reasonOf, resetSqliteFile, setJournalMode, sqlitePath} from './sqlite-file.js';
 import {checkSchema, createSchema, hasLru, lruDeleteTrigger, openLru, partSizeOf, schemaVersion} from './sqlite-schema.js';
 import {type LruStatements, type Row, type Statements, isKind, metaOfRow, pageSize, prepareStatements} from './sqlite-statements.js';
 import type {CacheStore, DeleteFilter, EvictedRecord, RecordMeta, SetResult, StoreBudget, StoreRecord} from './store.js';
@@ -131,7 +131,7 @@ export class SqliteStore implements CacheStore {
 		const memory = this.file === ':memory:';
 		if (!memory) {
 			try {
-				checkFile(this.file);
+				checkFile(this.file, this.#options.readOnly);
 			} catch (error) {
 				if (error instanceof SqliteStoreError && (error.problem === 'not-a-database' || error.problem === 'malformed') && this.#options.onCorrupt === 'rename' && !renamed) {
 					this.#moveAside(error);
@@ -144,6 +144,11 @@ export class SqliteStore implements CacheStore {
 
 		let db: Connection | undefined;
 		try {
+			if (this.#options.readOnly && !memory) {
+				db = openReadOnly(Driver, this.file, this.#options.busyTimeout);
+				return this.#readOnlyOpen(db);
+			}
+
 			db = new Driver(this.file, {timeout: this.#options.busyTimeout});
 			// Whose file it is comes first: nothing is changed in a database that is not ours.
 			const layout = checkSchema(db, this.file);
@@ -180,6 +185,17 @@ export class SqliteStore implements CacheStore {
 
 			throw failure;
 		}
+	}
+
+	/** A read-only connection's statements: the file is not brought up to date, and a budget's uses are not written. */
+	#readOnlyOpen(db: Connection): Open {
+		const layout = checkSchema(db, this.file);
+		// Layout 2 has the same columns as 3 (a row that is not a record reads as missing).
+		if (layout !== schemaVersion && layout !== 2) {
+			throw new SqliteStoreError(this.file, 'read-only', `has layout ${layout}, and a store opened read-only does not bring it up to date`);
+		}
+
+		return {db, statements: prepareStatements(db), hot: undefined, partSize: partSizeOf(db), lru: undefined};
 	}
 
 	/** Move the unusable file aside (onCorrupt: 'rename'), with a process warning that says where. */
@@ -228,6 +244,10 @@ export class SqliteStore implements CacheStore {
 
 	/** A write transaction (BEGIN IMMEDIATE: it waits for the write lock with the busy timeout), told to the hot cache. */
 	#write<T>(operation: string, write: (statements: Statements, lru: LruStatements | undefined, partSize: number, db: Connection) => T, change: (result: T) => OwnWrite): T {
+		if (this.#options.readOnly) {
+			throw new SqliteStoreError(this.file, 'read-only', `${operation} refused: the store was opened read-only`);
+		}
+
 		return this.#run(operation, ({db, statements, hot, lru, partSize}) => {
 			const result = db.transaction(() => {
 				hot?.writeLocked();
