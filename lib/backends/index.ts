@@ -1,4 +1,3 @@
-import type {CacheSettings} from '../policy/settings.js';
 import {resolveCachePath} from './cache-path.js';
 import {createKeyvStore} from './keyv-store.js';
 import {createMemoryStore} from './memory.js';
@@ -8,10 +7,22 @@ import {createSqliteStore} from './sqlite.js';
 import {type CacheStore, isCacheStore} from './store.js';
 
 /**
- * The settings a store is built from. `ttlOffset` reaches stores through each record's `deleteAt`,
- * which the cache computes; no store takes it as an option.
+ * The settings a store is built from: the session's (`CacheSettings` has them all), declared here
+ * so that the stores depend on no policy. `ttlOffset` reaches stores through each record's
+ * `deleteAt`, which the cache computes; no store takes it as an option.
  */
-export type StoreSettings = Pick<CacheSettings, 'backend' | 'cacheName' | 'url' | 'ttlOffset'> & Partial<Pick<CacheSettings, 'backendTimeout' | 'useCacheDir' | 'useTemp' | 'maxEntries' | 'maxBytes'>>;
+export type StoreSettings = {
+	/** A built-in name, a branded store, a Keyv instance or adapter: checked here, a TypeError naming it otherwise. */
+	readonly backend: unknown;
+	readonly cacheName: string;
+	readonly url: string | undefined;
+	readonly ttlOffset: number;
+	readonly backendTimeout?: number;
+	readonly useCacheDir?: boolean;
+	readonly useTemp?: boolean;
+	readonly maxEntries?: number | undefined;
+	readonly maxBytes?: number | undefined;
+};
 
 /**
  * Build the store a `backend` option names: `'sqlite'`, `'memory'`, `'redis'`, `'mongodb'`, a

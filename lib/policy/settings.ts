@@ -3,7 +3,7 @@ import {DEFAULT_IGNORED_PARAMETERS, type KeySettings, isCredentialName} from '..
 import {assertKnownOptions, optionRangeError, optionTypeError} from '../errors.js';
 import type {PreparedRequest} from '../models/request.js';
 import type {Response} from '../models/response.js';
-import {BaseCache} from '../cache/base-cache.js';
+import {type BaseCacheBrand, isBaseCache} from '../base-cache-brand.js';
 import {budgetLimit} from '../backends/budget.js';
 import {type CacheStore, isCacheStore} from '../backends/store.js';
 import {
@@ -18,7 +18,7 @@ export type BackendName = 'sqlite' | 'memory' | 'redis' | 'mongodb';
  * A backend: a name, a store of this package (`new MemoryStore()`, `new SqliteStore(name)`) or of
  * your own branded with `CACHE_STORE`, a Keyv instance, a Keyv store adapter, or a ready {@link BaseCache}.
  */
-export type BackendOption = BackendName | CacheStore | Keyv | KeyvStoreAdapter | BaseCache;
+export type BackendOption = BackendName | CacheStore | Keyv | KeyvStoreAdapter | BaseCacheBrand;
 
 /** Options of a cached session (`CachedSession`, `CacheMixin(...)`) and of `installCache()`. */
 export type CacheOptions = {
@@ -270,8 +270,8 @@ function budgetRefusal(backend: BackendOption): string {
 		return 'is not supported with backend \'redis\': bound Redis itself with `maxmemory` and `maxmemory-policy allkeys-lru` (or `volatile-lru`), see docs/backends.md, "Size bounds"';
 	}
 
-	if (backend instanceof BaseCache || isCacheStore(backend)) {
-		const [what, whose] = backend instanceof BaseCache ? ['BaseCache', 'its store'] : ['store', 'the store'];
+	if (isBaseCache(backend) || isCacheStore(backend)) {
+		const [what, whose] = isBaseCache(backend) ? ['BaseCache', 'its store'] : ['store', 'the store'];
 		return `cannot be given with a ${what} as \`backend\`: give ${whose} the budget, as in \`new SqliteStore(name, {maxEntries})\``;
 	}
 
@@ -280,7 +280,7 @@ function budgetRefusal(backend: BackendOption): string {
 }
 
 function isBackendObject(value: unknown): boolean {
-	return value instanceof BaseCache || (typeof value === 'object' && value !== null
+	return isBaseCache(value) || (typeof value === 'object' && value !== null
 		&& typeof (value as {get?: unknown}).get === 'function'
 		&& typeof (value as {set?: unknown}).set === 'function');
 }
@@ -307,7 +307,7 @@ export function normalizeCacheOptions(options: CacheOptions = {}, owner = 'Cache
 
 	// A BaseCache was built with its own timeout and strictness: taking the session's here would be a silent no-op.
 	for (const [name, own] of [['backendTimeout', 'timeout'], ['strictBackend', 'strict']] as const) {
-		if (backend instanceof BaseCache && options[name] !== undefined) {
+		if (isBaseCache(backend) && options[name] !== undefined) {
 			throw new TypeError(`${owner} option \`${name}\` cannot be given with a BaseCache as \`backend\`: give it to the BaseCache, as in \`new BaseCache(store, {${own}: ...})\``);
 		}
 	}
