@@ -70,8 +70,11 @@ const waiting: Array<() => void> = [];
 let running = 0;
 const keys = new Map<string, Buffer>();
 
-/** Counters for specs and `NODE_DEBUG`: stretched derivations done, and refusals for a full queue. */
-export const derivationCounts = {slow: 0, refused: 0};
+/**
+ * Counters for specs: passwords stretched (`onLoop`: of them, on the calling thread), refusals
+ * for a full queue, and the most stretches that ever ran at once on the thread pool.
+ */
+export const derivationCounts = {slow: 0, onLoop: 0, refused: 0, peakOnPool: 0};
 
 /** The cache's hashing key: derived from its name, so that every process on the same cache shares it. */
 function keyOf(cacheName: string): Buffer {
@@ -119,6 +122,7 @@ export function stretchSync(secret: string, cacheName: string): string {
 	}
 
 	derivationCounts.slow++;
+	derivationCounts.onLoop++;
 	return remember(key, scryptSync(secret, keyOf(cacheName), derivedLength, cost).toString('hex'));
 }
 
@@ -154,6 +158,7 @@ export async function stretchAsync(secret: string, cacheName: string): Promise<s
 			}
 
 			running++;
+			derivationCounts.peakOnPool = Math.max(derivationCounts.peakOnPool, running);
 			try {
 				const derived = await new Promise<Buffer>((resolve, reject) => {
 					scrypt(secret, keyOf(cacheName), derivedLength, cost, (error, value) => {
