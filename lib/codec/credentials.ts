@@ -65,6 +65,8 @@ export class Lru<V> {
 }
 
 const memo = new Lru<string>(SLOW_MEMO_SIZE);
+/** Hashed identities by their material: a request with known credentials skips the HMAC. */
+const identities = new Lru<string>(4096);
 const pending = new Map<string, Promise<string>>();
 const waiting: Array<() => void> = [];
 let running = 0;
@@ -193,11 +195,19 @@ function byWhere(a: FoundCredential, b: FoundCredential): number {
  * safe to hash fast: a high-entropy credential as sent, or a password already stretched.
  */
 export function identityOf(found: readonly FoundCredential[], cacheName: string): string {
-	const hmac = createHmac('sha256', keyOf(cacheName));
 	// Length-prefixed, so that no two lists give one string.
+	let material = '';
 	for (const [where, value] of found.length > 1 ? [...found].sort(byWhere) : found) {
-		hmac.update(`${where.length}:${where}${value.length}:${value}`);
+		material += `${where.length}:${where}${value.length}:${value}`;
 	}
 
-	return hmac.digest('hex').slice(0, 32);
+	// A known identity is a map lookup (a third of the HMAC's cost); long materials are not kept.
+	const memoized = material.length <= 1024 ? `${cacheName}\0${material}` : undefined;
+	const known = memoized === undefined ? undefined : identities.get(memoized);
+	if (known !== undefined) {
+		return known;
+	}
+
+	const id = createHmac('sha256', keyOf(cacheName)).update(material).digest('hex').slice(0, 32);
+	return memoized === undefined ? id : identities.set(memoized, id);
 }
