@@ -543,7 +543,11 @@ export class CacheEngine {
 		this.#saving.set(key, task);
 		this.#background.add(task);
 		void task.finally(() => this.#background.delete(task));
-		return withCacheFacts(response, facts);
+		const answer = withCacheFacts(response, facts);
+		// Cache-Status goes out with the head, before the body: it says what the cache is doing
+		// (a failure of the write that follows is an 'error' event).
+		this.#stored.set(answer, true);
+		return answer;
 	}
 
 	/** Keys for each URL the redirect chain passed through, and the final one, all pointing at the response. */

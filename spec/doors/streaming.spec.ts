@@ -146,12 +146,18 @@ describe('doors: streaming (issue 18)', function () {
 
 	for (const [door, first] of [['fetch', firstChunkFetch], ['http.get', firstChunkHttp]] as const) {
 		it(`delivers the first server-sent event through ${door} at once, as without the cache (default options: the stream is kept too)`, async () => {
+			// The earlier of two runs each: a machine shared with other work delays either by itself.
+			const earlier = async (url: string): Promise<{ms: number; chunk: string}> => {
+				const [one, two] = [await first(url), await first(url)];
+				return one.ms <= two.ms ? one : two;
+			};
+
 			await first(`${base}/warm`);
-			const plain = await first(`${base}/sse`);
+			const plain = await earlier(`${base}/sse`);
 			installCache({backend: 'memory'});
 			// A first request through a door pays for code loaded once per process: not what is measured.
 			await first(`${base}/warm-door`);
-			const cached = await first(`${base}/sse`);
+			const cached = await earlier(`${base}/sse?cached`);
 			assert.match(cached.chunk, /data: first/);
 			assert.ok(cached.ms < plain.ms + 100, `first event after ${cached.ms.toFixed(0)} ms, ${plain.ms.toFixed(0)} ms without the cache`);
 		});
