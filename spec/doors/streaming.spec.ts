@@ -123,7 +123,11 @@ describe('doors: streaming (issue 18)', function () {
 				}
 
 				default: {
-					response.end('ok');
+					// Chunked: once nock has been active in the process, the http door repeats each header
+					// line of its answers (a known defect of the door, reported apart): a content-length
+					// would then be a duplicate the client refuses.
+					response.write('ok');
+					response.end();
 				}
 			}
 		});
