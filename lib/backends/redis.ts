@@ -2,6 +2,7 @@ import {Buffer} from 'node:buffer';
 import {createRequire} from 'node:module';
 import {debuglog} from 'node:util';
 import {assertKnownOptions, optionRangeError, optionTypeError} from '../errors.js';
+import {createRedisLease} from './redis-lease.js';
 import {type CacheStore, type DeleteFilter, type RecordKind, type RecordMeta, type StoreRecord, corruptMeta} from './store.js';
 
 const require = createRequire(import.meta.url);
@@ -264,6 +265,7 @@ export function createRedisStore(options: RedisStoreOptions): CacheStore {
 	const expiresKey = `${namespace}:@expires`;
 	const deleteKey = `${namespace}:@delete`;
 	const sets = [createdKey, expiresKey, deleteKey];
+	const lease = createRedisLease(connection.ready, namespace);
 
 	async function command<T>(arguments_: string[]): Promise<T> {
 		const {client} = await connection.ready();
@@ -343,6 +345,7 @@ export function createRedisStore(options: RedisStoreOptions): CacheStore {
 		name: 'redis',
 		local: false,
 		location: `redis:${url}#${namespace}`,
+		lease,
 		async get(key) {
 			const {client, bufferReplies} = await connection.ready();
 			const frame = await client.sendCommand(['GET', prefix + key], bufferReplies) as Buffer | null;
@@ -444,6 +447,7 @@ export function createRedisStore(options: RedisStoreOptions): CacheStore {
 			});
 		},
 		async close() {
+			await lease.close();
 			await connection.close();
 		},
 	};

@@ -4,7 +4,8 @@ import {createRequire} from 'node:module';
 import path from 'node:path';
 import {assertKnownOptions, optionRangeError, optionTypeError} from '../errors.js';
 import {BUDGET_OPTION_NAMES, type BudgetOptions, normalizeBudget, overBudget} from './budget.js';
-import type {CacheStore, DeleteFilter, EvictedRecord, RecordKind, RecordMeta, SetResult, StoreBudget, StoreRecord} from './store.js';
+import {SqliteLease} from './sqlite-lease.js';
+import type {CacheStore, DeleteFilter, EvictedRecord, FlightLease, RecordKind, RecordMeta, SetResult, StoreBudget, StoreRecord} from './store.js';
 import {corruptMeta} from './store.js';
 import {type OwnWrite, WalHotCache} from './wal-hot-cache.js';
 
@@ -721,6 +722,7 @@ export class SqliteStore implements CacheStore {
 	/** Keys read since the last write of uses, the most recently read last. */
 	readonly #usedKeys = new Set<string>();
 	#useTimer: NodeJS.Timeout | undefined;
+	#lease: SqliteLease | undefined;
 
 	/** A store on `<cacheName>.sqlite` (see {@link sqlitePath}); throws only for invalid options. */
 	constructor(cacheName: string, options: SqliteStoreOptions = {}) {
@@ -740,6 +742,16 @@ export class SqliteStore implements CacheStore {
 		}
 
 		this.#tryOpen();
+	}
+
+	/** Flight leases on this file (lib/backends/sqlite-lease.ts); none for ':memory:' or a file that is not open (never written then). */
+	get lease(): FlightLease | undefined {
+		if (this.#open === undefined || this.location === undefined || this.#closed) {
+			return undefined;
+		}
+
+		this.#lease ??= new SqliteLease(this.file, this.#options.busyTimeout);
+		return this.#lease;
 	}
 
 	/** The hot cache, for specs: how many records it keeps now (0 when off or not open). */
@@ -1172,6 +1184,7 @@ export class SqliteStore implements CacheStore {
 		this.#useTimer = undefined;
 		this.#flushUses();
 		this.#closed = true;
+		await this.#lease?.close();
 		this.#release();
 	}
 }

@@ -1,4 +1,4 @@
-import type {CacheStore, EvictedRecord, SetResult, StoreRecord} from '../backends/store.js';
+import type {CacheStore, EvictedRecord, FlightLease, SetResult, StoreRecord} from '../backends/store.js';
 import {type CachedEntry, CorruptEntryError, type StoredValue, type VariantIndex, decodeValue, toRecord} from '../codec/entry.js';
 import {type CacheStats, emptyStats} from '../diagnostics.js';
 import {BackendError} from '../errors.js';
@@ -82,6 +82,11 @@ export class EntryStorage {
 				}
 			},
 		};
+	}
+
+	/** The store's flight leases, for miss coalescing across processes (none on a store one process owns). */
+	get lease(): FlightLease | undefined {
+		return this.#store.lease;
 	}
 
 	/** Wait until the writes queued behind requests (by any cache of this store's location) have landed. */

@@ -19,6 +19,7 @@ import {answersGet} from '../policy/freshness.js';
 import {type ByteRange, partialEntry} from '../policy/ranges.js';
 import {normalizeVaryHeaders} from '../policy/vary.js';
 import type {CacheSettings} from '../policy/settings.js';
+import {Coalescer} from './coalesce.js';
 import {Flights, type SingleFlight} from './flights.js';
 import {isDisabled} from './scope.js';
 
@@ -102,6 +103,8 @@ export class CacheEngine {
 	readonly #storage: EntryStorage;
 	readonly #owned: boolean;
 	readonly #flights: SingleFlight;
+	/** Miss coalescing across processes (`coalesce`); it does nothing on a store without leases. */
+	readonly #coalescer: Coalescer | undefined;
 	/** Background refreshes (stale-while-revalidate) still running; `close()` waits for them. */
 	readonly #background = new Set<Promise<void>>();
 
@@ -112,6 +115,7 @@ export class CacheEngine {
 		this.#owned = owned;
 		this.#storage = storageOf(cache);
 		this.#flights = flights;
+		this.#coalescer = settings.coalesce === false ? undefined : new Coalescer(this.#storage, settings.coalesce, settings.backendTimeout);
 		if (settings.onError) {
 			cache.on('error', settings.onError);
 		}
@@ -191,7 +195,22 @@ export class CacheEngine {
 				break;
 			}
 
-			case 'error': {
+			case 'waiter': {
+				if (extra.reason === undefined) {
+					stats.coalesced++;
+				} else {
+					stats.coalesceFallbacks++;
+				}
+
+				break;
+			}
+
+			case 'takeover': {
+				stats.takeovers++;
+				break;
+			}
+
+			default: {
 				break;
 			}
 		}
@@ -204,6 +223,7 @@ export class CacheEngine {
 	/** Wait for the background refreshes still running. */
 	async settle(): Promise<void> {
 		await Promise.all(this.#background);
+		await this.#coalescer?.settle();
 	}
 
 	/** Wait for background refreshes, then close the cache if this engine opened it. */
@@ -248,12 +268,7 @@ export class CacheEngine {
 	}
 
 	async #lookup(plan: Lookup, key: string, request: PreparedRequest, options: EngineOptions, send: Send, started: number): Promise<Response> {
-		let found = plan.forceRefresh ? undefined : await this.#storage.lookup(key, this.#variantKey(request));
-		// A `private` response is its requester's alone: never served to other credentials, whatever the key says.
-		if (found?.entry.facts.owner !== undefined && found.entry.facts.owner !== credentialFingerprint(request, this.settings)) {
-			found = undefined;
-		}
-
+		const found = plan.forceRefresh ? undefined : await this.#find(key, request);
 		const now = this.settings.clock();
 		const action = decideLookup(plan, found?.entry, this.settings, now);
 		switch (action.kind) {
@@ -269,9 +284,23 @@ export class CacheEngine {
 			}
 
 			case 'fetch': {
-				return this.#flights.run(this.#flightKey(plan.forceRefresh ? 'force' : 'fetch', key, request, options, plan), async signal => {
-					const response = await this.#fetchAndStore(plan, key, request, withSignal(options, signal), send);
-					this.#observe('miss', request, key, started, {status: response.status});
+				const flightKey = this.#flightKey(plan.forceRefresh ? 'force' : 'fetch', key, request, options, plan);
+				return this.#flights.run(flightKey, async signal => {
+					const fetch = async (flightSignal: AbortSignal | undefined): Promise<Response> => this.#fetchAndStore(plan, key, request, withSignal(options, flightSignal), send);
+					// A forced refresh must reach the origin: it never waits for another process's flight.
+					const response = this.#coalescer === undefined || plan.forceRefresh
+						? await fetch(signal)
+						: await this.#coalescer.run(flightKey, {
+							fetch, signal, timeout: options.timeout,
+							follow: async () => this.#follow(plan, key, request),
+							note: (event, reason) => {
+								this.#observe(event, request, key, started, reason === undefined ? {} : {reason});
+							},
+						});
+					if (!response.fromCache) {
+						this.#observe('miss', request, key, started, {status: response.status});
+					}
+
 					return response;
 				}, options.signal);
 			}
@@ -286,6 +315,24 @@ export class CacheEngine {
 				return this.#flights.run(this.#flightKey('revalidate', key, request, options, plan), async signal => this.#refresh(plan, found!, key, request, withSignal(options, signal), send, started), options.signal);
 			}
 		}
+	}
+
+	/** The entry stored for `key` that this request may be served (its variant, and only its own `private` one). */
+	async #find(key: string, request: PreparedRequest): Promise<Found | undefined> {
+		const found = await this.#storage.lookup(key, this.#variantKey(request));
+		// A `private` response is its requester's alone: never served to other credentials, whatever the key says.
+		if (found?.entry.facts.owner !== undefined && found.entry.facts.owner !== credentialFingerprint(request, this.settings)) {
+			return undefined;
+		}
+
+		return found;
+	}
+
+	/** What another process's flight stored for this request, served, or undefined when there is nothing it may be served. */
+	async #follow(plan: Lookup, key: string, request: PreparedRequest): Promise<Response | undefined> {
+		const found = await this.#find(key, request);
+		const now = this.settings.clock();
+		return decideLookup(plan, found?.entry, this.settings, now).kind === 'serve' ? this.#serve(found!, request, now, plan.range, found!.owned) : undefined;
 	}
 
 	/** Requests share a flight only when nothing about them could change the answer. */

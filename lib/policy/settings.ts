@@ -126,6 +126,27 @@ export type CacheOptions = {
 	 * @example {maxBytes: 512 * 1024 * 1024}
 	 */
 	maxBytes?: number;
+	/**
+	 * Miss coalescing across processes on a shared store (Redis, a SQLite file): on a miss, one
+	 * process takes a short lease on the request's flight and asks the origin; the same request in
+	 * other processes waits for it and is served from the store (docs/scaling.md). A hit costs
+	 * nothing more. `false` turns it off; an object tunes it: `lease`, ms a leader's lease lasts
+	 * without renewal (a dead leader is taken over after about this long), `wait`, the most ms a
+	 * request waits for another process (less when its own `timeout` is shorter) before asking the
+	 * origin itself. No effect on stores one process owns (memory, Keyv, a BaseCache's own store
+	 * without leases), where in-process flights already share one origin request.
+	 * @default true (`{lease: 2000, wait: 30000}`)
+	 * @example {coalesce: {lease: 5000, wait: 10_000}}
+	 */
+	coalesce?: boolean | {lease?: number; wait?: number};
+};
+
+/** How miss coalescing across processes is tuned (the `coalesce` option, validated; lib/engine/coalesce.ts). */
+export type CoalesceSettings = {
+	/** How long a leader's lease lasts without renewal, ms: a dead leader is taken over after about this long. */
+	readonly lease: number;
+	/** The longest a request waits for another process's flight, ms (less when its own `timeout` is shorter). */
+	readonly wait: number;
 };
 
 /** Validated, frozen settings of a cached session. */
@@ -159,6 +180,8 @@ export type CacheSettings = KeySettings & {
 	readonly maxEntries: number | undefined;
 	/** Undefined for no limit. */
 	readonly maxBytes: number | undefined;
+	/** False when off. */
+	readonly coalesce: CoalesceSettings | false;
 };
 
 /** The option names a cache owns; everything else goes to the session class being extended. */
@@ -166,7 +189,7 @@ export const CACHE_OPTION_NAMES: ReadonlySet<string> = new Set([
 	'cacheName', 'useCacheDir', 'useTemp', 'backend', 'url', 'expireAfter', 'urlsExpireAfter', 'allowableCodes', 'allowableMethods',
 	'ignoredParameters', 'shareCredentials', 'storeCookies', 'matchHeaders', 'filterFn', 'keyFn', 'readOnly', 'cacheControl', 'alwaysRevalidate',
 	'staleIfError', 'staleWhileRevalidate', 'ttlOffset', 'backendTimeout', 'strictBackend', 'onError', 'clock',
-	'maxEntrySize', 'maxEntries', 'maxBytes',
+	'maxEntrySize', 'maxEntries', 'maxBytes', 'coalesce',
 ]);
 
 /** Defaults, frozen. */
@@ -188,6 +211,7 @@ export const DEFAULT_CACHE_OPTIONS = Object.freeze({
 	backendTimeout: 1000,
 	strictBackend: false,
 	maxEntrySize: 50 * 1024 * 1024,
+	coalesce: Object.freeze({lease: 2000, wait: 30_000}),
 });
 
 const backendNames = new Set(['sqlite', 'memory', 'redis', 'mongodb']);
@@ -258,6 +282,36 @@ function staleWindow(owner: string, name: string, value: unknown): number {
 	}
 
 	throw optionTypeError(owner, name, 'true, false, a number of seconds or a duration', value);
+}
+
+const coalesceNames: ReadonlySet<string> = new Set(['lease', 'wait']);
+
+function coalesceSettings(owner: string, value: unknown): CoalesceSettings | false {
+	if (value === undefined || value === true) {
+		return DEFAULT_CACHE_OPTIONS.coalesce;
+	}
+
+	if (value === false) {
+		return false;
+	}
+
+	if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+		throw optionTypeError(owner, 'coalesce', 'true, false or {lease, wait} in milliseconds', value);
+	}
+
+	assertKnownOptions(`${owner} option \`coalesce\``, value, coalesceNames);
+	const {lease = DEFAULT_CACHE_OPTIONS.coalesce.lease, wait = DEFAULT_CACHE_OPTIONS.coalesce.wait} = value as {lease?: unknown; wait?: unknown};
+	for (const [name, ms, least] of [['lease', lease, 10], ['wait', wait, 0]] as const) {
+		if (typeof ms !== 'number' || Number.isNaN(ms)) {
+			throw optionTypeError(owner, `coalesce.${name}`, 'a number of milliseconds', ms);
+		}
+
+		if (!Number.isFinite(ms) || ms < least) {
+			throw optionRangeError(owner, `coalesce.${name}`, `a finite number of milliseconds >= ${least}`, ms);
+		}
+	}
+
+	return Object.freeze({lease: lease as number, wait: wait as number});
 }
 
 /** Why a budget cannot be given with `backend` (the end of a sentence that starts with the option's name). */
@@ -408,6 +462,7 @@ export function normalizeCacheOptions(options: CacheOptions = {}, owner = 'Cache
 		maxEntrySize,
 		maxEntries,
 		maxBytes,
+		coalesce: coalesceSettings(owner, options.coalesce),
 	});
 }
 
