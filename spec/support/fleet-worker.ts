@@ -20,8 +20,8 @@ type Config = {
 	headers?: Record<string, string>;
 	/** Rounds before closing (each waits for its own `go`). @default 1 */
 	rounds?: number;
-	/** How to end: 'close' (await session.close()), or 'exit' (process.exit() at once). @default 'close' */
-	end?: 'close' | 'exit';
+	/** How to end: 'close' (await session.close()), 'exit' (process.exit() at once), 'flush-exit' (await session.cache.flush(), then process.exit()). @default 'close' */
+	end?: 'close' | 'exit' | 'flush-exit';
 };
 
 const config = JSON.parse(process.argv[2]!) as Config;
@@ -33,6 +33,11 @@ const session = new CachedSession({
 	expireAfter: 3600,
 	cacheControl: true,
 	backendTimeout: 2000,
+});
+
+// Pipes are written synchronously on Linux: an event from the exit handler still reaches the parent.
+session.cache.on('error', (error: Error & {lost?: number}) => {
+	process.stdout.write(`${JSON.stringify({error: error.message, lost: error.lost ?? 0})}\n`);
 });
 
 export type WorkerResult = {status: number; fromCache: boolean; ms: number; error?: string};
@@ -71,7 +76,11 @@ for await (const line of lines) {
 	}
 }
 
-if (config.end === 'exit') {
+if (config.end === 'flush-exit') {
+	await session.cache.flush();
+}
+
+if (config.end === 'exit' || config.end === 'flush-exit') {
 	process.stdout.write('done\n');
 	// eslint-disable-next-line unicorn/no-process-exit -- what the durability spec measures
 	process.exit(0);

@@ -19,6 +19,8 @@ export type Worker = {
 	readonly pid: number;
 	readonly ready: Promise<void>;
 	readonly done: WatchedWriter['done'];
+	/** The cache's 'error' events so far. */
+	readonly errors: ReadonlyArray<{error: string; lost: number}>;
 	/** Start a round; resolves with its report. */
 	go(): Promise<Round>;
 	kill(signal: NodeJS.Signals): void;
@@ -30,13 +32,16 @@ export function startWorker(config: Record<string, unknown>): Worker {
 	const watched = watchWriter(child);
 	let buffer = '';
 	const reports: Array<(round: Round) => void> = [];
+	const errors: Array<{error: string; lost: number}> = [];
 	child.stdout.on('data', (chunk: Buffer) => {
 		buffer += chunk.toString();
 		let newline = buffer.indexOf('\n');
 		while (newline !== -1) {
 			const line = buffer.slice(0, newline);
 			buffer = buffer.slice(newline + 1);
-			if (line.startsWith('{')) {
+			if (line.startsWith('{"error"')) {
+				errors.push(JSON.parse(line) as {error: string; lost: number});
+			} else if (line.startsWith('{')) {
 				reports.shift()?.(JSON.parse(line) as Round);
 			}
 
@@ -47,6 +52,7 @@ export function startWorker(config: Record<string, unknown>): Worker {
 		pid: child.pid!,
 		ready: watched.ready,
 		done: watched.done,
+		errors,
 		async go() {
 			const report = new Promise<Round>(resolve => {
 				reports.push(resolve);
