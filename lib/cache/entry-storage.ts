@@ -95,6 +95,11 @@ export class EntryStorage {
 		};
 	}
 
+	/** False while the store is failing or stalled (its last operation failed, or it is in a pause after a timeout). */
+	get answering(): boolean {
+		return this.#answering && performance.now() >= this.#stalledUntil;
+	}
+
 	/** The store's flight leases, for miss coalescing across processes (none on a store one process owns). */
 	get lease(): FlightLease | undefined {
 		return this.#store.lease;

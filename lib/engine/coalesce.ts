@@ -10,6 +10,8 @@ const debug = debuglog('requests-cache');
 /** What the coalescer needs of the request path's storage: the store's leases, and a flush of queued writes. */
 export type CoalescerStorage = {
 	readonly lease: FlightLease | undefined;
+	/** False while the store is failing or stalled: then a miss does not wait for its leases either. */
+	readonly answering: boolean;
 	flush(): Promise<void>;
 };
 
@@ -65,7 +67,7 @@ export class Coalescer {
 	/** Answer a miss whose in-process flight key is `flightKey`: lead its flight, or wait for another process's. */
 	async run(flightKey: string, miss: CoalescedMiss): Promise<Response> {
 		const {lease} = this.#storage;
-		if (lease === undefined) {
+		if (lease === undefined || !this.#storage.answering) {
 			return miss.fetch(miss.signal);
 		}
 
