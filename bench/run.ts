@@ -16,7 +16,8 @@
  * - BENCH_REDIS_URL=url   the Redis of the fleet scenario (default redis://127.0.0.1:6379)
  * - REQUESTS_CACHE_REQUIRE_SERVICES=1  a missing Redis fails the run instead of being skipped
  */
-import {type ChildProcess, fork} from 'node:child_process';
+import {type ChildProcess, execFile, fork} from 'node:child_process';
+import {promisify} from 'node:util';
 import {mkdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -27,6 +28,7 @@ import {compileBenchProcesses, compileLibrary} from './compile-library.js';
 import {format, median} from './stats.js';
 import type {DoneReply, HeapReply, HeapResult, RoundCommand, RoundReply, RoundResult, UrlPlan, WorkerCommand, WorkerReply} from './worker.js';
 import {redisAvailable} from './redis-available.js';
+import type {IdentityResult} from './identity.js';
 import {type FleetTarget, fleetScenario} from './fleet.js';
 
 const here = path.dirname(new URL(import.meta.url).pathname);
@@ -66,6 +68,7 @@ const SCENARIOS = {
 	scale: 'hit latency at 1k / 10k / 100k stored entries (requests-cache only)',
 	'remove-old': 'removeOldEntries on 100k entries (half removed; requests-cache only)',
 	heap: 'heap after GC: 1,000 hits vs 100,000 hits of one URL',
+	identity: 'a new credential: 10,000 misses with distinct bearer tokens vs none, installCache()\'d fetch, 50 in flight (bench/identity.ts)',
 	fleet: '4 processes behind one Redis / one SQLite file: origin requests per key, takeover, hits with coalesce on/off (requests-cache only; bench/fleet.ts)',
 } as const;
 type ScenarioId = keyof typeof SCENARIOS;
@@ -630,8 +633,15 @@ function targetTable(verdicts: readonly Target[]): string {
 
 // --- main -------------------------------------------------------------------------------------
 
+/** The identity scenario: bench/identity.ts in a process of its own (it installs the cache globally). */
+async function identityScenario(): Promise<IdentityResult> {
+	const {stdout} = await promisify(execFile)(process.execPath, ['--import', 'tsx', path.join(here, 'identity.ts'), '--json', quick ? '2000' : '10000'], {encoding: 'utf8', maxBuffer: 1 << 20});
+	return JSON.parse(stdout.trim().split('\n').at(-1)!) as IdentityResult;
+}
+
 async function main(): Promise<void> {
 	const started = performance.now();
+	let identity: IdentityResult | undefined;
 	const scenarios = listFromEnv('BENCH_SCENARIOS', Object.keys(SCENARIOS) as ScenarioId[]);
 	let clients = listFromEnv('BENCH_CLIENTS', CLIENT_NAMES);
 	if (clients.includes('rc-redis') && !(await redisAvailable())) {
@@ -687,6 +697,17 @@ async function main(): Promise<void> {
 				console.log(`  heap         ${client.padEnd(24)} ${(row.extra?.['heapMb'] as number[]).map(mb => format(mb)).join(' → ')} MB`);
 			}
 		}
+		if (scenarios.includes('identity')) {
+			const phase = performance.now();
+			identity = await identityScenario();
+			console.log(`identity: ${format((performance.now() - phase) / 1000)} s`);
+			for (const [name, run] of [['no Authorization', identity.plain], ['new bearer token each', identity.bearer], ['no Authorization again', identity.plainAgain]] as const) {
+				console.log(`  identity     ${name.padEnd(24)} ${format(run.rps).padStart(8)} req/s  p50 ${format(run.p50)} ms  p99 ${format(run.p99)} ms`);
+			}
+
+			console.log(`  identity     createKey: new bearer token ${format(identity.newTokenKeyMicros)} µs, known password ${format(identity.knownPasswordKeyMicros)} µs, no credential ${format(identity.noCredentialKeyMicros)} µs`);
+		}
+
 		if (scenarios.includes('fleet')) {
 			const phase = performance.now();
 			const redisUrl = process.env['BENCH_REDIS_URL'] ?? (clients.includes('rc-redis') ? 'redis://127.0.0.1:6379' : undefined);
@@ -719,6 +740,7 @@ async function main(): Promise<void> {
 		skipped,
 		wallSeconds,
 		rows,
+		identity,
 		fleet: fleetFigures,
 		targets: verdicts,
 		table: table_,

@@ -2,6 +2,7 @@ import {Buffer} from 'node:buffer';
 import defaultGot, {type Got, type OptionsInit} from 'got';
 import type {CookieJar} from 'tough-cookie';
 import {RequestError, assertKnownOptions, networkCodeOf, optionRangeError, optionTypeError} from './errors.js';
+import {type TlsMaterial, tlsIdentityOf} from './tls-identity.js';
 import {cookieHeaderFor, cookieJarForRequest, createSessionCookieJar, isCookieJar} from './cookies.js';
 import {type Params, type ParamValue, type PreparedRequest, type TransportOptions, mergeHeaders, prepareRequest} from './models/request.js';
 import {type RedirectHop, Response, type ResponseHeaders} from './models/response.js';
@@ -178,6 +179,12 @@ export class Session {
 
 		assertKnownOptions('request', options, requestOptionNames);
 		let prepared = prepareRequest(method, url, options, this.headers, 'request', prefixUrlOf(this.got));
+		// A client certificate in the got instance authenticates every request: part of its identity.
+		const tlsIdentity = tlsIdentityOfGot(this.got);
+		if (tlsIdentity !== undefined) {
+			prepared = {...prepared, tlsIdentity};
+		}
+
 		// The jar's cookies go into the prepared request, so that the cache sees what is sent
 		// (Vary: Cookie, matchHeaders) and redacts it; a cookie header the caller gave wins.
 		const jar = this.#cookieJar;
@@ -292,6 +299,9 @@ export class Session {
 			body: Buffer.isBuffer(raw.body) ? raw.body : Buffer.from(raw.body as unknown as string),
 			request,
 			history,
+			// What the last hop was sent with (the jar's cookies for its URL, a hook's headers): the
+			// cache must not store what credentials the first request lacked obtained.
+			lastHopHeaders: history.length === 0 ? undefined : sentHeaders(raw.request.options.headers),
 		});
 	}
 
@@ -354,4 +364,32 @@ export class Session {
 	async options(url: string | URL, options?: RequestOptions): Promise<Response> {
 		return this.request('OPTIONS', url, options);
 	}
+}
+
+const gotIdentities = new WeakMap<Got, string | undefined>();
+
+/** The client certificate's fingerprint of a got instance (its `https` options or its https agent's), memoized. */
+function tlsIdentityOfGot(instance: Got): string | undefined {
+	if (gotIdentities.has(instance)) {
+		return gotIdentities.get(instance);
+	}
+
+	const options = instance.defaults?.options;
+	const agent = options?.agent?.https as {options?: TlsMaterial} | undefined;
+	const identity = tlsIdentityOf(options?.https as TlsMaterial | undefined) ?? tlsIdentityOf(agent?.options);
+	gotIdentities.set(instance, identity);
+	return identity;
+}
+
+/** got's request headers as sent (lower-case names, repeated values joined). */
+function sentHeaders(headers: Readonly<Record<string, string | string[] | undefined>>): Record<string, string> {
+	const sent: Record<string, string> = {};
+	for (const name in headers) {
+		const value = headers[name];
+		if (value !== undefined) {
+			sent[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
+		}
+	}
+
+	return sent;
 }

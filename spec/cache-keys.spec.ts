@@ -10,7 +10,7 @@ import type {RequestOptions} from '../lib/session.js';
 import {Origin} from './support/origin.js';
 import {removeDir, tempDir} from './support/temp-dir.js';
 
-const defaults: KeySettings = {ignoredParameters: new Set(DEFAULT_IGNORED_PARAMETERS.map(name => name.toLowerCase())), matchHeaders: false};
+const defaults: KeySettings = {ignoredParameters: new Set(), matchHeaders: false};
 
 function request(method: string, url: string, options: RequestOptions = {}): PreparedRequest {
 	return prepareRequest(method, url, options, {});
@@ -103,7 +103,7 @@ describe('cache keys', () => {
 			assert.equal(key('GET', 'https://e.com/x?api_key=one&q=1', {}, shared), key('GET', 'https://e.com/x?q=1&API_KEY=two', {}, shared), 'unless shareCredentials');
 			assert.equal(key('POST', 'https://e.com/x', {json: {q: 1, apikey: 'a'}}, shared), key('POST', 'https://e.com/x', {json: {q: 1, apikey: 'b'}}, shared));
 			const custom: KeySettings = {ignoredParameters: new Set(['session']), matchHeaders: false};
-			assert.notEqual(key('GET', 'https://e.com/x?api_key=1', {}, custom), key('GET', 'https://e.com/x?api_key=2', {}, custom), 'a custom list replaces the defaults');
+			assert.notEqual(key('GET', 'https://e.com/x?api_key=1', {}, custom), key('GET', 'https://e.com/x?api_key=2', {}, custom), 'a custom list leaves the built-in names isolated');
 		});
 
 		it('ignores request headers unless matchHeaders says otherwise', () => {
@@ -205,7 +205,7 @@ describe('cache keys', () => {
 		});
 
 		it('shares an entry between requests that differ only in parameters the user listed as ignored', async () => {
-			const session = new CachedSession({backend: 'memory', matchHeaders: true, ignoredParameters: [...DEFAULT_IGNORED_PARAMETERS, 'trace_id', 'X-Trace']});
+			const session = new CachedSession({backend: 'memory', matchHeaders: true, ignoredParameters: ['trace_id', 'X-Trace']});
 			await session.get(`${origin.url}/json`, {params: {q: 1, trace_id: 'first'}, headers: {'X-Trace': 'first'}});
 			const second = await session.get(`${origin.url}/json`, {params: {q: 1, trace_id: 'second'}, headers: {'X-Trace': 'second'}});
 			assert.equal(second.fromCache, true);
@@ -297,7 +297,7 @@ describe('cache keys', () => {
 				const session = new CachedSession({
 					cacheName: path.join(cacheDir, 'cache'),
 					allowableMethods: ['GET', 'POST'],
-					ignoredParameters: [...DEFAULT_IGNORED_PARAMETERS, 'X-Custom-Secret'],
+					ignoredParameters: ['X-Custom-Secret'],
 				});
 				await session.get(`${origin.url}/private`, {
 					params: {q: 'visible'},
@@ -322,7 +322,7 @@ describe('cache keys', () => {
 				}
 
 				// Whoever holds the same secrets gets the cached response, in another session on the same file; anyone else does not.
-				const reopened = new CachedSession({cacheName: path.join(cacheDir, 'cache'), ignoredParameters: [...DEFAULT_IGNORED_PARAMETERS, 'X-Custom-Secret']});
+				const reopened = new CachedSession({cacheName: path.join(cacheDir, 'cache'), ignoredParameters: ['X-Custom-Secret']});
 				const sameHeaders = {
 					Authorization: `Bearer ${secrets[1]}`, 'Proxy-Authorization': `Basic ${secrets[0]}`, 'X-API-Key': secrets[2]!,
 					Cookie: `sid=${secrets[3]}`, 'X-Custom-Secret': 'another value: this name is shared',

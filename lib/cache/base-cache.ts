@@ -2,7 +2,7 @@ import {EventEmitter} from 'node:events';
 import {inspect} from 'node:util';
 import type {CacheStore, DeleteFilter, RecordMeta} from '../backends/store.js';
 import {matchesDeleteFilter} from '../backends/store.js';
-import {DEFAULT_IGNORED_PARAMETERS, createKey} from '../cache-keys.js';
+import {createKey} from '../cache-keys.js';
 import {decodeValue, toRecord} from '../codec/entry.js';
 import {type CacheStats, publish, wanted} from '../diagnostics.js';
 import {BackendError} from '../errors.js';
@@ -40,7 +40,7 @@ export type DeleteOptions = {
 	olderThan?: Date | number | Duration;
 };
 
-const defaultKeySettings = {ignoredParameters: new Set(DEFAULT_IGNORED_PARAMETERS.map(name => name.toLowerCase())), matchHeaders: false} as const;
+const defaultKeySettings = {ignoredParameters: new Set<string>(), matchHeaders: false} as const;
 const defaultKeyFn = (request: PreparedRequest): string => createKey(request, defaultKeySettings);
 const deleteOptionNames: ReadonlySet<string> = new Set(['keys', 'urls', 'expired', 'olderThan']);
 

@@ -17,8 +17,11 @@ const maxBackoff = 60_000;
  */
 export type Found = {readonly entry: CachedEntry; readonly key: string; readonly primaryKey: string; readonly owned: boolean};
 
-/** How a request reaches its variant: the primary key and the Vary names give the variant's key. */
-export type VariantKey = (primaryKey: string, names: readonly string[]) => string;
+/**
+ * How a request reaches its variant: the primary key and the Vary names give the variant's key
+ * (undefined when the request's identity cannot be derived now: then it has no variant).
+ */
+export type VariantKey = (primaryKey: string, names: readonly string[]) => string | undefined;
 
 /** Where store failures and corrupt values are reported (the cache's `'error'` event). */
 export type StorageReports = {
@@ -236,7 +239,12 @@ export class EntryStorage {
 
 			const primaryKey = foundKey;
 			if (read?.value.kind === 'variants') {
-				foundKey = variantKey(foundKey, read.value.names);
+				const variant = variantKey(foundKey, read.value.names);
+				if (variant === undefined) {
+					return undefined;
+				}
+
+				foundKey = variant;
 				read = await this.#read(foundKey);
 			}
 

@@ -1,5 +1,5 @@
 import type {CacheStore} from '../backends/store.js';
-import {DEFAULT_IGNORED_PARAMETERS, createKey, redactUrl} from '../cache-keys.js';
+import {createKey, redactUrl} from '../cache-keys.js';
 import {type CachedEntry, type StoredValue, decodeValue} from '../codec/entry.js';
 import {prepareRequest} from '../models/request.js';
 import {type EntryRow, rowOf} from './entries.js';
@@ -12,7 +12,7 @@ export type Found = {
 	readonly via: string;
 };
 
-const ignored: ReadonlySet<string> = new Set(DEFAULT_IGNORED_PARAMETERS.map(name => name.toLowerCase()));
+const ignored: ReadonlySet<string> = new Set();
 
 function decode(bytes: Uint8Array): StoredValue | undefined {
 	try {

@@ -1,14 +1,20 @@
 import {Buffer} from 'node:buffer';
-import {hash, scrypt, scryptSync} from 'node:crypto';
+import {createHmac, hash, scrypt, scryptSync} from 'node:crypto';
 
 /**
- * The credential derivation: what a cache key holds in place of a request's credentials. Keys are
- * stored in the clear, so a key built on a fast hash of a password would let anyone who reads the
- * store test guesses at the speed of SHA-256. The derivation is scrypt (memory-hard, so GPUs gain
- * little), salted per cache so that one table of guesses does not serve two caches, and
- * deterministic, so that another process on the same cache derives the same key. Each derivation
- * costs tens of milliseconds once; a bounded LRU memo makes every later request with the same
- * credentials cost a map lookup.
+ * The credential derivation: what a cache key or an owner holds in place of credentials. Keys are
+ * stored in the clear, so what they hold must not let a reader of the store recover a secret.
+ *
+ * - A high-entropy credential (a bearer token, an API key, a signature, a session cookie, a
+ *   client certificate's fingerprint) cannot be guessed, so a keyed fast hash (HMAC-SHA-256,
+ *   keyed per cache) hides it: a few microseconds, on the caller's thread.
+ * - A low-entropy secret (a password: Basic or Digest auth, URL userinfo, a `password` field)
+ *   could be guessed at a fast hash's speed, so it is first stretched with scrypt (memory-hard,
+ *   salted per cache, deterministic so that every process on the cache derives the same value).
+ *   That costs tens of milliseconds, so it runs on the thread pool, at most {@link slowLanes} at a
+ *   time, with at most {@link slowQueue} waiting: past that the request is not cached rather
+ *   than queued (a flood of distinct passwords can neither stall the process nor fill the pool
+ *   that fs, dns and crypto share). A bounded LRU memo makes a known password a map lookup.
  */
 
 /** A credential found in a request: where it was (a tag or a JSON path) and its value as sent. */
@@ -17,102 +23,117 @@ export type FoundCredential = readonly [where: string, value: string];
 /** scrypt's interactive-login cost (N = 2^14, r = 8, p = 1): 16 MiB and tens of ms per derivation. */
 const cost = Object.freeze({N: 2 ** 14, r: 8, p: 1, maxmem: 64 * 1024 * 1024});
 const derivedLength = 16;
-/** How many derived credentials stay memoized per process. */
-const memoSize = 1024;
-/** Materials longer than this are memoized under their SHA-256, not kept whole in memory. */
-const longMaterial = 1024;
+/** How many stretched secrets stay memoized per process: a true LRU of exactly this many. */
+export const SLOW_MEMO_SIZE = 1024;
+/** Derivations running at once on the thread pool (libuv has 4 threads by default). */
+const slowLanes = 1;
+/** Derivations waiting for a lane; a request that would be the next one passes by the cache. */
+const slowQueue = 64;
 
-/**
- * The memo: two generations, an approximate LRU whose hit is one map lookup. New and recalled
- * entries go to `young`; when it is full it becomes `old` and the previous `old` is dropped.
- */
-let young = new Map<string, string>();
-let old = new Map<string, string>();
-const pending = new Map<string, Promise<string>>();
-const salts = new Map<string, Buffer>();
+/** A least-recently-used map of exactly `size` entries: a hit moves the entry to the young end. */
+export class Lru<V> {
+	readonly #map = new Map<string, V>();
+	readonly size: number;
 
-/** The cache's salt: derived from its name, so that every process on the same cache shares it. */
-function saltOf(cacheName: string): Buffer {
-	let salt = salts.get(cacheName);
-	if (salt === undefined) {
-		salt = Buffer.from(hash('sha256', `requests-cache credential salt v1\0${cacheName}`, 'hex'), 'hex');
-		if (salts.size >= 64) {
-			salts.clear();
-		}
-
-		salts.set(cacheName, salt);
+	constructor(size: number) {
+		this.size = size;
 	}
 
-	return salt;
+	get count(): number {
+		return this.#map.size;
+	}
+
+	get(key: string): V | undefined {
+		const value = this.#map.get(key);
+		if (value !== undefined) {
+			this.#map.delete(key);
+			this.#map.set(key, value);
+		}
+
+		return value;
+	}
+
+	set(key: string, value: V): V {
+		this.#map.delete(key);
+		this.#map.set(key, value);
+		if (this.#map.size > this.size) {
+			this.#map.delete(this.#map.keys().next().value!);
+		}
+
+		return value;
+	}
 }
 
-function memoKey(cacheName: string, material: string): string {
-	return material.length > longMaterial
-		? `${cacheName}\0#${hash('sha256', material, 'hex')}`
-		: `${cacheName}\0${material}`;
+const memo = new Lru<string>(SLOW_MEMO_SIZE);
+const pending = new Map<string, Promise<string>>();
+const waiting: Array<() => void> = [];
+let running = 0;
+const keys = new Map<string, Buffer>();
+
+/** Counters for specs and `NODE_DEBUG`: stretched derivations done, and refusals for a full queue. */
+export const derivationCounts = {slow: 0, refused: 0};
+
+/** The cache's hashing key: derived from its name, so that every process on the same cache shares it. */
+function keyOf(cacheName: string): Buffer {
+	let key = keys.get(cacheName);
+	if (key === undefined) {
+		key = Buffer.from(hash('sha256', `requests-cache credential salt v1\0${cacheName}`, 'hex'), 'hex');
+		if (keys.size >= 64) {
+			keys.clear();
+		}
+
+		keys.set(cacheName, key);
+	}
+
+	return key;
+}
+
+function memoKey(cacheName: string, secret: string): string {
+	// Long values are memoized under their SHA-256, not kept whole in memory.
+	return secret.length > 256 ? `${cacheName}\0#${hash('sha256', secret, 'hex')}` : `${cacheName}\0${secret}`;
 }
 
 function remember(key: string, derived: string): string {
-	if (young.size >= memoSize / 2) {
-		old = young;
-		young = new Map();
-	}
-
-	young.set(key, derived);
-	return derived;
+	return memo.set(key, derived);
 }
 
 function recall(key: string): string | undefined {
-	const derived = young.get(key);
-	if (derived !== undefined) {
-		return derived;
+	return memo.get(key);
+}
+
+/** The stretched value of a low-entropy secret if it is memoized, else undefined. */
+export function memoizedStretch(secret: string, cacheName: string): string | undefined {
+	return recall(memoKey(cacheName, secret));
+}
+
+/**
+ * The stretched value of a low-entropy secret, on this thread (scrypt, tens of milliseconds when
+ * not memoized). For the synchronous maintenance calls only (`createKey`, `contains({url})`); the
+ * request path uses {@link stretchAsync}.
+ */
+export function stretchSync(secret: string, cacheName: string): string {
+	const key = memoKey(cacheName, secret);
+	const known = recall(key);
+	if (known !== undefined) {
+		return known;
 	}
 
-	const aging = old.get(key);
-	return aging === undefined ? undefined : remember(key, aging);
+	derivationCounts.slow++;
+	return remember(key, scryptSync(secret, keyOf(cacheName), derivedLength, cost).toString('hex'));
 }
 
-function byWhere(a: FoundCredential, b: FoundCredential): number {
-	return a[0] < b[0] ? -1 : (a[0] > b[0] ? 1 : 0);
-}
-
-/**
- * The credentials as one string, ordered by where they were found (stable: a repeated query
- * parameter keeps its order), so that header order does not make a new identity.
- */
-function materialOf(found: readonly FoundCredential[]): string {
-	let material = '';
-	// Length-prefixed, so that no two lists give one string.
-	for (const [where, value] of found.length > 1 ? [...found].sort(byWhere) : found) {
-		material += `${where.length}:${where}${value.length}:${value}`;
-	}
-
-	return material;
+function release(): void {
+	running--;
+	waiting.shift()?.();
 }
 
 /**
- * The derived identity of a set of credentials in one cache: 32 hex digits from scrypt, memoized.
- * On a memo miss this blocks the event loop for the derivation; {@link deriveCredentialIdAsync}
- * does the same work on the thread pool.
+ * The stretched value of a low-entropy secret, derived on the thread pool in a bounded lane
+ * (concurrent callers for one secret share one derivation), or undefined when the queue is full:
+ * the caller then does without the cache for this request.
  */
-export function credentialId(found: readonly FoundCredential[], cacheName: string): string {
-	const material = materialOf(found);
-	const key = memoKey(cacheName, material);
-	return recall(key) ?? remember(key, scryptSync(material, saltOf(cacheName), derivedLength, cost).toString('hex'));
-}
-
-/**
- * {@link credentialId} without blocking: the memoized value at once, or undefined when it must be
- * derived (then `derive()` derives it on the thread pool, once for concurrent callers).
- */
-export function memoizedCredentialId(found: readonly FoundCredential[], cacheName: string): string | undefined {
-	return recall(memoKey(cacheName, materialOf(found)));
-}
-
-/** Derive on the thread pool and memoize; concurrent calls for the same credentials share one derivation. */
-export async function deriveCredentialIdAsync(found: readonly FoundCredential[], cacheName: string): Promise<string> {
-	const material = materialOf(found);
-	const key = memoKey(cacheName, material);
+export async function stretchAsync(secret: string, cacheName: string): Promise<string | undefined> {
+	const key = memoKey(cacheName, secret);
 	const known = recall(key);
 	if (known !== undefined) {
 		return known;
@@ -120,18 +141,58 @@ export async function deriveCredentialIdAsync(found: readonly FoundCredential[],
 
 	let flight = pending.get(key);
 	if (flight === undefined) {
-		flight = new Promise<string>((resolve, reject) => {
-			scrypt(material, saltOf(cacheName), derivedLength, cost, (error, derived) => {
+		if (running >= slowLanes && waiting.length >= slowQueue) {
+			derivationCounts.refused++;
+			return undefined;
+		}
+
+		flight = (async () => {
+			if (running >= slowLanes) {
+				await new Promise<void>(resolve => {
+					waiting.push(resolve);
+				});
+			}
+
+			running++;
+			try {
+				const derived = await new Promise<Buffer>((resolve, reject) => {
+					scrypt(secret, keyOf(cacheName), derivedLength, cost, (error, value) => {
+						if (error) {
+							reject(error);
+						} else {
+							resolve(value);
+						}
+					});
+				});
+				derivationCounts.slow++;
+				return remember(key, derived.toString('hex'));
+			} finally {
 				pending.delete(key);
-				if (error) {
-					reject(error);
-				} else {
-					resolve(remember(key, derived.toString('hex')));
-				}
-			});
-		});
+				release();
+			}
+		})();
 		pending.set(key, flight);
 	}
 
 	return flight;
+}
+
+function byWhere(a: FoundCredential, b: FoundCredential): number {
+	return a[0] < b[0] ? -1 : (a[0] > b[0] ? 1 : 0);
+}
+
+/**
+ * The identity of a list of credentials in one cache: 32 hex digits of HMAC-SHA-256 over the
+ * credentials ordered by where they were found (stable: a repeated query parameter keeps its
+ * order), so that header order does not make a new identity. Each value is one the caller made
+ * safe to hash fast: a high-entropy credential as sent, or a password already stretched.
+ */
+export function identityOf(found: readonly FoundCredential[], cacheName: string): string {
+	const hmac = createHmac('sha256', keyOf(cacheName));
+	// Length-prefixed, so that no two lists give one string.
+	for (const [where, value] of found.length > 1 ? [...found].sort(byWhere) : found) {
+		hmac.update(`${where.length}:${where}${value.length}:${value}`);
+	}
+
+	return hmac.digest('hex').slice(0, 32);
 }

@@ -42,11 +42,12 @@ function scalarText(value: JsonValue): string {
  * The canonical text of a JSON value for the cache key: object keys sorted (by UTF-16 code units)
  * at every depth, array order kept, numbers as written, strings re-escaped. A name whose role is
  * `ignored` is left out with its value; a `credential` is left out and reported to `found` with
- * its path, so that it reaches the key only through the credential derivation.
+ * its path, so that it reaches the key only through the credential derivation, and a `shared`
+ * one to `shared` (the owner of a `private` response).
  */
-export function canonicalJson(value: JsonValue, role: (name: string) => NameRole, found: FoundCredential[], path = ''): string {
+export function canonicalJson(value: JsonValue, role: (name: string) => NameRole, found: FoundCredential[], path = '', shared?: FoundCredential[]): string {
 	if (Array.isArray(value)) {
-		return `[${value.map((item, index) => canonicalJson(item, role, found, `${path}[${index}]`)).join(',')}]`;
+		return `[${value.map((item, index) => canonicalJson(item, role, found, `${path}[${index}]`, shared)).join(',')}]`;
 	}
 
 	if (!isObject(value)) {
@@ -57,10 +58,10 @@ export function canonicalJson(value: JsonValue, role: (name: string) => NameRole
 	for (const key of Object.keys(value).sort()) {
 		const item = value[key]!;
 		const kind = role(key);
-		if (kind === 'credential') {
-			found.push([`${path}.${JSON.stringify(key)}`, canonicalJson(item, () => undefined, [], '')]);
+		if (kind === 'credential' || kind === 'shared') {
+			(kind === 'credential' ? found : shared)?.push([`${path}.${JSON.stringify(key)}`, canonicalJson(item, () => undefined, [], '')]);
 		} else if (kind === undefined) {
-			parts.push(`${JSON.stringify(key)}:${canonicalJson(item, role, found, `${path}.${JSON.stringify(key)}`)}`);
+			parts.push(`${JSON.stringify(key)}:${canonicalJson(item, role, found, `${path}.${JSON.stringify(key)}`, shared)}`);
 		}
 	}
 

@@ -1,21 +1,26 @@
 import {isUtf8} from 'node:buffer';
 import {hash} from 'node:crypto';
 import type {PreparedRequest} from '../models/request.js';
-import {type FoundCredential, credentialId, deriveCredentialIdAsync, memoizedCredentialId} from './credentials.js';
+import {type FoundCredential, identityOf, memoizedStretch, stretchAsync, stretchSync} from './credentials.js';
 import {canonicalJson, parseJson} from './json-body.js';
-import {canonicalQuery, canonicalUrl} from './normalize-url.js';
-import {type NameRole, type NameRules, nameRules} from './secret-names.js';
+import {canonicalQuery, canonicalUrl, parameterName} from './normalize-url.js';
+import {type NameRole, type NameRules, isPasswordName, nameRules} from './secret-names.js';
 
 /**
- * Cache keys: a SHA-256 over a canonical structure of the request (method, normalized URL,
- * canonical body, matched headers) and, when the request carries credentials, their derived
- * identity (lib/codec/credentials.ts), so that two users never share an entry while no credential
- * reaches the store, not even as a fast hash.
+ * Cache keys and request identities, in one place (the table in docs/security.md):
+ * - the key: a SHA-256 over a canonical structure of the request (method, normalized URL,
+ *   canonical body, matched headers) and the derived identity of the credentials it carries
+ *   (Authorization, API keys, URL userinfo, a client certificate…), so that two users never share
+ *   an entry while no credential reaches the store;
+ * - the owner of a `private` response: the derived identity of everything that authenticates the
+ *   request (the credentials, its cookies, shared credentials), "none" included;
+ * - a `Vary` variant's key, with varied credentials derived.
+ * Derivation is lib/codec/credentials.ts: a keyed fast hash, passwords stretched first.
  */
 
 /** What cache keys are built from, after validation (names lower-case). */
 export type KeySettings = {
-	/** Names redacted in storage; those that are not built-in credential names are also left out of the key. */
+	/** The user's `ignoredParameters` (lower-case): redacted in storage and left out of the key. */
 	readonly ignoredParameters: ReadonlySet<string>;
 	/** Request headers that are part of the key: false (none), true (all but redacted ones), or names. */
 	readonly matchHeaders: boolean | readonly string[];
@@ -45,7 +50,7 @@ export function bodyType(request: PreparedRequest): string {
 	return contentType(request.headers);
 }
 
-function keyBody(request: PreparedRequest, role: (name: string) => NameRole, found: FoundCredential[]): unknown {
+function keyBody(request: PreparedRequest, role: (name: string) => NameRole, found: FoundCredential[], shared: FoundCredential[]): unknown {
 	const {body} = request;
 	if (body === undefined || body.length === 0) {
 		return null;
@@ -62,26 +67,31 @@ function keyBody(request: PreparedRequest, role: (name: string) => NameRole, fou
 		if (tree !== undefined) {
 			const inBody: FoundCredential[] = [];
 			try {
-				const json = canonicalJson(tree, role, inBody);
+				const sharedInBody: FoundCredential[] = [];
+				const json = canonicalJson(tree, role, inBody, '', sharedInBody);
 				found.push(...inBody);
+				shared.push(...sharedInBody);
 				return {json};
 			} catch {
 				// Nested too deep to walk: keyed on its bytes below.
 			}
 		}
 	} else if (type === 'application/x-www-form-urlencoded') {
-		return {form: canonicalQuery(body.toString('utf8'), role, found, 'form')};
+		return {form: canonicalQuery(body.toString('utf8'), role, found, 'form', shared)};
 	}
 
 	return {sha256: hash('sha256', body, 'hex')};
 }
 
 /** Collect the credential headers, and the matched headers' pairs (redacted ones go to `found`). */
-function keyHeaders(request: PreparedRequest, settings: KeySettings, rules: NameRules, found: FoundCredential[]): Array<[string, string | null]> {
+function keyHeaders(request: PreparedRequest, settings: KeySettings, rules: NameRules, found: FoundCredential[], shared: FoundCredential[]): Array<[string, string | null]> {
 	const {headers} = request;
 	for (const name in headers) {
-		if (rules.role(name) === 'credential') {
+		const role = rules.role(name);
+		if (role === 'credential') {
 			found.push([`header ${name}`, headers[name]!]);
+		} else if (role === 'shared') {
+			shared.push([`header ${name}`, headers[name]!]);
 		}
 	}
 
@@ -101,7 +111,7 @@ function keyHeaders(request: PreparedRequest, settings: KeySettings, rules: Name
 		if (!rules.redacted(name)) {
 			pairs.push([name, value ?? null]);
 		} else if (rules.role(name) !== 'credential') {
-			// Listed by name, so keyed on: a shared or ignored secret still reaches the key only derived.
+			// Listed by name, so keyed on (a Cookie set by hand, say): a secret reaches the key only derived.
 			found.push([`matched ${name}`, value ?? '\0absent']);
 		}
 	}
@@ -109,16 +119,69 @@ function keyHeaders(request: PreparedRequest, settings: KeySettings, rules: Name
 	return pairs;
 }
 
-type Collected = {readonly canonical: unknown[]; readonly found: FoundCredential[]};
+/** A request's canonical structure, the credentials in its key (`found`) and those that are not (`shared`). */
+type Collected = {readonly canonical: unknown[]; readonly found: FoundCredential[]; readonly shared: FoundCredential[]};
 
 function collect(request: PreparedRequest, settings: KeySettings): Collected {
 	const rules = nameRules(settings.ignoredParameters, settings.shareCredentials ?? false);
 	const role = rules.role;
 	const found: FoundCredential[] = [];
-	const url = canonicalUrl(request.url, role, found, settings.shareCredentials === true);
-	const body = keyBody(request, role, found);
-	const headers = keyHeaders(request, settings, rules, found);
-	return {canonical: [request.method, url, body, headers], found};
+	const shared: FoundCredential[] = [];
+	const url = canonicalUrl(request.url, role, found, settings.shareCredentials === true, shared);
+	const body = keyBody(request, role, found, shared);
+	const headers = keyHeaders(request, settings, rules, found, shared);
+	const {tlsIdentity} = request;
+	if (tlsIdentity !== undefined) {
+		(settings.shareCredentials === true ? shared : found).push(['tls', tlsIdentity]);
+	}
+
+	return {canonical: [request.method, url, body, headers], found, shared};
+}
+
+/**
+ * True for a credential that is a password or like one (Basic or Digest auth, URL userinfo, a
+ * `password` parameter or field): it is stretched before it is hashed. Everything else found is
+ * a token, a key, a signature, a cookie or a certificate's fingerprint: hashed as it is.
+ */
+function isLowEntropy([where, value]: FoundCredential): boolean {
+	if (where === 'userinfo') {
+		return true;
+	}
+
+	if (where.endsWith('authorization')) {
+		return /^\s*(?:basic|digest)\b/i.test(value);
+	}
+
+	if (where === 'query' || where === 'form') {
+		const equals = value.indexOf('=');
+		return isPasswordName(parameterName(equals === -1 ? value : value.slice(0, equals)));
+	}
+
+	// A JSON field: the path's last name.
+	const last = /\."((?:[^"\\]|\\.)*)"$/.exec(where);
+	return last !== null && isPasswordName(JSON.parse(`"${last[1]!}"`) as string);
+}
+
+/** How a password is stretched: from the memo only (the request path, after {@link prepareIdentity}), or on this thread. */
+type Stretch = (secret: string, cacheName: string) => string | undefined;
+
+/** The credentials with each password replaced by its stretched value; undefined when one is not stretched yet. */
+function hashable(found: readonly FoundCredential[], cacheName: string, stretch: Stretch): FoundCredential[] | undefined {
+	let safe: FoundCredential[] | undefined;
+	for (let index = 0; index < found.length; index++) {
+		const credential = found[index]!;
+		if (isLowEntropy(credential)) {
+			const stretched = stretch(credential[1], cacheName);
+			if (stretched === undefined) {
+				return undefined;
+			}
+
+			safe ??= [...found];
+			safe[index] = [credential[0], `stretched:${stretched}`];
+		}
+	}
+
+	return safe ?? [...found];
 }
 
 function finish(canonical: unknown[], id: string | undefined): string {
@@ -130,49 +193,110 @@ function finish(canonical: unknown[], id: string | undefined): string {
 	return hash('sha256', JSON.stringify(canonical), 'hex').slice(0, 32);
 }
 
-/**
- * The cache key of a request: 32 hex digits. Equivalent requests (URL forms, query order, JSON key
- * order) share a key; requests with different credentials never do, unless `shareCredentials`
- * says so. The first request with new credentials derives their identity (scrypt, tens of ms, on
- * this thread); later ones find it memoized. The engine uses {@link createKeyNonBlocking}.
- */
-export function createKey(request: PreparedRequest, settings: KeySettings): string {
-	const {canonical, found} = collect(request, settings);
-	return finish(canonical, found.length === 0 ? undefined : credentialId(found, settings.cacheName ?? defaultCacheName));
-}
-
-/**
- * {@link createKey}, with a credential derivation that is not memoized yet done on the thread pool:
- * the key at once when no derivation is needed (every hit with known credentials), else a promise.
- */
-export function createKeyNonBlocking(request: PreparedRequest, settings: KeySettings): string | Promise<string> {
-	const {canonical, found} = collect(request, settings);
+function keyFrom({canonical, found}: Collected, cacheName: string, stretch: Stretch): string | undefined {
 	if (found.length === 0) {
 		return finish(canonical, undefined);
 	}
 
-	const cacheName = settings.cacheName ?? defaultCacheName;
-	const id = memoizedCredentialId(found, cacheName);
-	return id === undefined
-		? deriveCredentialIdAsync(found, cacheName).then(derived => finish(canonical, derived))
-		: finish(canonical, id);
+	const safe = hashable(found, cacheName, stretch);
+	return safe === undefined ? undefined : finish(canonical, identityOf(safe, cacheName));
 }
 
 /**
- * The derived identity of every credential a request carries (shared ones included), or undefined
- * when it carries none. The engine stores it with a `Cache-Control: private` response and serves
- * that response only to a request with the same identity, whatever `shareCredentials` says.
+ * The cache key of a request: 32 hex digits. Equivalent requests (URL forms, query order, JSON key
+ * order) share a key; requests with different credentials never do, unless `shareCredentials`
+ * says so; cookies are not part of it. A password not seen before is stretched on this thread
+ * (scrypt, tens of ms): for maintenance calls and scripts; the engine uses
+ * {@link createKeyNonBlocking}.
  */
-export function credentialFingerprint(request: PreparedRequest, settings: KeySettings): string | undefined {
-	const {found} = collect(request, {...settings, shareCredentials: false, matchHeaders: false});
-	return found.length === 0 ? undefined : credentialId(found, settings.cacheName ?? defaultCacheName);
+export function createKey(request: PreparedRequest, settings: KeySettings): string {
+	return keyFrom(collect(request, settings), settings.cacheName ?? defaultCacheName, stretchSync)!;
+}
+
+/**
+ * Stretch, off the event loop, every password the request carries (in its key or not), so that
+ * every identity of this request (key, owner, variants, aliases, invalidations) can then be
+ * derived at once. Undefined when nothing is left to stretch; else a promise of false when the
+ * stretching queue is full (the request should pass by the cache).
+ */
+export function prepareIdentity(request: PreparedRequest, settings: KeySettings): Promise<boolean> | undefined {
+	const {found, shared} = collect(request, settings);
+	return prepareCollected(found, shared, settings.cacheName ?? defaultCacheName);
+}
+
+function prepareCollected(found: readonly FoundCredential[], shared: readonly FoundCredential[], cacheName: string): Promise<boolean> | undefined {
+	let waits: Array<Promise<string | undefined>> | undefined;
+	for (const list of [found, shared]) {
+		for (const credential of list) {
+			if (isLowEntropy(credential) && memoizedStretch(credential[1], cacheName) === undefined) {
+				(waits ??= []).push(stretchAsync(credential[1], cacheName));
+			}
+		}
+	}
+
+	return waits === undefined ? undefined : Promise.all(waits).then(values => values.every(value => value !== undefined));
+}
+
+/**
+ * {@link createKey} without blocking: the key at once when every password the request carries is
+ * already stretched (every request without one), else a promise of it, stretched on the thread
+ * pool; undefined (at once or resolved) when the stretching queue is full.
+ */
+export function createKeyNonBlocking(request: PreparedRequest, settings: KeySettings): string | undefined | Promise<string | undefined> {
+	const collected = collect(request, settings);
+	const cacheName = settings.cacheName ?? defaultCacheName;
+	const waiting = prepareCollected(collected.found, collected.shared, cacheName);
+	return waiting === undefined
+		? keyFrom(collected, cacheName, memoizedStretch)
+		: waiting.then(ready => (ready ? keyFrom(collected, cacheName, memoizedStretch) : undefined));
+}
+
+/**
+ * The key of a request on the engine's path, after {@link prepareIdentity}: undefined when a
+ * password it carries is not stretched (the memo lost it under a flood of new ones).
+ */
+export function createKeyIfKnown(request: PreparedRequest, settings: KeySettings): string | undefined {
+	return keyFrom(collect(request, settings), settings.cacheName ?? defaultCacheName, memoizedStretch);
+}
+
+/** Everything that authenticates a request: its key's credentials, its cookies and its shared credentials. */
+function authenticating(request: PreparedRequest, settings: KeySettings): FoundCredential[] {
+	const {found, shared} = collect(request, {...settings, matchHeaders: false});
+	return found.concat(shared);
+}
+
+/**
+ * The owner of a `private` response to this request: the derived identity of everything that
+ * authenticates it (credentials, cookies, a client certificate), whatever `shareCredentials`
+ * says. A request without any has an identity too ("none"), which no credentialed request has.
+ * Undefined when a password it carries is not stretched yet (see {@link prepareIdentity}).
+ */
+export function ownerOf(request: PreparedRequest, settings: KeySettings): string | undefined {
+	const cacheName = settings.cacheName ?? defaultCacheName;
+	const safe = hashable(authenticating(request, settings), cacheName, memoizedStretch);
+	return safe === undefined ? undefined : identityOf(safe, cacheName);
+}
+
+/**
+ * True when the request that got a response after redirects (`finalHeaders`: its headers as the
+ * last hop sent them) carried a credential the first one did not: a cookie the jar sent only to
+ * the target, an Authorization a hook set on the hop. Such a response depends on something the
+ * key (credentials) or, for a `private` response, the owner (cookies too) cannot see, so it is
+ * not stored. A hop that drops credentials (a redirect to another origin) changes nothing.
+ */
+export function hopAddsIdentity(request: PreparedRequest, finalHeaders: Readonly<Record<string, string>>, settings: KeySettings, isPrivate: boolean): boolean {
+	const first = collect(request, {...settings, matchHeaders: false});
+	const last = collect({...request, headers: finalHeaders}, {...settings, matchHeaders: false});
+	const known = new Set([...first.found, ...(isPrivate ? first.shared : [])].map(([where, value]) => `${where}\0${value}`));
+	return [...last.found, ...(isPrivate ? last.shared : [])].some(([where, value]) => !known.has(`${where}\0${value}`));
 }
 
 /**
  * The key of one variant of a response with `Vary`: the primary key and the request's values of
  * the Vary headers. A redacted header (Authorization, Cookie…) reaches the key only derived.
+ * Undefined when a password it varies on is not stretched yet (see {@link prepareIdentity}).
  */
-export function createVariantKey(primaryKey: string, names: readonly string[], request: PreparedRequest, settings: KeySettings): string {
+export function createVariantKey(primaryKey: string, names: readonly string[], request: PreparedRequest, settings: KeySettings): string | undefined {
 	const rules = nameRules(settings.ignoredParameters, settings.shareCredentials ?? false);
 	const pairs: Array<[string, string | null]> = [];
 	const found: FoundCredential[] = [];
@@ -185,5 +309,11 @@ export function createVariantKey(primaryKey: string, names: readonly string[], r
 		}
 	}
 
-	return finish(['vary', primaryKey, pairs], found.length === 0 ? undefined : credentialId(found, settings.cacheName ?? defaultCacheName));
+	if (found.length === 0) {
+		return finish(['vary', primaryKey, pairs], undefined);
+	}
+
+	const cacheName = settings.cacheName ?? defaultCacheName;
+	const safe = hashable(found, cacheName, memoizedStretch);
+	return safe === undefined ? undefined : finish(['vary', primaryKey, pairs], identityOf(safe, cacheName));
 }

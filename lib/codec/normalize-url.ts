@@ -78,10 +78,10 @@ export function parameterName(segment: string): string {
 
 /**
  * The canonical form of a query string or form body (without `?`): empty segments dropped, each
- * segment percent-normalized, `ignored` names dropped, `credential` names moved to `found` (tagged
- * with `tag`), the rest sorted by name, stable.
+ * segment percent-normalized, `ignored` names dropped, `credential` names moved to `found` and
+ * `shared` ones to `shared` (both tagged with `tag`), the rest sorted by name, stable.
  */
-export function canonicalQuery(query: string, role: (name: string) => NameRole, found: FoundCredential[], tag: string): string {
+export function canonicalQuery(query: string, role: (name: string) => NameRole, found: FoundCredential[], tag: string, shared?: FoundCredential[]): string {
 	const kept: string[] = [];
 	let previous = '';
 	let sorted = true;
@@ -99,6 +99,9 @@ export function canonicalQuery(query: string, role: (name: string) => NameRole, 
 		const kind = role(name.includes('%') || name.includes('+') ? parameterName(name) : name);
 		if (kind === 'credential') {
 			found.push([tag, segment]);
+			same = false;
+		} else if (kind === 'shared') {
+			shared?.push([tag, segment]);
 			same = false;
 		} else if (kind === 'ignored') {
 			same = false;
@@ -127,17 +130,18 @@ export function canonicalQuery(query: string, role: (name: string) => NameRole, 
 }
 
 /**
- * The URL the key is built on, with the credentials it carries (userinfo unless `shareUserinfo`,
- * and credential query parameters) moved to `found` instead.
+ * The URL the key is built on, with the credentials it carries (userinfo, and credential query
+ * parameters) moved to `found` instead, or to `shared` for userinfo with `shareUserinfo` and for
+ * shared names.
  */
-export function canonicalUrl(url: string, role: (name: string) => NameRole, found: FoundCredential[], shareUserinfo = false): string {
+export function canonicalUrl(url: string, role: (name: string) => NameRole, found: FoundCredential[], shareUserinfo = false, shared?: FoundCredential[]): string {
 	const parsed = new URL(url);
-	if (!shareUserinfo && (parsed.username !== '' || parsed.password !== '')) {
-		found.push(['userinfo', `${parsed.username}:${parsed.password}`]);
+	if (parsed.username !== '' || parsed.password !== '') {
+		(shareUserinfo ? shared : found)?.push(['userinfo', `${parsed.username}:${parsed.password}`]);
 	}
 
 	const {search} = parsed;
-	const query = search.length > 1 ? canonicalQuery(search.slice(1), role, found, 'query') : '';
+	const query = search.length > 1 ? canonicalQuery(search.slice(1), role, found, 'query', shared) : '';
 	return `${parsed.protocol}//${parsed.host}${removeDotSegments(normalizePercentEncoding(parsed.pathname))}${query === '' ? '' : `?${query}`}`;
 }
 

@@ -1,13 +1,15 @@
 /**
  * The names that mark a secret in a request (headers, query and form parameters, JSON fields), and
- * what the key and the redaction do with each: a credential is redacted and keyed on a slow
- * derivation (isolated), any other listed name is redacted and left out of the key (shared).
+ * what the key, the owner of a `private` response and the redaction do with each (the table in
+ * docs/security.md).
  */
 
 /**
- * Headers, query parameters and body fields that hold secrets: redacted before storage, and (as
- * built-in credential names) keyed per credential so that users never share an entry. Names match
- * case-insensitively and ignoring `-` and `_`: `api_key` also covers `API-Key`, `apikey` and `apiKey`.
+ * The built-in credential names: headers, query parameters and body fields that hold secrets.
+ * Always redacted before storage; keyed per credential (users never share an entry) unless the
+ * user lists the name in `ignoredParameters` or `shareCredentials`; Cookie is never keyed (a
+ * session's own state). Names match case-insensitively and ignoring `-` and `_`: `api_key` also
+ * covers `API-Key`, `apikey` and `apiKey`.
  */
 export const DEFAULT_IGNORED_PARAMETERS: readonly string[] = Object.freeze([
 	// Headers.
@@ -49,9 +51,6 @@ export const DEFAULT_IGNORED_PARAMETERS: readonly string[] = Object.freeze([
 /** The value stored in place of a redacted secret. */
 export const REDACTED = 'REDACTED';
 
-/** Headers that always carry credentials, whatever `ignoredParameters` says. */
-const alwaysCredentials = ['authorization', 'proxy-authorization', 'cookie'] as const;
-
 const nameForms = new Map<string, string>();
 
 /**
@@ -79,18 +78,35 @@ export function isCredentialName(name: string): boolean {
 	return builtIn.has(nameForm(name));
 }
 
+/**
+ * The session's own state, never a new user: a cookie is not part of the key (a site that sets or
+ * rotates cookies is served from the cache from the second request on), only of the owner of a
+ * `private` response and of a `Vary: Cookie` variant.
+ */
+const stateNames: ReadonlySet<string> = new Set(['cookie']);
+
+/** Names whose values are passwords or like them: stretched (scrypt) before they are hashed into a key. */
+const passwordNames: ReadonlySet<string> = new Set(['password', 'passwd', 'passphrase'].map(name => nameForm(name)));
+
+/** True for a parameter or field name whose value is a low-entropy secret (a password). */
+export function isPasswordName(name: string): boolean {
+	return passwordNames.has(nameForm(name));
+}
+
 /** What the cache does with a name found in a request. */
 export type NameRole =
-	/** Redacted in storage; its value goes into the key through the slow credential derivation. */
+	/** Redacted in storage; its value is in the key (hashed) and in the owner of a `private` response. */
 	| 'credential'
-	/** Redacted in storage and left out of the key (requests-cache's `ignored_parameters`). */
+	/** Redacted in storage; not in the key, but in the owner of a `private` response (cookies, shared credentials). */
+	| 'shared'
+	/** Redacted in storage and left out of key and owner (a name the user listed in `ignoredParameters`). */
 	| 'ignored'
 	/** An ordinary name: stored as sent and part of the key. */
 	| undefined;
 
 /** The compiled name rules of one `ignoredParameters` list (and `shareCredentials` choice). */
 export type NameRules = {
-	/** The role of a name when the request's credentials are isolated (`shareCredentials` off for it). */
+	/** The role of a name. */
 	role(name: string): NameRole;
 	/** True when the name's value is replaced by {@link REDACTED} in storage. */
 	redacted(name: string): boolean;
@@ -98,14 +114,18 @@ export type NameRules = {
 
 const compiled = new WeakMap<ReadonlySet<string>, WeakMap<object, NameRules>>();
 const noSharing = Object.freeze({});
+const noNames: ReadonlySet<string> = new Set();
 
 /**
- * Compile the rules for an `ignoredParameters` set (lower-case names, as settings hold them) and a
- * `shareCredentials` choice. The built-in credential names in the set, and Authorization,
- * Proxy-Authorization and Cookie always, are credentials unless shared; every other listed name
- * is ignored. Memoized per set and choice: settings are frozen and long-lived.
+ * Compile the rules for the user's `ignoredParameters` (lower-case names, as settings hold them)
+ * and a `shareCredentials` choice:
+ * - a built-in credential name is a `credential`, or `shared` when the user listed it in
+ *   `ignoredParameters` or `shareCredentials` (and Cookie is always `shared`: the session's state);
+ * - any other name the user listed is `ignored`;
+ * - every one of them is redacted in storage.
+ * Memoized per set and choice: settings are frozen and long-lived.
  */
-export function nameRules(ignored: ReadonlySet<string>, share: boolean | ReadonlySet<string> = false): NameRules {
+export function nameRules(ignored: ReadonlySet<string> = noNames, share: boolean | ReadonlySet<string> = false): NameRules {
 	const shareKey: object = share === false ? noSharing : (share === true ? builtIn : share);
 	let byShare = compiled.get(ignored);
 	if (byShare === undefined) {
@@ -123,16 +143,16 @@ export function nameRules(ignored: ReadonlySet<string>, share: boolean | Readonl
 }
 
 function buildRules(ignored: ReadonlySet<string>, share: boolean | ReadonlySet<string>): NameRules {
-	const redacted = new Set([...ignored].map(name => nameForm(name)));
-	for (const name of alwaysCredentials) {
-		redacted.add(nameForm(name));
+	const listed = new Set([...ignored].map(name => nameForm(name)));
+	const shared = new Set(share === true ? builtIn : (share === false ? [] : [...share].map(name => nameForm(name))));
+	const kinds = new Map<string, Exclude<NameRole, undefined>>();
+	for (const form of builtIn) {
+		kinds.set(form, stateNames.has(form) || listed.has(form) || shared.has(form) ? 'shared' : 'credential');
 	}
 
-	const shared = share === true ? undefined : new Set(share === false ? [] : [...share].map(name => nameForm(name)));
-	const credentials = new Set<string>();
-	for (const form of redacted) {
-		if (builtIn.has(form) && shared !== undefined && !shared.has(form)) {
-			credentials.add(form);
+	for (const form of listed) {
+		if (!builtIn.has(form)) {
+			kinds.set(form, 'ignored');
 		}
 	}
 
@@ -142,8 +162,7 @@ function buildRules(ignored: ReadonlySet<string>, share: boolean | ReadonlySet<s
 		role(name: string): NameRole {
 			let kind = roles.get(name);
 			if (kind === undefined) {
-				const form = nameForm(name);
-				kind = credentials.has(form) ? 'credential' : (redacted.has(form) ? 'ignored' : '');
+				kind = kinds.get(nameForm(name)) ?? '';
 				if (roles.size >= 4096) {
 					roles.clear();
 				}
@@ -154,7 +173,7 @@ function buildRules(ignored: ReadonlySet<string>, share: boolean | ReadonlySet<s
 			return kind === '' ? undefined : kind;
 		},
 		redacted(name: string): boolean {
-			return redacted.has(nameForm(name));
+			return kinds.has(nameForm(name));
 		},
 	});
 }

@@ -3,7 +3,9 @@ import {inspect} from 'node:util';
 import {createStore} from '../backends/index.js';
 import {BaseCache, adoptKeyFn, storageOf} from '../cache/base-cache.js';
 import type {EntryStorage, Found} from '../cache/entry-storage.js';
-import {createKey, createKeyNonBlocking, createVariantKey, credentialFingerprint, redactRequest, redactUrl, storableResponseHeaders} from '../cache-keys.js';
+import {
+	createKey, createKeyIfKnown, createKeyNonBlocking, createVariantKey, hopAddsIdentity, ownerOf, prepareIdentity, redactRequest, redactUrl, storableResponseHeaders,
+} from '../cache-keys.js';
 import type {CachedEntry} from '../codec/entry.js';
 import {servedResponse} from '../codec/served-response.js';
 import {type CacheEvent, publish, wanted} from '../diagnostics.js';
@@ -153,11 +155,21 @@ export class CacheEngine {
 			return this.#sendAndInvalidate(request, options, send);
 		}
 
-		const key = this.#keyOf(request, options.followRedirects, true);
-		// New credentials are derived (slowly, on purpose) off this thread; known ones are memoized.
-		return typeof key === 'string'
-			? this.#lookup(plan, key, request, options, send, started)
-			: key.then(async derived => this.#lookup(plan, derived, request, options, send, started));
+		const key = this.#keyOf(request, options.followRedirects, 'nonBlocking');
+		// A password is stretched (slowly, on purpose) off this thread; other credentials hash at once.
+		if (typeof key === 'string') {
+			return this.#lookup(plan, key, request, options, send, started);
+		}
+
+		return key === undefined ? this.#passBy(request, options, send, started) : key.then(async derived => (derived === undefined
+			? this.#passBy(request, options, send, started)
+			: this.#lookup(plan, derived, request, options, send, started)));
+	}
+
+	/** Without the cache: the request's identity cannot be derived now (too many new passwords at once). */
+	async #passBy(request: PreparedRequest, options: EngineOptions, send: Send, started: number): Promise<Response> {
+		this.#observe('bypass', request, '', started, {reason: 'credential derivation queue full'});
+		return send(request, transportOptions(options));
 	}
 
 	/** Count a decision for `stats()`, and publish it where someone listens. */
@@ -241,15 +253,23 @@ export class CacheEngine {
 		return `CacheEngine <${this.cache.backend} ${JSON.stringify(this.settings.cacheName)}>`;
 	}
 
-	#keyOf(request: PreparedRequest, followRedirects: boolean | undefined): string;
-	#keyOf(request: PreparedRequest, followRedirects: boolean | undefined, nonBlocking: true): string | Promise<string>;
-	#keyOf(request: PreparedRequest, followRedirects: boolean | undefined, nonBlocking = false): string | Promise<string> {
+	/**
+	 * The key of a request: at once (`'known'`: undefined when a password it carries is not
+	 * stretched yet), or without blocking (`'nonBlocking'`: a promise when one must be stretched).
+	 */
+	#keyOf(request: PreparedRequest, followRedirects: boolean | undefined, mode: 'known'): string | undefined;
+	#keyOf(request: PreparedRequest, followRedirects: boolean | undefined, mode: 'nonBlocking'): string | undefined | Promise<string | undefined>;
+	#keyOf(request: PreparedRequest, followRedirects: boolean | undefined, mode: 'known' | 'nonBlocking'): string | undefined | Promise<string | undefined> {
 		// A request that does not follow redirects gets the redirect itself: never the same answer.
 		const suffix = followRedirects === false ? '-manual' : '';
 		const {keyFn} = this.settings;
 		if (keyFn === undefined) {
-			const key = nonBlocking ? createKeyNonBlocking(request, this.settings) : createKey(request, this.settings);
-			return typeof key === 'string' ? key + suffix : key.then(derived => derived + suffix);
+			const key = mode === 'nonBlocking' ? createKeyNonBlocking(request, this.settings) : createKeyIfKnown(request, this.settings);
+			if (key === undefined || typeof key === 'string') {
+				return key === undefined ? undefined : key + suffix;
+			}
+
+			return key.then(derived => (derived === undefined ? undefined : derived + suffix));
 		}
 
 		const key = keyFn(request);
@@ -264,7 +284,7 @@ export class CacheEngine {
 		// 'rfc9111': values that differ only as RFC 9111 §4.1 allows (whitespace, list order, case) select the same variant.
 		const rfc9111 = this.settings.cacheControl === 'rfc9111';
 		// A credential a response varies on selects its own entry, derived, never stored in clear.
-		return (primaryKey: string, names: readonly string[]): string => createVariantKey(primaryKey, names, rfc9111 ? {...request, headers: normalizeVaryHeaders(request.headers, names)} : request, this.settings);
+		return (primaryKey: string, names: readonly string[]): string | undefined => createVariantKey(primaryKey, names, rfc9111 ? {...request, headers: normalizeVaryHeaders(request.headers, names)} : request, this.settings);
 	}
 
 	async #lookup(plan: Lookup, key: string, request: PreparedRequest, options: EngineOptions, send: Send, started: number): Promise<Response> {
@@ -320,8 +340,10 @@ export class CacheEngine {
 	/** The entry stored for `key` that this request may be served (its variant, and only its own `private` one). */
 	async #find(key: string, request: PreparedRequest): Promise<Found | undefined> {
 		const found = await this.#storage.lookup(key, this.#variantKey(request));
-		// A `private` response is its requester's alone: never served to other credentials, whatever the key says.
-		if (found?.entry.facts.owner !== undefined && found.entry.facts.owner !== credentialFingerprint(request, this.settings)) {
+		// A `private` response is its requester's alone: never served to other credentials or cookies, whatever the key says.
+		// An entry without an owner is anyone's, unless it is a `private` one an earlier version stored without one.
+		if (found !== undefined && (found.entry.facts.owner !== undefined || parseCacheControl(found.entry.headers['cache-control']).has('private'))
+			&& found.entry.facts.owner !== ownerOf(request, this.settings)) {
 			return undefined;
 		}
 
@@ -383,7 +405,19 @@ export class CacheEngine {
 		}
 
 		const ignored = settings.ignoredParameters;
-		const owner = parseCacheControl(response.headers['cache-control']).has('private') ? credentialFingerprint(request, settings) : undefined;
+		const isPrivate = parseCacheControl(response.headers['cache-control']).has('private');
+		const owner = isPrivate ? ownerOf(request, settings) : undefined;
+		const variantKey = decision.vary.length === 0 ? undefined : this.#variantKey(request)(key, decision.vary);
+		// Not stored: what a redirect hop's added credentials obtained, or an identity not derivable now.
+		if ((isPrivate && owner === undefined) || (decision.vary.length > 0 && variantKey === undefined)
+			|| (response.lastHopHeaders !== undefined && hopAddsIdentity(request, response.lastHopHeaders, settings, isPrivate))) {
+			if (wanted('bypass')) {
+				publish({event: 'bypass', cacheName: settings.cacheName, method: request.method, url: request.url, key, ms: 0, status: response.status, reason: 'not stored: a redirect hop added credentials'});
+			}
+
+			return withCacheFacts(response, {...facts, expires: null});
+		}
+
 		const entry: CachedEntry = {
 			kind: 'response',
 			status: response.status,
@@ -398,7 +432,7 @@ export class CacheEngine {
 			facts: owner === undefined ? decision.facts : {...decision.facts, owner},
 			body: response.body,
 		};
-		const variant = decision.vary.length === 0 ? undefined : {key: this.#variantKey(request)(key, decision.vary), names: decision.vary};
+		const variant = variantKey === undefined ? undefined : {key: variantKey, names: decision.vary};
 		if (await this.#storage.save(key, entry, decision.deleteAt, this.#aliases(request, response), variant)) {
 			this.#observe('stored', request, key, performance.now(), {status: response.status, bytes: response.body.length});
 		}
@@ -415,10 +449,10 @@ export class CacheEngine {
 		const urls = new Set([...response.history.slice(1).map(hop => hop.url), response.url]);
 		urls.delete(request.url);
 		// The same method: a HEAD that followed a redirect must not answer a later GET of the final URL.
-		return [...urls].map(url => ({
-			key: this.#keyOf({method: request.method, url, headers: request.headers, body: undefined}, true),
-			url: redactUrl(url, this.settings.ignoredParameters),
-		}));
+		return [...urls].flatMap(url => {
+			const key = this.#keyOf({method: request.method, url, headers: request.headers, body: undefined, tlsIdentity: request.tlsIdentity}, true, 'known');
+			return key === undefined ? [] : [{key, url: redactUrl(url, this.settings.ignoredParameters)}];
+		});
 	}
 
 	/**
@@ -505,19 +539,22 @@ export class CacheEngine {
 	async #sendAndInvalidate(request: PreparedRequest, options: EngineOptions, send: Send): Promise<Response> {
 		const response = await send(request, transportOptions(options));
 		if (response.status < 400) {
+			// The keys of a request with a password need it stretched: off this thread, as for lookups.
+			await prepareIdentity(request, this.settings);
 			const keys = invalidatedUrls(request, response).flatMap(url => ['GET', 'HEAD'].flatMap(method => {
-				const key = this.#keyOf({method, url, headers: request.headers, body: undefined}, true);
-				return [key, `${key}-manual`];
+				const key = this.#keyOf({method, url, headers: request.headers, body: undefined, tlsIdentity: request.tlsIdentity}, true, 'known');
+				return key === undefined ? [] : [key, `${key}-manual`];
 			}));
 			await this.#storage.forget(keys);
 		}
 
 		// 'rfc9111': a fresh POST response whose Content-Location is its own URL answers later GETs.
 		if (this.settings.cacheControl === 'rfc9111' && answersGet(request, response)) {
-			const get: PreparedRequest = {method: 'GET', url: request.url, headers: request.headers, body: undefined};
+			const get: PreparedRequest = {method: 'GET', url: request.url, headers: request.headers, body: undefined, tlsIdentity: request.tlsIdentity};
 			const plan = planRequest(get, {}, this.settings);
 			if (plan.kind === 'lookup') {
-				return this.#store(plan, this.#keyOf(get, options.followRedirects), get, response);
+				const key = this.#keyOf(get, options.followRedirects, 'known');
+				return key === undefined ? response : this.#store(plan, key, get, response);
 			}
 		}
 

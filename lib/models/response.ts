@@ -23,6 +23,8 @@ export type ResponseInit = {
 	body: Buffer;
 	request: PreparedRequest;
 	history?: readonly RedirectHop[] | undefined;
+	/** The last hop's request headers, when redirects were followed (see {@link Response.lastHopHeaders}). */
+	lastHopHeaders?: Readonly<Record<string, string>> | undefined;
 	/** Where the response came from; set by the cache engine. */
 	cache?: CacheFacts | undefined;
 };
@@ -47,6 +49,7 @@ export function withCacheFacts(response: Response, facts: CacheFacts): Response 
 		body: response.body,
 		request: response.request,
 		history: response.history,
+		lastHopHeaders: response.lastHopHeaders,
 		cache: facts,
 	});
 }
@@ -75,6 +78,12 @@ export class Response {
 	request: PreparedRequest;
 	/** The redirect hops, in order, that led here (empty when there was no redirect). */
 	history: readonly RedirectHop[];
+	/**
+	 * When redirects were followed, the headers the last hop's request was sent with (lower-case
+	 * names; cookies the jar added for that URL, headers a hook set), else undefined. The cache
+	 * stores nothing that a hop's added credentials obtained (docs/security.md).
+	 */
+	readonly lastHopHeaders: Readonly<Record<string, string>> | undefined;
 	readonly #cache: CacheFacts;
 
 	constructor(init: ResponseInit) {
@@ -85,6 +94,7 @@ export class Response {
 		this.body = init.body;
 		this.request = init.request;
 		this.history = init.history ?? [];
+		this.lastHopHeaders = init.lastHopHeaders;
 		this.#cache = init.cache ?? {fromCache: false, createdAt: new Date(), expires: null, isExpired: false, revalidated: false, cacheKey: ''};
 	}
 
@@ -137,6 +147,7 @@ export class Response {
 			body: Buffer.from(this.body),
 			request: this.request,
 			history: this.history,
+			lastHopHeaders: this.lastHopHeaders,
 			cache: this.#cache,
 		});
 	}

@@ -45,19 +45,22 @@ export type CacheOptions = {
 	/** Methods that are stored. @default ['GET', 'HEAD'] */
 	allowableMethods?: readonly string[];
 	/**
-	 * Headers, query parameters and body fields redacted in storage (docs/security.md). Names you add
-	 * are also left out of the key (requests differing only there share an entry); the built-in
-	 * credential names stay keyed per credential unless `shareCredentials` says otherwise.
-	 * Giving a list replaces the default: extend it with `[...DEFAULT_IGNORED_PARAMETERS, 'name']`.
-	 * @default DEFAULT_IGNORED_PARAMETERS
+	 * Headers, query parameters and body fields left out of the key and redacted in storage
+	 * (requests-cache's `ignored_parameters`): requests differing only there share an entry, also
+	 * for a built-in credential name you list (`['token']`). The built-in credential names
+	 * (`DEFAULT_IGNORED_PARAMETERS`) need no listing: they are always redacted, and keyed per
+	 * credential unless listed here or in `shareCredentials` (docs/security.md).
+	 * @default [] (your names only)
+	 * @example ['timestamp', 'token']
 	 */
 	ignoredParameters?: readonly string[];
 	/**
-	 * Let requests with different credentials (Authorization, Cookie, API keys, URL userinfo…) share
-	 * cached responses: `true` for all, or a list of built-in credential names. Risk: one user is
-	 * served what the origin sent another. Only for origins whose answers do not depend on who asks
-	 * (`Cache-Control: private` responses are still never shared).
-	 * @default false; `['cookie']` with `cacheControl: 'rfc9111'` (a one-user cache, as a browser's)
+	 * Let requests with different credentials (Authorization, API keys, URL userinfo, a client
+	 * certificate…) share cached responses: `true` for all, or a list of built-in credential names.
+	 * Risk: one user is served what the origin sent another. Only for origins whose answers do not
+	 * depend on who asks (`Cache-Control: private` responses are still never shared). Cookies are
+	 * never part of the key, so `'cookie'` here changes nothing.
+	 * @default false
 	 */
 	shareCredentials?: boolean | readonly string[];
 	/**
@@ -200,7 +203,7 @@ export const DEFAULT_CACHE_OPTIONS = Object.freeze({
 	backend: 'sqlite' as BackendName,
 	allowableCodes: Object.freeze([200]),
 	allowableMethods: Object.freeze(['GET', 'HEAD']),
-	ignoredParameters: DEFAULT_IGNORED_PARAMETERS,
+	ignoredParameters: Object.freeze([]) as readonly string[],
 	shareCredentials: false,
 	storeCookies: false,
 	matchHeaders: false,
@@ -385,10 +388,15 @@ export function normalizeCacheOptions(options: CacheOptions = {}, owner = 'Cache
 
 	const allowableMethods = stringList(owner, 'allowableMethods', options.allowableMethods ?? DEFAULT_CACHE_OPTIONS.allowableMethods);
 	const ignoredParameters = stringList(owner, 'ignoredParameters', options.ignoredParameters ?? DEFAULT_CACHE_OPTIONS.ignoredParameters);
-	// 'rfc9111' is a private (one-user) cache as the RFC and browsers have it: cookies do not split
-	// keys and Set-Cookie is stored, unless the options say otherwise (docs/security.md).
+	// The idiom of earlier versions' docs, which now reads as "share every credential": refused, not guessed at.
+	if (DEFAULT_IGNORED_PARAMETERS.every(name => ignoredParameters.some(listed => listed.toLowerCase() === name.toLowerCase()))) {
+		throw optionRangeError(owner, 'ignoredParameters', 'your own names only: the built-in credential names are always redacted, and a name listed here is shared between users (to share every credential on purpose, use `shareCredentials: true`)', '[...DEFAULT_IGNORED_PARAMETERS, …]');
+	}
+
+	// 'rfc9111' is a private (one-user) cache as the RFC and browsers have it: Set-Cookie is
+	// stored, unless the options say otherwise (docs/security.md).
 	const privateCache = options.cacheControl === 'rfc9111';
-	const shareCredentials = options.shareCredentials ?? (privateCache ? ['cookie'] : DEFAULT_CACHE_OPTIONS.shareCredentials);
+	const shareCredentials = options.shareCredentials ?? DEFAULT_CACHE_OPTIONS.shareCredentials;
 	if (typeof shareCredentials !== 'boolean') {
 		for (const name of stringList(owner, 'shareCredentials', shareCredentials)) {
 			if (!isCredentialName(name)) {

@@ -10,8 +10,16 @@ import type {CacheStore, StoreRecord} from '../../lib/backends/store.js';
 import {toRecord} from '../../lib/codec/entry.js';
 import {insertForeignRow, layout2LruSchema, layout2Schema, rawSqlite, scalar} from '../support/sqlite-files.js';
 import {removeDir, tempDir} from '../support/temp-dir.js';
+import {sandboxFor} from '../support/as-another-user.js';
 
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
+/** Sandboxes made for children that run as another user, removed after the file's specs. */
+const sandboxes: Array<() => void> = [];
+after(() => {
+	for (const remove of sandboxes.splice(0)) {
+		remove();
+	}
+});
 
 function alias(key: string, createdAt = Date.now()): StoreRecord {
 	return toRecord(key, {kind: 'redirect', target: 'target', url: `https://example.com/${key}`, createdAt, expires: null}, null);
@@ -304,6 +312,10 @@ describe('backends/sqlite: files, layout and failures', () => {
 
 		it('a read-only file, a read-only directory: no crash, and errors that say so', async function () {
 			this.timeout(60_000);
+			// The child runs as another user when this runs as root: it must reach nothing of the checkout.
+			const sandbox = sandboxFor({SqliteStore: 'lib/backends/sqlite.ts', toRecord: 'lib/codec/entry.ts'});
+			sandboxes.push(sandbox.remove);
+			const dir = sandbox.dir;
 			const readOnlyDir = path.join(dir, 'read-only');
 			mkdirSync(readOnlyDir);
 			await makeCache(path.join(readOnlyDir, 'existing.sqlite'), 3);
@@ -324,10 +336,9 @@ describe('backends/sqlite: files, layout and failures', () => {
 			chmodSync(dir, 0o755);
 			// Root writes anything: the child runs as nobody then.
 			const asUser = process.getuid?.() === 0 ? {uid: 65_534, gid: 65_534} : {};
-			const script = path.join(dir, 'read-only-child.ts');
+			const script = path.join(dir, 'read-only-child.mjs');
 			writeFileSync(script, `
-import {SqliteStore} from ${JSON.stringify(path.join(repoRoot, 'lib', 'backends', 'sqlite.ts'))};
-import {toRecord} from ${JSON.stringify(path.join(repoRoot, 'lib', 'codec', 'entry.ts'))};
+import {SqliteStore, toRecord} from ${JSON.stringify(sandbox.lib)};
 const results = {};
 for (const name of process.argv.slice(2)) {
 	const store = new SqliteStore(name);
@@ -347,8 +358,8 @@ for (const name of process.argv.slice(2)) {
 console.log(JSON.stringify(results));
 `);
 			chmodSync(script, 0o644);
-			const child = spawnSync(process.execPath, ['--import', 'tsx', script, path.join(readOnlyDir, 'new'), path.join(readOnlyDir, 'existing'), path.join(readOnlyDir, 'wal'), path.join(writableDir, 'locked'), path.join(writableDir, 'locked-layout2')], {
-				cwd: repoRoot, encoding: 'utf8', env: {...process.env, HOME: dir}, ...asUser,
+			const child = spawnSync(process.execPath, [script, path.join(readOnlyDir, 'new'), path.join(readOnlyDir, 'existing'), path.join(readOnlyDir, 'wal'), path.join(writableDir, 'locked'), path.join(writableDir, 'locked-layout2')], {
+				cwd: dir, encoding: 'utf8', env: {...process.env, HOME: dir}, ...asUser,
 			});
 			chmodSync(readOnlyDir, 0o755);
 			assert.equal(child.status, 0, `the child exited by itself: ${child.stderr}`);

@@ -161,8 +161,8 @@ describe('requests-cache CLI on a SQLite file', function () {
 		it('finds an entry by URL, decodes its body with the declared charset, and lists both Set-Cookie headers', async () => {
 			const run = await runCli(['show', file, `${origin.url}/cafe`, '--body']);
 			assert.equal(run.code, 0, run.stderr);
-			// Requested with a Cookie: its key holds that credential, so the URL alone finds it among the final URLs.
-			assert.match(run.stdout, /found by final URL/);
+			// Requested with a Cookie, which is not part of the key: the URL's own key finds it.
+			assert.match(run.stdout, /found by URL key \(GET\)/);
 			assert.match(run.stdout, /set-cookie: sid=abc; Path=\/; HttpOnly\n {2}set-cookie: theme=dark; Max-Age=3600\n/);
 			assert.match(run.stdout, /cookie: REDACTED/, 'the request\'s Cookie was stored redacted');
 			assert.match(run.stdout, /body \(4 B, text, windows-1252\)\ncafé\n/);
