@@ -94,8 +94,8 @@ async function hitThroughput(origin: FleetOrigin, store: Store, redisUrl: string
 	const on = new CachedSession({...config, expireAfter: 3600});
 	const off = new CachedSession({...config, expireAfter: 3600, coalesce: false});
 	try {
-		await hitsPerSecond(on, urls, 300);
-		await hitsPerSecond(off, urls, 300);
+		await hitsPerSecond(on, urls, 1000);
+		await hitsPerSecond(off, urls, 1000);
 		const figures = {on: [] as number[], off: [] as number[]};
 		for (let round = 0; round < rounds; round++) {
 			// Alternate which goes first: neither always gets the warmer machine.
@@ -156,7 +156,7 @@ export async function fleetScenario(options: {redisUrl: string | undefined; quic
 			});
 
 			// eslint-disable-next-line no-await-in-loop
-			const hits = await hitThroughput(origin, store, redisUrl, dir, options.quick ? 3 : 7);
+			const hits = await hitThroughput(origin, store, redisUrl, dir, options.quick ? 3 : 9);
 			const ratio = hits.on / hits.off;
 			figures[`hits-${store}`] = hits;
 			targets.push({

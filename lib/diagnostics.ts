@@ -111,6 +111,8 @@ export type CacheStats = {
 	coalesceFallbacks: number;
 	/** Flights taken over after their leader's lease expired (it died or stalled). */
 	takeovers: number;
+	/** Reads served by the memory tier in front of Redis (`memoryTier`); present only with a tier. */
+	tierHits?: number;
 };
 
 /** Fresh counters, all zero. */

@@ -11,7 +11,7 @@ import type {CacheStore} from './store.js';
  * The settings a store is built from. `ttlOffset` reaches stores through each record's `deleteAt`,
  * which the cache computes; no store takes it as an option.
  */
-export type StoreSettings = Pick<CacheSettings, 'backend' | 'cacheName' | 'url' | 'ttlOffset'> & Partial<Pick<CacheSettings, 'backendTimeout' | 'useCacheDir' | 'useTemp' | 'maxEntries' | 'maxBytes'>>;
+export type StoreSettings = Pick<CacheSettings, 'backend' | 'cacheName' | 'url' | 'ttlOffset'> & Partial<Pick<CacheSettings, 'backendTimeout' | 'useCacheDir' | 'useTemp' | 'maxEntries' | 'maxBytes' | 'memoryTier'>>;
 
 /**
  * Build the store a `backend` option names: `'sqlite'`, `'memory'`, `'redis'`, `'mongodb'`, or a
@@ -45,7 +45,7 @@ export function createStore(settings: StoreSettings): CacheStore {
 		}
 
 		case 'redis': {
-			return createRedisStore({url: settings.url, namespace: cacheName, timeout: settings.backendTimeout});
+			return createRedisStore({url: settings.url, namespace: cacheName, timeout: settings.backendTimeout, memoryTier: settings.memoryTier});
 		}
 
 		case 'mongodb': {

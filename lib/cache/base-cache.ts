@@ -141,7 +141,8 @@ export class BaseCache extends EventEmitter {
 	 * export to its metrics.
 	 */
 	stats(): CacheStats {
-		return {...this.#storage.stats};
+		const tier = (this.#store as {readonly tier?: {readonly hits: number}}).tier;
+		return tier === undefined ? {...this.#storage.stats} : {...this.#storage.stats, tierHits: tier.hits};
 	}
 
 	/** The backend's name: 'sqlite', 'memory', 'redis', 'mongodb' or 'keyv'. */

@@ -5,6 +5,7 @@ import type {PreparedRequest} from '../models/request.js';
 import type {Response} from '../models/response.js';
 import {BaseCache} from '../cache/base-cache.js';
 import {budgetLimit} from '../backends/budget.js';
+import type {StoreBudget} from '../backends/store.js';
 import {
 	type Duration, type Expiration, type ExpireAfter, NEVER, type UrlExpirationRules,
 	durationToMs, parseExpireAfter, parseUrlsExpireAfter,
@@ -142,6 +143,16 @@ export type CacheOptions = {
 	 * @example {coalesce: {lease: 5000, wait: 10_000}}
 	 */
 	coalesce?: boolean | {lease?: number; wait?: number};
+	/**
+	 * Redis only: keep recently read records in this process too, within this budget, so that a hit
+	 * costs a map lookup instead of a round trip. Kept coherent across processes: every write,
+	 * delete, invalidation, `clear()` and maintenance is published on Redis and each process drops
+	 * its copies; while that link is down nothing is served from the tier, and it starts empty when
+	 * the link comes back (docs/scaling.md).
+	 * @default undefined (no tier); `{}` means `{maxBytes: 64 MiB}`
+	 * @example {memoryTier: {maxEntries: 10_000, maxBytes: 128 * 1024 * 1024}}
+	 */
+	memoryTier?: {maxEntries?: number; maxBytes?: number};
 };
 
 /** How miss coalescing across processes is tuned (the `coalesce` option, validated; lib/engine/coalesce.ts). */
@@ -185,6 +196,8 @@ export type CacheSettings = KeySettings & {
 	readonly maxBytes: number | undefined;
 	/** False when off. */
 	readonly coalesce: CoalesceSettings | false;
+	/** The memory tier's budget in front of Redis, or undefined for none. */
+	readonly memoryTier: StoreBudget | undefined;
 };
 
 /** The option names a cache owns; everything else goes to the session class being extended. */
@@ -192,7 +205,7 @@ export const CACHE_OPTION_NAMES: ReadonlySet<string> = new Set([
 	'cacheName', 'useCacheDir', 'useTemp', 'backend', 'url', 'expireAfter', 'urlsExpireAfter', 'allowableCodes', 'allowableMethods',
 	'ignoredParameters', 'shareCredentials', 'storeCookies', 'matchHeaders', 'filterFn', 'keyFn', 'readOnly', 'cacheControl', 'alwaysRevalidate',
 	'staleIfError', 'staleWhileRevalidate', 'ttlOffset', 'backendTimeout', 'strictBackend', 'onError', 'clock',
-	'maxEntrySize', 'maxEntries', 'maxBytes', 'coalesce',
+	'maxEntrySize', 'maxEntries', 'maxBytes', 'coalesce', 'memoryTier',
 ]);
 
 /** Defaults, frozen. */
@@ -315,6 +328,28 @@ function coalesceSettings(owner: string, value: unknown): CoalesceSettings | fal
 	}
 
 	return Object.freeze({lease: lease as number, wait: wait as number});
+}
+
+const tierNames: ReadonlySet<string> = new Set(['maxEntries', 'maxBytes']);
+
+function memoryTierBudget(owner: string, value: unknown, backend: BackendOption): StoreBudget | undefined {
+	if (value === undefined) {
+		return undefined;
+	}
+
+	if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+		throw optionTypeError(owner, 'memoryTier', 'an object {maxEntries, maxBytes}', value);
+	}
+
+	if (backend !== 'redis') {
+		throw new TypeError(`${owner} option \`memoryTier\` only applies to backend 'redis' (the other stores are in this process or on its disk already)`);
+	}
+
+	assertKnownOptions(`${owner} option \`memoryTier\``, value, tierNames);
+	const {maxEntries, maxBytes} = value as {maxEntries?: unknown; maxBytes?: unknown};
+	const entries = budgetLimit(owner, 'memoryTier.maxEntries', maxEntries);
+	const bytes = budgetLimit(owner, 'memoryTier.maxBytes', maxBytes);
+	return Object.freeze({maxEntries: entries, maxBytes: entries === undefined && bytes === undefined ? 64 * 1024 * 1024 : bytes});
 }
 
 /** Why a budget cannot be given with `backend` (the end of a sentence that starts with the option's name). */
@@ -471,6 +506,7 @@ export function normalizeCacheOptions(options: CacheOptions = {}, owner = 'Cache
 		maxEntries,
 		maxBytes,
 		coalesce: coalesceSettings(owner, options.coalesce),
+		memoryTier: memoryTierBudget(owner, options.memoryTier, backend),
 	});
 }
 
