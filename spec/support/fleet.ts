@@ -135,5 +135,5 @@ export class FleetOrigin {
 
 /** The sum of one counter over the workers' reports. */
 export function total(rounds: readonly Round[], counter: keyof CacheStats): number {
-	return rounds.reduce((sum, round) => sum + round.stats[counter], 0);
+	return rounds.reduce((sum, round) => sum + (round.stats[counter] ?? 0), 0);
 }
