@@ -9,6 +9,8 @@
  *   origin requests per key, and whether every request of the others was answered.
  * - hits: hit throughput of one process with `coalesce` on and off (rounds interleaved, best of each):
  *   a hit must not pay for coalescing.
+ * - tier (Redis): hits with a memory tier against the memory backend and Redis alone, and how soon
+ *   a write in one process is served by another's tier (p99 over 1,000 writes).
  *
  * The processes are spec/support/fleet-worker.ts, run from the TypeScript sources through tsx.
  * Alone: `node --import tsx bench/fleet.ts` (BENCH_REDIS_URL picks the Redis, default 127.0.0.1:6379).
@@ -114,6 +116,86 @@ async function hitThroughput(origin: FleetOrigin, store: Store, redisUrl: string
 	}
 }
 
+/** Hits of one process on the memory backend, on Redis with a memory tier and on Redis alone: best of interleaved rounds. */
+async function tierHits(origin: FleetOrigin, redisUrl: string, rounds: number): Promise<{memory: number; tier: number; redis: number}> {
+	const cacheName = `tier-${randomUUID().slice(0, 8)}`;
+	const sessions = {
+		memory: new CachedSession({backend: 'memory', expireAfter: 3600}),
+		tier: new CachedSession({backend: 'redis', url: redisUrl, cacheName, expireAfter: 3600, memoryTier: {maxEntries: 1000}}),
+		redis: new CachedSession({backend: 'redis', url: redisUrl, cacheName, expireAfter: 3600}),
+	};
+	const urls = Array.from({length: 100}, (_, index) => `${origin.url}/ok/tier-${index}?ms=0`);
+	try {
+		for (const url of urls) {
+			// eslint-disable-next-line no-await-in-loop
+			await sessions.memory.get(url);
+			// eslint-disable-next-line no-await-in-loop
+			await sessions.tier.get(url);
+		}
+
+		await sessions.tier.cache.flush();
+		const best = {memory: 0, tier: 0, redis: 0};
+		for (const which of ['memory', 'tier', 'redis'] as const) {
+			// eslint-disable-next-line no-await-in-loop
+			await hitsPerSecond(sessions[which], urls, 1000);
+		}
+
+		for (let round = 0; round < rounds; round++) {
+			for (const which of round % 2 === 0 ? (['memory', 'tier', 'redis'] as const) : (['redis', 'tier', 'memory'] as const)) {
+				// eslint-disable-next-line no-await-in-loop
+				best[which] = Math.max(best[which], await hitsPerSecond(sessions[which], urls, 400));
+			}
+		}
+
+		return best;
+	} finally {
+		await Promise.all(Object.values(sessions).map(async session => session.close()));
+	}
+}
+
+/**
+ * How long after process B's write (its response returned) process A's tier serves the new
+ * response: two sessions with stores of their own, as two processes have. Milliseconds, sorted.
+ */
+async function tierPropagation(origin: FleetOrigin, redisUrl: string, writes: number): Promise<number[]> {
+	const cacheName = `tier-${randomUUID().slice(0, 8)}`;
+	const options = {backend: 'redis', url: redisUrl, cacheName, expireAfter: 3600, memoryTier: {maxEntries: 1000}} as const;
+	const a = new CachedSession(options);
+	const b = new CachedSession(options);
+	const url = `${origin.url}/ok/propagation?ms=0`;
+	const latencies: number[] = [];
+	try {
+		await b.get(url);
+		await b.cache.flush();
+		for (let attempt = 0; attempt < 50 && (a.cache.stats().tierHits ?? 0) === 0; attempt++) {
+			// eslint-disable-next-line no-await-in-loop
+			await a.get(url);
+			// eslint-disable-next-line no-await-in-loop
+			await sleep(10);
+		}
+
+		for (let index = 0; index < writes; index++) {
+			// eslint-disable-next-line no-await-in-loop
+			const written = (await b.get(url, {forceRefresh: true})).text();
+			const started = performance.now();
+			// eslint-disable-next-line no-await-in-loop
+			while ((await a.get(url)).text() !== written && performance.now() - started < 5000) {
+				// eslint-disable-next-line no-await-in-loop
+				await new Promise(resolve => {
+					setImmediate(resolve);
+				});
+			}
+
+			latencies.push(performance.now() - started);
+		}
+
+		return latencies.sort((x, y) => x - y);
+	} finally {
+		await a.close();
+		await b.close();
+	}
+}
+
 /** Run the scenario; returns the verdicts and the figures behind them. */
 export async function fleetScenario(options: {redisUrl: string | undefined; quick: boolean}): Promise<{targets: FleetTarget[]; figures: Record<string, unknown>}> {
 	const origin = await FleetOrigin.start();
@@ -163,6 +245,23 @@ export async function fleetScenario(options: {redisUrl: string | undefined; quic
 				target: `${store}: hit throughput with coalesce on within 5% of off`,
 				met: ratio >= 0.95,
 				figures: `${format(hits.on)} vs ${format(hits.off)} hits/s = ${format(ratio)}x (one process, sequential, best of interleaved rounds)`,
+			});
+		}
+		if (options.redisUrl !== undefined) {
+			const hits = await tierHits(origin, redisUrl, options.quick ? 3 : 7);
+			figures['tier-hits'] = hits;
+			targets.push({
+				target: 'memory tier: hits ≥ 0.8x the memory backend\'s',
+				met: hits.tier >= 0.8 * hits.memory,
+				figures: `${format(hits.tier)} vs memory ${format(hits.memory)} hits/s = ${format(hits.tier / hits.memory)}x; Redis alone ${format(hits.redis)} hits/s (one process, sequential, best of interleaved rounds)`,
+			});
+			const latencies = await tierPropagation(origin, redisUrl, options.quick ? 100 : 1000);
+			const p99 = quantile(latencies, 0.99);
+			figures['tier-propagation'] = {p50: quantile(latencies, 0.5), p99, max: latencies.at(-1)};
+			targets.push({
+				target: `memory tier: a write in one process served by another's tier within 100 ms (p99 over ${latencies.length} writes)`,
+				met: p99 <= 100,
+				figures: `p50 ${format(quantile(latencies, 0.5))} ms, p99 ${format(p99)} ms, max ${format(latencies.at(-1))} ms (from the writer's response to the reader's first read of it)`,
 			});
 		}
 	} finally {
