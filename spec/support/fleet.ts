@@ -104,6 +104,8 @@ export class FleetOrigin {
 
 	static async start(): Promise<FleetOrigin> {
 		const origin = new FleetOrigin();
+		// Longer than any pause between rounds: a client's kept-alive socket must not be closed under it.
+		origin.#server.keepAliveTimeout = 120_000;
 		await new Promise<void>(resolve => {
 			origin.#server.listen(0, '127.0.0.1', resolve);
 		});
