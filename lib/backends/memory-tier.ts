@@ -67,7 +67,8 @@ export function createMemoryTier(inner: CacheStore, link: InvalidationLink, budg
 		}
 	}
 
-	link.listen(keys => {
+	/** News of a change: what is kept of it goes, and reads under way do not keep what they bring. */
+	function forget(keys: readonly string[] | '*'): void {
 		generation++;
 		if (keys === '*') {
 			dropAll();
@@ -76,21 +77,14 @@ export function createMemoryTier(inner: CacheStore, link: InvalidationLink, budg
 				drop(key);
 			}
 		}
-	}, () => {
-		generation++;
-		dropAll();
+	}
+
+	link.listen(forget, () => {
+		forget('*');
 	});
 
 	async function changed(keys: readonly string[] | '*'): Promise<void> {
-		generation++;
-		if (keys === '*') {
-			dropAll();
-		} else {
-			for (const key of keys) {
-				drop(key);
-			}
-		}
-
+		forget(keys);
 		// The store has the change already: a failed publish leaves other processes' copies to the next news or reset.
 		await link.publish(keys).catch(() => undefined);
 	}
