@@ -17,6 +17,9 @@
  */
 import path from 'node:path';
 import {randomUUID} from 'node:crypto';
+import {Buffer} from 'node:buffer';
+import {createRedisStore} from '../lib/backends/redis.js';
+import type {StoreRecord} from '../lib/backends/store.js';
 import {CachedSession} from '../lib/index.js';
 import {FleetOrigin, type Round, startWorker, total} from '../spec/support/fleet.js';
 import {removeDir, tempDir} from '../spec/support/temp-dir.js';
@@ -154,32 +157,33 @@ async function tierHits(origin: FleetOrigin, redisUrl: string, rounds: number): 
 }
 
 /**
- * How long after process B's write (its response returned) process A's tier serves the new
- * response: two sessions with stores of their own, as two processes have. Milliseconds, sorted.
+ * How long after a write lands in Redis another store's tier serves it: two tiered stores with
+ * connections of their own, as two processes have (sessions in one process would see each other's
+ * writes through the process's write-behind queue, which measures nothing). Milliseconds, sorted.
  */
-async function tierPropagation(origin: FleetOrigin, redisUrl: string, writes: number): Promise<number[]> {
-	const cacheName = `tier-${randomUUID().slice(0, 8)}`;
-	const options = {backend: 'redis', url: redisUrl, cacheName, expireAfter: 3600, memoryTier: {maxEntries: 1000}} as const;
-	const a = new CachedSession(options);
-	const b = new CachedSession(options);
-	const url = `${origin.url}/ok/propagation?ms=0`;
+export async function tierPropagation(redisUrl: string, writes: number): Promise<number[]> {
+	const namespace = `tier-${randomUUID().slice(0, 8)}`;
+	const writer = createRedisStore({url: redisUrl, namespace, memoryTier: {maxEntries: 1000}});
+	const reader = createRedisStore({url: redisUrl, namespace, memoryTier: {maxEntries: 1000}});
+	const record = (index: number): StoreRecord => ({key: 'propagation', kind: 'response', url: '', createdAt: Date.now(), expires: null, deleteAt: null, value: Buffer.from(`version ${index}`)});
 	const latencies: number[] = [];
 	try {
-		await b.get(url);
-		await b.cache.flush();
-		for (let attempt = 0; attempt < 50 && (a.cache.stats().tierHits ?? 0) === 0; attempt++) {
+		await writer.set([record(-1)]);
+		// The reader's link subscribes on first use: read until its tier serves the record.
+		for (let attempt = 0; attempt < 100 && (reader as unknown as {tier: {hits: number}}).tier.hits === 0; attempt++) {
 			// eslint-disable-next-line no-await-in-loop
-			await a.get(url);
+			await reader.get('propagation');
 			// eslint-disable-next-line no-await-in-loop
 			await sleep(10);
 		}
 
 		for (let index = 0; index < writes; index++) {
-			// eslint-disable-next-line no-await-in-loop
-			const written = (await b.get(url, {forceRefresh: true})).text();
+			const expected = `version ${index}`;
 			const started = performance.now();
 			// eslint-disable-next-line no-await-in-loop
-			while ((await a.get(url)).text() !== written && performance.now() - started < 5000) {
+			await writer.set([record(index)]);
+			// eslint-disable-next-line no-await-in-loop
+			while (Buffer.from((await reader.get('propagation'))?.value ?? []).toString() !== expected && performance.now() - started < 5000) {
 				// eslint-disable-next-line no-await-in-loop
 				await new Promise(resolve => {
 					setImmediate(resolve);
@@ -191,8 +195,9 @@ async function tierPropagation(origin: FleetOrigin, redisUrl: string, writes: nu
 
 		return latencies.sort((x, y) => x - y);
 	} finally {
-		await a.close();
-		await b.close();
+		await writer.clear();
+		await writer.close();
+		await reader.close();
 	}
 }
 
@@ -255,13 +260,13 @@ export async function fleetScenario(options: {redisUrl: string | undefined; quic
 				met: hits.tier >= 0.8 * hits.memory,
 				figures: `${format(hits.tier)} vs memory ${format(hits.memory)} hits/s = ${format(hits.tier / hits.memory)}x; Redis alone ${format(hits.redis)} hits/s (one process, sequential, best of interleaved rounds)`,
 			});
-			const latencies = await tierPropagation(origin, redisUrl, options.quick ? 100 : 1000);
+			const latencies = await tierPropagation(redisUrl, options.quick ? 100 : 1000);
 			const p99 = quantile(latencies, 0.99);
 			figures['tier-propagation'] = {p50: quantile(latencies, 0.5), p99, max: latencies.at(-1)};
 			targets.push({
 				target: `memory tier: a write in one process served by another's tier within 100 ms (p99 over ${latencies.length} writes)`,
 				met: p99 <= 100,
-				figures: `p50 ${format(quantile(latencies, 0.5))} ms, p99 ${format(p99)} ms, max ${format(latencies.at(-1))} ms (from the writer's response to the reader's first read of it)`,
+				figures: `p50 ${format(quantile(latencies, 0.5))} ms, p99 ${format(p99)} ms, max ${format(latencies.at(-1))} ms (from the start of the write to the other store's first read of it, store level)`,
 			});
 		}
 	} finally {
