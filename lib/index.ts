@@ -9,6 +9,7 @@ export type {PreparedRequest, Params, ParamValue, TransportOptions} from './mode
 export {BaseCache} from './cache/base-cache.js';
 export type {BaseCacheOptions, DeleteOptions} from './cache/base-cache.js';
 export type {CacheStore, StoreRecord, RecordMeta, RecordKind, DeleteFilter, StoreBudget, SetResult, EvictedRecord} from './backends/store.js';
+export {CACHE_STORE} from './backends/store.js';
 export type {BudgetOptions} from './backends/budget.js';
 export {CacheEngine} from './engine/engine.js';
 export type {Send, EngineOptions} from './engine/engine.js';

@@ -3,6 +3,7 @@
 // the tarball lacks what a user needs or carries what only this repository needs.
 import {execFileSync} from 'node:child_process';
 import {readFileSync} from 'node:fs';
+import {publishedManifest} from './publish-manifest.mjs';
 
 // The npm that runs this script: `npm` on the PATH of an npm script can be a copy some dependency
 // brought into node_modules/.bin.
@@ -36,6 +37,15 @@ for (const field of ['license', 'repository', 'homepage', 'bugs', 'engines', 'ex
 	if (manifest[field] === undefined) {
 		problems.push(`package.json has no "${field}"`);
 	}
+}
+
+// `npm pack --ignore-scripts` above ships the repository's manifest: what `prepack` ships instead is checked here.
+if (manifest.scripts?.prepack !== 'node scripts/publish-manifest.mjs strip') {
+	problems.push('package.json "prepack" must put the published manifest in place: node scripts/publish-manifest.mjs strip');
+}
+
+for (const [name, command] of Object.entries(publishedManifest(manifest).scripts ?? {})) {
+	problems.push(`the published package.json has the script "${name}" (${command}), which cannot run where the package is installed`);
 }
 
 if (problems.length > 0) {

@@ -39,6 +39,16 @@ describe('cache keys', () => {
 			assert.equal(normalizeUrl('HTTP://Example.COM:80/x?z=1&y=2#f', new Set()), 'http://example.com/x?y=2&z=1');
 		});
 
+		// Issue 17, defect 3: the exported one-argument call threw "Invalid value used as weak map key".
+		it('normalizeUrl() takes one argument, with the default ignoredParameters, or an array or Set of names', () => {
+			assert.equal(normalizeUrl('https://Example.com/a?b=2&a=1'), 'https://example.com/a?a=1&b=2');
+			assert.equal(normalizeUrl('https://example.com/a?api_key=s&a=1'), 'https://example.com/a?a=1');
+			assert.equal(normalizeUrl('https://example.com/a?api_key=s&a=1'), normalizeUrl('https://example.com/a?a=1', new Set(DEFAULT_IGNORED_PARAMETERS)));
+			assert.equal(normalizeUrl('https://example.com/a?B=2&a=1', ['b']), 'https://example.com/a?a=1');
+			assert.equal(normalizeUrl('https://example.com/a?B=2&a=1', []), 'https://example.com/a?B=2&a=1');
+			assert.throws(() => normalizeUrl('https://example.com/', 'b' as unknown as string[]), {name: 'TypeError', message: /ignoredParameters/});
+		});
+
 		it('tells apart what makes a different request: method, path case, port, query values, scheme', () => {
 			const base = key('GET', 'https://example.com/path?a=1');
 			const others = [

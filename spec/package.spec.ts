@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import {execFile, execFileSync} from 'node:child_process';
-import {cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync} from 'node:fs';
+import {cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {fileURLToPath} from 'node:url';
@@ -58,8 +58,8 @@ describe('the packed package', function () {
 		origin = await Origin.start();
 		// Outside the repository, so that no node_modules up the tree can stand in for a missing dependency.
 		work = mkdtempSync(path.join(os.tmpdir(), 'requests-cache-pack-'));
-		await runNpm(['run', 'build'], root);
-		const {stdout} = await runNpm(['pack', '--ignore-scripts', '--json', '--pack-destination', work], root);
+		// With its scripts, as `npm publish` packs: `prepare` builds dist/, `prepack` puts the published manifest in place.
+		const {stdout} = await runNpm(['pack', '--json', '--pack-destination', work], root);
 		const [report] = JSON.parse(stdout.slice(stdout.search(/^\[/m))) as Array<{filename: string}>;
 		tarball = path.join(work, report!.filename);
 	});
@@ -67,6 +67,19 @@ describe('the packed package', function () {
 	after(async () => {
 		await origin.close();
 		rmSync(work, {recursive: true, force: true});
+	});
+
+	// Issue 17: the published manifest kept `prepare` (a build from unshipped sources) and scripts
+	// that run unshipped files (spec/, bench/, examples/).
+	it('publishes no script (none could run where the package is installed), and leaves the repository\'s in place', () => {
+		const unpacked = mkdtempSync(path.join(work, 'manifest-'));
+		execFileSync('tar', ['xzf', tarball, '-C', unpacked, '--strip-components=1', 'package/package.json']);
+		const published = JSON.parse(readFileSync(path.join(unpacked, 'package.json'), 'utf8')) as {scripts?: unknown; dependencies?: Record<string, string>};
+		assert.equal(published.scripts, undefined);
+		assert.ok(published.dependencies?.['@redis/client'] && published.dependencies['mongodb'], 'the drivers lib/ loads are declared');
+		const repository = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as {scripts?: Record<string, string>};
+		assert.equal(repository.scripts?.['prepare'], 'npm run build', 'a clone\'s npm install still builds dist/');
+		assert.equal(existsSync(path.join(root, 'package.json.repository')), false);
 	});
 
 	describe('in a CommonJS project', () => {

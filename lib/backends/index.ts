@@ -1,21 +1,35 @@
-import type {CacheSettings} from '../policy/settings.js';
 import {resolveCachePath} from './cache-path.js';
 import {createKeyvStore} from './keyv-store.js';
 import {createMemoryStore} from './memory.js';
 import {createMongoStore} from './mongodb.js';
 import {createRedisStore} from './redis.js';
 import {createSqliteStore} from './sqlite.js';
-import type {CacheStore} from './store.js';
+import {type CacheStore, type StoreBudget, isCacheStore} from './store.js';
 
 /**
- * The settings a store is built from. `ttlOffset` reaches stores through each record's `deleteAt`,
- * which the cache computes; no store takes it as an option.
+ * The settings a store is built from: the session's (`CacheSettings` has them all), declared here
+ * so that the stores depend on no policy. `ttlOffset` reaches stores through each record's
+ * `deleteAt`, which the cache computes; no store takes it as an option.
  */
-export type StoreSettings = Pick<CacheSettings, 'backend' | 'cacheName' | 'url' | 'ttlOffset'> & Partial<Pick<CacheSettings, 'backendTimeout' | 'useCacheDir' | 'useTemp' | 'maxEntries' | 'maxBytes' | 'memoryTier'>>;
+export type StoreSettings = {
+	/** A built-in name, a branded store, a Keyv instance or adapter: checked here, a TypeError naming it otherwise. */
+	readonly backend: unknown;
+	readonly cacheName: string;
+	readonly url: string | undefined;
+	readonly ttlOffset: number;
+	readonly backendTimeout?: number;
+	readonly useCacheDir?: boolean;
+	readonly useTemp?: boolean;
+	readonly maxEntries?: number | undefined;
+	readonly maxBytes?: number | undefined;
+	/** Redis only: the memory tier's budget (lib/backends/memory-tier.ts), or undefined for none. */
+	readonly memoryTier?: StoreBudget | undefined;
+};
 
 /**
- * Build the store a `backend` option names: `'sqlite'`, `'memory'`, `'redis'`, `'mongodb'`, or a
- * Keyv instance or Keyv store adapter (wrapped by `createKeyvStore`). A `BaseCache` is not a
+ * Build the store a `backend` option names: `'sqlite'`, `'memory'`, `'redis'`, `'mongodb'`, a
+ * store branded with `CACHE_STORE` (returned as it is), or a Keyv instance or Keyv store adapter
+ * (wrapped by `createKeyvStore`). A `BaseCache` is not a
  * store: the session uses it as it is, before it gets here. A budget (`maxEntries`, `maxBytes`)
  * goes to the SQLite and memory stores, which evict by themselves; any other backend refuses it.
  *
@@ -53,6 +67,11 @@ export function createStore(settings: StoreSettings): CacheStore {
 		}
 
 		default: {
+			// Checked before the shape: a store of ours has get/set/delete/clear as a Keyv adapter does.
+			if (isCacheStore(backend)) {
+				return backend;
+			}
+
 			if (typeof backend !== 'object' || backend === null || typeof (backend as {get?: unknown}).get !== 'function') {
 				throw new TypeError(`createStore(): \`backend\` must be 'sqlite', 'memory', 'redis', 'mongodb', a Keyv instance or a Keyv store adapter, got ${typeof backend === 'string' ? JSON.stringify(backend) : typeof backend}`);
 			}

@@ -2,7 +2,7 @@ import {Buffer} from 'node:buffer';
 import {createRequire} from 'node:module';
 import {debuglog} from 'node:util';
 import type {Keyv, KeyvEntry, KeyvOptions, KeyvStoreAdapter} from 'keyv';
-import {type CacheStore, type RecordKind, type RecordMeta, type StoreRecord, corruptMeta} from './store.js';
+import {CACHE_STORE, type CacheStore, type RecordKind, type RecordMeta, type StoreRecord, corruptMeta} from './store.js';
 
 const require = createRequire(import.meta.url);
 const debug = debuglog('requests-cache');
@@ -207,6 +207,7 @@ export function createKeyvStore(backend: KeyvBackend, cacheName: string): CacheS
 
 	let closed = false;
 	return {
+		[CACHE_STORE]: true,
 		name: 'keyv',
 		local: adapter instanceof Map,
 		async get(key) {

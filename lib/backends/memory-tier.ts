@@ -1,5 +1,5 @@
 import {overBudget} from './budget.js';
-import type {CacheStore, StoreBudget, StoreRecord} from './store.js';
+import {CACHE_STORE, type CacheStore, type StoreBudget, type StoreRecord} from './store.js';
 
 /**
  * How the processes on one shared store tell each other what changed: every write and delete is
@@ -90,6 +90,7 @@ export function createMemoryTier(inner: CacheStore, link: InvalidationLink, budg
 	}
 
 	const tiered: CacheStore & {readonly tier: TierCounters} = {
+		[CACHE_STORE]: true,
 		name: inner.name,
 		local: false,
 		...(inner.location === undefined ? {} : {location: inner.location}),

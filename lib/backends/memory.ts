@@ -1,7 +1,7 @@
 import {assertKnownOptions, optionTypeError} from '../errors.js';
 import {BUDGET_OPTION_NAMES, type BudgetOptions, normalizeBudget, overBudget} from './budget.js';
 import type {CacheStore, DeleteFilter, EvictedRecord, RecordMeta, SetResult, StoreBudget, StoreRecord} from './store.js';
-import {matchesDeleteFilter} from './store.js';
+import {CACHE_STORE, matchesDeleteFilter} from './store.js';
 
 /** Options of the memory backend: an optional budget (least recently used records go first). */
 export type MemoryStoreOptions = BudgetOptions;
@@ -34,6 +34,7 @@ function metaOf(record: StoreRecord): RecordMeta {
  * const record = await store.get('key');
  */
 export class MemoryStore implements CacheStore {
+	readonly [CACHE_STORE] = true as const;
 	readonly name = 'memory';
 	readonly local = true;
 	readonly budget?: StoreBudget;

@@ -2,7 +2,7 @@ import {Buffer} from 'node:buffer';
 import {createRequire} from 'node:module';
 import {debuglog} from 'node:util';
 import {assertKnownOptions, optionRangeError, optionTypeError} from '../errors.js';
-import {type CacheStore, type DeleteFilter, type RecordKind, type RecordMeta, type StoreRecord, corruptMeta, matchesDeleteFilter} from './store.js';
+import {CACHE_STORE, type CacheStore, type DeleteFilter, type RecordKind, type RecordMeta, type StoreRecord, corruptMeta, matchesDeleteFilter} from './store.js';
 
 const require = createRequire(import.meta.url);
 const debug = debuglog('requests-cache');
@@ -178,9 +178,9 @@ class MongoConnection {
 	async #open(): Promise<Collection> {
 		let driver: MongoModule;
 		try {
-			driver = createRequire(require.resolve('@keyv/mongo'))('mongodb') as MongoModule;
+			driver = require('mongodb') as MongoModule;
 		} catch (error) {
-			throw new Error('the MongoDB backend needs the package @keyv/mongo (npm install @keyv/mongo)', {cause: error});
+			throw new Error('the MongoDB backend needs the package mongodb (npm install mongodb)', {cause: error});
 		}
 
 		const client = new driver.MongoClient(this.#url, {
@@ -249,7 +249,7 @@ function normalizeOptions(options: MongoStoreOptions): {url: string; database: s
 }
 
 /**
- * The MongoDB store, on the driver that @keyv/mongo depends on (loaded when the first connection
+ * The MongoDB store, on the official driver (mongodb, loaded when the first connection
  * is made). The database is the cache name; each record is a document of its `records`
  * collection: `{_id: key, kind, url, createdAt, expires, deleteAt: Date, value: Binary}`, with
  * indexes on `createdAt` and `expires` (so `deleteWhere` is one indexed `deleteMany`) and a TTL
@@ -260,6 +260,7 @@ export function createMongoStore(options: MongoStoreOptions): CacheStore {
 	const {url, database, timeout} = normalizeOptions(options);
 	const connection = new MongoConnection(url, database, timeout);
 	return {
+		[CACHE_STORE]: true,
 		name: 'mongodb',
 		local: false,
 		location: `mongodb:${url}#${database}`,

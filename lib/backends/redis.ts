@@ -5,7 +5,7 @@ import {assertKnownOptions, optionRangeError, optionTypeError} from '../errors.j
 import {createMemoryTier} from './memory-tier.js';
 import {createRedisInvalidation} from './redis-invalidation.js';
 import {createRedisLease} from './redis-lease.js';
-import {type CacheStore, type DeleteFilter, type RecordKind, type RecordMeta, type StoreBudget, type StoreRecord, corruptMeta} from './store.js';
+import {CACHE_STORE, type CacheStore, type DeleteFilter, type RecordKind, type RecordMeta, type StoreBudget, type StoreRecord, corruptMeta} from './store.js';
 
 const require = createRequire(import.meta.url);
 const debug = debuglog('requests-cache');
@@ -129,13 +129,13 @@ function decodeFrame(key: string, frame: Buffer): StoreRecord | undefined {
 /** A connected client, and the option that makes it reply with bytes. */
 type Connected = {client: RedisClient; bufferReplies: object};
 
-/** node-redis, from @keyv/redis' own dependency: loaded when the first connection is made. */
+/** node-redis (@redis/client, a dependency of this package): loaded when the first connection is made. */
 function openClient(url: string, timeout: number): Connected {
 	let redis: RedisModule;
 	try {
-		redis = createRequire(require.resolve('@keyv/redis'))('@redis/client') as RedisModule;
+		redis = require('@redis/client') as RedisModule;
 	} catch (error) {
-		throw new Error('the Redis backend needs the package @keyv/redis (npm install @keyv/redis)', {cause: error});
+		throw new Error('the Redis backend needs the package @redis/client (npm install @redis/client)', {cause: error});
 	}
 
 	const client = redis.createClient({
@@ -254,7 +254,7 @@ function normalizeOptions(options: RedisStoreOptions): {url: string; namespace: 
 }
 
 /**
- * The Redis store, on the node-redis client that @keyv/redis depends on (loaded only when this
+ * The Redis store, on the node-redis client (@redis/client, loaded only when this
  * backend is used). Layout, for a cache named `ns`:
  *
  * - `ns::<key>`: the record, one binary string (its facts as a short JSON head, then the codec's
@@ -354,6 +354,7 @@ export function createRedisStore(options: RedisStoreOptions): CacheStore {
 	const fieldsOf = (flat: string[]): string[] => flat.filter((_item, index) => index % 2 === 0);
 
 	const store: CacheStore = {
+		[CACHE_STORE]: true,
 		name: 'redis',
 		local: false,
 		location: `redis:${url}#${namespace}`,

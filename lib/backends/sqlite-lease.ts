@@ -1,19 +1,5 @@
-import {createRequire} from 'node:module';
+import {type Connection, type Statement, loadDriver} from './sqlite-file.js';
 import type {FlightLease, FlightOutcome, FlightState} from './store.js';
-
-// The subset of better-sqlite3's API used here (the package ships no types).
-type Statement = {
-	get(...parameters: unknown[]): unknown;
-	all(...parameters: unknown[]): unknown[];
-	run(...parameters: unknown[]): {changes: number};
-};
-type Connection = {
-	prepare(sql: string): Statement;
-	exec(sql: string): void;
-	pragma(source: string): unknown;
-	close(): void;
-};
-type ConnectionClass = new (file: string, options: {timeout: number}) => Connection;
 
 /** How long an ended flight's outcome stays readable, ms: for a waiter that looks after the news went by. */
 const linger = 10_000;
@@ -77,7 +63,7 @@ export class SqliteLease implements FlightLease {
 		}
 
 		if (this.#open === undefined) {
-			const Driver = createRequire(import.meta.url)('better-sqlite3') as ConnectionClass;
+			const Driver = loadDriver();
 			const db = new Driver(this.#file, {timeout: this.#busyTimeout});
 			try {
 				// Pollers read while leaders write. Busy (another process switching it at the same

@@ -109,11 +109,21 @@ export type FlightLease = {
 };
 
 /**
+ * The brand of a {@link CacheStore}: a store that carries `[CACHE_STORE]: true` may be given as a
+ * session's `backend` as it is. A brand, not the shape: a Keyv store adapter has `get`, `set`,
+ * `delete` and `clear` too, and the two read values differently. `Symbol.for`, so that the stores of
+ * another copy of this package are recognized as well.
+ */
+export const CACHE_STORE: unique symbol = Symbol.for('requests-cache.CacheStore');
+
+/**
  * A backend. Keys given to a store are the cache's own, unprefixed; a store keeps its records
  * apart from anything else in the same database (its own table, key prefix or collection) and
  * `clear()` removes only its own.
  */
 export type CacheStore = {
+	/** Set on every store of this package, and on a store of your own to give it as `backend` (see {@link CACHE_STORE}). */
+	readonly [CACHE_STORE]?: true;
 	/** A short name for messages and `util.inspect`: 'memory', 'sqlite', 'redis', 'mongodb', 'keyv'. */
 	readonly name: string;
 	/**
@@ -154,6 +164,11 @@ export type CacheStore = {
 	/** Release connections and files. Idempotent. */
 	close(): Promise<void>;
 };
+
+/** True when `value` is a store branded with {@link CACHE_STORE}. */
+export function isCacheStore(value: unknown): value is CacheStore {
+	return typeof value === 'object' && value !== null && (value as {[CACHE_STORE]?: unknown})[CACHE_STORE] === true;
+}
 
 /** True when a record falls under a {@link DeleteFilter}. */
 export function matchesDeleteFilter(meta: RecordMeta, filter: DeleteFilter): boolean {

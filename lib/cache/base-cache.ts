@@ -8,6 +8,8 @@ import {type CacheStats, publish, wanted} from '../diagnostics.js';
 import {BackendError} from '../errors.js';
 import {type PreparedRequest, prepareRequest} from '../models/request.js';
 import type {Response} from '../models/response.js';
+import {BASE_CACHE} from '../base-cache-brand.js';
+import {deleteAtOf} from '../policy/actions.js';
 import {type Duration, type ExpireAfter, expiresAt, olderThanCutoff, parseExpireAfter} from '../policy/expiration.js';
 import {EntryStorage} from './entry-storage.js';
 import {servedResponse} from '../codec/served-response.js';
@@ -78,6 +80,8 @@ export function adoptKeyFn(cache: BaseCache, keyFn: (request: PreparedRequest) =
  * console.log(removed, await session.cache.urls());
  */
 export class BaseCache extends EventEmitter {
+	/** The brand the options know a `BaseCache` by (lib/base-cache-brand.ts). */
+	readonly [BASE_CACHE] = true as const;
 	readonly #store: CacheStore;
 	readonly #clock: () => number;
 	readonly #strict: boolean;
@@ -336,7 +340,7 @@ export class BaseCache extends EventEmitter {
 		const expiration = parseExpireAfter(expireAfter, 'BaseCache.resetExpiration()', 'expireAfter');
 		const now = this.#clock();
 		const expires = expiresAt(expiration, now);
-		const deleteAt = expires === null ? null : expires + (this.#ttlOffset * 1000);
+		const deleteAt = deleteAtOf(expires, {ttlOffset: this.#ttlOffset});
 		let changed = 0;
 		for (const key of await this.#collect(meta => meta.corrupt !== true)) {
 			// eslint-disable-next-line no-await-in-loop -- one entry in memory at a time

@@ -44,6 +44,8 @@ export type Command = {
 	readonly options: Readonly<Record<string, OptionSpec>>;
 	/** How many arguments come after the cache. */
 	readonly arguments: {readonly min: number; readonly max: number};
+	/** True for a command that changes the cache; every other one opens it read-only. */
+	readonly writes?: boolean;
 	readonly examples: readonly string[];
 	/** Returns the exit code: 0, or 1 when nothing was found. */
 	run(context: CommandContext): Promise<number>;

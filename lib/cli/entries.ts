@@ -105,7 +105,7 @@ export async function walkEntries(
 
 				let entry: CachedEntry | undefined;
 				try {
-					const value = decodeValue(record.value, 'response');
+					const value = decodeValue(record.value, 'response', true);
 					entry = value.kind === 'response' ? value : undefined;
 				} catch {
 					entry = undefined;

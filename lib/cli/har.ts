@@ -1,10 +1,11 @@
 import {Buffer} from 'node:buffer';
 import {Cookie} from 'tough-cookie';
 import {REDACTED} from '../cache-keys.js';
-import type {CachedEntry} from '../codec/entry.js';
+import {type CachedEntry, isTimeInRange} from '../codec/entry.js';
 import type {ResponseHeaders} from '../models/response.js';
 import {decodeBody, headerValue, mediaTypeOf} from './body.js';
 import type {EntryRow} from './entries.js';
+import {invalidTime, isoTime} from './format.js';
 
 /*
  * HAR 1.2 (http://www.softwareishard.com/blog/har-12-spec/), the parts a cache can fill. What a
@@ -16,7 +17,7 @@ import type {EntryRow} from './entries.js';
 export type HarNameValue = {name: string; value: string};
 
 /** A cookie sent or set. */
-export type HarCookie = {name: string; value: string; path?: string; domain?: string; expires?: string; httpOnly?: boolean; secure?: boolean};
+export type HarCookie = {name: string; value: string; path?: string; domain?: string; expires?: string; httpOnly?: boolean; secure?: boolean; comment?: string};
 
 /** A request body. */
 export type HarPostData = {mimeType: string; params: HarNameValue[]; text: string};
@@ -94,7 +95,7 @@ function setCookies(headers: ResponseHeaders, receivedAt: number): HarCookie[] {
 			value: cookie.value,
 			...(cookie.path ? {path: cookie.path} : {}),
 			...(cookie.domain ? {domain: cookie.domain} : {}),
-			...(expiresOf(cookie, receivedAt) === undefined ? {} : {expires: expiresOf(cookie, receivedAt)!}),
+			...expiresOf(cookie, receivedAt),
 			...(cookie.httpOnly ? {httpOnly: true} : {}),
 			...(cookie.secure ? {secure: true} : {}),
 		});
@@ -103,13 +104,24 @@ function setCookies(headers: ResponseHeaders, receivedAt: number): HarCookie[] {
 	return cookies;
 }
 
-/** When a cookie expires, as ISO 8601: its Max-Age counted from when it was received wins over Expires. */
-function expiresOf(cookie: Cookie, receivedAt: number): string | undefined {
+/**
+ * When a cookie expires, as ISO 8601: its Max-Age counted from when it was received wins over
+ * Expires. A time no Date holds (a huge Max-Age) is left out of `expires`, which HAR requires to
+ * be a date, and marked in the cookie's comment.
+ */
+function expiresOf(cookie: Cookie, receivedAt: number): Pick<HarCookie, 'expires' | 'comment'> {
+	let ms: number | undefined;
 	if (typeof cookie.maxAge === 'number' && Number.isFinite(cookie.maxAge)) {
-		return new Date(receivedAt + (cookie.maxAge * 1000)).toISOString();
+		ms = receivedAt + (cookie.maxAge * 1000);
+	} else if (cookie.expires instanceof Date) {
+		ms = cookie.expires.getTime();
 	}
 
-	return cookie.expires instanceof Date ? cookie.expires.toISOString() : undefined;
+	if (ms === undefined) {
+		return {};
+	}
+
+	return isTimeInRange(ms) ? {expires: new Date(ms).toISOString()} : {comment: `expires: ${invalidTime(ms)}`};
 }
 
 function requestCookies(headers: Record<string, string>): HarCookie[] {
@@ -193,8 +205,9 @@ function nextMethod(method: string, status: number): string {
  * and takes 0 ms.
  */
 export function harEntries(row: EntryRow, entry: CachedEntry): HarEntry[] {
-	const startedDateTime = new Date(entry.createdAt).toISOString();
-	const facts = {key: row.key, createdAt: startedDateTime, expires: entry.expires === null ? null : new Date(entry.expires).toISOString(), stale: row.stale};
+	// HAR requires a date: a stored time out of range starts at the epoch, and the facts mark it.
+	const startedDateTime = new Date(isTimeInRange(entry.createdAt) ? entry.createdAt : 0).toISOString();
+	const facts = {key: row.key, createdAt: isoTime(entry.createdAt)!, expires: isoTime(entry.expires), stale: row.stale};
 	const entries: HarEntry[] = [];
 	let {method} = entry.request;
 	let body = entry.request.body;

@@ -16,7 +16,8 @@ const ignored: ReadonlySet<string> = new Set();
 
 function decode(bytes: Uint8Array): StoredValue | undefined {
 	try {
-		return decodeValue(bytes);
+		// Any finite time: a value stored with one out of range is shown, its time marked.
+		return decodeValue(bytes, undefined, true);
 	} catch {
 		return undefined;
 	}

@@ -146,7 +146,7 @@ export async function main(argv: readonly string[], output: Output): Promise<num
 
 		const timeout = parseTimeout(values);
 		const target = parseTarget(cacheArgument, stringOption(values, 'cache-name'));
-		const opened = await openCache(target, timeout);
+		const opened = await openCache(target, timeout, command.writes !== true);
 		try {
 			return await runOn(command, values, args, opened, output);
 		} finally {

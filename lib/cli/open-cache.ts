@@ -3,7 +3,7 @@ import {statSync} from 'node:fs';
 import {createRequire} from 'node:module';
 import path from 'node:path';
 import {createStore} from '../backends/index.js';
-import {createSqliteStore, fileHead, isSqliteHead} from '../backends/sqlite.js';
+import {SqliteStoreError, createSqliteStore, fileHead, isSqliteHead} from '../backends/sqlite.js';
 import type {CacheStore} from '../backends/store.js';
 import {BaseCache} from '../cache/base-cache.js';
 import {DEFAULT_CACHE_OPTIONS} from '../policy/settings.js';
@@ -80,8 +80,11 @@ export function parseTarget(argument: string, cacheName: string | undefined): Ca
 	return {backend, url: parsed.href, cacheName: name};
 }
 
-/** Why `file` cannot be a requests-cache SQLite file, checked without writing to it. */
-function checkSqliteFile(file: string): void {
+/**
+ * Why `file` cannot be a requests-cache SQLite file. With `checkOwner`, whose file it is is checked here
+ * too, before a writing command's store would make its tables; a read-only store checks it itself.
+ */
+function checkSqliteFile(file: string, checkOwner: boolean): void {
 	let size: number;
 	try {
 		const stats = statSync(file);
@@ -115,6 +118,10 @@ function checkSqliteFile(file: string): void {
 		throw new CliError(`${file} is not a SQLite database`);
 	}
 
+	if (!checkOwner) {
+		return;
+	}
+
 	// A read-only connection first: the store would create its tables in a SQLite file of another program.
 	const Database = createRequire(import.meta.url)('better-sqlite3') as new (file: string, options: object) => ReadOnlyDatabase;
 	let db: ReadOnlyDatabase | undefined;
@@ -142,12 +149,13 @@ function describe(target: CacheTarget): string {
 /**
  * Open a cache for the inspector, through the store and `BaseCache` a session uses. A SQLite
  * file must exist and be a requests-cache file (checked on a read-only connection first, so that
- * nothing is created or written by a mistake); a server must answer within `timeout` ms. Reading
- * commands then only read.
+ * nothing is created or written by a mistake); a server must answer within `timeout` ms. With
+ * `readOnly`, a SQLite file is opened by a read-only store, which writes nothing, not even beside
+ * the file (no checkpoint of another writer's WAL, no `-wal` or `-shm` created).
  */
-export async function openCache(target: CacheTarget, timeout: number): Promise<OpenedCache> {
+export async function openCache(target: CacheTarget, timeout: number, readOnly = false): Promise<OpenedCache> {
 	if (target.backend === 'sqlite') {
-		checkSqliteFile(target.file);
+		checkSqliteFile(target.file, !readOnly);
 	}
 
 	const description = describe(target);
@@ -156,7 +164,7 @@ export async function openCache(target: CacheTarget, timeout: number): Promise<O
 		// SQLite without the hot cache: a one-pass read of every record would only fill and evict it
 		// (measured on 20,000 entries: `list` 4.5 s -> 2.6 s, 200 -> 160 MB).
 		store = target.backend === 'sqlite'
-			? createSqliteStore(target.file, {hotCacheBytes: 0})
+			? createSqliteStore(target.file, {hotCacheBytes: 0, readOnly})
 			: createStore({backend: target.backend, cacheName: target.cacheName, url: target.url, ttlOffset: DEFAULT_CACHE_OPTIONS.ttlOffset, backendTimeout: timeout});
 	} catch (error) {
 		throw new CliError(`cannot open ${description}: ${reasonOf(error)}`);
@@ -175,6 +183,10 @@ export async function openCache(target: CacheTarget, timeout: number): Promise<O
 		]);
 	} catch (error) {
 		await store.close().catch(() => undefined);
+		if (error instanceof SqliteStoreError && error.problem === 'foreign-schema') {
+			throw new CliError(`${error.file} is a SQLite database, but not a requests-cache cache`);
+		}
+
 		throw new CliError(`cannot reach ${description}: ${reasonOf(error)}`);
 	} finally {
 		clearTimeout(timer);

@@ -1,3 +1,5 @@
+import {escapeControls} from './format.js';
+
 /** A column of {@link formatTable}: its title and how its cells line up. */
 export type Column = {
 	readonly title: string;
@@ -15,7 +17,9 @@ export function formatTable(columns: readonly Column[], rows: ReadonlyArray<read
 		return '';
 	}
 
-	const widths = columns.map((column, index) => Math.max(column.title.length, ...rows.map(row => (row[index] ?? '').length)));
+	// Cells come from the store: control characters are shown escaped, never sent to the terminal.
+	const safe = rows.map(row => row.map(cell => escapeControls(cell)));
+	const widths = columns.map((column, index) => Math.max(column.title.length, ...safe.map(row => (row[index] ?? '').length)));
 	const line = (cells: readonly string[]): string => columns.map((column, index) => {
 		const cell = cells[index] ?? '';
 		if (index === columns.length - 1 && column.align !== 'right') {
@@ -24,5 +28,5 @@ export function formatTable(columns: readonly Column[], rows: ReadonlyArray<read
 
 		return column.align === 'right' ? cell.padStart(widths[index]!) : cell.padEnd(widths[index]!);
 	}).join('  ').trimEnd();
-	return [line(columns.map(column => column.title)), ...rows.map(row => line(row))].join('\n') + '\n';
+	return [line(columns.map(column => column.title)), ...safe.map(row => line(row))].join('\n') + '\n';
 }

@@ -65,13 +65,18 @@ export class Lru<V> {
 }
 
 const memo = new Lru<string>(SLOW_MEMO_SIZE);
+/** Hashed identities by their material: a request with known credentials skips the HMAC. */
+const identities = new Lru<string>(4096);
 const pending = new Map<string, Promise<string>>();
 const waiting: Array<() => void> = [];
 let running = 0;
 const keys = new Map<string, Buffer>();
 
-/** Counters for specs and `NODE_DEBUG`: stretched derivations done, and refusals for a full queue. */
-export const derivationCounts = {slow: 0, refused: 0};
+/**
+ * Counters for specs: passwords stretched (`onLoop`: of them, on the calling thread), refusals
+ * for a full queue, and the most stretches that ever ran at once on the thread pool.
+ */
+export const derivationCounts = {slow: 0, onLoop: 0, refused: 0, peakOnPool: 0};
 
 /** The cache's hashing key: derived from its name, so that every process on the same cache shares it. */
 function keyOf(cacheName: string): Buffer {
@@ -119,6 +124,7 @@ export function stretchSync(secret: string, cacheName: string): string {
 	}
 
 	derivationCounts.slow++;
+	derivationCounts.onLoop++;
 	return remember(key, scryptSync(secret, keyOf(cacheName), derivedLength, cost).toString('hex'));
 }
 
@@ -154,6 +160,7 @@ export async function stretchAsync(secret: string, cacheName: string): Promise<s
 			}
 
 			running++;
+			derivationCounts.peakOnPool = Math.max(derivationCounts.peakOnPool, running);
 			try {
 				const derived = await new Promise<Buffer>((resolve, reject) => {
 					scrypt(secret, keyOf(cacheName), derivedLength, cost, (error, value) => {
@@ -188,11 +195,19 @@ function byWhere(a: FoundCredential, b: FoundCredential): number {
  * safe to hash fast: a high-entropy credential as sent, or a password already stretched.
  */
 export function identityOf(found: readonly FoundCredential[], cacheName: string): string {
-	const hmac = createHmac('sha256', keyOf(cacheName));
 	// Length-prefixed, so that no two lists give one string.
+	let material = '';
 	for (const [where, value] of found.length > 1 ? [...found].sort(byWhere) : found) {
-		hmac.update(`${where.length}:${where}${value.length}:${value}`);
+		material += `${where.length}:${where}${value.length}:${value}`;
 	}
 
-	return hmac.digest('hex').slice(0, 32);
+	// A known identity is a map lookup (a third of the HMAC's cost); long materials are not kept.
+	const memoized = material.length <= 1024 ? `${cacheName}\0${material}` : undefined;
+	const known = memoized === undefined ? undefined : identities.get(memoized);
+	if (known !== undefined) {
+		return known;
+	}
+
+	const id = createHmac('sha256', keyOf(cacheName)).update(material).digest('hex').slice(0, 32);
+	return memoized === undefined ? id : identities.set(memoized, id);
 }

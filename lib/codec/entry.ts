@@ -88,8 +88,28 @@ export class CorruptEntryError extends Error {
 const magic = [0x52, 0x51, 0x43, 0x02] as const;
 const headStart = 8;
 
-/** Encode a value as the bytes a store keeps. */
+/**
+ * The largest time a `Date` holds, ms either side of the epoch (ECMA-262, "Time Values and Time
+ * Range"): a stored time beyond it has no calendar form, and every `toISOString()` of it throws.
+ */
+export const MAX_TIME = 8.64e15;
+
+/** True when `ms` is a time a `Date` can hold. */
+export function isTimeInRange(ms: number): boolean {
+	return Number.isFinite(ms) && Math.abs(ms) <= MAX_TIME;
+}
+
+/** Refuse a time no `Date` holds before it is stored: the store's columns and every reader would carry it. */
+function assertTime(name: string, ms: number | null): void {
+	if (ms !== null && !isTimeInRange(ms)) {
+		throw new RangeError(`encodeValue(): \`${name}\` must be a time within ±${MAX_TIME} ms of the epoch, got ${ms}`);
+	}
+}
+
+/** Encode a value as the bytes a store keeps; a time out of the Date range throws a RangeError. */
 export function encodeValue(value: StoredValue): Buffer {
+	assertTime('createdAt', value.createdAt);
+	assertTime('expires', value.expires);
 	let head: string;
 	let body: Buffer | undefined;
 	if (value.kind === 'response') {
@@ -116,6 +136,7 @@ export function encodeValue(value: StoredValue): Buffer {
 
 /** The record a store keeps for `value` under `key`. */
 export function toRecord(key: string, value: StoredValue, deleteAt: number | null): StoreRecord {
+	assertTime('deleteAt', deleteAt);
 	return {key, kind: value.kind, url: value.url, createdAt: value.createdAt, expires: value.expires, deleteAt, value: encodeValue(value)};
 }
 
@@ -123,8 +144,8 @@ function isObject(value: unknown): value is Record<string, unknown> {
 	return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-function isTime(value: unknown): value is number {
-	return typeof value === 'number' && Number.isFinite(value);
+function isTime(value: unknown, anyFinite: boolean): value is number {
+	return typeof value === 'number' && (anyFinite ? Number.isFinite(value) : isTimeInRange(value));
 }
 
 function isHeaders(value: unknown): value is ResponseHeaders {
@@ -173,9 +194,11 @@ function checkResponse(head: Record<string, unknown>): void {
 
 /**
  * Decode and validate a stored value: magic, version, lengths and CRC-32 first, then every field's
- * type. Anything else throws {@link CorruptEntryError}. The body is a view of `bytes`.
+ * type, and times within the Date range. Anything else throws {@link CorruptEntryError}. The body
+ * is a view of `bytes`. `anyFiniteTime`: the inspector's reading, which shows a value stored
+ * before times were checked with its time marked, where the request path treats it as corrupt.
  */
-export function decodeValue(bytes: Uint8Array, expectedKind?: RecordKind): StoredValue {
+export function decodeValue(bytes: Uint8Array, expectedKind?: RecordKind, anyFiniteTime = false): StoredValue {
 	const buffer = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 	if (buffer.length < headStart + 4 || buffer[0] !== magic[0] || buffer[1] !== magic[1] || buffer[2] !== magic[2]) {
 		throw new CorruptEntryError('not a requests-cache value');
@@ -202,8 +225,8 @@ export function decodeValue(bytes: Uint8Array, expectedKind?: RecordKind): Store
 		throw new CorruptEntryError('head is not JSON');
 	}
 
-	if (!isObject(head) || typeof head['url'] !== 'string' || !isTime(head['createdAt']) || !(head['expires'] === null || isTime(head['expires']))) {
-		throw new CorruptEntryError('missing times or URL');
+	if (!isObject(head) || typeof head['url'] !== 'string' || !isTime(head['createdAt'], anyFiniteTime) || !(head['expires'] === null || isTime(head['expires'], anyFiniteTime))) {
+		throw new CorruptEntryError('missing URL, or a time missing or out of the Date range');
 	}
 
 	const {kind} = head;

@@ -292,7 +292,13 @@ export function hopAddsIdentity(request: PreparedRequest, finalHeaders: Readonly
 }
 
 /**
- * The key of one variant of a response with `Vary`: the primary key and the request's values of
+ * The name a `private` response is varied on besides its `Vary` names: its owner's identity, so
+ * that each user of a shared cache keeps their own copy (no header name can start with `:`).
+ */
+export const OWNER_VARY = ':owner';
+
+/**
+ * The key of one variant of a response with `Vary` (or a `private` one, varied on its owner): the primary key and the request's values of
  * the Vary headers. A redacted header (Authorization, Cookie…) reaches the key only derived.
  * Undefined when a password it varies on is not stretched yet (see {@link prepareIdentity}).
  */
@@ -301,6 +307,16 @@ export function createVariantKey(primaryKey: string, names: readonly string[], r
 	const pairs: Array<[string, string | null]> = [];
 	const found: FoundCredential[] = [];
 	for (const name of names) {
+		if (name === OWNER_VARY) {
+			const owner = ownerOf(request, settings);
+			if (owner === undefined) {
+				return undefined;
+			}
+
+			pairs.push([name, owner]);
+			continue;
+		}
+
 		const value = request.headers[name] ?? null;
 		if (rules.redacted(name)) {
 			found.push([`vary ${name}`, value ?? '\0absent']);

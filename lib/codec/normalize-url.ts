@@ -1,5 +1,5 @@
 import type {FoundCredential} from './credentials.js';
-import {type NameRole, nameRules} from './secret-names.js';
+import {DEFAULT_IGNORED_PARAMETERS, type NameRole, nameRules} from './secret-names.js';
 
 /**
  * URLs in the form the cache key compares them: the WHATWG parser's normalization (scheme and host
@@ -145,13 +145,31 @@ export function canonicalUrl(url: string, role: (name: string) => NameRole, foun
 	return `${parsed.protocol}//${parsed.host}${removeDotSegments(normalizePercentEncoding(parsed.pathname))}${query === '' ? '' : `?${query}`}`;
 }
 
+/** The default `ignoredParameters` as settings hold them: one set, so that its compiled rules are memoized. */
+let defaultIgnored: ReadonlySet<string> | undefined;
+
 /**
  * Normalize a URL for matching: the form the cache key compares (see the module comment), with
- * userinfo and every name in `ignored` (lower-case, as settings hold them) left out, credentials
- * included. Two URLs a server must treat alike give one string; the redacted URL a cache stores
- * gives the same string as the URL that was requested.
+ * userinfo and every name in `ignoredParameters` left out, credentials included. Two URLs a server
+ * must treat alike give one string; the redacted URL a cache stores gives the same string as the
+ * URL that was requested.
+ *
+ * @param ignoredParameters The names a session's `ignoredParameters` holds (matched as it matches
+ * them); a `Set` is compiled once and reused. @default DEFAULT_IGNORED_PARAMETERS
+ * @example normalizeUrl('https://Example.com/a?b=2&a=1') // 'https://example.com/a?a=1&b=2'
  */
-export function normalizeUrl(url: string, ignored: ReadonlySet<string>): string {
+export function normalizeUrl(url: string, ignoredParameters?: Iterable<string>): string {
+	let ignored: ReadonlySet<string>;
+	if (ignoredParameters === undefined) {
+		ignored = defaultIgnored ??= new Set(DEFAULT_IGNORED_PARAMETERS.map(name => name.toLowerCase()));
+	} else if (ignoredParameters instanceof Set) {
+		ignored = ignoredParameters;
+	} else if (typeof ignoredParameters === 'object' && ignoredParameters !== null && typeof ignoredParameters[Symbol.iterator] === 'function') {
+		ignored = new Set(ignoredParameters);
+	} else {
+		throw new TypeError(`normalizeUrl(): \`ignoredParameters\` must be an array or a Set of names, got ${typeof ignoredParameters}`);
+	}
+
 	const rules = nameRules(ignored, true);
 	return canonicalUrl(url, name => rules.role(name), [], true);
 }

@@ -4,7 +4,7 @@ import {createStore} from '../backends/index.js';
 import {BaseCache, adoptKeyFn, storageOf} from '../cache/base-cache.js';
 import type {EntryStorage, Found} from '../cache/entry-storage.js';
 import {
-	createKey, createKeyIfKnown, createKeyNonBlocking, createVariantKey, hopAddsIdentity, ownerOf, prepareIdentity, redactRequest, redactUrl, storableResponseHeaders,
+	OWNER_VARY, createKey, createKeyIfKnown, createKeyNonBlocking, createVariantKey, hopAddsIdentity, ownerOf, prepareIdentity, redactRequest, redactUrl, storableResponseHeaders,
 } from '../cache-keys.js';
 import type {CachedEntry} from '../codec/entry.js';
 import {servedResponse} from '../codec/served-response.js';
@@ -407,9 +407,13 @@ export class CacheEngine {
 		const ignored = settings.ignoredParameters;
 		const isPrivate = parseCacheControl(response.headers['cache-control']).has('private');
 		const owner = isPrivate ? ownerOf(request, settings) : undefined;
-		const variantKey = decision.vary.length === 0 ? undefined : this.#variantKey(request)(key, decision.vary);
-		// Not stored: what a redirect hop's added credentials obtained, or an identity not derivable now.
-		if ((isPrivate && owner === undefined) || (decision.vary.length > 0 && variantKey === undefined)
+		// A private response is varied on its owner too: each user of a shared cache keeps their own.
+		const varyOn = isPrivate ? [...decision.vary, OWNER_VARY] : decision.vary;
+		const variantKey = varyOn.length === 0 ? undefined : this.#variantKey(request)(key, varyOn);
+		// Not stored: what a redirect hop's added credentials obtained, a private response reached
+		// through redirects (its owner depends on hops a later lookup cannot see), or an identity
+		// not derivable now.
+		if ((isPrivate && (owner === undefined || response.history.length > 0)) || (varyOn.length > 0 && variantKey === undefined)
 			|| (response.lastHopHeaders !== undefined && hopAddsIdentity(request, response.lastHopHeaders, settings, isPrivate))) {
 			if (wanted('bypass')) {
 				publish({event: 'bypass', cacheName: settings.cacheName, method: request.method, url: request.url, key, ms: 0, status: response.status, reason: 'not stored: a redirect hop added credentials'});
@@ -432,7 +436,7 @@ export class CacheEngine {
 			facts: owner === undefined ? decision.facts : {...decision.facts, owner},
 			body: response.body,
 		};
-		const variant = variantKey === undefined ? undefined : {key: variantKey, names: decision.vary};
+		const variant = variantKey === undefined ? undefined : {key: variantKey, names: varyOn};
 		if (await this.#storage.save(key, entry, decision.deleteAt, this.#aliases(request, response), variant)) {
 			this.#observe('stored', request, key, performance.now(), {status: response.status, bytes: response.body.length});
 		}
@@ -508,7 +512,8 @@ export class CacheEngine {
 		if (expires === 'noStore') {
 			await this.#storage.forget([foundKey]);
 		} else if (rewrite) {
-			const names = varyNames(headers);
+			const vary = varyNames(headers);
+			const names = vary === '*' || renewed.facts.owner === undefined ? vary : [...vary, OWNER_VARY];
 			const variant = foundKey === primaryKey || names === '*' || names.length === 0 ? undefined : {key: foundKey, names};
 			if (await this.#storage.save(primaryKey, renewed, deleteAtOf(renewed.expires, this.settings), [], variant)) {
 				this.#observe('stored', request, foundKey, performance.now(), {status: renewed.status, bytes: renewed.body.length, reason: 'renewed by a 304'});

@@ -271,7 +271,7 @@ export function expiryOf(expiration: Expiration, status: number, headers: Respon
 }
 
 /** When a store may drop an entry that expires at `expires`: `ttlOffset` later, so it can still be revalidated. */
-export function deleteAtOf(expires: number | null, settings: CacheSettings): number | null {
+export function deleteAtOf(expires: number | null, settings: Pick<CacheSettings, 'ttlOffset'>): number | null {
 	return expires === null ? null : expires + (settings.ttlOffset * 1000);
 }
 

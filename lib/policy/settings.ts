@@ -3,9 +3,9 @@ import {DEFAULT_IGNORED_PARAMETERS, type KeySettings, isCredentialName} from '..
 import {assertKnownOptions, optionRangeError, optionTypeError} from '../errors.js';
 import type {PreparedRequest} from '../models/request.js';
 import type {Response} from '../models/response.js';
-import {BaseCache} from '../cache/base-cache.js';
+import {type BaseCacheBrand, isBaseCache} from '../base-cache-brand.js';
 import {budgetLimit} from '../backends/budget.js';
-import type {StoreBudget} from '../backends/store.js';
+import {type CacheStore, type StoreBudget, isCacheStore} from '../backends/store.js';
 import {
 	type Duration, type Expiration, type ExpireAfter, NEVER, type UrlExpirationRules,
 	durationToMs, parseExpireAfter, parseUrlsExpireAfter,
@@ -14,8 +14,11 @@ import {
 /** The built-in backends by name. */
 export type BackendName = 'sqlite' | 'memory' | 'redis' | 'mongodb';
 
-/** A backend: a name, a Keyv instance, a Keyv store adapter, or a ready {@link BaseCache}. */
-export type BackendOption = BackendName | Keyv | KeyvStoreAdapter | BaseCache;
+/**
+ * A backend: a name, a store of this package (`new MemoryStore()`, `new SqliteStore(name)`) or of
+ * your own branded with `CACHE_STORE`, a Keyv instance, a Keyv store adapter, or a ready {@link BaseCache}.
+ */
+export type BackendOption = BackendName | CacheStore | Keyv | KeyvStoreAdapter | BaseCacheBrand;
 
 /** Options of a cached session (`CachedSession`, `CacheMixin(...)`) and of `installCache()`. */
 export type CacheOptions = {
@@ -358,8 +361,9 @@ function budgetRefusal(backend: BackendOption): string {
 		return 'is not supported with backend \'redis\': bound Redis itself with `maxmemory` and `maxmemory-policy allkeys-lru` (or `volatile-lru`), see docs/backends.md, "Size bounds"';
 	}
 
-	if (backend instanceof BaseCache) {
-		return 'cannot be given with a BaseCache as `backend`: give its store the budget, as in `new BaseCache(new SqliteStore(name, {maxEntries}))`';
+	if (isBaseCache(backend) || isCacheStore(backend)) {
+		const [what, whose] = isBaseCache(backend) ? ['BaseCache', 'its store'] : ['store', 'the store'];
+		return `cannot be given with a ${what} as \`backend\`: give ${whose} the budget, as in \`new SqliteStore(name, {maxEntries})\``;
 	}
 
 	const name = typeof backend === 'string' ? `backend '${backend}'` : 'a Keyv backend';
@@ -367,7 +371,7 @@ function budgetRefusal(backend: BackendOption): string {
 }
 
 function isBackendObject(value: unknown): boolean {
-	return value instanceof BaseCache || (typeof value === 'object' && value !== null
+	return isBaseCache(value) || (typeof value === 'object' && value !== null
 		&& typeof (value as {get?: unknown}).get === 'function'
 		&& typeof (value as {set?: unknown}).set === 'function');
 }
@@ -389,7 +393,14 @@ export function normalizeCacheOptions(options: CacheOptions = {}, owner = 'Cache
 
 	const backend = options.backend ?? DEFAULT_CACHE_OPTIONS.backend;
 	if (typeof backend === 'string' ? !backendNames.has(backend) : !isBackendObject(backend)) {
-		throw optionTypeError(owner, 'backend', `one of ${[...backendNames].map(n => `'${n}'`).join(', ')}, a Keyv instance, a Keyv store adapter or a BaseCache`, backend);
+		throw optionTypeError(owner, 'backend', `one of ${[...backendNames].map(n => `'${n}'`).join(', ')}, a CacheStore, a Keyv instance, a Keyv store adapter or a BaseCache`, backend);
+	}
+
+	// A BaseCache was built with its own timeout and strictness: taking the session's here would be a silent no-op.
+	for (const [name, own] of [['backendTimeout', 'timeout'], ['strictBackend', 'strict']] as const) {
+		if (isBaseCache(backend) && options[name] !== undefined) {
+			throw new TypeError(`${owner} option \`${name}\` cannot be given with a BaseCache as \`backend\`: give it to the BaseCache, as in \`new BaseCache(store, {${own}: ...})\``);
+		}
 	}
 
 	if (options.url !== undefined && (typeof options.url !== 'string' || !/^[a-z][a-z\d+.-]*:\/\//i.test(options.url))) {

@@ -3,6 +3,7 @@ import {type Command, flag} from '../command.js';
 /** `requests-cache clear-expired`: what `removeExpiredResponses()` does, from the shell. */
 export const clearExpiredCommand: Command = {
 	name: 'clear-expired',
+	writes: true,
 	summary: 'delete every expired entry (and unreadable ones); prints how many went',
 	usage: '<cache>',
 	description: 'Delete the entries whose expiry has passed, as session.cache.removeExpiredResponses() does: '

@@ -8,6 +8,7 @@ import {compileUrlPattern} from '../../policy/expiration.js';
 /** `requests-cache delete`: entries by URL glob, age or key. */
 export const deleteCommand: Command = {
 	name: 'delete',
+	writes: true,
 	summary: 'delete entries by URL glob, age or key; prints how many went',
 	usage: '<cache>',
 	description: 'Delete the entries that match any of the criteria, with the redirect aliases that point at them '

@@ -45,6 +45,7 @@ export const exportHarCommand: Command = {
 
 		const toStdout = file === '-';
 		const target = path.resolve(file);
+		const where = toStdout ? 'stdout' : target;
 		const temporary = `${target}.${process.pid}.tmp`;
 		let handle: Awaited<ReturnType<typeof open>> | undefined;
 		if (!toStdout) {
@@ -73,7 +74,7 @@ export const exportHarCommand: Command = {
 				const record = await opened.store.get(key);
 				let value;
 				try {
-					value = record === undefined ? undefined : decodeValue(record.value, 'response');
+					value = record === undefined ? undefined : decodeValue(record.value, 'response', true);
 				} catch {
 					value = undefined;
 				}
@@ -101,7 +102,7 @@ export const exportHarCommand: Command = {
 				await rm(temporary, {force: true});
 			}
 
-			throw error instanceof CliError ? error : new CliError(`cannot export to ${target}: ${reasonOf(error)}`);
+			throw error instanceof CliError ? error : new CliError(`cannot export to ${where}: ${reasonOf(error)}`);
 		}
 
 		if (!toStdout) {

@@ -2,7 +2,7 @@ import {type Command, flag, stringOption} from '../command.js';
 import {CliError} from '../cli-error.js';
 import {type EntryRow, walkEntries} from '../entries.js';
 import {matches, preselect} from '../filters.js';
-import {formatBytes, formatTime, isoTime} from '../format.js';
+import {formatBytes, formatTime, isoTime, jsonText} from '../format.js';
 import {formatTable} from '../table.js';
 import {FILTER_OPTIONS, filterOf} from './filter-options.js';
 
@@ -80,7 +80,7 @@ export const listCommand: Command = {
 		rows.sort((a, b) => sort(a, b) || a.key.localeCompare(b.key));
 		const shown = rows.slice(0, limit);
 		if (flag(values, 'json')) {
-			output.write(`${JSON.stringify(shown.map(row => jsonRow(row)), null, 2)}\n`);
+			output.write(jsonText(shown.map(row => jsonRow(row))));
 			return 0;
 		}
 

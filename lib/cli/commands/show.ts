@@ -2,7 +2,7 @@ import {Buffer} from 'node:buffer';
 import {type Command, flag} from '../command.js';
 import {CliError} from '../cli-error.js';
 import {decodeBody, hexDump, mediaTypeOf} from '../body.js';
-import {formatBytes, formatTime, isoTime} from '../format.js';
+import {escapeControls, formatBytes, formatTime, isoTime, jsonText} from '../format.js';
 import {type Found, lookup} from '../lookup.js';
 import {jsonRow} from './list.js';
 
@@ -37,11 +37,11 @@ function describe({row, entry, via}: Found, withBody: boolean): string {
 		'response headers',
 		...headerLines(entry.headers),
 		'',
-	];
+	].map(line => escapeControls(line));
 	if (!withBody) {
 		lines.push(`body: ${formatBytes(row.size)}, ${type.raw || 'no content type'} (${bodyKind}); show it with --body`);
 	} else if (view.kind === 'text') {
-		lines.push(`body (${formatBytes(row.size)}, ${bodyKind})`, view.text);
+		lines.push(`body (${formatBytes(row.size)}, ${bodyKind})`, escapeControls(view.text, true));
 	} else {
 		lines.push(`body (${formatBytes(row.size)}, ${bodyKind}; first bytes in hex, all of them with --raw)`, hexDump(entry.body));
 	}
@@ -102,7 +102,7 @@ export const showCommand: Command = {
 		}
 
 		if (flag(values, 'json')) {
-			output.write(`${JSON.stringify(found.map(item => toJson(item, withBody)), null, 2)}\n`);
+			output.write(jsonText(found.map(item => toJson(item, withBody))));
 			return 0;
 		}
 

@@ -1,7 +1,7 @@
 import {statSync} from 'node:fs';
 import {type Command, flag} from '../command.js';
 import {type EntryRow, walkEntries} from '../entries.js';
-import {formatBytes, formatTime, isoTime} from '../format.js';
+import {escapeControls, formatBytes, formatTime, isoTime, jsonText} from '../format.js';
 import {formatTable} from '../table.js';
 
 type Bucket = {count: number; bytes: number};
@@ -117,7 +117,7 @@ export const statsCommand: Command = {
 			byHost: sorted(byHost),
 		};
 		if (flag(values, 'json')) {
-			output.write(`${JSON.stringify(report, null, 2)}\n`);
+			output.write(jsonText(report));
 			return 0;
 		}
 
@@ -127,8 +127,8 @@ export const statsCommand: Command = {
 			`aliases    ${tally.redirects} redirect ${tally.redirects === 1 ? 'alias' : 'aliases'}, ${tally.variantIndexes} Vary ${tally.variantIndexes === 1 ? 'index' : 'indexes'}`,
 			`corrupt    ${tally.corrupt}`,
 			`bytes      ${formatBytes(bodyBytes)} of bodies, ${formatBytes(storedBytes)} stored${report.fileBytes === undefined ? '' : `, ${formatBytes(report.fileBytes)} on disk`}`,
-			`oldest     ${oldest === undefined ? '-' : `${formatTime(oldest.createdAt)}  ${oldest.url}`}`,
-			`newest     ${newest === undefined ? '-' : `${formatTime(newest.createdAt)}  ${newest.url}`}`,
+			`oldest     ${oldest === undefined ? '-' : `${formatTime(oldest.createdAt)}  ${escapeControls(oldest.url)}`}`,
+			`newest     ${newest === undefined ? '-' : `${formatTime(newest.createdAt)}  ${escapeControls(newest.url)}`}`,
 		];
 		output.write(`${lines.join('\n')}\n`);
 		if (responses > 0) {
