@@ -6,7 +6,8 @@
  */
 import {determineTestResult} from 'http-cache-tests/lib/display.mjs';
 import type {RawResult} from 'http-cache-tests/tests/index.mjs';
-import {browserTests, testGroups} from './suite.js';
+import type {SuiteMode} from './configurations.js';
+import {testGroups, testsOf} from './suite.js';
 
 /** The outcomes `determineTestResult` can give, named as the suite names them. */
 export const outcomes = ['pass', 'yes', 'fail', 'optional_fail', 'no', 'dependency_fail', 'setup_fail', 'retry', 'harness_fail', 'untested'] as const;
@@ -28,7 +29,7 @@ const byEmoji: Readonly<Record<string, Outcome>> = {
 
 /** The table's columns. */
 export type Counts = {
-	/** Tests the suite runs in private-cache mode. */
+	/** Tests the suite runs in the configuration's mode. */
 	tests: number;
 	/** Required and optional tests passed (✅). */
 	passed: number;
@@ -48,10 +49,10 @@ export type Counts = {
 	untested: number;
 };
 
-/** Every browser-mode test's outcome, in suite order. */
-export function classify(results: Readonly<Record<string, RawResult>>): Map<string, Outcome> {
+/** The outcome of every test the suite runs in `mode`, in suite order. */
+export function classify(results: Readonly<Record<string, RawResult>>, mode: SuiteMode = 'private'): Map<string, Outcome> {
 	const classified = new Map<string, Outcome>();
-	for (const {test} of browserTests) {
+	for (const {test} of testsOf(mode)) {
 		const [, , emoji] = determineTestResult(testGroups, test.id, results as Record<string, RawResult>);
 		const outcome = byEmoji[emoji];
 		if (outcome === undefined) {

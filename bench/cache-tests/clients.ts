@@ -4,7 +4,7 @@
  * only when a configuration needs it, so an undici-only run works whatever state lib/ is in.
  */
 import {Agent, fetch as undiciFetch, interceptors} from 'undici';
-import type {Configuration} from './configurations.js';
+import {type Configuration, modeOf} from './configurations.js';
 
 /** The fetch a cache offers the suite. */
 export type CacheFetch = (url: string, init?: RequestInit) => Promise<Response>;
@@ -22,8 +22,8 @@ type RequestsCacheModule = {
 	};
 };
 
-function undiciClient(): CacheClient {
-	const dispatcher = new Agent().compose(interceptors.cache({type: 'private'}));
+function undiciClient(configuration: Configuration): CacheClient {
+	const dispatcher = new Agent().compose(interceptors.cache({type: modeOf(configuration)}));
 	return {
 		// undici's fetch and Response are the WHATWG ones Node exposes globally, typed apart.
 		fetch: async (url, init) => undiciFetch(url, {...init as Parameters<typeof undiciFetch>[1], dispatcher}) as unknown as Promise<Response>,
@@ -45,5 +45,5 @@ async function requestsCacheClient(configuration: Configuration, libraryEntry: s
  * (lib/index.ts, or another copy for an A/B run).
  */
 export async function createClient(configuration: Configuration, libraryEntry: string): Promise<CacheClient> {
-	return configuration.client === 'undici' ? undiciClient() : requestsCacheClient(configuration, libraryEntry);
+	return configuration.client === 'undici' ? undiciClient(configuration) : requestsCacheClient(configuration, libraryEntry);
 }

@@ -5,6 +5,7 @@
 import {readFileSync, writeFileSync} from 'node:fs';
 import type {RawResult} from 'http-cache-tests/tests/index.mjs';
 import type {Counts, Outcome} from './classify.js';
+import type {SuiteMode} from './configurations.js';
 
 /** One test of one configuration, as results.json keeps it. */
 export type TestReport = {
@@ -20,6 +21,8 @@ export type TestReport = {
 /** One configuration's part of results.json. */
 export type ConfigurationReport = {
 	name: string;
+	/** The suite's selection it ran (absent in results recorded before there were two). */
+	mode?: SuiteMode;
 	/** As the table shows it. */
 	description: string;
 	/** The library's version (requests-cache: package version and commit). */
@@ -34,8 +37,10 @@ export type ConfigurationReport = {
 
 /** bench/cache-tests/results.json. */
 export type ResultsFile = {
-	suite: {package: string; version: string; mode: string; tests: number};
+	suite: {package: string; version: string; mode: string; tests: number; sharedMode?: string; sharedTests?: number};
 	date: string;
+	/** The commit measured (`+`: with changes to lib/ not committed). */
+	commit?: string | undefined;
 	node: string;
 	configurations: ConfigurationReport[];
 };
@@ -120,15 +125,25 @@ export function markdownFailures(report: ConfigurationReport): string {
 
 /** The generated part of docs/http-cache-tests.md. */
 export function markdownSection(file: ResultsFile): string {
+	const privateReports = file.configurations.filter(report => (report.mode ?? 'private') === 'private');
+	const sharedReports = file.configurations.filter(report => report.mode === 'shared');
 	const parts = [
-		`${file.date.slice(0, 10)}, Node ${file.node}, ${file.suite.package} ${file.suite.version} from npm, ${file.suite.mode}, ${file.suite.tests} tests; `
+		`${file.date.slice(0, 10)} (${file.date.slice(11, 16)} UTC)${file.commit === undefined ? '' : `, commit ${file.commit}`}, Node ${file.node}, ${file.suite.package} ${file.suite.version} from npm; `
 		+ 'every cache in the same run, each in its own process with a fresh cache. Counted as cache-tests.fyi counts '
 		+ '(the suite\'s `determineTestResult`, dependencies honoured).',
 		'',
-		markdownTable(file.configurations),
+		`**Private-cache mode** (${file.suite.mode}, ${file.suite.tests} tests):`,
+		'',
+		markdownTable(privateReports),
+	];
+	if (sharedReports.length > 0) {
+		parts.push('', `**Shared-cache mode** (${file.suite.sharedMode ?? 'shared-cache mode'}, ${file.suite.sharedTests ?? '?'} tests):`, '', markdownTable(sharedReports));
+	}
+
+	parts.push(
 		'',
 		'"passed": required and optional tests passed (✅); "failed" = required failed (⛔️) + optional failed (⚠️); checks (behaviour the specifications leave open) are counted apart, as "yes" or "no".',
-	];
+	);
 	for (const report of file.configurations) {
 		parts.push('', `<details><summary>${report.name}: tests not passed</summary>`, '', markdownFailures(report), '', '</details>');
 	}

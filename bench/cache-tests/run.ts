@@ -1,7 +1,8 @@
 /**
  * `npm run cache-tests`: the public HTTP cache test suite (`http-cache-tests` from npm, the suite
- * behind https://cache-tests.fyi) in private-cache ("browser") mode against undici's cache
- * interceptor and requests-cache's configurations (configurations.ts), all in one run. Starts the
+ * behind https://cache-tests.fyi) in private-cache ("browser") mode and in shared-cache mode
+ * against undici's cache interceptor and requests-cache's configurations (configurations.ts), all
+ * in one run. Starts the
  * suite's server on 127.0.0.1, runs each configuration in a child process of its own (a fresh
  * cache; one at a time unless `--jobs` says otherwise), classifies the results with the suite's
  * own `determineTestResult`, prints the table, writes bench/cache-tests/results.json and the
@@ -11,6 +12,7 @@
  *   npm run cache-tests -- --config=undici,requests-cache        # some configurations; writes nothing
  *   npm run cache-tests -- --id=age-parse-float --config=undici  # one or more tests, with the suite's dump
  *   npm run cache-tests -- --options='{"backend":"memory","cacheControl":true,"expireAfter":60}'
+ *   npm run cache-tests -- --options='{"backend":"memory","cacheControl":"rfc9111","shared":true}'  # the shared-cache selection
  *   npm run cache-tests -- --lib=/path/to/other/lib/index.ts     # requests-cache from another copy (A/B)
  *   npm run cache-tests -- --config=requests-cache-rfc9111 --out=/tmp/rfc.json  # a partial run, results kept
  *   npm run cache-tests -- --jobs=2 --verbose --timeout=15
@@ -21,9 +23,9 @@ import {dirname, join, relative, resolve} from 'node:path';
 import {fileURLToPath} from 'node:url';
 import type {RawResult} from 'http-cache-tests/tests/index.mjs';
 import {type Outcome, classify, count} from './classify.js';
-import {type Configuration, defaultConfigurations, describeConfiguration} from './configurations.js';
+import {type Configuration, type SuiteMode, defaultConfigurations, describeConfiguration, modeOf} from './configurations.js';
 import {type ConfigurationReport, type ResultsFile, type TestReport, consoleTable, markdownSection, updateDocs} from './report.js';
-import {browserTests, suiteVersion} from './suite.js';
+import {browserTests, sharedTests, suiteVersion, testsOf} from './suite.js';
 import type {WorkerJob, WorkerReport} from './worker.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -75,7 +77,9 @@ function parseArgs(argv: readonly string[]): Args {
 
 			case '--options': {
 				const sessionOptions = JSON.parse(value) as Record<string, unknown>;
-				args.configurations = [...(custom ? args.configurations : []), {name: 'custom', client: 'requests-cache', sessionOptions}];
+				// A shared cache's options run the suite's shared-cache selection.
+				const mode = sessionOptions['shared'] === true ? 'shared' : 'private';
+				args.configurations = [...(custom ? args.configurations : []), {name: 'custom', client: 'requests-cache', mode, sessionOptions}];
 				custom = true;
 				break;
 			}
@@ -214,11 +218,11 @@ function masked(result: RawResult | undefined): RawResult | null {
 	return [result[0], result[1].replaceAll(/http:\/\/127\.0\.0\.1:\d+/g, '<server>').replaceAll(/[\da-f]{8}-[\da-f]{4}-[\da-f]{4}-[\da-f]{4}-[\da-f]{12}/g, '<uuid>')];
 }
 
-function testReports(results: Record<string, RawResult>): Record<string, TestReport> {
-	const classified = classify(results);
+function testReports(results: Record<string, RawResult>, mode: SuiteMode): Record<string, TestReport> {
+	const classified = classify(results, mode);
 	const passed = (outcome: Outcome | undefined) => outcome === 'pass' || outcome === 'yes';
 	const tests: Record<string, TestReport> = {};
-	for (const {test, group} of browserTests) {
+	for (const {test, group} of testsOf(mode)) {
 		const outcome = classified.get(test.id)!;
 		const report: TestReport = {outcome, kind: test.kind ?? 'required', group: group.id, result: masked(results[test.id])};
 		if (outcome === 'dependency_fail') {
@@ -231,19 +235,25 @@ function testReports(results: Record<string, RawResult>): Record<string, TestRep
 	return tests;
 }
 
+/** The commit the run measured (short), with `+` when lib/ has changes not committed; undefined outside git. */
+function commitOf(): string | undefined {
+	try {
+		const commit = execFileSync('git', ['rev-parse', '--short=12', 'HEAD'], {cwd: repoRoot, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore']}).trim();
+		const dirty = execFileSync('git', ['status', '--porcelain', '--', 'lib'], {cwd: repoRoot, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore']}).trim() !== '';
+		return `${commit}${dirty ? '+' : ''}`;
+	} catch {
+		return undefined;
+	}
+}
+
 function libraryVersion(configuration: Configuration): string {
 	if (configuration.client === 'undici') {
 		return String((JSON.parse(readFileSync(join(repoRoot, 'node_modules', 'undici', 'package.json'), 'utf8')) as {version: unknown}).version);
 	}
 
 	const version = String((JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as {version: unknown}).version);
-	try {
-		const commit = execFileSync('git', ['rev-parse', '--short=12', 'HEAD'], {cwd: repoRoot, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore']}).trim();
-		const dirty = execFileSync('git', ['status', '--porcelain', '--', 'lib'], {cwd: repoRoot, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore']}).trim() !== '';
-		return `${version} (${commit}${dirty ? '+' : ''})`;
-	} catch {
-		return version;
-	}
+	const commit = commitOf();
+	return commit === undefined ? version : `${version} (${commit})`;
 }
 
 async function runConfiguration(configuration: Configuration, baseUrl: string, args: Args): Promise<ConfigurationReport> {
@@ -254,6 +264,7 @@ async function runConfiguration(configuration: Configuration, baseUrl: string, a
 
 	const report: ConfigurationReport = {
 		name: configuration.name,
+		mode: modeOf(configuration),
 		description: describeConfiguration(configuration),
 		version: libraryVersion(configuration),
 		durationMs: 0,
@@ -266,7 +277,7 @@ async function runConfiguration(configuration: Configuration, baseUrl: string, a
 	try {
 		const output = await runWorker(job, args.verbose || args.testIds !== undefined);
 		report.durationMs = output.durationMs;
-		report.tests = testReports(output.results);
+		report.tests = testReports(output.results, modeOf(configuration));
 		if (args.testIds !== undefined) {
 			// A partial run: only the selected tests have results, so count only those.
 			report.tests = Object.fromEntries(Object.entries(report.tests).filter(([id]) => args.testIds!.includes(id)));
@@ -317,7 +328,7 @@ function printNotPassed(reports: readonly ConfigurationReport[]): void {
 async function main(): Promise<number> {
 	const args = parseArgs(process.argv.slice(2));
 	const server = await startServer(args.verbose);
-	console.log(`http-cache-tests ${suiteVersion} (npm), ${browserTests.length} tests in private-cache mode, server ${server.baseUrl}`);
+	console.log(`http-cache-tests ${suiteVersion} (npm), ${browserTests.length} tests in private-cache mode, ${sharedTests.length} in shared-cache mode, server ${server.baseUrl}`);
 	let reports: ConfigurationReport[];
 	try {
 		reports = await inBatches(args.configurations, args.jobs, async configuration => runConfiguration(configuration, server.baseUrl, args));
@@ -333,7 +344,15 @@ async function main(): Promise<number> {
 
 	if (args.write || args.out !== undefined) {
 		const file: ResultsFile = {
-			suite: {package: 'http-cache-tests', version: suiteVersion, mode: 'private-cache ("browser") mode: runTests(tests, fetch, true, base)', tests: browserTests.length},
+			suite: {
+				package: 'http-cache-tests',
+				version: suiteVersion,
+				mode: 'private-cache ("browser") mode: runTests(tests, fetch, true, base)',
+				tests: browserTests.length,
+				sharedMode: 'shared-cache mode: runTests(tests, fetch, false, base)',
+				sharedTests: sharedTests.length,
+			},
+			commit: commitOf(),
 			date: new Date().toISOString(),
 			node: process.version,
 			configurations: reports,

@@ -9,7 +9,7 @@
 import {getResults, runTests} from 'http-cache-tests/client/runner.mjs';
 import groups, {type RawResult, type TestGroup} from 'http-cache-tests/tests/index.mjs';
 import {type CacheFetch, createClient} from './clients.js';
-import type {Configuration} from './configurations.js';
+import {type Configuration, modeOf} from './configurations.js';
 
 /** What run.ts asks of a worker. */
 export type WorkerJob = {
@@ -74,16 +74,21 @@ async function main(job: WorkerJob): Promise<WorkerReport> {
 	const plainFetch = globalThis.fetch;
 	// The suite's client sends its own plumbing (PUT /config/<uuid>, GET /state/<uuid>) through the
 	// same fetch; only the test requests (/test/<uuid>...) are the cache's business.
+	const shared = modeOf(job.configuration) === 'shared';
 	const suiteFetch: CacheFetch = async (url, init) => {
 		if (new URL(url).pathname.startsWith('/test/')) {
-			return within(client.fetch(url, init), job.requestTimeoutMs, url);
+			// In shared mode the suite asks with `cache: 'no-store'` so that a browser's own cache in
+			// front of the proxy stays out of the way; here the cache under test is the proxy, and
+			// that fetch option is not a request header any proxy would see.
+			const {cache: _browserCache, ...proxied} = (init ?? {}) as RequestInit & {cache?: string};
+			return within(client.fetch(url, shared ? proxied : init), job.requestTimeoutMs, url);
 		}
 
 		return plainFetch(url, init);
 	};
 
 	const started = performance.now();
-	await runTests(selectTests(job.testIds), suiteFetch, true, job.baseUrl);
+	await runTests(selectTests(job.testIds), suiteFetch, !shared, job.baseUrl);
 	const durationMs = Math.round(performance.now() - started);
 	await client.close();
 	return {results: getResults(), durationMs};

@@ -11,6 +11,7 @@ import type {Response} from '../models/response.js';
 import {BASE_CACHE} from '../base-cache-brand.js';
 import {deleteAtOf} from '../policy/actions.js';
 import {type Duration, type ExpireAfter, expiresAt, olderThanCutoff, parseExpireAfter} from '../policy/expiration.js';
+import {groupMemberKeys} from './cache-groups.js';
 import {EntryStorage} from './entry-storage.js';
 import {servedResponse} from '../codec/served-response.js';
 
@@ -258,6 +259,32 @@ export class BaseCache extends EventEmitter {
 		return deleted;
 	}
 
+	/**
+	 * Invalidate the stored responses of Cache Groups (RFC 9875) from code, as an unsafe
+	 * request's `Cache-Group-Invalidation` would: every response whose `Cache-Groups` names one
+	 * of `groups` on `origin` is deleted, for every session and process on this store. Returns
+	 * how many went.
+	 *
+	 * @example
+	 * await session.cache.invalidateGroups(['articles'], {origin: 'https://api.example.com'});
+	 */
+	async invalidateGroups(groups: readonly string[], options: {origin: string}): Promise<number> {
+		if (!Array.isArray(groups) || groups.length === 0 || !groups.every(group => typeof group === 'string')) {
+			throw new TypeError(`BaseCache.invalidateGroups() takes a non-empty array of group names (strings) first, got ${JSON.stringify(groups)}`);
+		}
+
+		const origin = typeof options === 'object' && options !== null && typeof options.origin === 'string' ? originOf(options.origin) : undefined;
+		if (origin === undefined) {
+			throw new TypeError('BaseCache.invalidateGroups() option `origin` must be an absolute URL or origin, such as \'https://api.example.com\' (groups are scoped to an origin)');
+		}
+
+		return this.#wrap('delete', (async () => {
+			await this.#storage.flush();
+			const keys = await groupMemberKeys(this.#store, origin, groups);
+			return keys.length === 0 ? 0 : this.#store.delete(keys);
+		})());
+	}
+
 	/** Delete entries created before `date`; returns how many were deleted. */
 	async removeOldEntries(date: Date): Promise<number> {
 		if (!(date instanceof Date) || Number.isNaN(date.getTime())) {
@@ -390,6 +417,16 @@ export class BaseCache extends EventEmitter {
 		} catch (error) {
 			throw error instanceof BackendError ? error : new BackendError(operation, {cause: error});
 		}
+	}
+}
+
+/** The origin of an absolute URL, or undefined when it is none (`null` origins included). */
+function originOf(url: string): string | undefined {
+	try {
+		const {origin} = new URL(url);
+		return origin === 'null' ? undefined : origin;
+	} catch {
+		return undefined;
 	}
 }
 

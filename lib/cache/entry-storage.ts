@@ -2,6 +2,7 @@ import type {CacheStore, EvictedRecord, FlightLease, SetResult, StoreRecord} fro
 import {type CachedEntry, CorruptEntryError, type StoredValue, type VariantIndex, decodeValue, toRecord} from '../codec/entry.js';
 import {type CacheStats, emptyStats} from '../diagnostics.js';
 import {BackendError} from '../errors.js';
+import {groupMemberKeys} from './cache-groups.js';
 import {type Writer, flush, queued, writeBehind} from './write-behind.js';
 
 /** A store operation not answered in time (or not waited for, during a pause after one): it may still land. */
@@ -228,7 +229,7 @@ export class EntryStorage {
 	 * The response stored under `key` (following a redirect alias, then a Vary index through
 	 * `variantKey`), or undefined. A failing store reads as a miss (unless strict).
 	 */
-	async lookup(key: string, variantKey: VariantKey): Promise<Found | undefined> {
+	async lookup(key: string, variantKey: VariantKey, misses?: {vary: boolean}): Promise<Found | undefined> {
 		try {
 			let read = await this.#read(key);
 			let foundKey = key;
@@ -246,6 +247,10 @@ export class EntryStorage {
 
 				foundKey = variant;
 				read = await this.#read(foundKey);
+				if (misses !== undefined && read?.value.kind !== 'response') {
+					// Something is stored for the URL, but no variant for this request (Cache-Status' vary-miss).
+					misses.vary = true;
+				}
 			}
 
 			this.#answering = true;
@@ -329,6 +334,21 @@ export class EntryStorage {
 		if (result !== undefined && result.evicted.length > 0) {
 			this.stats.evicted += result.evicted.length;
 			this.#reports.evicted(result.evicted);
+		}
+	}
+
+	/**
+	 * Delete the stored responses of `groups` on `origin` (RFC 9875), on the request path (after
+	 * an unsafe request's `Cache-Group-Invalidation`): returns how many went; fails open (0).
+	 */
+	async invalidateGroups(origin: string, groups: readonly string[]): Promise<number> {
+		try {
+			await this.flush();
+			const keys = await groupMemberKeys(this.#store, origin, groups);
+			return keys.length === 0 ? 0 : await this.#bounded('delete', this.#store.delete(keys));
+		} catch (error) {
+			this.#reports.failure('delete', error);
+			return 0;
 		}
 	}
 

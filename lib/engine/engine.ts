@@ -13,9 +13,12 @@ import {RequestsCacheError} from '../errors.js';
 import type {PreparedRequest, TransportOptions} from '../models/request.js';
 import {type RedirectHop, Response, withCacheFacts} from '../models/response.js';
 import {
-	type Lookup, type PlanOptions, ageAt, canServeStaleOnError, decideLookup, decideStore, deleteAtOf, factsOf, invalidatedUrls, planRequest, renewedExpiry, varyNames,
+	type Lookup, type LookupAction, type PlanOptions, ageAt, canServeStaleOnError, decideLookup, decideStore, deleteAtOf, factsOf, invalidatedUrls, planRequest, renewedExpiry, varyNames,
 } from '../policy/actions.js';
 import {conditionalHeaders, hasValidator, mergeNotModified, parseCacheControl, storableHeaders} from '../policy/cache-control.js';
+import {invalidatedGroups} from '../policy/cache-groups.js';
+import {notModified} from '../policy/conditional.js';
+import {type CacheStatus, type ForwardReason, cacheStatusMember, collapsedCacheStatus, ttlAt, withCacheStatus} from '../policy/cache-status.js';
 import {validateCacheRequestOptions} from '../policy/request-options.js';
 import {answersGet} from '../policy/freshness.js';
 import {type ByteRange, partialEntry} from '../policy/ranges.js';
@@ -109,6 +112,8 @@ export class CacheEngine {
 	readonly #coalescer: Coalescer | undefined;
 	/** Background refreshes (stale-while-revalidate) still running; `close()` waits for them. */
 	readonly #background = new Set<Promise<void>>();
+	/** Whether the store took each response `#store` handled (`false`: the write failed), for `Cache-Status`. */
+	readonly #stored = new WeakMap<Response, boolean>();
 
 	constructor(settings: CacheSettings, flights: SingleFlight = new Flights()) {
 		this.settings = settings;
@@ -141,18 +146,18 @@ export class CacheEngine {
 		const started = performance.now();
 		if (isDisabled(this)) {
 			this.#observe('bypass', request, '', started, {reason: 'disabled'});
-			return send(request, transportOptions(options));
+			return this.#forwarded(send(request, transportOptions(options)), 'bypass');
 		}
 
 		const plan = planRequest(request, options, this.settings);
 		if (plan.kind === 'bypass') {
 			this.#observe('bypass', request, '', started, {reason: 'not cacheable'});
-			return send(request, transportOptions(options));
+			return this.#forwarded(send(request, transportOptions(options)), 'bypass');
 		}
 
 		if (plan.kind === 'invalidate') {
 			this.#observe('bypass', request, '', started, {reason: 'unsafe method'});
-			return this.#sendAndInvalidate(request, options, send);
+			return this.#forwarded(this.#sendAndInvalidate(request, options, send), 'method');
 		}
 
 		const key = this.#keyOf(request, options.followRedirects, 'nonBlocking');
@@ -169,7 +174,7 @@ export class CacheEngine {
 	/** Without the cache: the request's identity cannot be derived now (too many new passwords at once). */
 	async #passBy(request: PreparedRequest, options: EngineOptions, send: Send, started: number): Promise<Response> {
 		this.#observe('bypass', request, '', started, {reason: 'credential derivation queue full'});
-		return send(request, transportOptions(options));
+		return this.#forwarded(send(request, transportOptions(options)), 'bypass');
 	}
 
 	/** Count a decision for `stats()`, and publish it where someone listens. */
@@ -288,24 +293,31 @@ export class CacheEngine {
 	}
 
 	async #lookup(plan: Lookup, key: string, request: PreparedRequest, options: EngineOptions, send: Send, started: number): Promise<Response> {
-		const found = plan.forceRefresh ? undefined : await this.#find(key, request);
+		const misses = {vary: false};
+		const found = plan.forceRefresh ? undefined : await this.#find(key, request, misses);
 		const now = this.settings.clock();
 		const action = decideLookup(plan, found?.entry, this.settings, now);
+		if (plan.conditional === true) {
+			return this.#answerConditional(action, found, key, request, options, send, now, started);
+		}
+
 		switch (action.kind) {
 			case 'serve': {
 				this.#observe(action.stale ? 'stale' : 'hit', request, key, started);
 				// Nothing else uses this entry: a body decoded for this read alone is served as it is.
-				return this.#serve(found!, request, now, plan.range, found!.owned);
+				return this.#withStatus(this.#serve(found!, request, now, plan.range, found!.owned), {hit: true, ttl: ttlAt(found!.entry.expires, now)});
 			}
 
 			case 'gatewayTimeout': {
 				this.#observe('miss', request, key, started, {status: 504, reason: 'only-if-cached'});
-				return this.#gatewayTimeout(request, key);
+				return this.#withStatus(this.#gatewayTimeout(request, key), {detail: 'only-if-cached'});
 			}
 
 			case 'fetch': {
+				// Why it goes forward (RFC 9211 §2.2): nothing stored, no variant for this request, or a part that does not cover it.
+				const fwd: ForwardReason = plan.forceRefresh ? 'request' : found === undefined ? (misses.vary ? 'vary-miss' : 'uri-miss') : 'partial';
 				const flightKey = this.#flightKey(plan.forceRefresh ? 'force' : 'fetch', key, request, options, plan);
-				return this.#flights.run(flightKey, async signal => {
+				return this.#inFlight(flightKey, async signal => {
 					const fetch = async (flightSignal: AbortSignal | undefined): Promise<Response> => this.#fetchAndStore(plan, key, request, withSignal(options, flightSignal), send);
 					// A forced refresh must reach the origin: it never waits for another process's flight.
 					const response = this.#coalescer === undefined || plan.forceRefresh
@@ -317,29 +329,37 @@ export class CacheEngine {
 								this.#observe(event, request, key, started, reason === undefined ? {} : {reason});
 							},
 						});
-					if (!response.fromCache) {
-						this.#observe('miss', request, key, started, {status: response.status});
+					if (response.fromCache) {
+						// Served what another process's flight stored.
+						return this.#withStatus(response, {hit: true, ttl: ttlAt(response.expires?.getTime() ?? null, this.settings.clock())});
 					}
 
-					return response;
+					this.#observe('miss', request, key, started, {status: response.status});
+					return this.#withStatus(response, this.#forwardStatus(response, fwd));
 				}, options.signal);
 			}
 
 			case 'serveStaleAndRevalidate': {
 				this.#refreshInBackground(plan, found!, key, request, options, send);
 				this.#observe('stale', request, key, started, {reason: 'stale-while-revalidate'});
-				return this.#serve(found!, request, now, plan.range);
+				return this.#withStatus(this.#serve(found!, request, now, plan.range), {hit: true, ttl: ttlAt(found!.entry.expires, now)});
 			}
 
 			case 'revalidate': {
-				return this.#flights.run(this.#flightKey('revalidate', key, request, options, plan), async signal => this.#refresh(plan, found!, key, request, withSignal(options, signal), send, started), options.signal);
+				const fwd: ForwardReason = found!.entry.expires !== null && found!.entry.expires <= now ? 'stale' : 'request';
+				return this.#inFlight(this.#flightKey('revalidate', key, request, options, plan), async signal => {
+					const response = await this.#refresh(plan, found!, key, request, withSignal(options, signal), send, started);
+					// A stale entry served because the origin failed was not answered by the origin.
+					const status = response.fromCache && !response.revalidated ? {fwd, detail: 'stale-on-error'} : this.#forwardStatus(response, fwd);
+					return this.#withStatus(response, status);
+				}, options.signal);
 			}
 		}
 	}
 
 	/** The entry stored for `key` that this request may be served (its variant, and only its own `private` one). */
-	async #find(key: string, request: PreparedRequest): Promise<Found | undefined> {
-		const found = await this.#storage.lookup(key, this.#variantKey(request));
+	async #find(key: string, request: PreparedRequest, misses?: {vary: boolean}): Promise<Found | undefined> {
+		const found = await this.#storage.lookup(key, this.#variantKey(request), misses);
 		// A `private` response is its requester's alone: never served to other credentials or cookies, whatever the key says.
 		// An entry without an owner is anyone's, unless it is a `private` one an earlier version stored without one.
 		if (found !== undefined && (found.entry.facts.owner !== undefined || parseCacheControl(found.entry.headers['cache-control']).has('private'))
@@ -355,6 +375,75 @@ export class CacheEngine {
 		const found = await this.#find(key, request);
 		const now = this.settings.clock();
 		return decideLookup(plan, found?.entry, this.settings, now).kind === 'serve' ? this.#serve(found!, request, now, plan.range, found!.owned) : undefined;
+	}
+
+	/**
+	 * `shared`: a client's own conditional request. A stored response the policy would serve
+	 * answers it, as a `304` when it meets the condition; otherwise the request goes on untouched
+	 * and nothing is stored (its answer may be a 304 meant for the client's copy).
+	 */
+	async #answerConditional(action: LookupAction, found: Found | undefined, key: string, request: PreparedRequest, options: EngineOptions, send: Send, now: number, started: number): Promise<Response> {
+		if (action.kind !== 'serve') {
+			this.#observe('bypass', request, key, started, {reason: 'conditional request'});
+			return this.#forwarded(send(request, transportOptions(options)), 'bypass');
+		}
+
+		this.#observe(action.stale ? 'stale' : 'hit', request, key, started);
+		const served = this.#serve(found!, request, now, undefined);
+		if (notModified(request.headers, found!.entry.headers, now)) {
+			served.status = 304;
+			served.reason = 'Not Modified';
+			served.body = Buffer.alloc(0);
+		}
+
+		return this.#withStatus(served, {hit: true, ttl: ttlAt(found!.entry.expires, now)});
+	}
+
+	/** A flight to the origin; a caller that joined another's flight is told so in `Cache-Status` (`collapsed`). */
+	async #inFlight(key: string, start: (signal: AbortSignal | undefined) => Promise<Response>, signal: AbortSignal | undefined): Promise<Response> {
+		let led = false;
+		const response = await this.#flights.run(key, async flightSignal => {
+			led = true;
+			return start(flightSignal);
+		}, signal);
+		if (!led && this.settings.cacheStatus !== undefined) {
+			response.headers = collapsedCacheStatus(response.headers);
+		}
+
+		return response;
+	}
+
+	/** What `Cache-Status` says of a response the origin gave (a 304 renewing the stored one included). */
+	#forwardStatus(response: Response, fwd: ForwardReason): CacheStatus {
+		const stored = this.#stored.get(response);
+		const ttl = stored === true || response.revalidated ? ttlAt(response.expires?.getTime() ?? null, this.settings.clock()) : undefined;
+		return {
+			fwd,
+			fwdStatus: response.revalidated ? 304 : response.status,
+			...(ttl === undefined ? {} : {ttl}),
+			stored: stored === true || response.revalidated,
+			...(stored === false ? {detail: 'store-failed'} : {}),
+		};
+	}
+
+	/** An answer that went forward without the cache (bypassed, or an unsafe method), with its `Cache-Status`. */
+	async #forwarded(response: Promise<Response>, fwd: 'bypass' | 'method'): Promise<Response> {
+		if (this.settings.cacheStatus === undefined) {
+			return response;
+		}
+
+		const answered = await response;
+		return this.#withStatus(answered, this.#forwardStatus(answered, fwd));
+	}
+
+	/** `response` with this cache's `Cache-Status` member appended (RFC 9211), when the option is on. */
+	#withStatus(response: Response, status: CacheStatus): Response {
+		const name = this.settings.cacheStatus;
+		if (name !== undefined) {
+			response.headers = withCacheStatus(response.headers, cacheStatusMember(name, status));
+		}
+
+		return response;
 	}
 
 	/** Requests share a flight only when nothing about them could change the answer. */
@@ -426,7 +515,7 @@ export class CacheEngine {
 			kind: 'response',
 			status: response.status,
 			reason: response.reason,
-			headers: storableResponseHeaders(storableHeaders(response.headers), settings),
+			headers: storableResponseHeaders(storableHeaders(response.headers, settings.shared), settings),
 			// A secret in the query must not reach the store through the URLs either.
 			url: redactUrl(response.url, ignored),
 			history: redactHistory(response.history, settings),
@@ -437,11 +526,14 @@ export class CacheEngine {
 			body: response.body,
 		};
 		const variant = variantKey === undefined ? undefined : {key: variantKey, names: varyOn};
-		if (await this.#storage.save(key, entry, decision.deleteAt, this.#aliases(request, response), variant)) {
+		const saved = await this.#storage.save(key, entry, decision.deleteAt, this.#aliases(request, response), variant);
+		if (saved) {
 			this.#observe('stored', request, key, performance.now(), {status: response.status, bytes: response.body.length});
 		}
 
-		return withCacheFacts(response, facts);
+		const answer = withCacheFacts(response, facts);
+		this.#stored.set(answer, saved);
+		return answer;
 	}
 
 	/** Keys for each URL the redirect chain passed through, and the final one, all pointing at the response. */
@@ -501,7 +593,7 @@ export class CacheEngine {
 	async #renew(plan: Lookup, found: Found, request: PreparedRequest, notModified: Response, now: number): Promise<Response> {
 		const {entry, key: foundKey, primaryKey} = found;
 		const merged = mergeNotModified(entry.headers, notModified.headers);
-		const headers = storableResponseHeaders(storableHeaders(merged.headers), this.settings);
+		const headers = storableResponseHeaders(storableHeaders(merged.headers, this.settings.shared), this.settings);
 		const expires = renewedExpiry(plan, entry, headers, this.settings, now);
 		const renewedExpires = expires === 'noStore' ? now : expires;
 		const rewrite = expires !== 'noStore' && (merged.changed || renewedExpires !== entry.expires);
@@ -551,6 +643,11 @@ export class CacheEngine {
 				return key === undefined ? [] : [key, `${key}-manual`];
 			}));
 			await this.#storage.forget(keys);
+			// RFC 9875: the response may name Cache Groups whose stored responses on this origin it invalidates.
+			const groups = invalidatedGroups(request.method, response.status, response.headers);
+			if (groups.length > 0) {
+				await this.#storage.invalidateGroups(new URL(request.url).origin, groups);
+			}
 		}
 
 		// 'rfc9111': a fresh POST response whose Content-Location is its own URL answers later GETs.

@@ -4,7 +4,9 @@ import type {Response, ResponseHeaders} from '../models/response.js';
 import {type Directives, ageOf, hasValidator, headerFreshness, parseCacheControl, seconds} from './cache-control.js';
 import {type Expiration, expiresAt, parseExpireAfter, resolveExpiration} from './expiration.js';
 import {initialAge, skipsReload, staleAt, storable} from './freshness.js';
+import {isConditional} from './conditional.js';
 import {type ByteRange, covers, parseRange} from './ranges.js';
+import {sharedMustRevalidate} from './shared-cache.js';
 import {ANY_STALE, type CacheRequestOptions} from './request-options.js';
 import type {CacheSettings} from './settings.js';
 
@@ -32,6 +34,13 @@ export type Lookup = {
 	readonly anyStale: boolean;
 	/** `cacheControl: 'rfc9111'`: the byte range asked for, answered from what is stored when it covers it. */
 	readonly range?: ByteRange;
+	/** `shared`: the request carries `Authorization`, which limits what may be stored (RFC 9111 §3.5). */
+	readonly authorized?: true;
+	/**
+	 * `shared`: the client's own conditional request, answered with a `304` from a stored response
+	 * that is served and meets it (RFC 9111 §4.3.2); sent on untouched, storing nothing, otherwise.
+	 */
+	readonly conditional?: true;
 };
 
 /** What to do with a request before anything is read. */
@@ -61,9 +70,12 @@ export function planRequest(request: PreparedRequest, options: PlanOptions, sett
 	}
 
 	// The caller's own conditional or range request is theirs to answer: pass it through untouched
-	// (in 'rfc9111' mode, a single byte range of a GET is answered from the cache when it can be).
+	// (in 'rfc9111' mode, a single byte range of a GET is answered from the cache when it can be;
+	// a shared cache answers its clients' conditional requests from what it holds).
 	const range = settings.cacheControl === 'rfc9111' && request.method === 'GET' && request.headers['if-range'] === undefined ? parseRange(request.headers['range']) : undefined;
-	if (request.headers['if-none-match'] !== undefined || request.headers['if-modified-since'] !== undefined || (request.headers['range'] !== undefined && range === undefined)) {
+	const conditional = isConditional(request);
+	const answersConditional = conditional && settings.shared && request.headers['range'] === undefined;
+	if ((conditional && !answersConditional) || (request.headers['range'] !== undefined && range === undefined)) {
 		return bypass;
 	}
 
@@ -79,6 +91,8 @@ export function planRequest(request: PreparedRequest, options: PlanOptions, sett
 	const pragmaNoCache = request.headers['cache-control'] === undefined && request.headers['pragma']?.toLowerCase().includes('no-cache') === true;
 	return {
 		...(range === undefined ? {} : {range}),
+		...(settings.shared && request.headers['authorization'] !== undefined ? {authorized: true} : {}),
+		...(answersConditional ? {conditional: true} : {}),
 		kind: 'lookup',
 		expiration,
 		directives,
@@ -231,7 +245,7 @@ export function factsOf(headers: ResponseHeaders, settings?: CacheSettings, now?
 	const directives = parseCacheControl(headers['cache-control']);
 	const facts: {-readonly [K in keyof ResponseFacts]: ResponseFacts[K]} = {
 		age: settings?.cacheControl === 'rfc9111' && now !== undefined ? initialAge(headers, now) : ageOf(headers),
-		mustRevalidate: directives.has('must-revalidate') || directives.has('proxy-revalidate'),
+		mustRevalidate: directives.has('must-revalidate') || directives.has('proxy-revalidate') || (settings?.shared === true && sharedMustRevalidate(directives)),
 		noCache: directives.get('no-cache') === true,
 	};
 	const staleIfError = seconds(directives, 'stale-if-error');
@@ -253,7 +267,7 @@ export function factsOf(headers: ResponseHeaders, settings?: CacheSettings, now?
  */
 export function expiryOf(expiration: Expiration, status: number, headers: ResponseHeaders, settings: CacheSettings, now: number): number | null | 'noStore' {
 	if (settings.cacheControl === 'rfc9111') {
-		return staleAt(status, headers, expiration, now);
+		return staleAt(status, headers, expiration, now, settings.shared);
 	}
 
 	if (settings.cacheControl) {
@@ -288,7 +302,7 @@ export function decideStore(lookup: Lookup, response: Pick<Response, 'status' | 
 	// A 206 is one part of a resource: never stored under the resource's key ('rfc9111': RFC 9111 §3
 	// decides, a 206 answering a byte range included).
 	if (settings.cacheControl === 'rfc9111'
-		? !storable(response.status, response.headers, lookup.range)
+		? !storable(response.status, response.headers, lookup.range, settings.shared, lookup.authorized === true)
 		: !settings.allowableCodes.has(response.status) || response.status === 206) {
 		return {kind: 'skip', reason: `status ${response.status}`};
 	}

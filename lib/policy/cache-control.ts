@@ -98,18 +98,23 @@ export function parseHttpDate(value: string, now = Date.now()): number | undefin
 }
 
 /**
- * The age a response is taken to have when its `Age` header cannot be read: RFC 9111 §1.2.2's
- * ceiling for delta-seconds (2^31 s, 68 years), older than any freshness lifetime. Finite, so it
- * survives JSON.
+ * The greatest delta-seconds value this cache works with: RFC 9111 §1.2.2 says a larger one (or a
+ * calculation that overflows) counts as 2^31 s, 68 years, longer than any freshness lifetime.
+ * Without the cap `max-age=9999999999999` would put an expiry beyond what a `Date` can hold.
  */
-export const UNKNOWN_AGE = 2 ** 31;
+export const MAX_DELTA_SECONDS = 2 ** 31;
+
+/** A delta-seconds text (RFC 9111 §1.2.2: one or more digits) as a number, capped; undefined when not one. */
+export function deltaSeconds(text: string): number | undefined {
+	return /^\d+$/.test(text) ? Math.min(Number(text), MAX_DELTA_SECONDS) : undefined;
+}
 
 /**
- * The `Age` header as whole seconds (RFC 9111 §5.1), 0 when absent. `Age` is a singleton field
- * whose value is one non-negative integer; anything else (not a number, negative, a fraction,
- * with parameters, a list, or the field sent on several lines, which arrive joined as a list)
- * says nothing reliable about how old the response is, so it is taken as {@link UNKNOWN_AGE}:
- * the response is stale and must be revalidated before reuse. Values beyond 2^31 count as 2^31.
+ * The `Age` header as whole seconds, as RFC 9111 §5.1 reads it: a list-valued `Age` (a comma
+ * list, or the field on several lines, which arrive as an array or joined) uses its first member
+ * and discards the rest; a value that is not a non-negative integer (a fraction, a sign, a
+ * parameter, letters) is ignored, so the age is 0 as if the field were absent. Capped at
+ * {@link MAX_DELTA_SECONDS}.
  */
 export function ageOf(headers: ResponseHeaders): number {
 	const raw = headers['age'];
@@ -117,22 +122,18 @@ export function ageOf(headers: ResponseHeaders): number {
 		return 0;
 	}
 
-	if (Array.isArray(raw)) {
-		return raw.length === 1 ? ageOf({age: raw[0]!}) : UNKNOWN_AGE;
-	}
-
-	const text = raw.trim();
-	return /^\d+$/.test(text) ? Math.min(Number(text), UNKNOWN_AGE) : UNKNOWN_AGE;
+	const text = Array.isArray(raw) ? raw[0] ?? '' : raw;
+	const comma = text.indexOf(',');
+	return deltaSeconds((comma === -1 ? text : text.slice(0, comma)).trim()) ?? 0;
 }
 
-/** A directive's value as whole seconds, or undefined when absent or not a non-negative integer. */
+/**
+ * A directive's value as whole seconds (capped at {@link MAX_DELTA_SECONDS}), or undefined when
+ * absent or not a non-negative integer.
+ */
 export function seconds(directives: Directives, name: string): number | undefined {
 	const value = directives.get(name);
-	if (typeof value !== 'string' || !/^\d+$/.test(value)) {
-		return undefined;
-	}
-
-	return Number(value);
+	return typeof value === 'string' ? deltaSeconds(value) : undefined;
 }
 
 /** True when the response carries a validator (ETag or Last-Modified). */
@@ -189,8 +190,7 @@ export function headerFreshness(headers: ResponseHeaders, now: number): HeaderFr
 	}
 
 	const currentAge = ageOf(headers);
-	// An Age that cannot be read leaves the response stale on arrival, whatever its lifetime.
-	const expiresAfter = (lifetime: number): number => (currentAge === UNKNOWN_AGE ? now : now + lifetime - (currentAge * 1000));
+	const expiresAfter = (lifetime: number): number => now + lifetime - (currentAge * 1000);
 	if (maxAge !== undefined) {
 		return {kind: 'explicit', expires: expiresAfter(maxAge * 1000)};
 	}
@@ -262,13 +262,15 @@ export function heuristicLifetime(status: number, headers: ResponseHeaders, resp
 }
 
 /**
- * Whether a private cache may store a response (RFC 9111 §3), the request aside (its method and
- * its own `no-store` are the caller's): a final status; with `must-understand`, one of
- * {@link UNDERSTOOD_STATUSES} (and then `no-store` is overridden, §5.2.2.3); otherwise no
- * `no-store`; never a `206` or `304` (see {@link UNDERSTOOD_STATUSES}); and something that allows
- * storing it: `public`, `private`, `max-age`, `Expires`, or a heuristically cacheable status.
+ * Whether a cache may store a response (RFC 9111 §3), the request aside (its method, its own
+ * `no-store` and, for a shared cache, its `Authorization` are the caller's): a final status; with
+ * `must-understand`, one of {@link UNDERSTOOD_STATUSES} (and then `no-store` is overridden,
+ * §5.2.2.3); otherwise no `no-store`; never a `206` or `304` (see {@link UNDERSTOOD_STATUSES});
+ * and something that allows storing it: `public`, `max-age`, `Expires`, a heuristically cacheable
+ * status, and `private` for a private cache or `s-maxage` for a `shared` one. A shared cache never
+ * stores an unqualified `private` response (§5.2.2.7).
  */
-export function mayStore(status: number, headers: ResponseHeaders): boolean {
+export function mayStore(status: number, headers: ResponseHeaders, shared = false): boolean {
 	if (status < 200 || status === 206 || status === 304) {
 		return false;
 	}
@@ -282,7 +284,11 @@ export function mayStore(status: number, headers: ResponseHeaders): boolean {
 		return false;
 	}
 
-	return directives.has('public') || directives.has('private') || directives.has('max-age')
+	if (shared && directives.get('private') === true) {
+		return false;
+	}
+
+	return directives.has('public') || directives.has(shared ? 's-maxage' : 'private') || directives.has('max-age')
 		|| headers['expires'] !== undefined || HEURISTICALLY_CACHEABLE_STATUSES.has(status);
 }
 
@@ -301,10 +307,11 @@ const renewedBy304: ReadonlySet<string> = new Set(['date', 'age']);
 
 /**
  * The headers worth storing: without hop-by-hop headers and those the Connection header names
- * (RFC 9111 §3.1), and without the fields a qualified `no-cache="…"` names. Runs on every miss:
- * the common case (nothing named) parses nothing.
+ * (RFC 9111 §3.1), and without the fields a qualified `no-cache="…"` names (§5.2.2.4) or, in a
+ * `shared` cache, a qualified `private="…"` (§5.2.2.7). Runs on every miss: the common case
+ * (nothing named) parses nothing.
  */
-export function storableHeaders(headers: ResponseHeaders): ResponseHeaders {
+export function storableHeaders(headers: ResponseHeaders, shared = false): ResponseHeaders {
 	let named: Set<string> | undefined;
 	const connection = headerText(headers['connection']);
 	if (connection !== undefined) {
@@ -314,6 +321,16 @@ export function storableHeaders(headers: ResponseHeaders): ResponseHeaders {
 	const cacheControl = headerText(headers['cache-control']);
 	if (cacheControl?.includes('no-cache=') === true) {
 		const qualified = parseCacheControl(cacheControl).get('no-cache');
+		if (typeof qualified === 'string') {
+			named ??= new Set();
+			for (const name of qualified.split(',')) {
+				named.add(name.trim().toLowerCase());
+			}
+		}
+	}
+
+	if (shared && cacheControl?.includes('private=') === true) {
+		const qualified = parseCacheControl(cacheControl).get('private');
 		if (typeof qualified === 'string') {
 			named ??= new Set();
 			for (const name of qualified.split(',')) {

@@ -1,9 +1,10 @@
 import type {CachedEntry} from '../codec/entry.js';
 import type {PreparedRequest} from '../models/request.js';
 import type {Response, ResponseHeaders} from '../models/response.js';
-import {UNKNOWN_AGE, ageOf, heuristicLifetime, mayStore, parseCacheControl, parseHttpDate, seconds} from './cache-control.js';
+import {ageOf, heuristicLifetime, mayStore, parseCacheControl, parseHttpDate, seconds} from './cache-control.js';
 import type {Expiration} from './expiration.js';
 import {type ByteRange, parseContentRange} from './ranges.js';
+import {sharableWithAuthorization, sharedMaxAge} from './shared-cache.js';
 
 /**
  * The rules of `cacheControl: 'rfc9111'`: a private cache as RFC 9111 computes freshness (§4.2),
@@ -21,29 +22,31 @@ function headerText(value: string | string[] | undefined): string | undefined {
  * one-second resolution, so a response generated up to 999 ms after the second it names is not
  * counted a second old: the apparent age is the least the `Date` allows (otherwise a
  * `max-age=1` response would often arrive stale). The request is taken as sent when the response
- * arrived (the delay is the engine's to know). An unreadable `Age` gives {@link UNKNOWN_AGE}.
+ * arrived (the delay is the engine's to know). `Age` is read as RFC 9111 §5.1 says (`ageOf`).
  */
 export function initialAge(headers: ResponseHeaders, responseTime: number): number {
 	const ageValue = ageOf(headers);
-	if (ageValue >= UNKNOWN_AGE) {
-		return UNKNOWN_AGE;
-	}
-
 	const date = parseHttpDate(headerText(headers['date'])?.trim() ?? '', responseTime);
 	const apparentAge = date === undefined ? 0 : Math.max(0, Math.floor((responseTime - date - 999) / 1000));
 	return Math.max(apparentAge, ageValue);
 }
 
 /**
- * The freshness lifetime in ms (RFC 9111 §4.2.1, private cache: `s-maxage` does not apply):
- * `max-age`; else `Expires` minus `Date` (or minus the response time without a valid `Date`);
- * else the heuristic lifetime (lib/policy/cache-control.ts `heuristicLifetime`); else 0. A
- * malformed `max-age` or `Expires`, or an unqualified `no-cache`, gives 0: stale at once.
+ * The freshness lifetime in ms (RFC 9111 §4.2.1): in a `shared` cache `s-maxage` first (a
+ * private cache ignores it); then `max-age`; else `Expires` minus `Date` (or minus the response
+ * time without a valid `Date`); else the heuristic lifetime (lib/policy/cache-control.ts
+ * `heuristicLifetime`); else 0. A malformed `max-age`, `s-maxage` or `Expires`, or an unqualified
+ * `no-cache`, gives 0: stale at once.
  */
-export function freshnessLifetime(status: number, headers: ResponseHeaders, responseTime: number): number {
+export function freshnessLifetime(status: number, headers: ResponseHeaders, responseTime: number, shared = false): number {
 	const directives = parseCacheControl(headers['cache-control']);
 	if (directives.get('no-cache') === true) {
 		return 0;
+	}
+
+	const sMaxAge = shared ? sharedMaxAge(directives) : undefined;
+	if (sMaxAge !== undefined) {
+		return sMaxAge;
 	}
 
 	if (directives.has('max-age')) {
@@ -68,11 +71,12 @@ export function freshnessLifetime(status: number, headers: ResponseHeaders, resp
  * When a response received at `responseTime` stops being fresh: the response time plus its
  * freshness lifetime less its initial age, no later than the session's expiration allows
  * (`expireAfter` and `urlsExpireAfter` are a cap in this mode: `NEVER_EXPIRE` none,
- * `EXPIRE_IMMEDIATELY` stale at once, a duration or a date the latest expiry).
+ * `EXPIRE_IMMEDIATELY` stale at once, a duration or a date the latest expiry). `shared`: see
+ * {@link freshnessLifetime}.
  */
-export function staleAt(status: number, headers: ResponseHeaders, expiration: Expiration, responseTime: number): number {
+export function staleAt(status: number, headers: ResponseHeaders, expiration: Expiration, responseTime: number, shared = false): number {
 	const age = initialAge(headers, responseTime);
-	let expires = age >= UNKNOWN_AGE ? responseTime : responseTime + freshnessLifetime(status, headers, responseTime) - (age * 1000);
+	let expires = responseTime + freshnessLifetime(status, headers, responseTime, shared) - (age * 1000);
 	switch (expiration.kind) {
 		case 'immediately': {
 			expires = Math.min(expires, responseTime);
@@ -99,12 +103,17 @@ export function staleAt(status: number, headers: ResponseHeaders, expiration: Ex
 }
 
 /**
- * Whether a response may be stored (RFC 9111 §3, private cache), the method and the request's
- * own `no-store` aside: `mayStore` (lib/policy/cache-control.ts); a `206` only as the answer to
- * a single byte-range request, with a `Content-Range` of bytes; for a range request, nothing but
- * a `200` or a `206`.
+ * Whether a response may be stored (RFC 9111 §3), the method and the request's own `no-store`
+ * aside: `mayStore` (lib/policy/cache-control.ts); a `206` only as the answer to a single
+ * byte-range request, with a `Content-Range` of bytes; for a range request, nothing but a `200`
+ * or a `206`. A `shared` cache adds its own rules (`mayStore`'s `shared`), and for a request that
+ * carried `Authorization` (`authorized`) §3.5's (lib/policy/shared-cache.ts).
  */
-export function storable(status: number, headers: ResponseHeaders, range: ByteRange | undefined): boolean {
+export function storable(status: number, headers: ResponseHeaders, range: ByteRange | undefined, shared = false, authorized = false): boolean {
+	if (shared && authorized && !sharableWithAuthorization(headers)) {
+		return false;
+	}
+
 	// Whatever else answers a range request (a 416, a redirect) must not replace the stored representation.
 	if (range !== undefined && status !== 200 && status !== 206) {
 		return false;
@@ -112,10 +121,10 @@ export function storable(status: number, headers: ResponseHeaders, range: ByteRa
 
 	if (status === 206) {
 		// 206 is heuristically cacheable, as 200 is: the same rules decide.
-		return range !== undefined && parseContentRange(headers) !== undefined && mayStore(200, headers);
+		return range !== undefined && parseContentRange(headers) !== undefined && mayStore(200, headers, shared);
 	}
 
-	return mayStore(status, headers);
+	return mayStore(status, headers, shared);
 }
 
 /**

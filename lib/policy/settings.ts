@@ -10,6 +10,7 @@ import {
 	type Duration, type Expiration, type ExpireAfter, NEVER, type UrlExpirationRules,
 	durationToMs, parseExpireAfter, parseUrlsExpireAfter,
 } from './expiration.js';
+import {DEFAULT_CACHE_STATUS_NAME, isCacheStatusName} from './cache-status.js';
 
 /** The built-in backends by name. */
 export type BackendName = 'sqlite' | 'memory' | 'redis' | 'mongodb';
@@ -70,7 +71,7 @@ export type CacheOptions = {
 	/**
 	 * Store `Set-Cookie` response headers, and so replay them to every caller that gets the cached
 	 * response. Risk: one user's session cookie handed to another.
-	 * @default false; true with `cacheControl: 'rfc9111'` (a one-user cache, as a browser's)
+	 * @default false; true with `cacheControl: 'rfc9111'` unless `shared` (a one-user cache, as a browser's)
 	 */
 	storeCookies?: boolean;
 	/** Request headers that are part of the key: false (none), true (all), or a list of names. @default false */
@@ -90,6 +91,25 @@ export type CacheOptions = {
 	 * @default false
 	 */
 	cacheControl?: boolean | 'rfc9111';
+	/**
+	 * With `cacheControl: 'rfc9111'`: behave as an RFC 9111 *shared* cache instead of a private
+	 * one, for a cache that answers many users (a service, a fleet of workers on one Redis):
+	 * `s-maxage` and `proxy-revalidate` apply, `private` responses are not stored, a response to a
+	 * request with `Authorization` is stored only with `public`, `s-maxage` or `must-revalidate`,
+	 * and cookies keep the security defaults (`storeCookies: false`, cookies keyed per user).
+	 * See docs/http-caching.md.
+	 * @default false
+	 */
+	shared?: boolean;
+	/**
+	 * Add a `Cache-Status` field (RFC 9211) to every response this cache answers, saying how it
+	 * handled the request (`hit`, `fwd=uri-miss`, `fwd-status`, `ttl`, `stored`, `collapsed`…),
+	 * after any `Cache-Status` the origin or a proxy sent. `true` names this cache
+	 * `'requests-cache'` in the field; a string names it so (printable ASCII). See
+	 * docs/observability.md.
+	 * @default false
+	 */
+	cacheStatus?: boolean | string;
 	/** Revalidate fresh entries that have a validator on every use. @default false */
 	alwaysRevalidate?: boolean;
 	/** Serve a stale entry when refreshing it fails: true, or the longest staleness allowed. @default false */
@@ -183,6 +203,10 @@ export type CacheSettings = KeySettings & {
 	readonly keyFn: ((request: PreparedRequest) => string) | undefined;
 	readonly readOnly: boolean;
 	readonly cacheControl: boolean | 'rfc9111';
+	/** An RFC 9111 shared cache (only with `cacheControl: 'rfc9111'`). */
+	readonly shared: boolean;
+	/** The cache's name in `Cache-Status`, or undefined when the field is off. */
+	readonly cacheStatus: string | undefined;
 	readonly alwaysRevalidate: boolean;
 	/** Longest staleness in ms (Infinity for `true`), or 0 when off. */
 	readonly staleIfError: number;
@@ -206,7 +230,7 @@ export type CacheSettings = KeySettings & {
 /** The option names a cache owns; everything else goes to the session class being extended. */
 export const CACHE_OPTION_NAMES: ReadonlySet<string> = new Set([
 	'cacheName', 'useCacheDir', 'useTemp', 'backend', 'url', 'expireAfter', 'urlsExpireAfter', 'allowableCodes', 'allowableMethods',
-	'ignoredParameters', 'shareCredentials', 'storeCookies', 'matchHeaders', 'filterFn', 'keyFn', 'readOnly', 'cacheControl', 'alwaysRevalidate',
+	'ignoredParameters', 'shareCredentials', 'storeCookies', 'matchHeaders', 'filterFn', 'keyFn', 'readOnly', 'cacheControl', 'shared', 'cacheStatus', 'alwaysRevalidate',
 	'staleIfError', 'staleWhileRevalidate', 'ttlOffset', 'backendTimeout', 'strictBackend', 'onError', 'clock',
 	'maxEntrySize', 'maxEntries', 'maxBytes', 'coalesce', 'memoryTier',
 ]);
@@ -225,6 +249,8 @@ export const DEFAULT_CACHE_OPTIONS = Object.freeze({
 	matchHeaders: false,
 	readOnly: false,
 	cacheControl: false,
+	shared: false,
+	cacheStatus: false,
 	alwaysRevalidate: false,
 	ttlOffset: 3600,
 	backendTimeout: 1000,
@@ -257,6 +283,37 @@ function cacheControlMode(owner: string, value: unknown): boolean | 'rfc9111' {
 	}
 
 	return value;
+}
+
+/** The name `Cache-Status` gives this cache, or undefined when it is off. */
+function cacheStatusName(owner: string, value: unknown): string | undefined {
+	if (value === undefined || value === false) {
+		return undefined;
+	}
+
+	if (value === true) {
+		return DEFAULT_CACHE_STATUS_NAME;
+	}
+
+	if (typeof value !== 'string') {
+		throw optionTypeError(owner, 'cacheStatus', 'true, false or a cache name', value);
+	}
+
+	if (!isCacheStatusName(value)) {
+		throw optionRangeError(owner, 'cacheStatus', 'a non-empty cache name of printable ASCII characters (RFC 9211 names caches with Structured Field strings)', value);
+	}
+
+	return value;
+}
+
+/** `shared` names a kind of RFC 9111 cache: it means nothing without `cacheControl: 'rfc9111'`. */
+function sharedMode(owner: string, value: unknown, cacheControl: boolean | 'rfc9111'): boolean {
+	const shared = bool(owner, 'shared', value, false);
+	if (shared && cacheControl !== 'rfc9111') {
+		throw new TypeError(`${owner} option \`shared\` only applies with \`cacheControl: 'rfc9111'\` (an RFC 9111 shared cache); \`cacheControl: ${JSON.stringify(cacheControl)}\` has no private/shared distinction`);
+	}
+
+	return shared;
 }
 
 function fn<T>(owner: string, name: string, value: unknown): T | undefined {
@@ -440,8 +497,8 @@ export function normalizeCacheOptions(options: CacheOptions = {}, owner = 'Cache
 	}
 
 	// 'rfc9111' is a private (one-user) cache as the RFC and browsers have it: Set-Cookie is
-	// stored, unless the options say otherwise (docs/security.md).
-	const privateCache = options.cacheControl === 'rfc9111';
+	// stored, unless the options say otherwise (docs/security.md); a shared one keeps the default.
+	const privateCache = options.cacheControl === 'rfc9111' && options.shared !== true;
 	const shareCredentials = options.shareCredentials ?? DEFAULT_CACHE_OPTIONS.shareCredentials;
 	if (typeof shareCredentials !== 'boolean') {
 		for (const name of stringList(owner, 'shareCredentials', shareCredentials)) {
@@ -505,6 +562,8 @@ export function normalizeCacheOptions(options: CacheOptions = {}, owner = 'Cache
 		keyFn: fn<(request: PreparedRequest) => string>(owner, 'keyFn', options.keyFn),
 		readOnly: bool(owner, 'readOnly', options.readOnly, false),
 		cacheControl: cacheControlMode(owner, options.cacheControl),
+		shared: sharedMode(owner, options.shared, cacheControlMode(owner, options.cacheControl)),
+		cacheStatus: cacheStatusName(owner, options.cacheStatus),
 		alwaysRevalidate: bool(owner, 'alwaysRevalidate', options.alwaysRevalidate, false),
 		staleIfError: staleWindow(owner, 'staleIfError', options.staleIfError),
 		staleWhileRevalidate: staleWindow(owner, 'staleWhileRevalidate', options.staleWhileRevalidate),

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import {
-	HEURISTIC_MAX_LIFETIME, NOT_UPDATED_BY_304, UNKNOWN_AGE, ageOf, conditionalHeaders, headerFreshness, heuristicLifetime, mayStore, mergeNotModified,
-	parseCacheControl, parseHttpDate, storableHeaders,
+	HEURISTIC_MAX_LIFETIME, MAX_DELTA_SECONDS, NOT_UPDATED_BY_304, ageOf, conditionalHeaders, headerFreshness, heuristicLifetime, mayStore, mergeNotModified,
+	parseCacheControl, parseHttpDate, seconds, storableHeaders,
 } from '../../lib/policy/cache-control.js';
 
 describe('policy/cache-control', () => {
@@ -115,19 +115,40 @@ describe('policy/cache-control', () => {
 		assert.equal(ageOf({age: '0'}), 0);
 		assert.equal(ageOf({age: ' 30 '}), 30);
 		assert.equal(ageOf({age: ['30']}), 30);
-		assert.equal(ageOf({age: '99999999999999'}), UNKNOWN_AGE);
+		// RFC 9111 §1.2.2: a delta-seconds beyond 2^31 counts as 2^31.
+		assert.equal(ageOf({age: '99999999999999'}), MAX_DELTA_SECONDS);
 	});
 
-	it('takes any other Age as unknown, so the response is stale (the age-parse-* tests)', () => {
-		for (const age of ['abc', '-7200', '7200.0', '7200,0', '0,7200', '0, 0', '3600, 3600', '7200;foo=bar', '7200;foo=111', '', '+5']) {
-			assert.equal(ageOf({age}), UNKNOWN_AGE, age);
+	it('uses the first member of a list-valued Age (RFC 9111 §5.1)', () => {
+		assert.equal(ageOf({age: '7200,0'}), 7200);
+		assert.equal(ageOf({age: '0,7200'}), 0);
+		assert.equal(ageOf({age: '3600, 3600'}), 3600);
+		// The field on two lines, kept apart or joined as Node and fetch join them.
+		assert.equal(ageOf({age: ['0', '7200']}), 0);
+		assert.equal(ageOf({age: ['7200', '0']}), 7200);
+		assert.equal(ageOf({age: '0, 7200'}), 0);
+	});
+
+	it('ignores an invalid Age as if absent, instead of making the response stale (RFC 9111 §5.1)', () => {
+		for (const age of ['abc', '-7200', '7200.0', '7200;foo=bar', '7200;foo=111', '', '+5', 'abc, 7200']) {
+			assert.equal(ageOf({age}), 0, age);
 		}
 
-		// The field on two lines, kept apart or joined as Node and fetch join them.
-		assert.equal(ageOf({age: ['0', '7200']}), UNKNOWN_AGE);
-		assert.equal(ageOf({age: ['0', '0']}), UNKNOWN_AGE);
-		assert.deepEqual(headerFreshness({'cache-control': 'max-age=3600', age: 'abc'}, now), {kind: 'explicit', expires: now});
-		assert.deepEqual(headerFreshness({expires: 'Thu, 01 Jan 2099 00:00:00 GMT', age: '0, 0'}, now), {kind: 'explicit', expires: now});
+		assert.deepEqual(headerFreshness({'cache-control': 'max-age=3600', age: 'abc'}, now), {kind: 'explicit', expires: now + 3_600_000});
+		assert.deepEqual(headerFreshness({'cache-control': 'max-age=3600', age: '7200, 0'}, now), {kind: 'explicit', expires: now - 3_600_000});
+	});
+
+	it('caps delta-seconds at 2^31 wherever they are read (RFC 9111 §1.2.2)', () => {
+		assert.equal(seconds(parseCacheControl('max-age=9999999999999'), 'max-age'), MAX_DELTA_SECONDS);
+		assert.equal(seconds(parseCacheControl('s-maxage=99999999999999999999'), 's-maxage'), MAX_DELTA_SECONDS);
+		assert.equal(seconds(parseCacheControl('stale-if-error=9999999999999'), 'stale-if-error'), MAX_DELTA_SECONDS);
+		assert.equal(seconds(parseCacheControl('max-age=60'), 'max-age'), 60);
+		assert.equal(seconds(parseCacheControl('max-age=1.5'), 'max-age'), undefined);
+		const freshness = headerFreshness({'cache-control': 'max-age=9999999999999'}, now);
+		assert.equal(freshness.kind, 'explicit');
+		const {expires} = freshness as {expires: number};
+		assert.equal(expires, now + (MAX_DELTA_SECONDS * 1000));
+		assert.ok(!Number.isNaN(new Date(expires).getTime()));
 	});
 
 	it('gives a heuristic lifetime of 10% of Date - Last-Modified, capped at a week', () => {

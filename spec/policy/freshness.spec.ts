@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import type {OutgoingHttpHeaders} from 'node:http';
 import {CachedSession, EXPIRE_IMMEDIATELY, RequestError, type CacheOptions} from '../../lib/index.js';
-import {UNKNOWN_AGE} from '../../lib/policy/cache-control.js';
 import {freshnessLifetime, initialAge, skipsReload, staleAt, storable} from '../../lib/policy/freshness.js';
 import {FakeClock} from '../support/clock.js';
 import {Origin} from '../support/origin.js';
@@ -20,7 +19,9 @@ describe('policy/freshness (cacheControl: \'rfc9111\')', () => {
 			assert.equal(initialAge({age: '30'}, now), 30);
 			// A Date in the future (a fast origin clock) is no negative age.
 			assert.equal(initialAge({date: httpDate(now + 60_000)}, now), 0);
-			assert.equal(initialAge({date: httpDate(now), age: '1.5'}, now), UNKNOWN_AGE);
+			// RFC 9111 §5.1: an invalid Age is ignored; a list uses its first member.
+			assert.equal(initialAge({date: httpDate(now), age: '1.5'}, now), 0);
+			assert.equal(initialAge({date: httpDate(now), age: '40, 0'}, now), 40);
 		});
 
 		it('takes the lifetime from max-age, then Expires - Date, then heuristics, else 0', () => {
@@ -45,7 +46,8 @@ describe('policy/freshness (cacheControl: \'rfc9111\')', () => {
 			assert.equal(staleAt(200, headers, {kind: 'ttl', ms: 10_000}, now), now + 10_000);
 			assert.equal(staleAt(200, headers, {kind: 'at', time: now + 5000}, now), now + 5000);
 			assert.equal(staleAt(200, headers, {kind: 'immediately'}, now), now);
-			assert.equal(staleAt(200, {'cache-control': 'max-age=100', age: '-1'}, {kind: 'never'}, now), now);
+			assert.equal(staleAt(200, {'cache-control': 'max-age=100', age: '-1'}, {kind: 'never'}, now), now + 100_000);
+			assert.equal(staleAt(200, {'cache-control': 'max-age=9999999999999'}, {kind: 'never'}, now), now + (2 ** 31 * 1000));
 		});
 
 		it('stores what RFC 9111 §3 allows, a 206 only as the answer to a range request', () => {
@@ -127,13 +129,32 @@ describe('policy/freshness (cacheControl: \'rfc9111\')', () => {
 			assert.equal(origin.hits('/f/old-date'), 2);
 		});
 
-		it('treats an unreadable Age as stale, in every cacheControl mode', async () => {
-			for (const [mode, path] of [['rfc9111', '/f/bad-age-9111'], [true, '/f/bad-age-true']] as const) {
-				serve(path, () => ({headers: {'cache-control': 'max-age=3600', age: '0, 0'}}));
+		it('reads Age as RFC 9111 §5.1 says, in every cacheControl mode: the first member of a list, an invalid value ignored', async () => {
+			for (const mode of ['rfc9111', true] as const) {
+				const cases = [['invalid', 'abc', true], ['first-fresh', '0, 7200', true], ['first-old', '7200, 0', false]] as const;
+				for (const [name, age, hit] of cases) {
+					const path = `/f/age-${name}-${String(mode)}`;
+					serve(path, () => ({headers: {'cache-control': 'max-age=3600', age}}));
+					const s = session({cacheControl: mode});
+					await s.get(`${origin.url}${path}`);
+					const second = await s.get(`${origin.url}${path}`);
+					assert.equal(second.fromCache, hit, `${String(mode)} Age: ${age}`);
+					assert.equal(origin.hits(path), hit ? 1 : 2, `${String(mode)} Age: ${age}`);
+				}
+			}
+		});
+
+		it('keeps a response with an enormous max-age, with a valid expiry (delta-seconds capped at 2^31)', async () => {
+			for (const mode of ['rfc9111', true] as const) {
+				const path = `/f/huge-max-age-${String(mode)}`;
+				serve(path, () => ({headers: {'cache-control': 'max-age=9999999999999'}}));
 				const s = session({cacheControl: mode});
-				await s.get(`${origin.url}${path}`);
-				assert.equal((await s.get(`${origin.url}${path}`)).fromCache, false, String(mode));
-				assert.equal(origin.hits(path), 2, String(mode));
+				const first = await s.get(`${origin.url}${path}`);
+				assert.ok(first.expires instanceof Date && !Number.isNaN(first.expires.getTime()), String(mode));
+				const second = await s.get(`${origin.url}${path}`);
+				assert.equal(second.fromCache, true, String(mode));
+				assert.ok(second.expires instanceof Date && !Number.isNaN(second.expires.getTime()), String(mode));
+				assert.equal(origin.hits(path), 1, String(mode));
 			}
 		});
 
