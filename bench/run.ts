@@ -13,6 +13,7 @@
  * - BENCH_SOURCE=ts       run requests-cache and the child processes from the TypeScript sources through tsx
  *                         (default: lib/ and the child processes compiled to JavaScript first, as published)
  * - BENCH_LIB_DIR=dir     load requests-cache from this compiled copy instead (A/B experiments; left in place)
+ * - BENCH_REDIS_URL=url   the Redis of the fleet scenario (default redis://127.0.0.1:6379)
  * - REQUESTS_CACHE_REQUIRE_SERVICES=1  a missing Redis fails the run instead of being skipped
  */
 import {type ChildProcess, execFile, fork} from 'node:child_process';
@@ -28,6 +29,7 @@ import {format, median} from './stats.js';
 import type {DoneReply, HeapReply, HeapResult, RoundCommand, RoundReply, RoundResult, UrlPlan, WorkerCommand, WorkerReply} from './worker.js';
 import {redisAvailable} from './redis-available.js';
 import type {IdentityResult} from './identity.js';
+import {type FleetTarget, fleetScenario} from './fleet.js';
 
 const here = path.dirname(new URL(import.meta.url).pathname);
 const quick = process.env['BENCH_QUICK'] === '1';
@@ -67,6 +69,7 @@ const SCENARIOS = {
 	'remove-old': 'removeOldEntries on 100k entries (half removed; requests-cache only)',
 	heap: 'heap after GC: 1,000 hits vs 100,000 hits of one URL',
 	identity: 'a new credential: 10,000 misses with distinct bearer tokens vs none, installCache()\'d fetch, 50 in flight (bench/identity.ts)',
+	fleet: '4 processes behind one Redis / one SQLite file: origin requests per key, takeover, hits with coalesce on/off (requests-cache only; bench/fleet.ts)',
 } as const;
 type ScenarioId = keyof typeof SCENARIOS;
 
@@ -515,7 +518,10 @@ function table(): string {
 	return lines.join('\n');
 }
 
-type Target = {target: string; met: boolean | undefined; figures: string};
+type Target = FleetTarget;
+/** The fleet scenario's verdicts (issue 19) and figures, when it ran. */
+const fleetTargets: Target[] = [];
+let fleetFigures: Record<string, unknown> | undefined;
 
 function find(scenario: Row['scenario'], client: ClientName): Row | undefined {
 	return rows.find(row => row.scenario === scenario && row.client === client);
@@ -701,6 +707,15 @@ async function main(): Promise<void> {
 
 			console.log(`  identity     createKey: new bearer token ${format(identity.newTokenKeyMicros)} µs, known password ${format(identity.knownPasswordKeyMicros)} µs, no credential ${format(identity.noCredentialKeyMicros)} µs`);
 		}
+
+		if (scenarios.includes('fleet')) {
+			const phase = performance.now();
+			const redisUrl = process.env['BENCH_REDIS_URL'] ?? (clients.includes('rc-redis') ? 'redis://127.0.0.1:6379' : undefined);
+			const fleet = await fleetScenario({redisUrl, quick});
+			fleetTargets.push(...fleet.targets);
+			fleetFigures = fleet.figures;
+			console.log(`fleet: ${format((performance.now() - phase) / 1000)} s`);
+		}
 	} finally {
 		origin.stop();
 		rmSync(buildDir, {recursive: true, force: true});
@@ -708,7 +723,7 @@ async function main(): Promise<void> {
 
 	const wallSeconds = (performance.now() - started) / 1000;
 	const table_ = table();
-	const verdicts = targets();
+	const verdicts = [...targets(), ...fleetTargets];
 	console.log(`\n${table_}\n`);
 	console.log(`Targets (issue 8; before the engine: bench/baseline.json, ${baseline.commit}):\n\n${targetTable(verdicts)}\n`);
 
@@ -726,6 +741,7 @@ async function main(): Promise<void> {
 		wallSeconds,
 		rows,
 		identity,
+		fleet: fleetFigures,
 		targets: verdicts,
 		table: table_,
 		targetTable: targetTable(verdicts),

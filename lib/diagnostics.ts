@@ -2,7 +2,15 @@ import diagnosticsChannel from 'node:diagnostics_channel';
 import {debuglog} from 'node:util';
 
 /** The decisions the cache publishes, each on its own `diagnostics_channel`: `requests-cache:<event>`. */
-export type CacheEvent = 'hit' | 'stale' | 'miss' | 'stored' | 'revalidated' | 'bypass' | 'evicted' | 'error';
+export type CacheEvent = 'hit' | 'stale' | 'miss' | 'stored' | 'revalidated' | 'bypass' | 'evicted' | 'error' | FleetEvent;
+
+/**
+ * A miss's part in a flight across processes (`coalesce`, docs/scaling.md): `leader` (this process
+ * took the lease and asks the origin), `waiter` (it waited for another process's flight: served
+ * from the store, or, with a `reason`, sent to the origin itself), `takeover` (the leader's lease
+ * expired: this request took the flight over).
+ */
+export type FleetEvent = 'leader' | 'waiter' | 'takeover';
 
 /** What is published for each decision (and logged with `NODE_DEBUG=requests-cache`). */
 export type CacheEventMessage = {
@@ -40,6 +48,9 @@ export const CACHE_CHANNELS: Readonly<Record<CacheEvent, diagnosticsChannel.Chan
 	bypass: diagnosticsChannel.channel('requests-cache:bypass'),
 	evicted: diagnosticsChannel.channel('requests-cache:evicted'),
 	error: diagnosticsChannel.channel('requests-cache:error'),
+	leader: diagnosticsChannel.channel('requests-cache:leader'),
+	waiter: diagnosticsChannel.channel('requests-cache:waiter'),
+	takeover: diagnosticsChannel.channel('requests-cache:takeover'),
 });
 
 const debug = debuglog('requests-cache');
@@ -94,9 +105,17 @@ export type CacheStats = {
 	evicted: number;
 	/** Store failures and unreadable entries reported. */
 	errors: number;
+	/** Misses that waited for another process's flight (`coalesce`) and were served what it stored. */
+	coalesced: number;
+	/** Misses that waited for another process's flight and then asked the origin themselves (it failed, was not stored, or took too long). */
+	coalesceFallbacks: number;
+	/** Flights taken over after their leader's lease expired (it died or stalled). */
+	takeovers: number;
+	/** Reads served by the memory tier in front of Redis (`memoryTier`); present only with a tier. */
+	tierHits?: number;
 };
 
 /** Fresh counters, all zero. */
 export function emptyStats(): CacheStats {
-	return {hits: 0, staleServed: 0, misses: 0, revalidations: 0, stores: 0, bytesStored: 0, bypassed: 0, evicted: 0, errors: 0};
+	return {hits: 0, staleServed: 0, misses: 0, revalidations: 0, stores: 0, bytesStored: 0, bypassed: 0, evicted: 0, errors: 0, coalesced: 0, coalesceFallbacks: 0, takeovers: 0};
 }

@@ -108,12 +108,20 @@ export class RequestError extends RequestsCacheError {
 /** A cache store failed (only thrown with `strictBackend: true`; otherwise reported on `'error'`). */
 export class BackendError extends RequestsCacheError {
 	readonly operation: string;
+	/**
+	 * Records written behind requests (responses, redirect aliases, Vary indexes) that this failure
+	 * kept out of the store for good; 0 when none were lost.
+	 */
+	readonly lost: number;
 
-	constructor(operation: string, options?: {cause?: unknown}) {
+	constructor(operation: string, options?: {cause?: unknown; lost?: number}) {
 		const reason = options?.cause instanceof Error ? options.cause.message : String(options?.cause ?? 'unknown error');
-		super(`Cache backend failed during ${operation}: ${reason}`, 'ERR_BACKEND', options);
+		const lost = options?.lost ?? 0;
+		const tail = lost === 0 ? '' : ` (${lost} record${lost === 1 ? '' : 's'} written behind requests lost)`;
+		super(`Cache backend failed during ${operation}: ${reason}${tail}`, 'ERR_BACKEND', options?.cause === undefined ? undefined : {cause: options.cause});
 		this.name = 'BackendError';
 		this.operation = operation;
+		this.lost = lost;
 	}
 }
 

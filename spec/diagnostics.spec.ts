@@ -69,7 +69,7 @@ describe('observability', () => {
 		clock.advance(61);
 		await session.get(`${origin.url}/etag?stats=1`);
 		await session.post(`${origin.url}/echo?stats=1`);
-		assert.deepEqual(session.cache.stats(), {hits: 2, staleServed: 0, misses: 1, revalidations: 1, stores: 2, bytesStored: 18, bypassed: 1, evicted: 0, errors: 0});
+		assert.deepEqual(session.cache.stats(), {hits: 2, staleServed: 0, misses: 1, revalidations: 1, stores: 2, bytesStored: 18, bypassed: 1, evicted: 0, errors: 0, coalesced: 0, coalesceFallbacks: 0, takeovers: 0});
 		await session.close();
 	});
 

@@ -21,13 +21,13 @@ export type BudgetOptions = {
 export const BUDGET_OPTION_NAMES: readonly ['maxEntries', 'maxBytes'] = Object.freeze(['maxEntries', 'maxBytes'] as const);
 
 /** One limit: undefined (no limit) or a safe integer >= 1; throws an error naming the option. */
-export function budgetLimit(owner: string, name: keyof BudgetOptions, value: unknown): number | undefined {
+export function budgetLimit(owner: string, name: string, value: unknown): number | undefined {
 	if (value === undefined) {
 		return undefined;
 	}
 
 	if (typeof value !== 'number' || Number.isNaN(value)) {
-		throw optionTypeError(owner, name, name === 'maxEntries' ? 'a number of records' : 'a number of bytes', value);
+		throw optionTypeError(owner, name, name.endsWith('maxEntries') ? 'a number of records' : 'a number of bytes', value);
 	}
 
 	if (!Number.isSafeInteger(value) || value < 1) {

@@ -4,7 +4,7 @@ import {createMemoryStore} from './memory.js';
 import {createMongoStore} from './mongodb.js';
 import {createRedisStore} from './redis.js';
 import {createSqliteStore} from './sqlite.js';
-import {type CacheStore, isCacheStore} from './store.js';
+import {type CacheStore, type StoreBudget, isCacheStore} from './store.js';
 
 /**
  * The settings a store is built from: the session's (`CacheSettings` has them all), declared here
@@ -22,6 +22,8 @@ export type StoreSettings = {
 	readonly useTemp?: boolean;
 	readonly maxEntries?: number | undefined;
 	readonly maxBytes?: number | undefined;
+	/** Redis only: the memory tier's budget (lib/backends/memory-tier.ts), or undefined for none. */
+	readonly memoryTier?: StoreBudget | undefined;
 };
 
 /**
@@ -57,7 +59,7 @@ export function createStore(settings: StoreSettings): CacheStore {
 		}
 
 		case 'redis': {
-			return createRedisStore({url: settings.url, namespace: cacheName, timeout: settings.backendTimeout});
+			return createRedisStore({url: settings.url, namespace: cacheName, timeout: settings.backendTimeout, memoryTier: settings.memoryTier});
 		}
 
 		case 'mongodb': {

@@ -2,7 +2,10 @@ import {Buffer} from 'node:buffer';
 import {createRequire} from 'node:module';
 import {debuglog} from 'node:util';
 import {assertKnownOptions, optionRangeError, optionTypeError} from '../errors.js';
-import {CACHE_STORE, type CacheStore, type DeleteFilter, type RecordKind, type RecordMeta, type StoreRecord, corruptMeta} from './store.js';
+import {createMemoryTier} from './memory-tier.js';
+import {createRedisInvalidation} from './redis-invalidation.js';
+import {createRedisLease} from './redis-lease.js';
+import {CACHE_STORE, type CacheStore, type DeleteFilter, type RecordKind, type RecordMeta, type StoreBudget, type StoreRecord, corruptMeta} from './store.js';
 
 const require = createRequire(import.meta.url);
 const debug = debuglog('requests-cache');
@@ -15,9 +18,14 @@ export type RedisStoreOptions = {
 	namespace: string;
 	/** Milliseconds a connection attempt may take. @default 5000 */
 	timeout?: number | undefined;
+	/**
+	 * A process-local memory tier in front of Redis within this budget (lib/backends/memory-tier.ts),
+	 * kept coherent across processes by pub/sub news of every change. @default undefined (none)
+	 */
+	memoryTier?: StoreBudget | undefined;
 };
 
-const knownOptions: ReadonlySet<string> = new Set(['url', 'namespace', 'timeout']);
+const knownOptions: ReadonlySet<string> = new Set(['url', 'namespace', 'timeout', 'memoryTier']);
 
 type Arguments = ReadonlyArray<string | Buffer>;
 
@@ -251,7 +259,7 @@ function lazyConnection(url: string, timeout: number): {ready(): Promise<Connect
 	};
 }
 
-function normalizeOptions(options: RedisStoreOptions): {url: string; namespace: string; timeout: number} {
+function normalizeOptions(options: RedisStoreOptions): {url: string; namespace: string; timeout: number; memoryTier: StoreBudget | undefined} {
 	const owner = 'createRedisStore';
 	if (typeof options !== 'object' || options === null) {
 		throw optionTypeError(owner, 'options', 'an object', options);
@@ -276,7 +284,12 @@ function normalizeOptions(options: RedisStoreOptions): {url: string; namespace: 
 		throw optionRangeError(owner, 'timeout', 'a finite number > 0', timeout);
 	}
 
-	return {url, namespace, timeout};
+	const {memoryTier} = options;
+	if (memoryTier !== undefined && (typeof memoryTier !== 'object' || memoryTier === null)) {
+		throw optionTypeError(owner, 'memoryTier', 'an object {maxEntries, maxBytes}', memoryTier);
+	}
+
+	return {url, namespace, timeout, memoryTier};
 }
 
 /**
@@ -295,7 +308,7 @@ function normalizeOptions(options: RedisStoreOptions): {url: string; namespace: 
  * disconnected (a request never waits for a server that is down), and reconnects by itself.
  */
 export function createRedisStore(options: RedisStoreOptions): CacheStore {
-	const {url, namespace, timeout} = normalizeOptions(options);
+	const {url, namespace, timeout, memoryTier} = normalizeOptions(options);
 	const connection = lazyConnection(url, timeout);
 	const prefix = `${namespace}::`;
 	const metaKey = `${namespace}:@meta`;
@@ -303,6 +316,7 @@ export function createRedisStore(options: RedisStoreOptions): CacheStore {
 	const expiresKey = `${namespace}:@expires`;
 	const deleteKey = `${namespace}:@delete`;
 	const sets = [createdKey, expiresKey, deleteKey];
+	const lease = createRedisLease(connection.ready, namespace);
 
 	async function command<T>(arguments_: string[]): Promise<T> {
 		const {client} = await connection.ready();
@@ -378,11 +392,12 @@ export function createRedisStore(options: RedisStoreOptions): CacheStore {
 	const scanMeta = (cursor: string): string[] => ['HSCAN', metaKey, cursor, 'COUNT', String(batchSize)];
 	const fieldsOf = (flat: string[]): string[] => flat.filter((_item, index) => index % 2 === 0);
 
-	return {
+	const store: CacheStore = {
 		[CACHE_STORE]: true,
 		name: 'redis',
 		local: false,
 		location: `redis:${url}#${namespace}`,
+		lease,
 		async get(key) {
 			const {client, bufferReplies} = await connection.ready();
 			const frame = await client.sendCommand(['GET', prefix + key], bufferReplies) as Buffer | null;
@@ -484,7 +499,9 @@ export function createRedisStore(options: RedisStoreOptions): CacheStore {
 			});
 		},
 		async close() {
+			await lease.close();
 			await connection.close();
 		},
 	};
+	return memoryTier === undefined ? store : createMemoryTier(store, createRedisInvalidation(connection.ready, namespace), memoryTier);
 }

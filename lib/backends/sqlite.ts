@@ -6,7 +6,8 @@ import {type Settings, type SqliteStoreOptions, normalizeOptions} from './sqlite
 import {type Connection, type ConnectionClass, SqliteStoreError, checkFile, fileError, loadDriver, openReadOnly, problemOf, reasonOf, resetSqliteFile, setJournalMode, sqlitePath} from './sqlite-file.js';
 import {checkSchema, createSchema, hasLru, lruDeleteTrigger, openLru, partSizeOf, schemaVersion} from './sqlite-schema.js';
 import {type LruStatements, type Row, type Statements, isKind, metaOfRow, pageSize, prepareStatements} from './sqlite-statements.js';
-import type {CacheStore, DeleteFilter, EvictedRecord, RecordMeta, SetResult, StoreBudget, StoreRecord} from './store.js';
+import {SqliteLease} from './sqlite-lease.js';
+import type {CacheStore, DeleteFilter, EvictedRecord, FlightLease, RecordMeta, SetResult, StoreBudget, StoreRecord} from './store.js';
 import {CACHE_STORE} from './store.js';
 import {type OwnWrite, WalHotCache} from './wal-hot-cache.js';
 
@@ -84,6 +85,7 @@ export class SqliteStore implements CacheStore {
 	/** Keys read since the last write of uses, the most recently read last. */
 	readonly #usedKeys = new Set<string>();
 	#useTimer: NodeJS.Timeout | undefined;
+	#lease: SqliteLease | undefined;
 
 	/** A store on `<cacheName>.sqlite` (see {@link sqlitePath}); throws only for invalid options. */
 	constructor(cacheName: string, options: SqliteStoreOptions = {}) {
@@ -103,6 +105,16 @@ export class SqliteStore implements CacheStore {
 		}
 
 		this.#tryOpen();
+	}
+
+	/** Flight leases on this file (lib/backends/sqlite-lease.ts); none for ':memory:' or a file that is not open (never written then). */
+	get lease(): FlightLease | undefined {
+		if (this.#open === undefined || this.location === undefined || this.#closed) {
+			return undefined;
+		}
+
+		this.#lease ??= new SqliteLease(this.file, this.#options.busyTimeout);
+		return this.#lease;
 	}
 
 	/** The hot cache, for specs: how many records it keeps now (0 when off or not open). */
@@ -555,6 +567,7 @@ export class SqliteStore implements CacheStore {
 		this.#useTimer = undefined;
 		this.#flushUses();
 		this.#closed = true;
+		await this.#lease?.close();
 		this.#release();
 	}
 }

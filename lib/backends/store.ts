@@ -74,6 +74,40 @@ export type DeleteFilter = {
 	readonly expiredAt?: number;
 };
 
+/** How a flight (one process asking the origin for a key) ended. */
+export type FlightOutcome =
+	/** The answer is in the store, or was not storable (a waiter reads the store, and asks the origin itself on a miss). */
+	| 'done'
+	/** The origin request failed: every waiter asks the origin itself. */
+	| 'failed';
+
+/** Where a flight stands: nobody on it (or its lease expired), one process on it, or how it ended. */
+export type FlightState = 'free' | 'held' | FlightOutcome;
+
+/**
+ * Short leases on names, kept in a shared store, so that processes on the same records send one
+ * origin request per key (lib/engine/coalesce.ts). A lease is taken by a token, kept alive by
+ * renewing it, and ended with an outcome that waiters hear at once and that stays readable for a
+ * while; a lease that is not renewed expires, and then anyone may take it.
+ */
+export type FlightLease = {
+	/** Take the lease on `name` for `ttl` ms, unless a live lease holds it: true when taken. */
+	acquire(name: string, token: string, ttl: number): Promise<boolean>;
+	/** Extend the lease while `token` still holds it: false when it no longer does. */
+	renew(name: string, token: string, ttl: number): Promise<boolean>;
+	/** End the flight held by `token` with `outcome`, and tell every process watching `name`. */
+	release(name: string, token: string, outcome: FlightOutcome): Promise<void>;
+	/** Where the flight on `name` stands now. */
+	state(name: string): Promise<FlightState>;
+	/**
+	 * Call `listener` when a flight on `name` ends. Resolves, once listening is live, to the
+	 * function that stops it; a lost link only delays the news (waiters also look at the state).
+	 */
+	watch(name: string, listener: (outcome: FlightOutcome) => void): Promise<() => void>;
+	/** Stop listening and release connections. Idempotent. */
+	close(): Promise<void>;
+};
+
 /**
  * The brand of a {@link CacheStore}: a store that carries `[CACHE_STORE]: true` may be given as a
  * session's `backend` as it is. A brand, not the shape: a Keyv store adapter has `get`, `set`,
@@ -118,6 +152,11 @@ export type CacheStore = {
 	delete(keys: readonly string[]): Promise<number>;
 	/** Every record's facts, in batches, from a scan that deletions do not disturb. */
 	scan(): AsyncIterable<RecordMeta[]>;
+	/**
+	 * Leases for miss coalescing across processes (`coalesce`): present only on a store that several
+	 * processes share (Redis, a SQLite file).
+	 */
+	readonly lease?: FlightLease | undefined;
 	/** Delete by time in one pass, on an index: present only where the store can do it fast. */
 	deleteWhere?(filter: DeleteFilter): Promise<number>;
 	/** Delete every record of this store, and nothing else. */

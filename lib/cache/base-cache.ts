@@ -146,7 +146,8 @@ export class BaseCache extends EventEmitter {
 	 * export to its metrics.
 	 */
 	stats(): CacheStats {
-		return {...this.#storage.stats};
+		const tier = (this.#store as {readonly tier?: {readonly hits: number}}).tier;
+		return tier === undefined ? {...this.#storage.stats} : {...this.#storage.stats, tierHits: tier.hits};
 	}
 
 	/** The backend's name: 'sqlite', 'memory', 'redis', 'mongodb' or 'keyv'. */
@@ -384,6 +385,20 @@ export class BaseCache extends EventEmitter {
 		}
 
 		return changed;
+	}
+
+	/**
+	 * Wait until the responses written behind requests are in the store (answered by it). A script
+	 * that ends with `process.exit()` calls this first: on Redis and MongoDB a write still queued at
+	 * exit is lost (SQLite writes what is queued in its exit handler). `close()` does it too.
+	 *
+	 * @example
+	 * await Promise.all(urls.map(async url => session.get(url)));
+	 * await session.cache.flush();
+	 * process.exit(0);
+	 */
+	async flush(): Promise<void> {
+		await this.#storage.flush();
 	}
 
 	/** Release the store's connections. */

@@ -1,9 +1,12 @@
-import type {CacheStore, EvictedRecord, SetResult, StoreRecord} from '../backends/store.js';
+import type {CacheStore, EvictedRecord, FlightLease, SetResult, StoreRecord} from '../backends/store.js';
 import {type CachedEntry, CorruptEntryError, type StoredValue, type VariantIndex, decodeValue, toRecord} from '../codec/entry.js';
 import {type CacheStats, emptyStats} from '../diagnostics.js';
 import {BackendError} from '../errors.js';
 import {groupMemberKeys} from './cache-groups.js';
 import {type Writer, flush, queued, writeBehind} from './write-behind.js';
+
+/** A store operation not answered in time (or not waited for, during a pause after one): it may still land. */
+class StoreStall extends Error {}
 
 /** The longest pause after repeated store timeouts, ms. */
 const maxBackoff = 60_000;
@@ -62,6 +65,8 @@ export class EntryStorage {
 	readonly #writer: Writer;
 	/** How long the next skip window lasts: doubled by each timeout in a row, reset by a success. */
 	#backoff = 0;
+	/** Writes behind requests that timed out, still waiting for the store's answer. */
+	readonly #unanswered = new Set<Promise<void>>();
 
 	constructor(store: CacheStore, timeout: number, writeBehind: boolean, reports: StorageReports) {
 		this.#store = store;
@@ -74,25 +79,75 @@ export class EntryStorage {
 		this.#writer = {
 			synchronous: store.local,
 			write: async records => {
+				const landing = store.set(records);
 				try {
-					this.#countEvicted(await this.#bounded('set', store.set(records)));
+					this.#countEvicted(await this.#bounded('set', landing));
 				} catch (error) {
 					this.#answering = false;
-					try {
-						this.#reports.failure('set', error);
-					} catch {
-						// Reported: nobody waits for a write behind the request to throw to.
+					if (error instanceof BackendError && error.cause instanceof StoreStall) {
+						// Sent, not answered in time: a stalled store may still take it. Only its answer says whether it was lost.
+						this.#follow(landing, records.length);
+					} else {
+						this.#lose('set', error, records.length);
 					}
 				}
+			},
+			abandoned: (unsent, unanswered) => {
+				const sent = unanswered === 0 ? '' : `; of them, ${unanswered} were sent without an answer yet and may have reached the store`;
+				this.#lose('set', new Error(`the process exited with writes queued${sent} (await session.cache.flush() before process.exit() to keep them)`), unsent + unanswered);
 			},
 		};
 	}
 
-	/** Wait until the writes queued behind requests (by any cache of this store's location) have landed. */
+	/** False while the store is failing or stalled (its last operation failed, or it is in a pause after a timeout). */
+	get answering(): boolean {
+		return this.#answering && performance.now() >= this.#stalledUntil;
+	}
+
+	/** The store's flight leases, for miss coalescing across processes (none on a store one process owns). */
+	get lease(): FlightLease | undefined {
+		return this.#store.lease;
+	}
+
+	/**
+	 * Wait until the writes queued behind requests (by any cache of this store's location) have
+	 * been answered by the store; a write a stalled store has not answered is waited for at most
+	 * the backend timeout more.
+	 */
 	async flush(): Promise<void> {
 		if (this.#location !== undefined) {
 			await flush(this.#location);
 		}
+
+		if (this.#unanswered.size > 0) {
+			let timer: NodeJS.Timeout | undefined;
+			await Promise.race([Promise.all(this.#unanswered), new Promise<void>(resolve => {
+				timer = setTimeout(resolve, this.#timeout);
+				timer.unref();
+			})]);
+			clearTimeout(timer);
+		}
+	}
+
+	/** Report a write behind the request that failed, with how many records it kept out of the store. */
+	#lose(operation: string, error: unknown, lost: number): void {
+		const cause = error instanceof BackendError ? error.cause ?? error : error;
+		try {
+			this.#reports.failure(operation, new BackendError(operation, {cause, lost}));
+		} catch {
+			// Reported: nobody waits for a write behind the request to throw to.
+		}
+	}
+
+	/** Follow a write that timed out: it is reported only if the store then says it failed. */
+	#follow(landing: Promise<SetResult | void>, count: number): void {
+		const answered = landing.then(result => {
+			this.#countEvicted(result);
+		}, (error: unknown) => {
+			this.#lose('set', error, count);
+		});
+		this.#unanswered.add(answered);
+		void answered.finally(() => this.#unanswered.delete(answered));
 	}
 
 	/**
@@ -115,7 +170,7 @@ export class EntryStorage {
 					this.#backoff = Math.min(this.#backoff * 2, maxBackoff);
 				}
 
-				reject(new BackendError(operation, {cause: new Error(stalled
+				reject(new BackendError(operation, {cause: new StoreStall(stalled
 					? 'skipped: the store timed out a moment ago (it is tried again after a pause)'
 					: `timed out after ${this.#timeout} ms`)}));
 			}, stalled ? 0 : this.#timeout);

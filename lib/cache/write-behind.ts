@@ -7,7 +7,9 @@ import type {StoreRecord} from '../backends/store.js';
  * to the store in order, one batch per cache at a time, after the current turn of the event loop
  * (so that the caller's code runs first). `flush` waits for what was queued before it; a cache's
  * maintenance, its invalidations and `close()` flush first. When the process exits with writes
- * still queued for a local store (SQLite), they are written in the exit handler, synchronously.
+ * still queued for a local store (SQLite), they are written in the exit handler, synchronously;
+ * those queued for a network store (Redis, MongoDB) cannot be, and their cache's `'error'` event
+ * says, from the exit handler, how many records are lost.
  *
  * This is the process's one registry of the request path: the issue's condition for writing
  * behind is that the same process sees the entry at once, and two sessions on one file do not
@@ -19,6 +21,11 @@ export type Writer = {
 	write(records: readonly StoreRecord[]): Promise<void>;
 	/** True when `write` does its work before returning (SQLite): then it can run in the exit handler. */
 	readonly synchronous: boolean;
+	/**
+	 * Told, in the exit handler, how many records of an asynchronous writer were never sent (lost)
+	 * and how many were sent without an answer yet (lost unless they reached the server).
+	 */
+	abandoned(unsent: number, unanswered: number): void;
 };
 
 type Batch = {writer: Writer; records: readonly StoreRecord[]; written: Promise<void>; resolve(): void; started: boolean};
@@ -98,11 +105,21 @@ class Location {
 
 	/** At exit: write what a synchronous writer still has queued (the event loop will not run again). */
 	writeNow(): void {
+		const abandoned = new Map<Writer, {unsent: number; unanswered: number}>();
 		for (const batch of this.#queue) {
 			if (!batch.started && batch.writer.synchronous) {
 				batch.started = true;
 				void batch.writer.write(batch.records);
+			} else if (!batch.writer.synchronous) {
+				const counts = abandoned.get(batch.writer) ?? {unsent: 0, unanswered: 0};
+				counts[batch.started ? 'unanswered' : 'unsent'] += batch.records.length;
+				abandoned.set(batch.writer, counts);
 			}
+		}
+
+		// A network store's writes need the event loop, which will not run again: say how many go.
+		for (const [writer, {unsent, unanswered}] of abandoned) {
+			writer.abandoned(unsent, unanswered);
 		}
 	}
 }

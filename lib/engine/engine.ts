@@ -25,6 +25,7 @@ import {answersGet} from '../policy/freshness.js';
 import {type ByteRange, partialEntry} from '../policy/ranges.js';
 import {normalizeVaryHeaders} from '../policy/vary.js';
 import type {CacheSettings} from '../policy/settings.js';
+import {Coalescer} from './coalesce.js';
 import {Flights, type SingleFlight} from './flights.js';
 import {isDisabled} from './scope.js';
 
@@ -108,6 +109,8 @@ export class CacheEngine {
 	readonly #storage: EntryStorage;
 	readonly #owned: boolean;
 	readonly #flights: SingleFlight;
+	/** Miss coalescing across processes (`coalesce`); it does nothing on a store without leases. */
+	readonly #coalescer: Coalescer | undefined;
 	/** Background refreshes (stale-while-revalidate) still running; `close()` waits for them. */
 	readonly #background = new Set<Promise<void>>();
 	/** Bodies still arriving that will be stored once whole: `close()` gives up on them. */
@@ -124,6 +127,7 @@ export class CacheEngine {
 		this.#owned = owned;
 		this.#storage = storageOf(cache);
 		this.#flights = flights;
+		this.#coalescer = settings.coalesce === false ? undefined : new Coalescer(this.#storage, settings.coalesce, settings.backendTimeout);
 		if (settings.onError) {
 			cache.on('error', settings.onError);
 		}
@@ -213,7 +217,22 @@ export class CacheEngine {
 				break;
 			}
 
-			case 'error': {
+			case 'waiter': {
+				if (extra.reason === undefined) {
+					stats.coalesced++;
+				} else {
+					stats.coalesceFallbacks++;
+				}
+
+				break;
+			}
+
+			case 'takeover': {
+				stats.takeovers++;
+				break;
+			}
+
+			default: {
 				break;
 			}
 		}
@@ -226,6 +245,7 @@ export class CacheEngine {
 	/** Wait for the background refreshes still running. */
 	async settle(): Promise<void> {
 		await Promise.all(this.#background);
+		await this.#coalescer?.settle();
 	}
 
 	/** Wait for background refreshes, then close the cache if this engine opened it. */
@@ -290,14 +310,7 @@ export class CacheEngine {
 		}
 
 		const misses = {vary: false};
-		let found = plan.forceRefresh ? undefined : await this.#storage.lookup(key, this.#variantKey(request), misses);
-		// A `private` response is its requester's alone: never served to other credentials or cookies, whatever the key says.
-		// An entry without an owner is anyone's, unless it is a `private` one an earlier version stored without one.
-		if (found !== undefined && (found.entry.facts.owner !== undefined || parseCacheControl(found.entry.headers['cache-control']).has('private'))
-			&& found.entry.facts.owner !== ownerOf(request, this.settings)) {
-			found = undefined;
-		}
-
+		const found = plan.forceRefresh ? undefined : await this.#find(key, request, misses);
 		const now = this.settings.clock();
 		const action = decideLookup(plan, found?.entry, this.settings, now);
 		if (plan.conditional === true) {
@@ -319,8 +332,24 @@ export class CacheEngine {
 			case 'fetch': {
 				// Why it goes forward (RFC 9211 §2.2): nothing stored, no variant for this request, or a part that does not cover it.
 				const fwd: ForwardReason = plan.forceRefresh ? 'request' : found === undefined ? (misses.vary ? 'vary-miss' : 'uri-miss') : 'partial';
-				return this.#inFlight(this.#flightKey(plan.forceRefresh ? 'force' : 'fetch', key, request, options, plan), async signal => {
-					const response = await this.#fetchAndStore(plan, key, request, withSignal(options, signal), send);
+				const flightKey = this.#flightKey(plan.forceRefresh ? 'force' : 'fetch', key, request, options, plan);
+				return this.#inFlight(flightKey, async signal => {
+					const fetch = async (flightSignal: AbortSignal | undefined): Promise<Response> => this.#fetchAndStore(plan, key, request, withSignal(options, flightSignal), send);
+					// A forced refresh must reach the origin: it never waits for another process's flight.
+					const response = this.#coalescer === undefined || plan.forceRefresh
+						? await fetch(signal)
+						: await this.#coalescer.run(flightKey, {
+							fetch, signal, timeout: options.timeout,
+							follow: async () => this.#follow(plan, key, request),
+							note: (event, reason) => {
+								this.#observe(event, request, key, started, reason === undefined ? {} : {reason});
+							},
+						});
+					if (response.fromCache) {
+						// Served what another process's flight stored.
+						return this.#withStatus(response, {hit: true, ttl: ttlAt(response.expires?.getTime() ?? null, this.settings.clock())});
+					}
+
 					this.#observe('miss', request, key, started, {status: response.status});
 					return this.#withStatus(response, this.#forwardStatus(response, fwd));
 				}, options.signal);
@@ -342,6 +371,26 @@ export class CacheEngine {
 				}, options.signal);
 			}
 		}
+	}
+
+	/** The entry stored for `key` that this request may be served (its variant, and only its own `private` one). */
+	async #find(key: string, request: PreparedRequest, misses?: {vary: boolean}): Promise<Found | undefined> {
+		const found = await this.#storage.lookup(key, this.#variantKey(request), misses);
+		// A `private` response is its requester's alone: never served to other credentials or cookies, whatever the key says.
+		// An entry without an owner is anyone's, unless it is a `private` one an earlier version stored without one.
+		if (found !== undefined && (found.entry.facts.owner !== undefined || parseCacheControl(found.entry.headers['cache-control']).has('private'))
+			&& found.entry.facts.owner !== ownerOf(request, this.settings)) {
+			return undefined;
+		}
+
+		return found;
+	}
+
+	/** What another process's flight stored for this request, served, or undefined when there is nothing it may be served. */
+	async #follow(plan: Lookup, key: string, request: PreparedRequest): Promise<Response | undefined> {
+		const found = await this.#find(key, request);
+		const now = this.settings.clock();
+		return decideLookup(plan, found?.entry, this.settings, now).kind === 'serve' ? this.#serve(found!, request, now, plan.range, found!.owned) : undefined;
 	}
 
 	/**

@@ -5,7 +5,7 @@ import type {PreparedRequest} from '../models/request.js';
 import type {Response} from '../models/response.js';
 import {type BaseCacheBrand, isBaseCache} from '../base-cache-brand.js';
 import {budgetLimit} from '../backends/budget.js';
-import {type CacheStore, isCacheStore} from '../backends/store.js';
+import {type CacheStore, type StoreBudget, isCacheStore} from '../backends/store.js';
 import {
 	type Duration, type Expiration, type ExpireAfter, NEVER, type UrlExpirationRules,
 	durationToMs, parseExpireAfter, parseUrlsExpireAfter,
@@ -153,6 +153,37 @@ export type CacheOptions = {
 	 * @example {maxBytes: 512 * 1024 * 1024}
 	 */
 	maxBytes?: number;
+	/**
+	 * Miss coalescing across processes on a shared store (Redis, a SQLite file): on a miss, one
+	 * process takes a short lease on the request's flight and asks the origin; the same request in
+	 * other processes waits for it and is served from the store (docs/scaling.md). A hit costs
+	 * nothing more. `false` turns it off; an object tunes it: `lease`, ms a leader's lease lasts
+	 * without renewal (a dead leader is taken over after about this long), `wait`, the most ms a
+	 * request waits for another process (less when its own `timeout` is shorter) before asking the
+	 * origin itself. No effect on stores one process owns (memory, Keyv, a BaseCache's own store
+	 * without leases), where in-process flights already share one origin request.
+	 * @default true (`{lease: 2000, wait: 30000}`)
+	 * @example {coalesce: {lease: 5000, wait: 10_000}}
+	 */
+	coalesce?: boolean | {lease?: number; wait?: number};
+	/**
+	 * Redis only: keep recently read records in this process too, within this budget, so that a hit
+	 * costs a map lookup instead of a round trip. Kept coherent across processes: every write,
+	 * delete, invalidation, `clear()` and maintenance is published on Redis and each process drops
+	 * its copies; while that link is down nothing is served from the tier, and it starts empty when
+	 * the link comes back (docs/scaling.md).
+	 * @default undefined (no tier); `{}` means `{maxBytes: 64 MiB}`
+	 * @example {memoryTier: {maxEntries: 10_000, maxBytes: 128 * 1024 * 1024}}
+	 */
+	memoryTier?: {maxEntries?: number; maxBytes?: number};
+};
+
+/** How miss coalescing across processes is tuned (the `coalesce` option, validated; lib/engine/coalesce.ts). */
+export type CoalesceSettings = {
+	/** How long a leader's lease lasts without renewal, ms: a dead leader is taken over after about this long. */
+	readonly lease: number;
+	/** The longest a request waits for another process's flight, ms (less when its own `timeout` is shorter). */
+	readonly wait: number;
 };
 
 /** Validated, frozen settings of a cached session. */
@@ -190,6 +221,10 @@ export type CacheSettings = KeySettings & {
 	readonly maxEntries: number | undefined;
 	/** Undefined for no limit. */
 	readonly maxBytes: number | undefined;
+	/** False when off. */
+	readonly coalesce: CoalesceSettings | false;
+	/** The memory tier's budget in front of Redis, or undefined for none. */
+	readonly memoryTier: StoreBudget | undefined;
 };
 
 /** The option names a cache owns; everything else goes to the session class being extended. */
@@ -197,7 +232,7 @@ export const CACHE_OPTION_NAMES: ReadonlySet<string> = new Set([
 	'cacheName', 'useCacheDir', 'useTemp', 'backend', 'url', 'expireAfter', 'urlsExpireAfter', 'allowableCodes', 'allowableMethods',
 	'ignoredParameters', 'shareCredentials', 'storeCookies', 'matchHeaders', 'filterFn', 'keyFn', 'readOnly', 'cacheControl', 'shared', 'cacheStatus', 'alwaysRevalidate',
 	'staleIfError', 'staleWhileRevalidate', 'ttlOffset', 'backendTimeout', 'strictBackend', 'onError', 'clock',
-	'maxEntrySize', 'maxEntries', 'maxBytes',
+	'maxEntrySize', 'maxEntries', 'maxBytes', 'coalesce', 'memoryTier',
 ]);
 
 /** Defaults, frozen. */
@@ -221,6 +256,7 @@ export const DEFAULT_CACHE_OPTIONS = Object.freeze({
 	backendTimeout: 1000,
 	strictBackend: false,
 	maxEntrySize: 50 * 1024 * 1024,
+	coalesce: Object.freeze({lease: 2000, wait: 30_000}),
 });
 
 const backendNames = new Set(['sqlite', 'memory', 'redis', 'mongodb']);
@@ -322,6 +358,58 @@ function staleWindow(owner: string, name: string, value: unknown): number {
 	}
 
 	throw optionTypeError(owner, name, 'true, false, a number of seconds or a duration', value);
+}
+
+const coalesceNames: ReadonlySet<string> = new Set(['lease', 'wait']);
+
+function coalesceSettings(owner: string, value: unknown): CoalesceSettings | false {
+	if (value === undefined || value === true) {
+		return DEFAULT_CACHE_OPTIONS.coalesce;
+	}
+
+	if (value === false) {
+		return false;
+	}
+
+	if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+		throw optionTypeError(owner, 'coalesce', 'true, false or {lease, wait} in milliseconds', value);
+	}
+
+	assertKnownOptions(`${owner} option \`coalesce\``, value, coalesceNames);
+	const {lease = DEFAULT_CACHE_OPTIONS.coalesce.lease, wait = DEFAULT_CACHE_OPTIONS.coalesce.wait} = value as {lease?: unknown; wait?: unknown};
+	for (const [name, ms, least] of [['lease', lease, 10], ['wait', wait, 0]] as const) {
+		if (typeof ms !== 'number' || Number.isNaN(ms)) {
+			throw optionTypeError(owner, `coalesce.${name}`, 'a number of milliseconds', ms);
+		}
+
+		if (!Number.isFinite(ms) || ms < least) {
+			throw optionRangeError(owner, `coalesce.${name}`, `a finite number of milliseconds >= ${least}`, ms);
+		}
+	}
+
+	return Object.freeze({lease: lease as number, wait: wait as number});
+}
+
+const tierNames: ReadonlySet<string> = new Set(['maxEntries', 'maxBytes']);
+
+function memoryTierBudget(owner: string, value: unknown, backend: BackendOption): StoreBudget | undefined {
+	if (value === undefined) {
+		return undefined;
+	}
+
+	if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+		throw optionTypeError(owner, 'memoryTier', 'an object {maxEntries, maxBytes}', value);
+	}
+
+	if (backend !== 'redis') {
+		throw new TypeError(`${owner} option \`memoryTier\` only applies to backend 'redis' (the other stores are in this process or on its disk already)`);
+	}
+
+	assertKnownOptions(`${owner} option \`memoryTier\``, value, tierNames);
+	const {maxEntries, maxBytes} = value as {maxEntries?: unknown; maxBytes?: unknown};
+	const entries = budgetLimit(owner, 'memoryTier.maxEntries', maxEntries);
+	const bytes = budgetLimit(owner, 'memoryTier.maxBytes', maxBytes);
+	return Object.freeze({maxEntries: entries, maxBytes: entries === undefined && bytes === undefined ? 64 * 1024 * 1024 : bytes});
 }
 
 /** Why a budget cannot be given with `backend` (the end of a sentence that starts with the option's name). */
@@ -487,6 +575,8 @@ export function normalizeCacheOptions(options: CacheOptions = {}, owner = 'Cache
 		maxEntrySize,
 		maxEntries,
 		maxBytes,
+		coalesce: coalesceSettings(owner, options.coalesce),
+		memoryTier: memoryTierBudget(owner, options.memoryTier, backend),
 	});
 }
 

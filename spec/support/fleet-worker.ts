@@ -1,0 +1,91 @@
+/**
+ * One process of the fleet specs and bench (spec/engine/coalesce.spec.ts, bench/fleet.ts): opens a
+ * cached session on the store named in its JSON argument, prints `ready`, and on each `go` line on
+ * stdin requests every URL at once; prints one JSON line of results per round, then `done`.
+ */
+import {createInterface} from 'node:readline';
+import {CachedSession} from '../../lib/index.js';
+
+type Config = {
+	backend: 'redis' | 'sqlite';
+	cacheName: string;
+	url?: string;
+	urls: string[];
+	coalesce?: boolean | {lease?: number; wait?: number};
+	/** Per-request timeout, ms. */
+	timeout?: number;
+	/** A URL asked once before `ready` (with this process's id in the query): the first request pays for loading and connecting. */
+	warmup?: string;
+	/** Request headers (a credential keeps a request out of other credentials' flights). */
+	headers?: Record<string, string>;
+	/** Rounds before closing (each waits for its own `go`). @default 1 */
+	rounds?: number;
+	/** How to end: 'close' (await session.close()), 'exit' (process.exit() at once), 'flush-exit' (await session.cache.flush(), then process.exit()). @default 'close' */
+	end?: 'close' | 'exit' | 'flush-exit';
+};
+
+const config = JSON.parse(process.argv[2]!) as Config;
+const session = new CachedSession({
+	backend: config.backend,
+	cacheName: config.cacheName,
+	...(config.url === undefined ? {} : {url: config.url}),
+	...(config.coalesce === undefined ? {} : {coalesce: config.coalesce}),
+	expireAfter: 3600,
+	cacheControl: true,
+	backendTimeout: 2000,
+});
+
+// Pipes are written synchronously on Linux: an event from the exit handler still reaches the parent.
+session.cache.on('error', (error: Error & {lost?: number}) => {
+	process.stdout.write(`${JSON.stringify({error: error.message, lost: error.lost ?? 0})}\n`);
+});
+
+export type WorkerResult = {status: number; fromCache: boolean; ms: number; error?: string};
+
+async function round(): Promise<WorkerResult[]> {
+	return Promise.all(config.urls.map(async url => {
+		const started = performance.now();
+		try {
+			const response = await session.get(url, {
+				...(config.timeout === undefined ? {} : {timeout: config.timeout}),
+				...(config.headers === undefined ? {} : {headers: config.headers}),
+			});
+			return {status: response.status, fromCache: response.fromCache, ms: performance.now() - started};
+		} catch (error) {
+			return {status: 0, fromCache: false, ms: performance.now() - started, error: (error as Error).message};
+		}
+	}));
+}
+
+if (config.warmup !== undefined) {
+	await session.get(`${config.warmup}?warmup=${process.pid}`);
+}
+
+let rounds = config.rounds ?? 1;
+const lines = createInterface({input: process.stdin});
+process.stdout.write('ready\n');
+for await (const line of lines) {
+	if (line.trim() !== 'go') {
+		continue;
+	}
+
+	const results = await round();
+	process.stdout.write(`${JSON.stringify({results, stats: session.cache.stats()})}\n`);
+	if (--rounds === 0) {
+		break;
+	}
+}
+
+if (config.end === 'flush-exit') {
+	await session.cache.flush();
+}
+
+if (config.end === 'exit' || config.end === 'flush-exit') {
+	process.stdout.write('done\n');
+	// eslint-disable-next-line unicorn/no-process-exit -- what the durability spec measures
+	process.exit(0);
+}
+
+await session.close();
+process.stdout.write('done\n');
+lines.close();
