@@ -14,8 +14,9 @@ function bytesOf(value: Material): string[] {
 		return [];
 	}
 
+	// A PEM given as a string and the same PEM as a Buffer are one certificate: hashed as the same bytes.
 	if (typeof value === 'string') {
-		return [value];
+		return [Buffer.from(value).toString('base64')];
 	}
 
 	if (value instanceof Uint8Array) {
