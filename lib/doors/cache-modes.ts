@@ -21,8 +21,7 @@ const plans: Readonly<Record<FetchCacheMode, CacheModePlan>> = {
 	'no-store': {options: {expireAfter: DO_NOT_CACHE}, headers: noCacheHeaders},
 	reload: {options: {forceRefresh: true}, headers: noCacheHeaders},
 	// Anything stored must be revalidated first.
-	// (`refresh`, not the header alone: an entry stored this second has age 0, which max-age=0 accepts.)
-	'no-cache': {options: {refresh: true}, headers: {'cache-control': 'max-age=0'}},
+	'no-cache': {options: {}, headers: {'cache-control': 'max-age=0'}},
 	// Decided by the cache, not asked of the origin: no header is added.
 	'force-cache': {options: {[ANY_STALE]: true}, headers: {}},
 	'only-if-cached': {options: {onlyIfCached: true}, headers: {}},
