@@ -6,20 +6,7 @@ import {storeOf} from '../../lib/cache/base-cache.js';
 import {type CachedEntry, decodeValue, encodeValue} from '../../lib/codec/entry.js';
 import {getCache, installCache, uninstallCache} from '../../lib/index.js';
 import {Origin} from '../support/origin.js';
-
-async function httpGet(url: string): Promise<{status: number; body: string; headers: http.IncomingHttpHeaders}> {
-	return new Promise((resolve, reject) => {
-		http.get(url, response => {
-			let body = '';
-			response.on('data', (chunk: Buffer) => {
-				body += chunk.toString();
-			});
-			response.on('end', () => {
-				resolve({status: response.statusCode!, body, headers: response.headers});
-			});
-		}).on('error', reject);
-	});
-}
+import {httpGet} from '../support/http-get.js';
 
 /** Rewrite every stored response record with `change` applied, as another program writing into a shared store would. */
 async function tamper(change: (entry: CachedEntry) => CachedEntry): Promise<number> {

@@ -7,20 +7,10 @@ import nodeFetch from 'node-fetch';
 import type {CacheStore} from '../../lib/backends/store.js';
 import {BaseCache, Session, disabled, enabled, installCache, uninstallCache} from '../../lib/index.js';
 import {Origin} from '../support/origin.js';
+import {httpGet} from '../support/http-get.js';
 
-async function httpGet(url: string): Promise<{body: string; fromCache: string | undefined}> {
-	return new Promise((resolve, reject) => {
-		http.get(url, response => {
-			let body = '';
-			response.on('data', (chunk: Buffer) => {
-				body += chunk.toString();
-			});
-			response.on('end', () => {
-				resolve({body, fromCache: response.headers['x-from-cache'] as string | undefined});
-			});
-		}).on('error', reject);
-	});
-}
+/** The door's answer to a plain http.get: whether it came from the cache, as the header says. */
+const fromCacheOf = (got: {headers: Record<string, unknown>}): string | undefined => got.headers['x-from-cache'] as string | undefined;
 
 /** A store whose every operation fails, as a database that went away. */
 function brokenStore(): CacheStore {
@@ -75,7 +65,7 @@ describe('installCache(): the doors', () => {
 		installCache({backend: 'memory', fromCacheHeader: 'x-from-cache'});
 		const clients: Array<[string, (url: string) => Promise<string | undefined>]> = [
 			['fetch', async url => (await fetch(url)).headers.get('x-from-cache') ?? undefined],
-			['http-get', async url => (await httpGet(url)).fromCache],
+			['http-get', async url => fromCacheOf(await httpGet(url))],
 			['got', async url => (await got(url, {retry: {limit: 0}})).headers['x-from-cache'] as string | undefined],
 			['axios', async url => (await axios.get(url)).headers['x-from-cache'] as string | undefined],
 			['node-fetch', async url => (await nodeFetch(url)).headers.get('x-from-cache') ?? undefined],
@@ -152,8 +142,8 @@ describe('installCache(): the doors', () => {
 			(async () => (await fetch(url)).headers.get('x-from-cache'))(),
 			disabled(async () => (await got(url, {retry: {limit: 0}})).headers['x-from-cache'] ?? null),
 			(async () => (await got(url, {retry: {limit: 0}})).headers['x-from-cache'] ?? null)(),
-			disabled(async () => (await httpGet(url)).fromCache ?? null),
-			(async () => (await httpGet(url)).fromCache ?? null)(),
+			disabled(async () => fromCacheOf(await httpGet(url)) ?? null),
+			(async () => fromCacheOf(await httpGet(url)) ?? null)(),
 		]);
 		assert.deepEqual(marks, [null, '1', null, '1', null, '1']);
 		assert.equal(origin.hits('/t/scoped'), before + 3, 'only the disabled requests reached the origin');

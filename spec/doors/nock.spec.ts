@@ -7,23 +7,9 @@ import {installFetchDoor} from '../../lib/doors/fetch.js';
 import {installHttpDoor} from '../../lib/doors/http.js';
 import {disabled, installCache, uninstallCache} from '../../lib/index.js';
 import {MapCache} from './map-cache.js';
+import {httpGet} from '../support/http-get.js';
 
 type Nock = typeof nockModule;
-
-async function httpGet(url: string): Promise<string> {
-	return new Promise((resolve, reject) => {
-		// The (url, callback) form: the one whose null-prototype options break stacked interceptors.
-		http.get(url, response => {
-			let body = '';
-			response.on('data', (chunk: Buffer) => {
-				body += chunk.toString();
-			});
-			response.on('end', () => {
-				resolve(body);
-			});
-		}).on('error', reject);
-	});
-}
 
 describe('doors: with nock 14', () => {
 	let nock: Nock;
@@ -65,7 +51,7 @@ describe('doors: with nock 14', () => {
 		installDoors();
 		const clients: Array<[string, (url: string) => Promise<string>]> = [
 			['fetch', async url => (await fetch(url)).text()],
-			['http-get', httpGet],
+			['http-get', async url => (await httpGet(url)).body],
 			['got', async url => (await got(url, {retry: {limit: 0}})).body],
 			['axios', async url => (await axios.get<string>(url, {responseType: 'text'})).data],
 		];
@@ -92,8 +78,8 @@ describe('doors: with nock 14', () => {
 		installDoors();
 		nock.activate();
 		nock('http://api.example.test').get('/first').times(2).reply(200, 'mocked').get('/fetch-first').times(2).reply(200, 'mocked');
-		assert.equal(await httpGet('http://api.example.test/first'), 'mocked');
-		assert.equal(await httpGet('http://api.example.test/first'), 'mocked');
+		assert.equal((await httpGet('http://api.example.test/first')).body, 'mocked');
+		assert.equal((await httpGet('http://api.example.test/first')).body, 'mocked');
 		assert.equal(await (await fetch('http://api.example.test/fetch-first')).text(), 'mocked');
 		assert.equal(await (await fetch('http://api.example.test/fetch-first')).text(), 'mocked');
 		assert.equal(cache.asked.length, 0, 'the cache never saw a mocked request');

@@ -9,26 +9,12 @@ import {FakeClock} from '../support/clock.js';
 import {Origin} from '../support/origin.js';
 import {redisProblem, redisUrl, skipOrFail} from '../support/services.js';
 import {removeDir, tempDir} from '../support/temp-dir.js';
+import {httpGet} from '../support/http-get.js';
 
 /** The last member of a Cache-Status field: this cache's. */
 function ours(value: string | string[] | null | undefined): string {
 	const text = Array.isArray(value) ? value.join(', ') : value ?? '';
 	return text.split(/,\s*(?=[^,]*$)/).at(-1) ?? '';
-}
-
-async function httpGet(url: string): Promise<{status: number; headers: http.IncomingHttpHeaders; body: string}> {
-	return new Promise((resolve, reject) => {
-		http.get(url, response => {
-			let body = '';
-			response.setEncoding('utf8');
-			response.on('data', (chunk: string) => {
-				body += chunk;
-			});
-			response.on('end', () => {
-				resolve({status: response.statusCode!, headers: response.headers, body});
-			});
-		}).on('error', reject);
-	});
 }
 
 describe('policy/cache-status (RFC 9211)', () => {
