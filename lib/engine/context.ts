@@ -6,11 +6,6 @@ import type {ByteRange} from '../policy/ranges.js';
 import type {Lookup, PlanOptions} from '../policy/actions.js';
 import type {CacheSettings} from '../policy/settings.js';
 
-/**
- * What the engine's parts share: how a front door's `send` is called, and what each part (the
- * request path, storing, revalidation, invalidation: lib/engine/*.ts) reaches of the one engine.
- */
-
 /** How a front door reaches the origin: send the request as it is, return the response. */
 export type Send = (request: PreparedRequest, options: TransportOptions) => Promise<Response>;
 
@@ -20,7 +15,7 @@ export type EngineOptions = TransportOptions & PlanOptions;
 /** Details of an observed decision. */
 export type Observed = {status?: number; bytes?: number; reason?: string};
 
-/** One engine, as its parts reach it. */
+/** One engine, as its parts (the request path, storing, revalidation, invalidation) reach it. */
 export type EngineContext = {
 	readonly settings: CacheSettings;
 	readonly storage: EntryStorage;

@@ -9,10 +9,7 @@ import {type EngineContext, type EngineOptions, type Send, flightKey, transportO
 import type {SingleFlight} from './flights.js';
 import type {ResponseWriter} from './store-response.js';
 
-/**
- * Revalidation carried out: ask the origin about a stored entry (lib/policy/revalidation.ts says
- * how and what its answer means), then renew the entry, serve it stale, or store the new answer.
- */
+/** Revalidation carried out: lib/policy/revalidation.ts says how to ask the origin and what its answer means. */
 export class Revalidator {
 	readonly #context: EngineContext;
 	readonly #writer: ResponseWriter;

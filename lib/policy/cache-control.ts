@@ -325,18 +325,8 @@ export function storableHeaders(headers: ResponseHeaders, shared = false): Respo
 	}
 
 	const cacheControl = headerText(headers['cache-control']);
-	if (cacheControl?.includes('no-cache=') === true) {
-		const qualified = parseCacheControl(cacheControl).get('no-cache');
-		if (typeof qualified === 'string') {
-			named ??= new Set();
-			for (const name of qualified.split(',')) {
-				named.add(name.trim().toLowerCase());
-			}
-		}
-	}
-
-	if (shared && cacheControl?.includes('private=') === true) {
-		const qualified = parseCacheControl(cacheControl).get('private');
+	for (const directive of shared ? ['no-cache', 'private'] : ['no-cache']) {
+		const qualified = cacheControl?.includes(`${directive}=`) === true ? parseCacheControl(cacheControl).get(directive) : undefined;
 		if (typeof qualified === 'string') {
 			named ??= new Set();
 			for (const name of qualified.split(',')) {

@@ -4,11 +4,6 @@ import {invalidatedGroups} from './cache-groups.js';
 import {answersGet} from './freshness.js';
 import type {CacheSettings} from './settings.js';
 
-/**
- * What an unsafe request's answer does to the cache (RFC 9111 §4.4, RFC 9875, RFC 9110 §9.3.3),
- * decided; lib/engine/invalidate.ts carries it out.
- */
-
 /** The URLs an unsafe request invalidates: its own, and same-origin Location / Content-Location (RFC 9111 §4.4). */
 export function invalidatedUrls(request: Pick<PreparedRequest, 'url'>, response: Pick<Response, 'headers' | 'url'>): string[] {
 	const urls = [request.url];

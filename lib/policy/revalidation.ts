@@ -5,12 +5,6 @@ import {type Lookup, expiryOf, factsOf, staleWindow, varyNames} from './actions.
 import {conditionalHeaders, hasValidator, mergeNotModified, storableHeaders} from './cache-control.js';
 import type {CacheSettings} from './settings.js';
 
-/**
- * Revalidation, decided: how a stored entry is asked about, what the origin's answer means for
- * it (renew it, serve it stale, replace it), and what a `304` changes in it. Pure, like
- * lib/policy/actions.ts; lib/engine/revalidate.ts carries the outcomes out.
- */
-
 /** The request that asks the origin about `entry`: conditional on its validators, or as it is without one. */
 export function revalidationRequest(request: PreparedRequest, entry: Pick<CachedEntry, 'headers'>): PreparedRequest {
 	return hasValidator(entry.headers) ? {...request, headers: {...request.headers, ...conditionalHeaders(entry.headers)}} : request;
