@@ -8,7 +8,7 @@ import {RequestsCacheError} from '../errors.js';
 import type {PreparedRequest} from '../models/request.js';
 import {Response} from '../models/response.js';
 import {type Lookup, decideLookup, servedAge, servesRequester} from '../policy/actions.js';
-import {type Outcome, cacheStatusMember, cacheStatusOf, collapsedCacheStatus, fetchReason, revalidateReason, withCacheStatus} from '../policy/cache-status.js';
+import {type ForwardReason, type Outcome, cacheStatusMember, cacheStatusOf, collapsedCacheStatus, fetchReason, revalidateReason, withCacheStatus} from '../policy/cache-status.js';
 import {type ByteRange, partialEntry} from '../policy/ranges.js';
 import type {CacheSettings} from '../policy/settings.js';
 import {normalizeVaryHeaders} from '../policy/vary.js';
@@ -238,7 +238,7 @@ export class RequestPath {
 	}
 
 	/** What the origin's answer was, for `Cache-Status` (a 304 renewing the stored one included). */
-	#forwardOutcome(response: Response, fwd: Extract<Outcome, {kind: 'forwarded'}>['fwd']): Outcome {
+	#forwardOutcome(response: Response, fwd: ForwardReason): Outcome {
 		return {kind: 'forwarded', fwd, status: response.status, revalidated: response.revalidated, expires: response.expires?.getTime() ?? null, stored: this.#writer.storedOf(response)};
 	}
 

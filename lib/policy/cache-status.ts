@@ -78,11 +78,7 @@ export type Outcome =
 
 /** Why a lookup's fetch went forward: a forced refresh, nothing stored, no variant for this request, or a part that does not cover it. */
 export function fetchReason(forced: boolean, found: boolean, varyMiss: boolean): ForwardReason {
-	if (forced) {
-		return 'request';
-	}
-
-	return found ? 'partial' : (varyMiss ? 'vary-miss' : 'uri-miss');
+	return forced ? 'request' : found ? 'partial' : (varyMiss ? 'vary-miss' : 'uri-miss');
 }
 
 /** Why a revalidation went forward: the entry was stale, or fresh and the request asked for the origin. */
