@@ -30,16 +30,12 @@ export function redisStoreTarget(): StoreTarget {
 	};
 }
 
-/**
- * A Redis Cluster of three masters (spec/support/redis-cluster.ts): REDIS_CLUSTER_URLS, or one
- * started for this run. Its scale case writes 20,000 records: each is a MULTI of its own bucket.
- */
+/** A Redis Cluster of three masters (spec/support/redis-cluster.ts): REDIS_CLUSTER_URLS, or one started for this run. */
 export function redisClusterStoreTarget(): StoreTarget {
 	let urls: string[] = [];
 	return {
 		name: 'redis cluster',
 		shared: true,
-		scale: 20_000,
 		async prepare() {
 			const cluster = await redisCluster();
 			urls = cluster.problem === undefined ? cluster.urls : [];
