@@ -5,6 +5,7 @@ import {fileURLToPath} from 'node:url';
 import {promisify} from 'node:util';
 import {createClient} from '@redis/client';
 import type {TierCounters} from '../../lib/backends/memory-tier.js';
+import {createRedisStore} from '../../lib/backends/redis.js';
 import type {RecordMeta} from '../../lib/backends/store.js';
 import {storeOf} from '../../lib/cache/base-cache.js';
 import {CachedSession} from '../../lib/index.js';
@@ -133,6 +134,33 @@ describe('backends/redis on a Redis Cluster', function () {
 		assert.ok((await keysByNode(cacheName)).every(keys => keys.length > 0), 'every master holds some');
 		await session.cache.clear();
 		assert.deepEqual(await keysByNode(cacheName), [[], [], []], 'no key of the cache is left on any master');
+	});
+
+	it('clears only its own cache, even beside one whose name looks like its buckets', async () => {
+		const base = `cluster-${randomUUID().slice(0, 8)}`;
+		const [mine, lookalike] = [open(base), open(`${base}:{000}`)];
+		await Promise.all([mine, lookalike].map(async session => {
+			await Promise.all(Array.from({length: 20}, async (_item, index) => session.get(`${origin.url}/json?apart=${index}`)));
+			await session.cache.flush();
+		}));
+		await mine.cache.clear();
+		assert.equal(await mine.cache.count(), 0);
+		assert.equal(await lookalike.cache.count(), 20);
+		assert.equal((await lookalike.get(`${origin.url}/json?apart=3`)).fromCache, true);
+	});
+
+	it('never waits for a cluster that is down: the first call fails when refused, later ones at once', async () => {
+		const store = createRedisStore({url: ['redis://127.0.0.1:1', 'redis://127.0.0.1:2'], namespace: 'down', timeout: 2000});
+		try {
+			let started = performance.now();
+			await assert.rejects(store.get('x'));
+			assert.ok(performance.now() - started < 1000, 'refused: no wait for the timeout');
+			started = performance.now();
+			await assert.rejects(store.get('x'), /not connected/);
+			assert.ok(performance.now() - started < 50, 'at once');
+		} finally {
+			await store.close();
+		}
 	});
 
 	it('invalidates Cache Groups over every master', async () => {
