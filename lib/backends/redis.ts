@@ -186,10 +186,11 @@ export function createRedisStore(options: RedisStoreOptions): CacheStore {
 	const {url, namespace, timeout, memoryTier} = normalizeOptions(options);
 	const connection = lazyConnection(url, timeout);
 	const layout = redisLayout(namespace, typeof url !== 'string');
-	const keysOf = (bucket: number): {prefix: string; meta: string; sets: [created: string, expires: string, deleteAt: string]} => {
-		const base = layout.base(bucket);
-		return {prefix: `${base}::`, meta: `${base}:@meta`, sets: [`${base}:@created`, `${base}:@expires`, `${base}:@delete`]};
-	};
+	type BucketKeys = {prefix: string; meta: string; sets: [created: string, expires: string, deleted: string]};
+	// Made once a bucket: a hit only looks its prefix up.
+	const bucketKeys: Array<BucketKeys | undefined> = [];
+	const keysFrom = (base: string): BucketKeys => ({prefix: `${base}::`, meta: `${base}:@meta`, sets: [`${base}:@created`, `${base}:@expires`, `${base}:@delete`]});
+	const keysOf = (bucket: number): BucketKeys => bucketKeys[bucket] ??= keysFrom(layout.base(bucket));
 
 	const [created, expires, deletion] = [0, 1, 2] as const;
 	const lease = createRedisLease(connection.ready, namespace, name => `${layout.base(layout.bucketOf(name))}:@flight:${name}`);
