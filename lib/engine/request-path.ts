@@ -1,6 +1,6 @@
 import {Buffer} from 'node:buffer';
 import type {BaseCache} from '../cache/base-cache.js';
-import type {EntryStorage, Found} from '../cache/entry-storage.js';
+import type {EntryStorage, Found, VariantKey} from '../cache/entry-storage.js';
 import {createVariantKey, ownerOf, requestKey} from '../codec/keys.js';
 import {servedResponse} from '../codec/served-response.js';
 import {type CacheEvent, count, publish} from '../diagnostics.js';
@@ -37,43 +37,26 @@ export type RequestPathParts = {
  * revalidate, serve stale and refresh), and each answer's `Cache-Status`. Storing, revalidation
  * and invalidation are lib/engine/store-response.ts, revalidate.ts and invalidate.ts.
  */
-export class RequestPath {
-	readonly #settings: CacheSettings;
+export class RequestPath implements EngineContext {
+	readonly settings: CacheSettings;
+	readonly storage: EntryStorage;
 	readonly #cache: BaseCache;
-	readonly #storage: EntryStorage;
 	readonly #flights: SingleFlight;
 	/** Miss coalescing across processes (`coalesce`); it does nothing on a store without leases. */
 	readonly #coalescer: Coalescer | undefined;
 	/** Background tasks (refreshes, bodies being stored) still running; `settle()` waits for them. */
 	readonly #background = new Set<Promise<void>>();
-	readonly #context: EngineContext;
 	readonly #writer: ResponseWriter;
 	readonly #revalidator: Revalidator;
 
 	constructor({settings, cache, storage, flights, coalescer}: RequestPathParts) {
-		this.#settings = settings;
+		this.settings = settings;
+		this.storage = storage;
 		this.#cache = cache;
-		this.#storage = storage;
 		this.#flights = flights;
 		this.#coalescer = coalescer;
-		this.#context = {
-			settings,
-			storage,
-			observe: (event, request, key, started, extra) => {
-				this.#observe(event, request, key, started, extra);
-			},
-			track: task => {
-				this.#background.add(task);
-				void task.finally(() => this.#background.delete(task));
-			},
-			variantKey: request => this.#variantKey(request),
-			serve: (found, request, now, range, how) => this.#serve(found, request, now, range, how),
-			reportBackground: (request, key, error) => {
-				this.#reportBackground(request, key, error);
-			},
-		};
-		this.#writer = new ResponseWriter(this.#context);
-		this.#revalidator = new Revalidator(this.#context, this.#writer, flights);
+		this.#writer = new ResponseWriter(this);
+		this.#revalidator = new Revalidator(this, this.#writer, flights);
 	}
 
 	/** Wait for the background tasks still running, then for the coalescer's. */
@@ -90,19 +73,19 @@ export class RequestPath {
 
 	/** Send without the cache (`why`: a reason for the diagnostics channel), with a `Cache-Status` saying so. */
 	async bypass(request: PreparedRequest, options: EngineOptions, send: Send, started: number, why: string, key = ''): Promise<Response> {
-		this.#observe('bypass', request, key, started, {reason: why});
+		this.observe('bypass', request, key, started, {reason: why});
 		return this.#forwarded(send(request, transportOptions(options)), 'bypass');
 	}
 
 	/** An unsafe method: sent, and what it invalidates deleted. */
 	async invalidate(request: PreparedRequest, options: EngineOptions, send: Send, started: number): Promise<Response> {
-		this.#observe('bypass', request, '', started, {reason: 'unsafe method'});
-		return this.#forwarded(sendAndInvalidate(this.#context, this.#writer, request, options, send), 'method');
+		this.observe('bypass', request, '', started, {reason: 'unsafe method'});
+		return this.#forwarded(sendAndInvalidate(this, this.#writer, request, options, send), 'method');
 	}
 
 	/** A lookup: its key (a password is stretched, slowly on purpose, off this thread), then the read and the action. */
 	lookup(plan: Lookup, request: PreparedRequest, options: EngineOptions, send: Send, started: number): Promise<Response> {
-		const key = requestKey(request, this.#settings, options.followRedirects, 'nonBlocking');
+		const key = requestKey(request, this.settings, options.followRedirects, 'nonBlocking');
 		if (typeof key === 'string') {
 			return this.#lookup(plan, key, request, options, send, started);
 		}
@@ -113,24 +96,33 @@ export class RequestPath {
 			: this.#lookup(plan, derived, request, options, send, started)));
 	}
 
-	#observe(event: CacheEvent, request: PreparedRequest, key: string, started: number, extra: Observed = {}): void {
-		if (count(this.#storage.stats, event, extra)) {
-			publish({event, cacheName: this.#settings.cacheName, method: request.method, url: request.url, key, ms: performance.now() - started, ...extra});
+	/** Count a decision for `stats()`, and publish it where someone listens. */
+	observe(event: CacheEvent, request: PreparedRequest, key: string, started: number, extra: Observed = {}): void {
+		if (count(this.storage.stats, event, extra)) {
+			publish({event, cacheName: this.settings.cacheName, method: request.method, url: request.url, key, ms: performance.now() - started, ...extra});
 		}
 	}
 
-	#reportBackground(request: PreparedRequest, key: string, error: unknown): void {
-		publish({event: 'error', cacheName: this.#settings.cacheName, method: request.method, url: request.url, key, ms: 0, reason: `background refresh failed: ${(error as Error).message}`});
+	/** Keep a task running in the background until it ends: `close()` waits for it. */
+	track(task: Promise<void>): void {
+		this.#background.add(task);
+		void task.finally(() => this.#background.delete(task));
+	}
+
+	/** Report a failure nobody waits for (a background refresh): never thrown. */
+	reportBackground(request: PreparedRequest, key: string, error: unknown): void {
+		publish({event: 'error', cacheName: this.settings.cacheName, method: request.method, url: request.url, key, ms: 0, reason: `background refresh failed: ${(error as Error).message}`});
 		if (this.#cache.listenerCount('error') > 0) {
 			this.#cache.emit('error', error instanceof RequestsCacheError ? error : new RequestsCacheError(`Background refresh of ${request.url} failed: ${(error as Error).message}`, 'ERR_REQUEST', {cause: error}));
 		}
 	}
 
-	#variantKey(request: PreparedRequest) {
+	/** How `request` reaches a variant of a stored response. */
+	variantKey(request: PreparedRequest): VariantKey {
 		// 'rfc9111': values that differ only as RFC 9111 §4.1 allows (whitespace, list order, case) select the same variant.
-		const rfc9111 = this.#settings.cacheControl === 'rfc9111';
+		const rfc9111 = this.settings.cacheControl === 'rfc9111';
 		// A credential a response varies on selects its own entry, derived, never stored in clear.
-		return (primaryKey: string, names: readonly string[]): string | undefined => createVariantKey(primaryKey, names, rfc9111 ? {...request, headers: normalizeVaryHeaders(request.headers, names)} : request, this.#settings);
+		return (primaryKey: string, names: readonly string[]): string | undefined => createVariantKey(primaryKey, names, rfc9111 ? {...request, headers: normalizeVaryHeaders(request.headers, names)} : request, this.settings);
 	}
 
 	async #lookup(plan: Lookup, key: string, request: PreparedRequest, options: EngineOptions, send: Send, started: number): Promise<Response> {
@@ -142,13 +134,13 @@ export class RequestPath {
 
 		const misses = {vary: false};
 		const found = plan.forceRefresh ? undefined : await this.#find(key, request, misses);
-		const now = this.#settings.clock();
-		const action = decideLookup(plan, found?.entry, this.#settings, now);
+		const now = this.settings.clock();
+		const action = decideLookup(plan, found?.entry, this.settings, now);
 		switch (action.kind) {
 			case 'serve': {
-				this.#observe(action.stale ? 'stale' : 'hit', request, key, started);
+				this.observe(action.stale ? 'stale' : 'hit', request, key, started);
 				// Nothing else uses this entry: a body decoded for this read alone is served as it is.
-				const served = this.#serve(found!, request, now, plan.range, {owned: found!.owned});
+				const served = this.serve(found!, request, now, plan.range, {owned: found!.owned});
 				if (action.notModified === true) {
 					served.status = 304;
 					served.reason = 'Not Modified';
@@ -164,7 +156,7 @@ export class RequestPath {
 			}
 
 			case 'gatewayTimeout': {
-				this.#observe('miss', request, key, started, {status: 504, reason: 'only-if-cached'});
+				this.observe('miss', request, key, started, {status: 504, reason: 'only-if-cached'});
 				return this.#withStatus(this.#gatewayTimeout(request, key), {kind: 'gatewayTimeout'});
 			}
 
@@ -180,7 +172,7 @@ export class RequestPath {
 							fetch, signal, timeout: options.timeout,
 							follow: async () => this.#follow(plan, key, request),
 							note: (event, reason) => {
-								this.#observe(event, request, key, started, reason === undefined ? {} : {reason});
+								this.observe(event, request, key, started, reason === undefined ? {} : {reason});
 							},
 						});
 					if (response.fromCache) {
@@ -188,15 +180,15 @@ export class RequestPath {
 						return this.#withStatus(response, {kind: 'hit', expires: response.expires?.getTime() ?? null});
 					}
 
-					this.#observe('miss', request, key, started, {status: response.status});
+					this.observe('miss', request, key, started, {status: response.status});
 					return this.#withStatus(response, this.#forwardOutcome(response, fwd));
 				}, options.signal);
 			}
 
 			case 'serveStaleAndRevalidate': {
 				this.#revalidator.inBackground(plan, found!, key, request, options, send);
-				this.#observe('stale', request, key, started, {reason: 'stale-while-revalidate'});
-				return this.#withStatus(this.#serve(found!, request, now, plan.range), {kind: 'hit', expires: found!.entry.expires}, now);
+				this.observe('stale', request, key, started, {reason: 'stale-while-revalidate'});
+				return this.#withStatus(this.serve(found!, request, now, plan.range), {kind: 'hit', expires: found!.entry.expires}, now);
 			}
 
 			case 'revalidate': {
@@ -212,15 +204,15 @@ export class RequestPath {
 
 	/** The entry stored for `key` that this request may be served (its variant, and only its own `private` one). */
 	async #find(key: string, request: PreparedRequest, misses?: {vary: boolean}): Promise<Found | undefined> {
-		const found = await this.#storage.lookup(key, this.#variantKey(request), misses);
-		return found === undefined || servesRequester(found.entry, () => ownerOf(request, this.#settings)) ? found : undefined;
+		const found = await this.storage.lookup(key, this.variantKey(request), misses);
+		return found === undefined || servesRequester(found.entry, () => ownerOf(request, this.settings)) ? found : undefined;
 	}
 
 	/** What another process's flight stored for this request, served, or undefined when there is nothing it may be served. */
 	async #follow(plan: Lookup, key: string, request: PreparedRequest): Promise<Response | undefined> {
 		const found = await this.#find(key, request);
-		const now = this.#settings.clock();
-		return decideLookup(plan, found?.entry, this.#settings, now).kind === 'serve' ? this.#serve(found!, request, now, plan.range, {owned: found!.owned}) : undefined;
+		const now = this.settings.clock();
+		return decideLookup(plan, found?.entry, this.settings, now).kind === 'serve' ? this.serve(found!, request, now, plan.range, {owned: found!.owned}) : undefined;
 	}
 
 	/** A flight to the origin; a caller that joined another's flight is told so in `Cache-Status` (`collapsed`). */
@@ -230,7 +222,7 @@ export class RequestPath {
 			led = true;
 			return start(flightSignal);
 		}, signal);
-		if (!led && this.#settings.cacheStatus !== undefined) {
+		if (!led && this.settings.cacheStatus !== undefined) {
 			response.headers = collapsedCacheStatus(response.headers);
 		}
 
@@ -244,7 +236,7 @@ export class RequestPath {
 
 	/** An answer that went forward without the cache (bypassed, or an unsafe method), with its `Cache-Status`. */
 	async #forwarded(response: Promise<Response>, fwd: 'bypass' | 'method'): Promise<Response> {
-		if (this.#settings.cacheStatus === undefined) {
+		if (this.settings.cacheStatus === undefined) {
 			return response;
 		}
 
@@ -254,18 +246,19 @@ export class RequestPath {
 
 	/** `response` with this cache's `Cache-Status` member appended (RFC 9211), when the option is on. */
 	#withStatus(response: Response, outcome: Outcome, now?: number): Response {
-		const name = this.#settings.cacheStatus;
+		const name = this.settings.cacheStatus;
 		if (name !== undefined) {
-			response.headers = withCacheStatus(response.headers, cacheStatusMember(name, cacheStatusOf(outcome, now ?? this.#settings.clock())));
+			response.headers = withCacheStatus(response.headers, cacheStatusMember(name, cacheStatusOf(outcome, now ?? this.settings.clock())));
 		}
 
 		return response;
 	}
 
-	#serve(found: Found, request: PreparedRequest, now: number, range: ByteRange | undefined, how: {owned?: boolean; revalidated?: boolean} = {}): Response {
+	/** The stored entry as the response served for `request` (the part `range` asks for, when given). */
+	serve(found: Found, request: PreparedRequest, now: number, range: ByteRange | undefined, how: {owned?: boolean; revalidated?: boolean} = {}): Response {
 		// The policy served a range only from an entry that covers it.
 		const entry = range === undefined ? found.entry : partialEntry(found.entry, range) ?? found.entry;
-		return servedResponse(entry, found.key, {now, url: request.url, age: servedAge(found.entry, this.#settings, now), ...how});
+		return servedResponse(entry, found.key, {now, url: request.url, age: servedAge(found.entry, this.settings, now), ...how});
 	}
 
 	/** A 504 made here, for `onlyIfCached` without a usable entry: the origin is not contacted. */
@@ -277,7 +270,7 @@ export class RequestPath {
 			url: request.url,
 			body: Buffer.from('504 Gateway Timeout: not in the cache (only-if-cached)'),
 			request,
-			cache: {fromCache: false, createdAt: new Date(this.#settings.clock()), expires: null, isExpired: false, revalidated: false, cacheKey: key},
+			cache: {fromCache: false, createdAt: new Date(this.settings.clock()), expires: null, isExpired: false, revalidated: false, cacheKey: key},
 		});
 	}
 }

@@ -26,7 +26,7 @@ export class Revalidator {
 	 * plain one otherwise. Failures serve the stale entry within the stale-if-error window.
 	 */
 	async refresh(plan: Lookup, found: Found, key: string, request: PreparedRequest, options: EngineOptions, send: Send, started = performance.now()): Promise<Response> {
-		const {settings, observe} = this.#context;
+		const {settings} = this.#context;
 		const conditional = revalidationRequest(request, found.entry);
 		let response: Response | undefined;
 		let failure: unknown;
@@ -43,19 +43,19 @@ export class Revalidator {
 			}
 
 			case 'renew': {
-				observe('revalidated', request, key, started, {status: 304});
+				this.#context.observe('revalidated', request, key, started, {status: 304});
 				return this.#renew(plan, found, request, response!, now);
 			}
 
 			case 'serveStale': {
 				response?.streaming?.abort(new Error('not needed: a stale response is served'));
 				const reason = response === undefined ? `stale-if-error: ${(failure as Error).message}` : 'stale-if-error';
-				observe('stale', request, key, started, response === undefined ? {reason} : {status: response.status, reason});
+				this.#context.observe('stale', request, key, started, response === undefined ? {reason} : {status: response.status, reason});
 				return this.#context.serve(found, request, now, plan.range);
 			}
 
 			case 'replace': {
-				observe('miss', request, key, started, {status: response!.status});
+				this.#context.observe('miss', request, key, started, {status: response!.status});
 				return this.#writer.store(plan, key, request, response!);
 			}
 		}

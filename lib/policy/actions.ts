@@ -14,8 +14,9 @@ import type {CacheSettings} from './settings.js';
 /**
  * The cache's rules as pure functions, in the spirit of requests-cache's `CacheActions`: each
  * takes the request, the settings, what is stored and the time, and names what to do. Nothing
- * here reads a store, sends a request or looks at a clock; lib/engine/engine.ts carries the
- * actions out. docs/http-caching.md lists the rules in order.
+ * here reads a store, sends a request or looks at a clock; lib/engine/*.ts carries the actions
+ * out (revalidation.ts and invalidation.ts hold the rules after the origin answers).
+ * docs/http-caching.md lists the rules in order.
  */
 
 /** How a request is looked up: the request's own directives and the per-request options, resolved. */
