@@ -8,7 +8,7 @@ import {type Expiration, expiresAt, matchUrlExpiration, parseExpireAfter} from '
 import {initialAge, skipsReload, staleAt, storable} from './freshness.js';
 import {type ByteRange, covers, parseRange} from './ranges.js';
 import {sharedMustRevalidate} from './shared-cache.js';
-import {ANY_STALE, type CacheRequestOptions} from './request-options.js';
+import {ANY_STALE, type CacheRequestOptions, REVALIDATE} from './request-options.js';
 import type {CacheSettings} from './settings.js';
 
 /**
@@ -34,6 +34,8 @@ export type Lookup = {
 	readonly refresh: boolean;
 	/** Accept a stale entry of any age (fetch's `force-cache`). */
 	readonly anyStale: boolean;
+	/** Fetch's `no-cache`: revalidate whatever the entry's age (but a fresh immutable one with 'rfc9111'). */
+	readonly revalidate?: true;
 	/** `cacheControl: 'rfc9111'`: the byte range asked for, answered from what is stored when it covers it. */
 	readonly range?: ByteRange;
 	/** `shared`: the request carries `Authorization`, which limits what may be stored (RFC 9111 §3.5). */
@@ -126,6 +128,7 @@ export function planRequest(request: PreparedRequest, options: PlanOptions, sett
 		forceRefresh: options.forceRefresh === true,
 		refresh: options.refresh === true,
 		anyStale: options[ANY_STALE] === true,
+		...(options[REVALIDATE] === true && !onlyIfCached ? {revalidate: true} : {}),
 	};
 }
 
@@ -207,13 +210,16 @@ function lookupAction(lookup: Lookup, entry: CachedEntry | undefined, settings: 
 	const {directives} = lookup;
 	const rfc9111 = settings.cacheControl === 'rfc9111';
 	const age = ageAt(entry, now);
-	const maxAge = rfc9111 && skipsReload(entry, now) ? undefined : seconds(directives, 'max-age');
+	const immutable = rfc9111 && skipsReload(entry, now);
+	const maxAge = immutable ? undefined : seconds(directives, 'max-age');
 	const minFresh = seconds(directives, 'min-fresh');
-	let fresh = !lookup.noCache && (entry.expires === null || now < entry.expires)
+	// The request's no-cache, or fetch's: nothing stored is used without the origin's word.
+	const mustAsk = lookup.noCache || (lookup.revalidate === true && !immutable);
+	let fresh = !mustAsk && (entry.expires === null || now < entry.expires)
 		&& (maxAge === undefined || age <= maxAge)
 		&& (minFresh === undefined || entry.expires === null || entry.expires - now >= minFresh * 1000);
 	let stale = false;
-	if (!fresh && !lookup.noCache && entry.expires !== null && !(settings.cacheControl && entry.facts.mustRevalidate) && !(rfc9111 && entry.facts.noCache)) {
+	if (!fresh && !mustAsk && entry.expires !== null && !(settings.cacheControl && entry.facts.mustRevalidate) && !(rfc9111 && entry.facts.noCache)) {
 		const maxStale = directives.has('max-stale') ? seconds(directives, 'max-stale') ?? Number.POSITIVE_INFINITY : undefined;
 		if (lookup.anyStale || (maxStale !== undefined && now - entry.expires <= maxStale * 1000 && (maxAge === undefined || age <= maxAge))) {
 			fresh = true;
@@ -236,7 +242,7 @@ function lookupAction(lookup: Lookup, entry: CachedEntry | undefined, settings: 
 	}
 
 	const whileRevalidating = staleWindow(entry, settings, 'staleWhileRevalidate');
-	if (!fresh && !lookup.noCache && whileRevalidating > 0 && now - entry.expires! <= whileRevalidating) {
+	if (!fresh && !mustAsk && whileRevalidating > 0 && now - entry.expires! <= whileRevalidating) {
 		return staleAndRevalidate;
 	}
 

@@ -18,6 +18,8 @@ export type CacheRequestOptions = {
 	onlyIfCached?: boolean;
 	/** Accept a stored response however stale (set by `session.fetch` for `cache: 'force-cache'`). */
 	[ANY_STALE]?: boolean;
+	/** Use nothing stored without the origin's word (set by the fetch doors for `cache: 'no-cache'`). */
+	[REVALIDATE]?: boolean;
 };
 
 /** The names of {@link CacheRequestOptions}, checked by the plain transport so none is silently dropped. */
@@ -28,3 +30,10 @@ export const CACHE_REQUEST_OPTION_NAMES = Object.freeze(['expireAfter', 'refresh
  * `fetch` front door, never sent to an origin, and not a name a caller can mistype.
  */
 export const ANY_STALE: unique symbol = Symbol('requests-cache.anyStale');
+
+/**
+ * Use nothing stored without asking the origin first (fetch's `cache: 'no-cache'`), whatever its
+ * age: fetch's `max-age=0` alone lets an entry stored this second be served. With 'rfc9111', a
+ * fresh `immutable` response is still served, as on a reload (RFC 8246).
+ */
+export const REVALIDATE: unique symbol = Symbol('requests-cache.revalidate');

@@ -9,7 +9,7 @@ import {
 import {cacheStatusOf, fetchReason, revalidateReason} from '../../lib/policy/cache-status.js';
 import {DO_NOT_CACHE} from '../../lib/policy/expiration.js';
 import {decideInvalidation} from '../../lib/policy/invalidation.js';
-import {ANY_STALE} from '../../lib/policy/request-options.js';
+import {ANY_STALE, REVALIDATE} from '../../lib/policy/request-options.js';
 import {decideRefreshed, decideRenewal, revalidationRequest} from '../../lib/policy/revalidation.js';
 import {type CacheOptions, type CacheSettings, normalizeCacheOptions} from '../../lib/policy/settings.js';
 
@@ -134,6 +134,9 @@ describe('policy/actions: the decisions alone', () => {
 			{name: 'stale-while-revalidate within (cacheControl): serve stale and refresh', settings: {cacheControl: true}, entry: entryOf({ttl: -10, facts: {staleWhileRevalidate: 30}}), expected: {kind: 'serveStaleAndRevalidate'}},
 			{name: 'stale-while-revalidate beyond: revalidate', settings: {cacheControl: true}, entry: entryOf({ttl: -60, facts: {staleWhileRevalidate: 30}}), expected: {kind: 'revalidate'}},
 			{name: 'the session\'s staleWhileRevalidate window', settings: {staleWhileRevalidate: 30}, entry: entryOf({ttl: -10}), expected: {kind: 'serveStaleAndRevalidate'}},
+			{name: 'fetch\'s no-cache on an entry stored this second (age 0, which its max-age=0 accepts): revalidate', headers: {'cache-control': 'max-age=0'}, options: {[REVALIDATE]: true}, entry: entryOf({headers: etag}), expected: {kind: 'revalidate'}},
+			{name: 'fetch\'s no-cache within stale-while-revalidate: revalidate, not serve stale', headers: {'cache-control': 'max-age=0'}, options: {[REVALIDATE]: true}, settings: {staleWhileRevalidate: 30}, entry: entryOf({ttl: -10, headers: etag}), expected: {kind: 'revalidate'}},
+			{name: 'fetch\'s no-cache on a fresh immutable entry (rfc9111, RFC 8246): serve', headers: {'cache-control': 'max-age=0'}, options: {[REVALIDATE]: true}, settings: {cacheControl: 'rfc9111'}, entry: entryOf({age: 10, headers: {...etag, 'cache-control': 'max-age=60, immutable'}}), expected: serve},
 			{name: 'a stored part does not answer a whole request: fetch', entry: entryOf({status: 206}), expected: {kind: 'fetch'}},
 			{name: 'shared: a conditional request a fresh entry meets: a 304', headers: {'if-none-match': '"v1"'}, settings: {cacheControl: 'rfc9111', shared: true}, entry: entryOf({headers: etag}), expected: {kind: 'serve', stale: false, notModified: true}},
 			{name: 'shared: a conditional request it does not meet: the full response', headers: {'if-none-match': '"v0"'}, settings: {cacheControl: 'rfc9111', shared: true}, entry: entryOf({headers: etag}), expected: serve},
