@@ -59,11 +59,11 @@ describe('requests-cache CLI: stored values out of range, and reading without wr
 	});
 
 	/** A cache file in a directory of its own, filled through a session and closed. */
-	async function filledCache(paths: readonly string[]): Promise<{file: string; keys: string[]}> {
+	async function filledCache(paths: readonly string[], cacheControl = false): Promise<{file: string; keys: string[]}> {
 		const own = path.join(dir, `cache-${++count}`);
 		mkdirSync(own);
 		const file = path.join(own, 'http_cache.sqlite');
-		const session = new CachedSession({cacheName: file, storeCookies: true});
+		const session = new CachedSession({cacheName: file, storeCookies: true, cacheControl});
 		const keys: string[] = [];
 		for (const item of paths) {
 			// eslint-disable-next-line no-await-in-loop -- in order
@@ -128,7 +128,9 @@ describe('requests-cache CLI: stored values out of range, and reading without wr
 		});
 
 		it('a response whose max-age no Date holds is served, and the cache stays listable', async () => {
-			const {file} = await filledCache(['/huge', '/huge', '/page']);
+			// cacheControl: the max-age is read (without it, expires is null and nothing is tested).
+			const {file} = await filledCache(['/huge', '/huge', '/page'], true);
+			assert.equal(origin.hits('/huge'), 1, 'the repeat was served from the cache');
 			const list = await runCli(['list', file]);
 			assert.equal(list.code, 0, list.stderr);
 			assert.match(list.stdout, /\/page/);
