@@ -68,8 +68,8 @@ export function startWorker(config: Record<string, unknown>): Worker {
 
 /**
  * The fleet's origin: `/<mode>/<id>?ms=N` answers after N ms (default 100) and counts hits per
- * path and query. Modes: `ok` (200), `fail` (500), `nostore` (200, `Cache-Control: no-store`),
- * `stall` (the first request of a URL waits `first` ms, default 5000, the others N ms).
+ * path and query (`maxAge=N` adds `Cache-Control: max-age=N`). Modes: `ok` (200), `fail` (500),
+ * `nostore` (200, `Cache-Control: no-store`), `stall` (the first request of a URL waits `first` ms, default 5000, the others N ms).
  */
 export class FleetOrigin {
 	readonly counts = new Map<string, number>();
@@ -93,6 +93,8 @@ export class FleetOrigin {
 				response.writeHead(mode === 'fail' ? 500 : 200, {
 					'content-type': 'application/json',
 					...(mode === 'nostore' ? {'cache-control': 'no-store'} : {}),
+					// What a cache that only follows the headers (undici's) needs to store it.
+					...(url.searchParams.has('maxAge') ? {'cache-control': `max-age=${url.searchParams.get('maxAge')!}`} : {}),
 				});
 				response.end(JSON.stringify({path: request.url, hit: count}));
 			}, delay);
