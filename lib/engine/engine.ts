@@ -119,6 +119,8 @@ export class CacheEngine {
 	readonly #saving = new Map<string, Promise<void>>();
 	/** Whether the store took each response `#store` handled (`false`: the write failed), for `Cache-Status`. */
 	readonly #stored = new WeakMap<Response, boolean>();
+	/** Responses served what another process's flight stored (`Cache-Status`: a hit). */
+	readonly #followed = new WeakSet<Response>();
 
 	constructor(settings: CacheSettings, flights: SingleFlight = new Flights()) {
 		this.settings = settings;
@@ -336,15 +338,7 @@ export class CacheEngine {
 				return this.#inFlight(flightKey, async signal => {
 					const fetch = async (flightSignal: AbortSignal | undefined): Promise<Response> => this.#fetchAndStore(plan, key, request, withSignal(options, flightSignal), send);
 					// A forced refresh must reach the origin: it never waits for another process's flight.
-					const response = this.#coalescer === undefined || plan.forceRefresh
-						? await fetch(signal)
-						: await this.#coalescer.run(flightKey, {
-							fetch, signal, timeout: options.timeout,
-							follow: async () => this.#follow(plan, key, request),
-							note: (event, reason) => {
-								this.#observe(event, request, key, started, reason === undefined ? {} : {reason});
-							},
-						});
+					const response = plan.forceRefresh ? await fetch(signal) : await this.#acrossProcesses(flightKey, fetch, signal, plan, key, request, options, started);
 					if (response.fromCache) {
 						// Served what another process's flight stored.
 						return this.#withStatus(response, {hit: true, ttl: ttlAt(response.expires?.getTime() ?? null, this.settings.clock())});
@@ -363,10 +357,13 @@ export class CacheEngine {
 
 			case 'revalidate': {
 				const fwd: ForwardReason = found!.entry.expires !== null && found!.entry.expires <= now ? 'stale' : 'request';
-				return this.#inFlight(this.#flightKey('revalidate', key, request, options, plan), async signal => {
-					const response = await this.#refresh(plan, found!, key, request, withSignal(options, signal), send, started);
+				const flightKey = this.#flightKey('revalidate', key, request, options, plan);
+				return this.#inFlight(flightKey, async signal => {
+					const refresh = async (flightSignal: AbortSignal | undefined): Promise<Response> => this.#refresh(plan, found!, key, request, withSignal(options, flightSignal), send, started);
+					const response = await this.#acrossProcesses(flightKey, refresh, signal, plan, key, request, options, started);
 					// A stale entry served because the origin failed was not answered by the origin.
-					const status = response.fromCache && !response.revalidated ? {fwd, detail: 'stale-on-error'} : this.#forwardStatus(response, fwd);
+					const status = this.#followed.has(response) ? {hit: true, ttl: ttlAt(response.expires?.getTime() ?? null, this.settings.clock())}
+						: (response.fromCache && !response.revalidated ? {fwd, detail: 'stale-on-error'} : this.#forwardStatus(response, fwd));
 					return this.#withStatus(response, status);
 				}, options.signal);
 			}
@@ -386,11 +383,34 @@ export class CacheEngine {
 		return found;
 	}
 
+	/**
+	 * A miss's or a revalidation's flight across the processes on the store (lib/engine/coalesce.ts):
+	 * lead it (`fetch`), or be served what another process's flight stored.
+	 */
+	async #acrossProcesses(flightKey: string, fetch: (signal: AbortSignal | undefined) => Promise<Response>, signal: AbortSignal | undefined, plan: Lookup, key: string, request: PreparedRequest, options: EngineOptions, started: number): Promise<Response> {
+		// A request that must hear the origin itself (`refresh`, `no-cache`, `alwaysRevalidate`) could not be served what another stored.
+		const ownWord = plan.refresh || plan.noCache || this.settings.alwaysRevalidate;
+		return this.#coalescer === undefined || ownWord ? fetch(signal) : this.#coalescer.run(flightKey, {
+			fetch, signal, timeout: options.timeout,
+			follow: async () => this.#follow(plan, key, request),
+			whole: async () => this.#saving.get(key),
+			note: (event, reason) => {
+				this.#observe(event, request, key, started, reason === undefined ? {} : {reason});
+			},
+		});
+	}
+
 	/** What another process's flight stored for this request, served, or undefined when there is nothing it may be served. */
 	async #follow(plan: Lookup, key: string, request: PreparedRequest): Promise<Response | undefined> {
 		const found = await this.#find(key, request);
 		const now = this.settings.clock();
-		return decideLookup(plan, found?.entry, this.settings, now).kind === 'serve' ? this.#serve(found!, request, now, plan.range, found!.owned) : undefined;
+		if (decideLookup(plan, found?.entry, this.settings, now).kind !== 'serve') {
+			return undefined;
+		}
+
+		const served = this.#serve(found!, request, now, plan.range, found!.owned);
+		this.#followed.add(served);
+		return served;
 	}
 
 	/**
@@ -685,7 +705,9 @@ export class CacheEngine {
 	#refreshInBackground(plan: Lookup, found: Found, key: string, request: PreparedRequest, options: EngineOptions, send: Send): void {
 		// Nobody waits for a background refresh: it is not the caller's to abort.
 		const {signal: _signal, ...unsignalled} = options;
-		const task = this.#flights.run(this.#flightKey('revalidate', key, request, options, plan), async signal => this.#refresh(plan, found, key, request, withSignal(unsignalled, signal), send))
+		const flightKey = this.#flightKey('revalidate', key, request, options, plan);
+		const refresh = async (signal: AbortSignal | undefined): Promise<Response> => this.#refresh(plan, found, key, request, withSignal(unsignalled, signal), send);
+		const task = this.#flights.run(flightKey, async signal => this.#acrossProcesses(flightKey, refresh, signal, plan, key, request, unsignalled, performance.now()))
 			.then(() => undefined, (error: unknown) => {
 				publish({event: 'error', cacheName: this.settings.cacheName, method: request.method, url: request.url, key, ms: 0, reason: `background refresh failed: ${(error as Error).message}`});
 				if (this.cache.listenerCount('error') > 0) {
