@@ -40,9 +40,10 @@ const reasons = {
 class LeaseTimeout extends Error {}
 
 /**
- * Miss coalescing across processes (the `coalesce` option): on a miss, the request whose process
- * takes the store's lease on its flight (lib/backends/store.ts, `FlightLease`) asks the origin; the
- * same request in other processes waits for the flight to end and is served from the store.
+ * Miss coalescing across processes (the `coalesce` option): on a miss (or a stale entry's
+ * revalidation), the request whose process takes the store's lease on its flight
+ * (lib/backends/store.ts, `FlightLease`) asks the origin; the same request in other processes
+ * waits for the flight to end and is served from the store.
  *
  * The lease is named after the in-process flight key (lib/engine/engine.ts), so that only requests
  * that would share a flight in one process share one across processes. The leader renews its
