@@ -12,7 +12,7 @@ export type {CacheStore, StoreRecord, RecordMeta, RecordKind, DeleteFilter, Stor
 export {CACHE_STORE} from './backends/store.js';
 export type {BudgetOptions} from './backends/budget.js';
 export {CacheEngine} from './engine/engine.js';
-export type {Send, EngineOptions} from './engine/engine.js';
+export type {Send, EngineOptions} from './engine/context.js';
 export {createStore} from './backends/index.js';
 export {resolveCachePath} from './backends/cache-path.js';
 export type {CachePathOptions} from './backends/cache-path.js';

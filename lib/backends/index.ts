@@ -15,7 +15,8 @@ export type StoreSettings = {
 	/** A built-in name, a branded store, a Keyv instance or adapter: checked here, a TypeError naming it otherwise. */
 	readonly backend: unknown;
 	readonly cacheName: string;
-	readonly url: string | undefined;
+	/** One server's URL; for Redis, an array names a cluster's nodes. */
+	readonly url: string | readonly string[] | undefined;
 	readonly ttlOffset: number;
 	readonly backendTimeout?: number;
 	readonly useCacheDir?: boolean;
@@ -63,6 +64,10 @@ export function createStore(settings: StoreSettings): CacheStore {
 		}
 
 		case 'mongodb': {
+			if (typeof settings.url === 'object') {
+				throw new TypeError('createStore(): an array of `url`s names a Redis Cluster: backend \'mongodb\' takes one connection URL');
+			}
+
 			return createMongoStore({url: settings.url, database: cacheName, timeout: settings.backendTimeout});
 		}
 

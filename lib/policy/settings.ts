@@ -39,8 +39,11 @@ export type CacheOptions = {
 	useTemp?: boolean;
 	/** Where responses are stored. @default 'sqlite' */
 	backend?: BackendOption;
-	/** Connection URL for `'redis'` (default `redis://localhost:6379`) or `'mongodb'` (default `mongodb://localhost:27017`). */
-	url?: string;
+	/**
+	 * Connection URL for `'redis'` (default `redis://localhost:6379`) or `'mongodb'` (default
+	 * `mongodb://localhost:27017`); for a Redis Cluster, its nodes' URLs as an array.
+	 */
+	url?: string | readonly string[];
 	/** How long responses stay fresh. Seconds, a Date, a duration, or a constant. @default NEVER_EXPIRE */
 	expireAfter?: ExpireAfter;
 	/** Per-URL expiration: `{'api.example.com/*': 60, '*': DO_NOT_CACHE}`; the first match wins. */
@@ -194,7 +197,7 @@ export type CacheSettings = KeySettings & {
 	readonly useCacheDir: boolean;
 	readonly useTemp: boolean;
 	readonly backend: BackendOption;
-	readonly url: string | undefined;
+	readonly url: string | readonly string[] | undefined;
 	readonly expireAfter: Expiration;
 	readonly urlsExpireAfter: UrlExpirationRules;
 	readonly allowableCodes: ReadonlySet<number>;
@@ -460,12 +463,13 @@ export function normalizeCacheOptions(options: CacheOptions = {}, owner = 'Cache
 		}
 	}
 
-	if (options.url !== undefined && (typeof options.url !== 'string' || !/^[a-z][a-z\d+.-]*:\/\//i.test(options.url))) {
-		throw optionTypeError(owner, 'url', 'a connection URL such as redis://localhost:6379', options.url);
+	const isUrl = (url: unknown): boolean => typeof url === 'string' && /^[a-z][a-z\d+.-]*:\/\//i.test(url);
+	if (options.url !== undefined && !(Array.isArray(options.url) ? options.url.length > 0 && options.url.every(isUrl) : isUrl(options.url))) {
+		throw optionTypeError(owner, 'url', 'a connection URL such as redis://localhost:6379, or an array of a Redis Cluster\'s node URLs', options.url);
 	}
 
-	if (options.url !== undefined && backend !== 'redis' && backend !== 'mongodb') {
-		throw new TypeError(`${owner} option \`url\` only applies to backend 'redis' or 'mongodb'`);
+	if (options.url !== undefined && backend !== 'redis' && (backend !== 'mongodb' || typeof options.url !== 'string')) {
+		throw new TypeError(`${owner} option \`url\` only applies to backend 'redis' or 'mongodb' (an array of URLs, a Redis Cluster, to 'redis' only)`);
 	}
 
 	const useCacheDir = bool(owner, 'useCacheDir', options.useCacheDir, DEFAULT_CACHE_OPTIONS.useCacheDir);
@@ -549,7 +553,7 @@ export function normalizeCacheOptions(options: CacheOptions = {}, owner = 'Cache
 		useCacheDir,
 		useTemp,
 		backend,
-		url: options.url,
+		url: typeof options.url === 'object' ? Object.freeze([...options.url]) : options.url,
 		expireAfter: options.expireAfter === undefined ? NEVER : parseExpireAfter(options.expireAfter, owner, 'expireAfter'),
 		urlsExpireAfter: Object.freeze(options.urlsExpireAfter === undefined ? [] : parseUrlsExpireAfter(options.urlsExpireAfter, owner, 'urlsExpireAfter')),
 		allowableCodes: new Set(allowableCodes),
