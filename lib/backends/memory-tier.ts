@@ -96,13 +96,21 @@ export function createMemoryTier(inner: CacheStore, link: InvalidationLink, budg
 		...(inner.location === undefined ? {} : {location: inner.location}),
 		...(inner.lease === undefined ? {} : {lease: inner.lease}),
 		tier: counters,
-		async get(key) {
+		peek(key) {
 			const record = kept.get(key);
-			if (record !== undefined && link.live) {
-				// Most recently used last.
-				kept.delete(key);
-				kept.set(key, record);
-				counters.hits++;
+			if (record === undefined || !link.live) {
+				return undefined;
+			}
+
+			// Most recently used last.
+			kept.delete(key);
+			kept.set(key, record);
+			counters.hits++;
+			return record;
+		},
+		async get(key) {
+			const record = tiered.peek!(key);
+			if (record !== undefined) {
 				return record;
 			}
 

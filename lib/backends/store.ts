@@ -140,6 +140,8 @@ export type CacheStore = {
 	readonly location?: string;
 	/** The record under `key`, or undefined. A record that is not ours reads as undefined. */
 	get(key: string): Promise<StoreRecord | undefined>;
+	/** The record under `key` when this process holds it already (a memory tier's hit): read at once, never timed out; else `get`. */
+	peek?(key: string): StoreRecord | undefined;
 	/**
 	 * The total size this store keeps itself within, present only on a store that enforces one
 	 * (memory and SQLite when given `maxEntries` or `maxBytes`). Such a store evicts on `set` and

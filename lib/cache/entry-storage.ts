@@ -195,7 +195,7 @@ export class EntryStorage {
 
 	/** {@link read}, and whether the value was decoded from a fresh record (see `StoreRecord.fresh`). */
 	async #read(key: string): Promise<{value: StoredValue; fresh: boolean} | undefined> {
-		const record = (this.#location === undefined ? undefined : queued(this.#location, key)) ?? await this.#bounded('get', this.#store.get(key));
+		const record = (this.#location === undefined ? undefined : queued(this.#location, key)) ?? this.#store.peek?.(key) ?? await this.#bounded('get', this.#store.get(key));
 		if (record === undefined) {
 			return undefined;
 		}

@@ -21,6 +21,8 @@ export type CoalescedMiss = {
 	readonly fetch: (signal: AbortSignal | undefined) => Promise<Response>;
 	/** The response stored for this request, served from the store, or undefined when there is none it may use. */
 	readonly follow: () => Promise<Response | undefined>;
+	/** Resolves once what `fetch` answered is queued for the store: a streamed body once whole (or given up). */
+	readonly whole: () => Promise<void>;
 	readonly signal: AbortSignal | undefined;
 	/** The request's own timeout, ms: a waiter never waits longer. */
 	readonly timeout: number | undefined;
@@ -38,9 +40,10 @@ const reasons = {
 class LeaseTimeout extends Error {}
 
 /**
- * Miss coalescing across processes (the `coalesce` option): on a miss, the request whose process
- * takes the store's lease on its flight (lib/backends/store.ts, `FlightLease`) asks the origin; the
- * same request in other processes waits for the flight to end and is served from the store.
+ * Miss coalescing across processes (the `coalesce` option): on a miss (or a stale entry's
+ * revalidation), the request whose process takes the store's lease on its flight
+ * (lib/backends/store.ts, `FlightLease`) asks the origin; the same request in other processes
+ * waits for the flight to end and is served from the store.
  *
  * The lease is named after the in-process flight key (lib/engine/context.ts), so that only requests
  * that would share a flight in one process share one across processes. The leader renews its
@@ -126,15 +129,19 @@ export class Coalescer {
 			outcome = 'done';
 			return response;
 		} finally {
-			this.#end(lease, name, token, outcome, heartbeat);
+			this.#end(lease, name, token, outcome, heartbeat, miss);
 		}
 	}
 
-	/** End a flight after the caller has its answer: a 'done' once the write is in the store, where waiters read it. */
-	#end(lease: FlightLease, name: string, token: string, outcome: FlightOutcome, heartbeat: NodeJS.Timeout): void {
+	/**
+	 * End a flight after the caller has its answer: a 'done' once the write is in the store, where
+	 * waiters read it (a streamed body is stored when whole, after its caller had the head).
+	 */
+	#end(lease: FlightLease, name: string, token: string, outcome: FlightOutcome, heartbeat: NodeJS.Timeout, miss: CoalescedMiss): void {
 		const release = (async () => {
 			try {
 				if (outcome === 'done') {
+					await miss.whole();
 					await this.#storage.flush();
 				}
 

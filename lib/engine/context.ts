@@ -29,6 +29,8 @@ export type EngineContext = {
 	serve(found: Found, request: PreparedRequest, now: number, range: ByteRange | undefined, how?: {owned?: boolean; revalidated?: boolean}): Response;
 	/** Report a failure nobody waits for (a background refresh): never thrown. */
 	reportBackground(request: PreparedRequest, key: string, error: unknown): void;
+	/** A miss's or a revalidation's flight across the processes on the store (lib/engine/coalesce.ts): lead it (`fetch`), or be served what another's stored. */
+	acrossProcesses(flight: string, fetch: (signal: AbortSignal | undefined) => Promise<Response>, signal: AbortSignal | undefined, plan: Lookup, key: string, request: PreparedRequest, options: EngineOptions, started: number): Promise<Response>;
 };
 
 /** Requests share a flight only when nothing about them could change the answer. */

@@ -48,6 +48,8 @@ export class RequestPath implements EngineContext {
 	readonly #background = new Set<Promise<void>>();
 	readonly #writer: ResponseWriter;
 	readonly #revalidator: Revalidator;
+	/** Responses served what another process's flight stored (`Cache-Status`: a hit). */
+	readonly #followed = new WeakSet<Response>();
 
 	constructor({settings, cache, storage, flights, coalescer}: RequestPathParts) {
 		this.settings = settings;
@@ -166,15 +168,7 @@ export class RequestPath implements EngineContext {
 				return this.#inFlight(flight, async signal => {
 					const fetch = async (flightSignal: AbortSignal | undefined): Promise<Response> => this.#writer.store(plan, key, request, await send(request, transportOptions(withSignal(options, flightSignal))));
 					// A forced refresh must reach the origin: it never waits for another process's flight.
-					const response = this.#coalescer === undefined || plan.forceRefresh
-						? await fetch(signal)
-						: await this.#coalescer.run(flight, {
-							fetch, signal, timeout: options.timeout,
-							follow: async () => this.#follow(plan, key, request),
-							note: (event, reason) => {
-								this.observe(event, request, key, started, reason === undefined ? {} : {reason});
-							},
-						});
+					const response = plan.forceRefresh ? await fetch(signal) : await this.acrossProcesses(flight, fetch, signal, plan, key, request, options, started);
 					if (response.fromCache) {
 						// Served what another process's flight stored.
 						return this.#withStatus(response, {kind: 'hit', expires: response.expires?.getTime() ?? null});
@@ -193,8 +187,14 @@ export class RequestPath implements EngineContext {
 
 			case 'revalidate': {
 				const fwd = revalidateReason(found!.entry.expires, now);
-				return this.#inFlight(flightKey('revalidate', key, request, options, plan), async signal => {
-					const response = await this.#revalidator.refresh(plan, found!, key, request, withSignal(options, signal), send, started);
+				const flight = flightKey('revalidate', key, request, options, plan);
+				return this.#inFlight(flight, async signal => {
+					const refresh = async (flightSignal: AbortSignal | undefined): Promise<Response> => this.#revalidator.refresh(plan, found!, key, request, withSignal(options, flightSignal), send, started);
+					const response = await this.acrossProcesses(flight, refresh, signal, plan, key, request, options, started);
+					if (this.#followed.has(response)) {
+						return this.#withStatus(response, {kind: 'hit', expires: response.expires?.getTime() ?? null});
+					}
+
 					// A stale entry served because the origin failed was not answered by the origin.
 					return this.#withStatus(response, response.fromCache && !response.revalidated ? {kind: 'staleOnError', fwd} : this.#forwardOutcome(response, fwd));
 				}, options.signal);
@@ -208,11 +208,32 @@ export class RequestPath implements EngineContext {
 		return found === undefined || servesRequester(found.entry, () => ownerOf(request, this.settings)) ? found : undefined;
 	}
 
+	/** A miss's or a revalidation's flight across the processes on the store (lib/engine/coalesce.ts): lead it (`fetch`), or be served what another's stored. */
+	async acrossProcesses(flight: string, fetch: (signal: AbortSignal | undefined) => Promise<Response>, signal: AbortSignal | undefined, plan: Lookup, key: string, request: PreparedRequest, options: EngineOptions, started: number): Promise<Response> {
+		// A request that must hear the origin itself (`refresh`, `no-cache`, `alwaysRevalidate`) could not be served what another stored.
+		const ownWord = plan.refresh || plan.noCache || this.settings.alwaysRevalidate;
+		return this.#coalescer === undefined || ownWord ? fetch(signal) : this.#coalescer.run(flight, {
+			fetch, signal, timeout: options.timeout,
+			follow: async () => this.#follow(plan, key, request),
+			// A streamed body is stored once whole: its flight ends then, not at the head.
+			whole: async () => this.#writer.saving.get(key),
+			note: (event, reason) => {
+				this.observe(event, request, key, started, reason === undefined ? {} : {reason});
+			},
+		});
+	}
+
 	/** What another process's flight stored for this request, served, or undefined when there is nothing it may be served. */
 	async #follow(plan: Lookup, key: string, request: PreparedRequest): Promise<Response | undefined> {
 		const found = await this.#find(key, request);
 		const now = this.settings.clock();
-		return decideLookup(plan, found?.entry, this.settings, now).kind === 'serve' ? this.serve(found!, request, now, plan.range, {owned: found!.owned}) : undefined;
+		if (decideLookup(plan, found?.entry, this.settings, now).kind !== 'serve') {
+			return undefined;
+		}
+
+		const served = this.serve(found!, request, now, plan.range, {owned: found!.owned});
+		this.#followed.add(served);
+		return served;
 	}
 
 	/** A flight to the origin; a caller that joined another's flight is told so in `Cache-Status` (`collapsed`). */

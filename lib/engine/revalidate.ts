@@ -84,7 +84,9 @@ export class Revalidator {
 	inBackground(plan: Lookup, found: Found, key: string, request: PreparedRequest, options: EngineOptions, send: Send): void {
 		// Nobody waits for a background refresh: it is not the caller's to abort.
 		const {signal: _signal, ...unsignalled} = options;
-		const task = this.#flights.run(flightKey('revalidate', key, request, options, plan), async signal => this.refresh(plan, found, key, request, withSignal(unsignalled, signal), send))
+		const flight = flightKey('revalidate', key, request, options, plan);
+		const refresh = async (signal: AbortSignal | undefined): Promise<Response> => this.refresh(plan, found, key, request, withSignal(unsignalled, signal), send);
+		const task = this.#flights.run(flight, async signal => this.#context.acrossProcesses(flight, refresh, signal, plan, key, request, unsignalled, performance.now()))
 			.then(() => undefined, (error: unknown) => {
 				this.#context.reportBackground(request, key, error);
 			});

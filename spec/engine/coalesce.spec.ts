@@ -92,6 +92,44 @@ for (const backend of ['sqlite', 'redis'] as const) {
 			}
 		});
 
+		it('revalidates a stale entry once for two processes: one conditional request, both served', async () => {
+			const url = `${origin.url}/etag/${randomUUID()}?ms=300`;
+			const pathAndQuery = new URL(url).pathname + new URL(url).search;
+			const config = {...store(), urls: [url]};
+			const [[filler], [other]] = await Promise.all([fleet(1, {...config, rounds: 2}), fleet(1, config)]);
+			// The filler stores it (fresh for 1 s) and has a second round; the other has only the one after.
+			const filled = await filler!.go();
+			assert.equal(filled.results[0]!.status, 200);
+			await new Promise(resolve => {
+				setTimeout(resolve, 1300);
+			});
+			const rounds = await Promise.all([filler!.go(), other!.go()]);
+			assert.equal(origin.conditionals.get(pathAndQuery), 1, 'one conditional request for both processes');
+			assert.equal(origin.hits(pathAndQuery), 2, 'the first request, then one revalidation');
+			for (const round of rounds) {
+				assert.equal(round.results[0]!.status, 200);
+				assert.equal(round.results[0]!.fromCache, true);
+			}
+
+			assert.equal(total(rounds, 'revalidations') - total([filled], 'revalidations'), 1, 'one process revalidated');
+			assert.equal(total(rounds, 'coalesced'), 1, 'the other was served what it renewed');
+		});
+
+		it('ends a streamed miss\'s flight only once its body is stored: the fetch door\'s waiter is served from the store', async () => {
+			// The fetch door answers at the head and stores when the body is whole, 600 ms later.
+			const url = `${origin.url}/trickle/${randomUUID()}?ms=600`;
+			const [leader, waiter] = await fleet(2, {...store(), urls: [url], door: 'fetch', coalesce: {lease: 10_000}});
+			const reached = origin.nextHit();
+			const led = leader!.go();
+			await reached;
+			const [first, second] = await Promise.all([led, waiter!.go()]);
+			assert.equal(origin.hits(new URL(url).pathname + new URL(url).search), 1, 'the waiter did not ask the origin');
+			assert.equal(first!.results[0]!.status, 200);
+			assert.equal(second!.results[0]!.status, 200);
+			assert.equal(second!.results[0]!.fromCache, true);
+			assert.equal(total([second!], 'coalesced'), 1);
+		});
+
 		it('lets one waiter take over when the leader is killed mid-flight; every request is answered', async () => {
 			const url = `${origin.url}/stall/${randomUUID()}?ms=50&first=20000`;
 			const [leader, ...others] = await fleet(4, {...store(), urls: [url], coalesce: {lease: 300}});

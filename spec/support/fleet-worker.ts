@@ -4,7 +4,7 @@
  * stdin requests every URL at once; prints one JSON line of results per round, then `done`.
  */
 import {createInterface} from 'node:readline';
-import {CachedSession} from '../../lib/index.js';
+import {CachedSession, installCache} from '../../lib/index.js';
 
 type Config = {
 	backend: 'redis' | 'sqlite';
@@ -22,10 +22,12 @@ type Config = {
 	rounds?: number;
 	/** How to end: 'close' (await session.close()), 'exit' (process.exit() at once), 'flush-exit' (await session.cache.flush(), then process.exit()). @default 'close' */
 	end?: 'close' | 'exit' | 'flush-exit';
+	/** 'fetch': the requests go through the global fetch with `installCache()` (answered at the head, stored when whole). @default the session */
+	door?: 'fetch';
 };
 
 const config = JSON.parse(process.argv[2]!) as Config;
-const session = new CachedSession({
+const options = {
 	backend: config.backend,
 	cacheName: config.cacheName,
 	...(config.url === undefined ? {} : {url: config.url}),
@@ -33,7 +35,13 @@ const session = new CachedSession({
 	expireAfter: 3600,
 	cacheControl: true,
 	backendTimeout: 2000,
-});
+};
+const session = new CachedSession(options);
+if (config.door === 'fetch') {
+	// The session's cache serves the fetch door too: one cache, one set of stats.
+	const {backend: _backend, cacheName: _cacheName, url: _url, backendTimeout: _timeout, ...behaviour} = options as typeof options & {url?: string};
+	installCache({...behaviour, backend: session.cache, patch: ['fetch'], fromCacheHeader: 'x-from-cache'});
+}
 
 // Pipes are written synchronously on Linux: an event from the exit handler still reaches the parent.
 session.cache.on('error', (error: Error & {lost?: number}) => {
@@ -46,6 +54,12 @@ async function round(): Promise<WorkerResult[]> {
 	return Promise.all(config.urls.map(async url => {
 		const started = performance.now();
 		try {
+			if (config.door === 'fetch') {
+				const response = await fetch(url, config.headers === undefined ? {} : {headers: config.headers});
+				await response.arrayBuffer();
+				return {status: response.status, fromCache: response.headers.has('x-from-cache'), ms: performance.now() - started};
+			}
+
 			const response = await session.get(url, {
 				...(config.timeout === undefined ? {} : {timeout: config.timeout}),
 				...(config.headers === undefined ? {} : {headers: config.headers}),

@@ -68,11 +68,15 @@ export function startWorker(config: Record<string, unknown>): Worker {
 
 /**
  * The fleet's origin: `/<mode>/<id>?ms=N` answers after N ms (default 100) and counts hits per
- * path and query. Modes: `ok` (200), `fail` (500), `nostore` (200, `Cache-Control: no-store`),
+ * path and query (`maxAge=N` adds `Cache-Control: max-age=N`). Modes: `ok` (200), `fail` (500),
+ * `nostore` (200, `Cache-Control: no-store`), `etag` (ETag, fresh for 1 s, a 304 to `If-None-Match`;
+ * {@link conditionals} counts those), `trickle` (the head at once, the body's end N ms later),
  * `stall` (the first request of a URL waits `first` ms, default 5000, the others N ms).
  */
 export class FleetOrigin {
 	readonly counts = new Map<string, number>();
+	/** Conditional requests (with `If-None-Match`) per path and query. */
+	readonly conditionals = new Map<string, number>();
 	url = '';
 	readonly #server: Server;
 	readonly #hitWaiters: Array<() => void> = [];
@@ -88,11 +92,36 @@ export class FleetOrigin {
 
 			const [, mode] = url.pathname.split('/');
 			const ms = Number(url.searchParams.get('ms') ?? 100);
+			if (mode === 'etag' && request.headers['if-none-match'] !== undefined) {
+				this.conditionals.set(request.url!, (this.conditionals.get(request.url!) ?? 0) + 1);
+			}
+
+			if (mode === 'trickle') {
+				// The head and a first part at once, the rest N ms later: the client has the head long before the body is whole.
+				response.writeHead(200, {'content-type': 'text/plain', 'cache-control': 'max-age=3600'});
+				response.write(`${request.url!} `);
+				const rest = setTimeout(() => response.end(`hit ${count}`), ms);
+				response.on('close', () => {
+					clearTimeout(rest);
+				});
+				return;
+			}
+
 			const delay = mode === 'stall' && count === 1 ? Number(url.searchParams.get('first') ?? 5000) : ms;
 			const timer = setTimeout(() => {
+				if (mode === 'etag') {
+					// Fresh for a second, then revalidated: a 304 to a request that has the tag.
+					const headers = {etag: '"v1"', 'cache-control': 'max-age=1'};
+					response.writeHead(request.headers['if-none-match'] === '"v1"' ? 304 : 200, headers);
+					response.end(request.headers['if-none-match'] === '"v1"' ? undefined : JSON.stringify({path: request.url, hit: count}));
+					return;
+				}
+
 				response.writeHead(mode === 'fail' ? 500 : 200, {
 					'content-type': 'application/json',
 					...(mode === 'nostore' ? {'cache-control': 'no-store'} : {}),
+					// What a cache that only follows the headers (undici's) needs to store it.
+					...(url.searchParams.has('maxAge') ? {'cache-control': `max-age=${url.searchParams.get('maxAge')!}`} : {}),
 				});
 				response.end(JSON.stringify({path: request.url, hit: count}));
 			}, delay);
