@@ -1,10 +1,9 @@
 import {Buffer} from 'node:buffer';
 import {inspect} from 'node:util';
-import {createStore} from '../backends/index.js';
-import {BaseCache, adoptKeyFn, storageOf} from '../cache/base-cache.js';
+import type {BaseCache} from '../cache/base-cache.js';
 import type {EntryStorage, Found} from '../cache/entry-storage.js';
 import {
-	OWNER_VARY, createKey, createKeyIfKnown, createKeyNonBlocking, createVariantKey, hopAddsIdentity, ownerOf, prepareIdentity, redactRequest, redactUrl, storableResponseHeaders,
+	OWNER_VARY, createKeyIfKnown, createKeyNonBlocking, createVariantKey, hopAddsIdentity, ownerOf, prepareIdentity, redactRequest, redactUrl, storableResponseHeaders,
 } from '../cache-keys.js';
 import type {CachedEntry} from '../codec/entry.js';
 import {servedResponse} from '../codec/served-response.js';
@@ -35,20 +34,15 @@ export type Send = (request: PreparedRequest, options: TransportOptions) => Prom
 /** What the engine takes per request besides the request: how to send it, and the cache options. */
 export type EngineOptions = TransportOptions & PlanOptions;
 
-/** The cache for a session's settings: the given one, or one on a new store. */
-function cacheFor(settings: CacheSettings): {cache: BaseCache; owned: boolean} {
-	const keyFn = settings.keyFn ?? ((request: PreparedRequest) => createKey(request, settings));
-	if (settings.backend instanceof BaseCache) {
-		// contains({url}) and delete({urls}) must build the keys the session builds.
-		adoptKeyFn(settings.backend, keyFn);
-		return {cache: settings.backend, owned: false};
-	}
-
-	return {
-		cache: new BaseCache(createStore(settings), {clock: settings.clock, timeout: settings.backendTimeout, strict: settings.strictBackend, keyFn, ttlOffset: settings.ttlOffset, name: settings.cacheName}),
-		owned: true,
-	};
-}
+/** What the engine works with, built by the composition root (lib/config/assemble.ts). */
+export type EngineParts = {
+	/** The cache: maintenance and the `'error'` event. */
+	readonly cache: BaseCache;
+	/** The cache's request-path storage. */
+	readonly storage: EntryStorage;
+	/** True when the engine closes the cache with itself (it was built for it, not handed in). */
+	readonly owned: boolean;
+};
 
 /** The options with the flight's signal in place of the caller's (none when the flight has none). */
 function withSignal(options: EngineOptions, signal: AbortSignal | undefined): EngineOptions {
@@ -97,8 +91,10 @@ function redactHistory(history: readonly RedirectHop[], settings: CacheSettings)
  * the store, asks the policy (lib/policy/actions.ts) what to do, and does it: serve, revalidate,
  * serve stale and refresh, fetch (one flight for identical concurrent requests), store.
  *
+ * Built by the composition root, `createEngine()` (lib/config/assemble.ts).
+ *
  * @example
- * const engine = new CacheEngine(normalizeCacheOptions({backend: 'memory'}));
+ * const engine = createEngine(normalizeCacheOptions({backend: 'memory'}));
  * const response = await engine.handle(request, {}, (r, o) => session.send(r, o));
  */
 export class CacheEngine {
@@ -120,17 +116,13 @@ export class CacheEngine {
 	/** Whether the store took each response `#store` handled (`false`: the write failed), for `Cache-Status`. */
 	readonly #stored = new WeakMap<Response, boolean>();
 
-	constructor(settings: CacheSettings, flights: SingleFlight = new Flights()) {
+	constructor(settings: CacheSettings, {cache, storage, owned}: EngineParts, flights: SingleFlight = new Flights()) {
 		this.settings = settings;
-		const {cache, owned} = cacheFor(settings);
 		this.cache = cache;
 		this.#owned = owned;
-		this.#storage = storageOf(cache);
+		this.#storage = storage;
 		this.#flights = flights;
 		this.#coalescer = settings.coalesce === false ? undefined : new Coalescer(this.#storage, settings.coalesce, settings.backendTimeout);
-		if (settings.onError) {
-			cache.on('error', settings.onError);
-		}
 	}
 
 	/**

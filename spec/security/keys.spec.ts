@@ -10,7 +10,7 @@ import {
 import {type PreparedRequest, type RequestBodyOptions, prepareRequest} from '../../lib/models/request.js';
 import {MAX_EXPIRE_AFTER_MS, olderThanCutoff, parseExpireAfter} from '../../lib/policy/expiration.js';
 import {validateCacheRequestOptions} from '../../lib/policy/request-options.js';
-import {normalizeCacheOptions} from '../../lib/policy/settings.js';
+import {normalizeCacheOptions} from '../../lib/config/options.js';
 import {Origin} from '../support/origin.js';
 
 /*
