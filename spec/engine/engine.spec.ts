@@ -327,7 +327,7 @@ describe('cache engine', () => {
 		const never = async (): Promise<never> => new Promise<never>(() => undefined);
 		// A store that stopped answering (a paused Redis): nothing it is asked ever settles.
 		const stalled = {...createStore({backend: 'memory', cacheName: 'stall', url: undefined, ttlOffset: 0}), local: false, get: never, set: never, delete: never};
-		const session = open({backend: new BaseCache(stalled, {timeout: 100})});
+		const session = open({backend: new BaseCache(stalled, {backendTimeout: 100})});
 		const errors: Error[] = [];
 		session.cache.on('error', (error: Error) => errors.push(error));
 		const timed = async (): Promise<number> => {
