@@ -45,7 +45,7 @@ function folderImports(): Map<string, Map<string, string[]>> {
  * assembly (lib/config/) sit above the engine: only the CLI and the front doors at the top of
  * lib/ (cache-mixin.ts, install.ts, index.ts) import them.
  */
-const floors = ['cli', 'config', 'doors', 'engine', 'cache', 'policy', 'codec', 'backends', 'models'];
+const floors = ['cli', 'doors', 'config', 'engine', 'cache', 'policy', 'codec', 'backends', 'models'];
 
 // Issue 17: policy/settings.ts imported BaseCache (for instanceof) and backends/index.ts typed the
 // store factory by the session's settings: policy <-> cache and policy <-> backends.
