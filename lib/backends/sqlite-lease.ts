@@ -76,13 +76,13 @@ export class SqliteLease implements FlightLease {
 						ON CONFLICT (name) DO UPDATE SET token = excluded.token, until = excluded.until, outcome = NULL, seq = NULL
 						WHERE flight_leases.outcome IS NOT NULL OR flight_leases.until < @now`),
 					renew: db.prepare('UPDATE flight_leases SET until = @until WHERE name = @name AND token = @token AND outcome IS NULL'),
-					release: db.prepare(`UPDATE flight_leases SET outcome = @outcome, until = @until, seq = (SELECT coalesce(max(seq), 0) + 1 FROM flight_leases)
+					release: db.prepare(`UPDATE flight_leases SET outcome = @outcome, until = @until, seq = (SELECT coalesce(max(seq), 0) + 1 FROM flight_leases WHERE seq IS NOT NULL)
 						WHERE name = @name AND token = @token`),
 					state: db.prepare('SELECT until, outcome FROM flight_leases WHERE name = ?'),
-					lastSeq: db.prepare('SELECT coalesce(max(seq), 0) AS seq FROM flight_leases'),
+					lastSeq: db.prepare('SELECT coalesce(max(seq), 0) AS seq FROM flight_leases WHERE seq IS NOT NULL'),
 					since: db.prepare('SELECT name, outcome, seq FROM flight_leases WHERE seq > ? ORDER BY seq'),
 					// The last end stays: `seq` must never go back.
-					sweep: db.prepare('DELETE FROM flight_leases WHERE until < @before AND (seq IS NULL OR seq < (SELECT max(seq) FROM flight_leases))'),
+					sweep: db.prepare('DELETE FROM flight_leases WHERE until < @before AND (seq IS NULL OR seq < (SELECT max(seq) FROM flight_leases WHERE seq IS NOT NULL))'),
 				}};
 			} catch (error) {
 				db.close();

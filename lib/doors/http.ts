@@ -185,6 +185,11 @@ function connectEarly(request: Request): void {
 	if (typeof flushWriteBuffer === 'function') {
 		Reflect.apply(flushWriteBuffer, socket, []);
 	}
+
+	// The emulated socket pushes the answer as it comes and has no handle to start reading from:
+	// net.Socket's own `_read` would wait for a 'connect' that has been, one listener per read of a
+	// body streamed from the origin (a MaxListenersExceededWarning after ten).
+	Reflect.set(socket as object, '_read', () => undefined);
 }
 
 /**

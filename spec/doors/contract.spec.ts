@@ -49,6 +49,25 @@ describe('doors: fetch\'s contract and what a door can replay (issue 18)', () =>
 		await origin.close();
 	});
 
+	it('passes through a status fetch\'s Response constructor refuses (600) as the network gives it, on fetch and http.get', async () => {
+		// Node's Response takes no status outside 200-599 and no URL: the door sets both on its
+		// internal record (lib/doors/answer.ts), so this fails when that record changes shape.
+		origin.route('/s/600', (_request, response) => {
+			response.writeHead(600, {'content-type': 'text/plain'});
+			response.end('six hundred');
+		});
+		const url = `${origin.url}/s/600`;
+		const network = await fetch(url);
+		const expected = [network.status, network.ok, network.url, await network.text()];
+		assert.deepEqual(expected, [600, false, url, 'six hundred'], 'fetch without the cache');
+		installCache({backend: 'memory'});
+		const passed = await fetch(url);
+		assert.deepEqual([passed.status, passed.ok, passed.url, await passed.text()], expected, 'fetch through the cache');
+		const viaHttp = await httpGet(url);
+		assert.deepEqual([viaHttp.status, viaHttp.body], [600, 'six hundred'], 'http.get through the cache');
+		assert.equal(origin.hits('/s/600'), 3, 'not stored: each request reached the origin');
+	});
+
 	it('checks fetch\'s integrity on the miss and on the hit: a TypeError on mismatch, as fetch without the cache', async () => {
 		const wrong = `sha256-${createHash('sha256').update('another body').digest('base64')}`;
 		await assert.rejects(fetch(`${origin.url}/c/plain`, {integrity: wrong}), TypeError, 'fetch itself rejects');

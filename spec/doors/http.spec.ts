@@ -10,6 +10,7 @@ import {Readable} from 'node:stream';
 import axios from 'axios';
 import got from 'got';
 import nodeFetch from 'node-fetch';
+import {ClientRequestInterceptor} from '@mswjs/interceptors/ClientRequest';
 import {outsideDoors} from '../../lib/doors/bypass.js';
 import {installHttpDoor} from '../../lib/doors/http.js';
 import {tlsIdentityOf} from '../../lib/tls-identity.js';
@@ -145,12 +146,17 @@ describe('doors: node:http and node:https', () => {
 		assert.equal(second.body, '');
 	});
 
-	it('replays a 10 MB body through http.get as a stream', async function () {
+	it('streams a 10 MB miss and replays it through http.get as a stream, with no warning on the way', async function () {
 		this.timeout(60_000);
 		install();
+		const warnings: Error[] = [];
+		const onWarning = (warning: Error) => warnings.push(warning);
+		process.on('warning', onWarning);
 		const url = `${origin.url}/bytes?n=${10 * 1024 * 1024}`;
 		const first = await httpGet(url);
 		const second = await httpGet(url);
+		process.off('warning', onWarning);
+		assert.deepEqual(warnings.map(warning => warning.message), [], 'a body streamed through the emulated socket leaks no listeners');
 		assert.equal(origin.hits('/bytes'), 1);
 		assert.equal(second.body.length, 10 * 1024 * 1024);
 		assert.ok(second.body.equals(first.body));
@@ -306,6 +312,34 @@ describe('doors: node:http and node:https', () => {
 		assert.equal(layered, 1);
 		assert.equal(second.asked.length, 1, 'the door inside the layer steps aside');
 		http.get = originals[1] as typeof http.get;
+	});
+
+	it('joins an interceptor another library applied first (as MSW does) instead of patching twice: its mocks still answer, and it stays applied after the door closes', async () => {
+		// Relies on the interceptor's protected `emitter` on the instance kept under its global symbol (docs/architecture.md).
+		const theirs = new ClientRequestInterceptor();
+		theirs.on('request', ({request, controller}) => {
+			if (new URL(request.url).pathname === '/mocked') {
+				controller.respondWith(new globalThis.Response('from their mock', {status: 200}));
+			}
+		});
+		theirs.apply();
+		try {
+			install();
+			const url = `${origin.url}/t/joined`;
+			const first = await httpGet(url);
+			const second = await httpGet(url);
+			assert.deepEqual(second.body, first.body);
+			assert.equal(origin.hits('/t/joined'), 1, 'the repeat was served from the cache');
+			assert.equal(cache.sent, 1);
+			assert.equal((await httpGet(`${origin.url}/mocked`)).body.toString(), 'from their mock', 'their mock answered first');
+			restore!();
+			restore = undefined;
+			assert.equal((await httpGet(`${origin.url}/mocked`)).body.toString(), 'from their mock', 'still applied after the door closed');
+			await httpGet(url);
+			assert.equal(origin.hits('/t/joined'), 2, 'the door is gone: the origin is asked');
+		} finally {
+			theirs.dispose();
+		}
 	});
 
 	describe('https, against a self-signed origin', () => {
