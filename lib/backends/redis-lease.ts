@@ -43,13 +43,13 @@ function isOutcome(text: string): text is FlightOutcome {
 
 /**
  * Flight leases in Redis, for a cache named `ns`: the lease on a name is the key `ns:@flight:<name>`
- * (`SET NX PX` in effect, in a script that also takes over an ended flight), and the end of every
- * flight is published on the channel `ns:@flights`, which each process hears on one subscriber
- * connection of its own, opened on the first wait.
+ * (`keyOf`; on a cluster, in the name's bucket), taken by `SET NX PX` in effect, in a script that
+ * also takes over an ended flight, and the end of every flight is published on the channel
+ * `ns:@flights` (classic PUBLISH, which a cluster sends to every node), which each process hears on
+ * one subscriber connection of its own, opened on the first wait.
  */
-export function createRedisLease(ready: () => Promise<{client: unknown}>, namespace: string): FlightLease {
+export function createRedisLease(ready: () => Promise<{client: unknown}>, namespace: string, keyOf = (name: string): string => `${namespace}:@flight:${name}`): FlightLease {
 	const channel = `${namespace}:@flights`;
-	const keyOf = (name: string): string => `${namespace}:@flight:${name}`;
 	const listeners = new Map<string, Set<(outcome: FlightOutcome) => void>>();
 	let subscriber: Promise<SubscriberClient> | undefined;
 	let closed = false;

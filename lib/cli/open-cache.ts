@@ -12,7 +12,7 @@ import {CliError, reasonOf} from './cli-error.js';
 /** Where a cache is: a SQLite file, or a Redis or MongoDB server and the cache's name there. */
 export type CacheTarget =
 	| {readonly backend: 'sqlite'; readonly file: string}
-	| {readonly backend: Exclude<BackendName, 'sqlite' | 'memory'>; readonly url: string; readonly cacheName: string};
+	| {readonly backend: Exclude<BackendName, 'sqlite' | 'memory'>; readonly url: string | readonly string[]; readonly cacheName: string};
 
 /** An opened cache: the public maintenance API, its store (for records), and how to name it. */
 export type OpenedCache = {
@@ -44,7 +44,7 @@ export function redactPassword(url: string): string {
 
 /**
  * Read a cache argument: a URL (`redis://`, `rediss://`, `mongodb://`, `mongodb+srv://`, with the
- * cache name in `?cacheName=`) or else a SQLite file path. `cacheName` (from `--cache-name`) wins
+ * cache name in `?cacheName=`), a Redis Cluster's node URLs joined by commas, or else a SQLite file path. `cacheName` (from `--cache-name`) wins
  * over the URL's; it means nothing for a file.
  */
 export function parseTarget(argument: string, cacheName: string | undefined): CacheTarget {
@@ -64,22 +64,28 @@ export function parseTarget(argument: string, cacheName: string | undefined): Ca
 		throw new CliError(`unsupported cache URL scheme "${scheme}://": give a SQLite file path, ${schemes.join(' or ')}`);
 	}
 
-	let parsed: URL;
-	try {
-		parsed = new URL(argument);
-	} catch {
-		throw new CliError(`invalid cache URL ${JSON.stringify(redactPassword(argument))}`);
-	}
+	// A Redis Cluster: its nodes' URLs, comma-separated (`redis://a:7001,redis://b:7002`).
+	const urls = backend === 'redis' ? argument.split(/,(?=rediss?:\/\/)/i) : [argument];
+	let fromUrl: string | undefined;
+	const hrefs = urls.map(url => {
+		let parsed: URL;
+		try {
+			parsed = new URL(url);
+		} catch {
+			throw new CliError(`invalid cache URL ${JSON.stringify(redactPassword(url))}`);
+		}
 
-	const fromUrl = parsed.searchParams.get('cacheName') ?? undefined;
-	// The drivers refuse query options they do not know: the cache name is ours, not theirs.
-	parsed.searchParams.delete('cacheName');
+		fromUrl ??= parsed.searchParams.get('cacheName') ?? undefined;
+		// The drivers refuse query options they do not know: the cache name is ours, not theirs.
+		parsed.searchParams.delete('cacheName');
+		return parsed.href;
+	});
 	const name = cacheName ?? fromUrl ?? DEFAULT_CACHE_OPTIONS.cacheName;
 	if (name === '') {
 		throw new CliError('the cache name must not be empty');
 	}
 
-	return {backend, url: parsed.href, cacheName: name};
+	return {backend, url: hrefs.length === 1 ? hrefs[0]! : hrefs, cacheName: name};
 }
 
 /**
@@ -145,7 +151,7 @@ function checkSqliteFile(file: string, checkOwner: boolean): void {
 }
 
 function describe(target: CacheTarget): string {
-	return target.backend === 'sqlite' ? `sqlite ${target.file}` : `${target.backend} ${redactPassword(target.url)} (cache ${JSON.stringify(target.cacheName)})`;
+	return target.backend === 'sqlite' ? `sqlite ${target.file}` : `${target.backend} ${[target.url].flat().map(url => redactPassword(url)).join(',')} (cache ${JSON.stringify(target.cacheName)})`;
 }
 
 /**

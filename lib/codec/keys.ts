@@ -325,11 +325,13 @@ export function createVariantKey(primaryKey: string, names: readonly string[], r
 		}
 	}
 
+	// Its first 8 characters are the primary key's: a store that groups records by key (a Redis
+	// Cluster's hash tags, lib/backends/redis-layout.ts) keeps the variants with their index.
 	if (found.length === 0) {
-		return finish(['vary', primaryKey, pairs], undefined);
+		return primaryKey.slice(0, 8) + finish(['vary', primaryKey, pairs], undefined).slice(8);
 	}
 
 	const cacheName = settings.cacheName ?? defaultCacheName;
 	const safe = hashable(found, cacheName, memoizedStretch);
-	return safe === undefined ? undefined : finish(['vary', primaryKey, pairs], identityOf(safe, cacheName));
+	return safe === undefined ? undefined : primaryKey.slice(0, 8) + finish(['vary', primaryKey, pairs], identityOf(safe, cacheName)).slice(8);
 }

@@ -72,6 +72,8 @@ const staleWindow: Check<number> = (value, at) => {
 	return isObject(value) ? durationToMs(value as Duration, at.owner, at.name) : fail(at, 'true, false, a number of seconds or a duration', value);
 };
 
+/** Which backends take a store option, for the message that refuses it elsewhere. */
+const takers = (name: StoreOption): string => Object.entries(STORES).filter(([, store]) => store.options.includes(name)).map(([backend]) => `'${backend}'`).join(' or ');
 const backendKinds = `one of ${Object.keys(STORES).map(name => `'${name}'`).join(', ')}, a CacheStore, a Keyv instance, a Keyv store adapter or a BaseCache`;
 
 /**
@@ -85,8 +87,23 @@ const TABLE = {
 	/** Where responses are stored: a name of the store registry (lib/config/stores.ts), a store, a Keyv or a BaseCache. @default 'sqlite' */
 	backend: option<BackendOption, BackendOption>('sqlite', (value, at) => isBackendName(value) || value instanceof BaseCache || isCacheStore(value)
 		|| (isObject(value) && typeof value['get'] === 'function' && typeof value['set'] === 'function') ? value as BackendOption : fail(at, backendKinds, value)),
-	/** Connection URL of `'redis'` (default `redis://localhost:6379`) or `'mongodb'` (default `mongodb://localhost:27017`). */
-	url: optional<string, string | undefined>((value, at) => value === undefined || (typeof value === 'string' && /^[a-z][a-z\d+.-]*:\/\//i.test(value)) ? value : fail(at, 'a connection URL such as redis://localhost:6379', value)),
+	/** Connection URL of `'redis'` (default `redis://localhost:6379`) or `'mongodb'` (default `mongodb://localhost:27017`); a Redis Cluster's node URLs as an array. */
+	url: optional<string | readonly string[], string | readonly string[] | undefined>((value, at) => {
+		const isUrl = (url: unknown): url is string => typeof url === 'string' && /^[a-z][a-z\d+.-]*:\/\//i.test(url);
+		if (value === undefined || isUrl(value)) {
+			return value;
+		}
+
+		if (!Array.isArray(value) || value.length === 0 || !value.every(isUrl)) {
+			return fail(at, 'a connection URL such as redis://localhost:6379, or an array of a Redis Cluster\'s node URLs', value);
+		}
+
+		if (at.options['backend'] !== 'redis') {
+			throw new TypeError(`${at.owner} option \`url\` only applies to backend ${takers('url')} (an array of URLs, a Redis Cluster, to 'redis' only)`);
+		}
+
+		return Object.freeze([...value as string[]]);
+	}),
 	/** SQLite: a relative `cacheName` is a file in the user cache directory (lib/backends/cache-path.ts). @default false */
 	useCacheDir: option<boolean, boolean>(false, bool),
 	/** SQLite: a relative `cacheName` is a file in the temporary directory. @default false */
@@ -232,8 +249,6 @@ export const DEFAULT_CACHE_OPTIONS = Object.freeze(Object.fromEntries(Object.ent
 	readonly [Name in keyof Table]: Table[Name]['fallback'];
 };
 
-/** Which backends take a store option, for the message that refuses it elsewhere. */
-const takers = (name: StoreOption): string => Object.entries(STORES).filter(([, store]) => store.options.includes(name)).map(([backend]) => `'${backend}'`).join(' or ');
 const storeOptions = new Set(Object.values(STORES).flatMap(store => store.options));
 
 /**

@@ -39,7 +39,8 @@ export const STORES: Readonly<Record<'sqlite' | 'memory' | 'redis' | 'mongodb', 
 	},
 	mongodb: {
 		options: ['url'], schemes: ['mongodb', 'mongodb+srv'],
-		create: config => createMongoStore({url: config.url, database: config.cacheName, timeout: config.backendTimeout}),
+		// One URL: the options refuse a list (a Redis Cluster's) for MongoDB.
+		create: config => createMongoStore({url: config.url as string | undefined, database: config.cacheName, timeout: config.backendTimeout}),
 	},
 });
 

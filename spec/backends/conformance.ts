@@ -12,6 +12,7 @@ import {Origin} from '../support/origin.js';
 import {
 	mongoUrl, mysqlExecute, mysqlUrl, postgresExecute, postgresUrl, redisProblem, redisUrl, skipOrFail, tcpProblem,
 } from '../support/services.js';
+import {redisCluster} from '../support/redis-cluster.js';
 import {removeDir, tempDir} from '../support/temp-dir.js';
 
 /**
@@ -382,6 +383,21 @@ export const redisTarget: BackendTarget = {
 	prepare: async () => redisProblem(),
 	namespace: namer('rc:conformance-'),
 	options: cacheName => ({backend: 'redis', url: redisUrl, cacheName}),
+};
+
+let clusterUrls: string[] = [];
+/** The Redis store on a cluster of three masters (spec/support/redis-cluster.ts). */
+export const redisClusterTarget: BackendTarget = {
+	name: 'redis cluster',
+	persistent: true,
+	scale: () => scaleEntries,
+	async prepare() {
+		const cluster = await redisCluster();
+		clusterUrls = cluster.problem === undefined ? cluster.urls : [];
+		return cluster.problem;
+	},
+	namespace: namer('rc:conformance-'),
+	options: cacheName => ({backend: 'redis', url: clusterUrls, cacheName}),
 };
 
 let mongo: {url: string; emulator: boolean} | undefined;

@@ -144,6 +144,8 @@ describe('Redis store specifics', function () {
 		}
 
 		assert.throws(() => createRedisStore({url: 'http://localhost', namespace: 'x'}), {name: 'TypeError', message: /`url`/});
+		assert.throws(() => createRedisStore({url: [], namespace: 'x'}), {name: 'TypeError', message: /`url` must be a redis:\/\/ or rediss:\/\/ URL, or an array of them/});
+		assert.throws(() => createRedisStore({url: [redisUrl, 'localhost:7002'], namespace: 'x'}), {name: 'TypeError', message: /`url`/});
 		assert.throws(() => createRedisStore({url: redisUrl, namespace: 'x', timeout: 0}), {name: 'RangeError', message: /`timeout`/});
 		assert.throws(() => createRedisStore({url: redisUrl, namespace: 'x', ttl: 5} as never), {name: 'TypeError', message: /`ttl`/});
 	});

@@ -45,7 +45,7 @@ export async function freePort(): Promise<number> {
 }
 
 /** Send `request` to host:port and resolve with what came back first (or '' on any failure). */
-async function ask(host: string, port: number, request: string, timeout = 1000): Promise<string> {
+export async function ask(host: string, port: number, request: string, timeout = 1000): Promise<string> {
 	return new Promise(resolve => {
 		const socket = createConnection({host, port});
 		const done = (answer: string): void => {

@@ -6,6 +6,7 @@ import {adapterNamespace, createKeyvStore} from '../../lib/backends/keyv-store.j
 import {MONGO_COLLECTION, createMongoStore} from '../../lib/backends/mongodb.js';
 import {createRedisStore} from '../../lib/backends/redis.js';
 import type {StoreTarget} from '../backends/store-conformance.js';
+import {redisCluster} from './redis-cluster.js';
 import {mongoUrl, mysqlExecute, mysqlUrl, postgresExecute, postgresUrl, redisProblem, redisUrl, tcpProblem} from './services.js';
 
 /**
@@ -26,6 +27,21 @@ export function redisStoreTarget(): StoreTarget {
 		shared: true,
 		prepare: async () => redisProblem(),
 		open: name => createRedisStore({url: redisUrl, namespace: name}),
+	};
+}
+
+/** A Redis Cluster of three masters (spec/support/redis-cluster.ts): REDIS_CLUSTER_URLS, or one started for this run. */
+export function redisClusterStoreTarget(): StoreTarget {
+	let urls: string[] = [];
+	return {
+		name: 'redis cluster',
+		shared: true,
+		async prepare() {
+			const cluster = await redisCluster();
+			urls = cluster.problem === undefined ? cluster.urls : [];
+			return cluster.problem;
+		},
+		open: name => createRedisStore({url: urls, namespace: name}),
 	};
 }
 

@@ -1,0 +1,3 @@
+import {conformance, redisClusterTarget} from './conformance.js';
+
+conformance(redisClusterTarget);
