@@ -51,7 +51,7 @@ const {CachedSession, Session, createKey, prepareRequest, storeOf} = lib;
 const {storageOf} = await loadModule<typeof import('../lib/cache/base-cache.js')>(libDir, 'cache/base-cache');
 const {decideLookup, decideStore, planRequest} = await loadModule<typeof import('../lib/policy/actions.js')>(libDir, 'policy/actions');
 const {storableHeaders} = await loadModule<typeof import('../lib/policy/cache-control.js')>(libDir, 'policy/cache-control');
-const {redactRequest, redactUrl} = await loadModule<typeof import('../lib/cache-keys.js')>(libDir, 'cache-keys');
+const {redactRequest, redactUrl, storedEntryOf} = await loadModule<typeof import('../lib/codec/redact.js')>(libDir, 'codec/redact');
 const {encodeValue, toRecord} = await loadModule<typeof import('../lib/codec/entry.js')>(libDir, 'codec/entry');
 const {withCacheFacts} = await loadModule<typeof import('../lib/models/response.js')>(libDir, 'models/response');
 const {Flights} = await loadModule<typeof import('../lib/engine/flights.js')>(libDir, 'engine/flights');
@@ -468,17 +468,15 @@ async function steps(clients: Client[]): Promise<void> {
 	const plain = new Session();
 	const response: Response = await plain.send(prepared, {});
 	const now = Date.now();
-	const decision = decideStore(plan, response, settings, now);
+	// No credentials, no redirects: what the engine's requester answers for this request.
+	const requester = {owner: () => 'none', hopAddsIdentity: () => false};
+	const decision = decideStore(plan, response, settings, now, requester);
 	if (decision.kind !== 'store') {
 		throw new Error('not storable');
 	}
 
 	const ignored = settings.ignoredParameters;
-	const entry: CachedEntry = {
-		kind: 'response', status: response.status, reason: response.reason, headers: storableHeaders(response.headers),
-		url: redactUrl(response.url, ignored), history: [], request: redactRequest(prepared, ignored),
-		createdAt: now, expires: decision.expires, facts: decision.facts, body: response.body,
-	};
+	const entry: CachedEntry = storedEntryOf(prepared, response, decision, settings);
 	const record = toRecord(key, entry, decision.deleteAt);
 	const facts = {fromCache: false, createdAt: new Date(now), isExpired: false, revalidated: false, cacheKey: key, expires: decision.expires === null ? null : new Date(decision.expires)};
 	const flights = new Flights();
@@ -493,13 +491,14 @@ async function steps(clients: Client[]): Promise<void> {
 	await time('createKey', () => createKey(prepared, settings));
 	await time('planRequest (policy)', () => planRequest(prepared, {}, settings));
 	await time('decideLookup, nothing stored (policy)', () => decideLookup(plan, undefined, settings, now));
-	await time('flight key (engine.ts #flightKey: JSON.stringify)', () => JSON.stringify(['fetch', key, true, null, plan.expiration, plan.refresh, prepared.headers]));
+	await time('flight key (engine/context.ts flightKey: JSON.stringify)', () => JSON.stringify(['fetch', key, true, null, plan.expiration, plan.refresh, prepared.headers]));
 	await time('Flights.run around a resolved response', async () => flights.run(`k${key}`, async () => response));
 	await time('new AbortController()', () => new AbortController());
-	await time('decideStore (policy)', () => decideStore(plan, response, settings, now));
+	await time('decideStore (policy)', () => decideStore(plan, response, settings, now, requester));
 	await time('storableHeaders', () => storableHeaders(response.headers));
 	await time('redactUrl (response URL)', () => redactUrl(response.url, ignored));
 	await time('redactRequest', () => redactRequest(prepared, ignored));
+	await time('storedEntryOf (the whole redacted entry)', () => storedEntryOf(prepared, response, decision, settings));
 	await time('encodeValue (1 KB body)', () => encodeValue(entry));
 	await time('toRecord (encodeValue + facts)', () => toRecord(key, entry, decision.deleteAt));
 	await time('withCacheFacts (the returned Response)', () => withCacheFacts(response, facts));

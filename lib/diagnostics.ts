@@ -119,3 +119,22 @@ export type CacheStats = {
 export function emptyStats(): CacheStats {
 	return {hits: 0, staleServed: 0, misses: 0, revalidations: 0, stores: 0, bytesStored: 0, bypassed: 0, evicted: 0, errors: 0, coalesced: 0, coalesceFallbacks: 0, takeovers: 0};
 }
+
+/** The counter each request decision adds to (`waiter` adds to one of two, by whether it had to go to the origin). */
+const counters: Partial<Record<CacheEvent, 'hits' | 'staleServed' | 'misses' | 'revalidations' | 'stores' | 'bypassed' | 'takeovers'>> = {
+	hit: 'hits', stale: 'staleServed', miss: 'misses', revalidated: 'revalidations', stored: 'stores', bypass: 'bypassed', takeover: 'takeovers',
+};
+
+/** Count a request's decision in `stats`; true when someone wants its message (then build it and {@link publish} it). */
+export function count(stats: CacheStats, event: CacheEvent, extra: {readonly bytes?: number | undefined; readonly reason?: string | undefined}): boolean {
+	const counter = event === 'waiter' ? (extra.reason === undefined ? 'coalesced' : 'coalesceFallbacks') : counters[event];
+	if (counter !== undefined) {
+		stats[counter]++;
+	}
+
+	if (event === 'stored') {
+		stats.bytesStored += extra.bytes ?? 0;
+	}
+
+	return wanted(event);
+}

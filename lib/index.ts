@@ -12,7 +12,8 @@ export type {CacheStore, StoreRecord, RecordMeta, RecordKind, DeleteFilter, Stor
 export {CACHE_STORE} from './backends/store.js';
 export type {BudgetOptions} from './backends/budget.js';
 export {CacheEngine} from './engine/engine.js';
-export type {Send, EngineOptions, EngineParts} from './engine/engine.js';
+export type {Send, EngineOptions} from './engine/context.js';
+export type {EngineParts} from './engine/engine.js';
 export {createEngine, createStore} from './config/assemble.js';
 export {resolveCachePath} from './backends/cache-path.js';
 export type {CachePathOptions} from './backends/cache-path.js';

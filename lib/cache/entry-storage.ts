@@ -1,5 +1,5 @@
 import type {CacheStore, EvictedRecord, FlightLease, SetResult, StoreRecord} from '../backends/store.js';
-import {type CachedEntry, CorruptEntryError, type StoredValue, type VariantIndex, decodeValue, toRecord} from '../codec/entry.js';
+import {type CachedEntry, CorruptEntryError, type StoredValue, type VariantIndex, decodeValue, decodedOf, toRecord} from '../codec/entry.js';
 import {type CacheStats, emptyStats} from '../diagnostics.js';
 import {BackendError} from '../errors.js';
 import {groupMemberKeys} from './cache-groups.js';
@@ -280,7 +280,10 @@ export class EntryStorage {
 		try {
 			const records: StoreRecord[] = [];
 			const add = (recordKey: string, value: StoredValue, until: number | null): void => {
-				records.push(toRecord(recordKey, value, until));
+				const record = toRecord(recordKey, value, until);
+				records.push(record);
+				// A store that hands this record out again (memory, SQLite's hot cache) is read without a decode.
+				this.#decoded.set(record, decodedOf(value, record));
 			};
 
 			if (variant === undefined) {

@@ -140,6 +140,19 @@ export function toRecord(key: string, value: StoredValue, deleteAt: number | nul
 	return {key, kind: value.kind, url: value.url, createdAt: value.createdAt, expires: value.expires, deleteAt, value: encodeValue(value)};
 }
 
+/**
+ * What {@link decodeValue} gives back for `record`, made `value` (without the JSON parse and the
+ * checksum): the value itself, its body a view of the record's bytes, as a decoded one's is.
+ */
+export function decodedOf(value: StoredValue, record: StoreRecord): StoredValue {
+	if (value.kind !== 'response') {
+		return value;
+	}
+
+	const bytes = record.value;
+	return {...value, body: Buffer.from(bytes.buffer, bytes.byteOffset + bytes.byteLength - 4 - value.body.length, value.body.length)};
+}
+
 function isObject(value: unknown): value is Record<string, unknown> {
 	return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

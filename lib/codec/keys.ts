@@ -259,6 +259,37 @@ export function createKeyIfKnown(request: PreparedRequest, settings: KeySettings
 	return keyFrom(collect(request, settings), settings.cacheName ?? defaultCacheName, memoizedStretch);
 }
 
+/** What {@link requestKey} needs: the key settings and the user's own key function, if any. */
+export type RequestKeySettings = KeySettings & {readonly keyFn?: ((request: PreparedRequest) => string) | undefined};
+
+/**
+ * The key of a request on the engine's path: the user's `keyFn`, or ours, at once (`'known'`:
+ * undefined when a password it carries is not stretched yet) or without blocking
+ * (`'nonBlocking'`: a promise when one must be stretched). A request that does not follow
+ * redirects gets the redirect itself, never the same answer: a key of its own (`-manual`).
+ */
+export function requestKey(request: PreparedRequest, settings: RequestKeySettings, followRedirects: boolean | undefined, mode: 'known'): string | undefined;
+export function requestKey(request: PreparedRequest, settings: RequestKeySettings, followRedirects: boolean | undefined, mode: 'nonBlocking'): string | undefined | Promise<string | undefined>;
+export function requestKey(request: PreparedRequest, settings: RequestKeySettings, followRedirects: boolean | undefined, mode: 'known' | 'nonBlocking'): string | undefined | Promise<string | undefined> {
+	const suffix = followRedirects === false ? '-manual' : '';
+	const {keyFn} = settings;
+	if (keyFn === undefined) {
+		const key = mode === 'nonBlocking' ? createKeyNonBlocking(request, settings) : createKeyIfKnown(request, settings);
+		if (key === undefined || typeof key === 'string') {
+			return key === undefined ? undefined : key + suffix;
+		}
+
+		return key.then(derived => (derived === undefined ? undefined : derived + suffix));
+	}
+
+	const key = keyFn(request);
+	if (typeof key !== 'string' || key === '') {
+		throw new TypeError(`keyFn must return a non-empty string, got ${typeof key}`);
+	}
+
+	return key + suffix;
+}
+
 /** Everything that authenticates a request: its key's credentials, its cookies and its shared credentials. */
 function authenticating(request: PreparedRequest, settings: KeySettings): FoundCredential[] {
 	const {found, shared} = collect(request, {...settings, matchHeaders: false});
@@ -296,6 +327,11 @@ export function hopAddsIdentity(request: PreparedRequest, finalHeaders: Readonly
  * that each user of a shared cache keeps their own copy (no header name can start with `:`).
  */
 export const OWNER_VARY = ':owner';
+
+/** The names that select a stored response's variant: its Vary names, and its owner for a `private` one. */
+export function variantNames(vary: readonly string[], owner: string | undefined): readonly string[] {
+	return owner === undefined ? vary : [...vary, OWNER_VARY];
+}
 
 /**
  * The key of one variant of a response with `Vary` (or a `private` one, varied on its owner): the primary key and the request's values of

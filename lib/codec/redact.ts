@@ -1,10 +1,10 @@
 import type {PreparedRequest} from '../models/request.js';
-import type {ResponseHeaders} from '../models/response.js';
-import type {StoredRequest} from './entry.js';
+import type {RedirectHop, Response, ResponseHeaders} from '../models/response.js';
+import type {CachedEntry, ResponseFacts, StoredRequest} from './entry.js';
 import {redactedJson, parseJson} from './json-body.js';
 import {bodyType, isJsonType} from './keys.js';
 import {parameterName} from './normalize-url.js';
-import {REDACTED, nameRules} from './secret-names.js';
+import {type NameRules, REDACTED, nameRules} from './secret-names.js';
 
 /**
  * Redaction: what of a request and its response may reach a store. Secret values (every name the
@@ -38,7 +38,10 @@ function redactPairs(text: string, redacted: (name: string) => boolean): string 
  * `name=value` fragment (`#access_token=…`). Everything else is kept as written.
  */
 export function redactUrl(url: string, ignored: ReadonlySet<string>): string {
-	const rules = nameRules(ignored);
+	return redactUrlBy(url, nameRules(ignored));
+}
+
+function redactUrlBy(url: string, rules: NameRules): string {
 	const redacted = (name: string): boolean => rules.redacted(name);
 	const hashAt = url.indexOf('#');
 	const beforeHash = hashAt === -1 ? url : url.slice(0, hashAt);
@@ -94,14 +97,17 @@ function redactBody(request: PreparedRequest, redacted: (name: string) => boolea
 
 /** The request as it is stored: secrets redacted in the URL, the headers and the body (opaque bodies dropped). */
 export function redactRequest(request: PreparedRequest, ignored: ReadonlySet<string>): StoredRequest {
-	const rules = nameRules(ignored);
+	return redactRequestBy(request, nameRules(ignored));
+}
+
+function redactRequestBy(request: PreparedRequest, rules: NameRules): StoredRequest {
 	const redacted = (name: string): boolean => rules.redacted(name);
 	const headers: Record<string, string> = {};
 	for (const name in request.headers) {
 		headers[name] = redacted(name) ? REDACTED : request.headers[name]!;
 	}
 
-	return {method: request.method, url: redactUrl(request.url, ignored), headers, body: redactBody(request, redacted)};
+	return {method: request.method, url: redactUrlBy(request.url, rules), headers, body: redactBody(request, redacted)};
 }
 
 /** What {@link storableResponseHeaders} needs of the settings. */
@@ -121,8 +127,10 @@ const urlHeaders = new Set(['location', 'content-location']);
  * `Content-Location` URLs redacted. A new object; the input is not changed.
  */
 export function storableResponseHeaders(headers: Readonly<ResponseHeaders>, settings: ResponseHeaderSettings): ResponseHeaders {
-	const rules = nameRules(settings.ignoredParameters);
-	const keepCookies = settings.storeCookies === true;
+	return redactHeadersBy(headers, nameRules(settings.ignoredParameters), settings.storeCookies === true);
+}
+
+function redactHeadersBy(headers: Readonly<ResponseHeaders>, rules: NameRules, keepCookies: boolean): ResponseHeaders {
 	const stored: ResponseHeaders = {};
 	for (const name in headers) {
 		const value = headers[name]!;
@@ -133,11 +141,60 @@ export function storableResponseHeaders(headers: Readonly<ResponseHeaders>, sett
 		} else if (rules.redacted(name)) {
 			stored[name] = Array.isArray(value) ? value.map(() => REDACTED) : REDACTED;
 		} else if (urlHeaders.has(name)) {
-			stored[name] = Array.isArray(value) ? value.map(item => redactUrl(item, settings.ignoredParameters)) : redactUrl(value, settings.ignoredParameters);
+			stored[name] = Array.isArray(value) ? value.map(item => redactUrlBy(item, rules)) : redactUrlBy(value, rules);
 		} else {
 			stored[name] = Array.isArray(value) ? [...value] : value;
 		}
 	}
 
 	return stored;
+}
+
+/** What storing a response was decided with (lib/policy/actions.ts `decideStore`, or a 304's renewal). */
+export type EntryDecision = {
+	/** The headers worth storing, before redaction. */
+	readonly headers: ResponseHeaders;
+	readonly createdAt: number;
+	readonly expires: number | null;
+	readonly facts: ResponseFacts;
+};
+
+/**
+ * The entry to save for a response, built and redacted in one pass over one set of name rules:
+ * headers as {@link storableResponseHeaders} keeps them, the request as {@link redactRequest},
+ * the final URL and each redirect hop (URL, headers, a relative Location resolved first) redacted.
+ */
+export function storedEntryOf(
+	request: PreparedRequest,
+	response: Pick<Response, 'status' | 'reason' | 'url' | 'history' | 'body'>,
+	decision: EntryDecision,
+	settings: ResponseHeaderSettings,
+): CachedEntry {
+	const rules = nameRules(settings.ignoredParameters);
+	const keepCookies = settings.storeCookies === true;
+	const history = response.history.map((hop): RedirectHop => {
+		const {location} = hop.headers;
+		const headers = typeof location === 'string' ? {...hop.headers, location: new URL(location, hop.url).href} : hop.headers;
+		return {status: hop.status, url: redactUrlBy(hop.url, rules), headers: redactHeadersBy(headers, rules, keepCookies)};
+	});
+	return {
+		kind: 'response',
+		status: response.status,
+		reason: response.reason,
+		headers: redactHeadersBy(decision.headers, rules, keepCookies),
+		// A secret in the query must not reach the store through the URLs either.
+		url: redactUrlBy(response.url, rules),
+		history,
+		request: redactRequestBy(request, rules),
+		createdAt: decision.createdAt,
+		expires: decision.expires,
+		facts: decision.facts,
+		body: response.body,
+	};
+}
+
+/** A stored entry with a renewal applied (a 304's merged headers, redacted as stored headers are). */
+export function renewedEntryOf(entry: CachedEntry, renewal: EntryDecision, settings: ResponseHeaderSettings): CachedEntry {
+	const {headers, createdAt, expires, facts} = renewal;
+	return {...entry, headers: storableResponseHeaders(headers, settings), createdAt, expires, facts};
 }

@@ -1,5 +1,5 @@
 import {DO_NOT_CACHE} from '../policy/expiration.js';
-import {ANY_STALE, type CacheRequestOptions} from '../policy/request-options.js';
+import {ANY_STALE, type CacheRequestOptions, REVALIDATE} from '../policy/request-options.js';
 
 /** The fetch `cache` modes. */
 export type FetchCacheMode = 'default' | 'no-store' | 'reload' | 'no-cache' | 'force-cache' | 'only-if-cached';
@@ -20,8 +20,9 @@ const plans: Readonly<Record<FetchCacheMode, CacheModePlan>> = {
 	// Neither read nor written: the request passes by the cache.
 	'no-store': {options: {expireAfter: DO_NOT_CACHE}, headers: noCacheHeaders},
 	reload: {options: {forceRefresh: true}, headers: noCacheHeaders},
-	// Anything stored must be revalidated first.
-	'no-cache': {options: {}, headers: {'cache-control': 'max-age=0'}},
+	// Anything stored must be revalidated first: fetch's own header is not enough (an entry stored
+	// this second has age 0, which max-age=0 accepts).
+	'no-cache': {options: {[REVALIDATE]: true}, headers: {'cache-control': 'max-age=0'}},
 	// Decided by the cache, not asked of the origin: no header is added.
 	'force-cache': {options: {[ANY_STALE]: true}, headers: {}},
 	'only-if-cached': {options: {onlyIfCached: true}, headers: {}},

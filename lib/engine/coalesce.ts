@@ -42,7 +42,7 @@ class LeaseTimeout extends Error {}
  * takes the store's lease on its flight (lib/backends/store.ts, `FlightLease`) asks the origin; the
  * same request in other processes waits for the flight to end and is served from the store.
  *
- * The lease is named after the in-process flight key (lib/engine/engine.ts), so that only requests
+ * The lease is named after the in-process flight key (lib/engine/context.ts), so that only requests
  * that would share a flight in one process share one across processes. The leader renews its
  * lease while it fetches, and ends the flight once its write has landed: 'done' (waiters read the
  * store; on a miss, a response that was not stored, each asks the origin) or 'failed' (each asks

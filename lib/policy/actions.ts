@@ -1,20 +1,22 @@
 import type {CachedEntry, ResponseFacts} from '../codec/entry.js';
+import {optionTypeError} from '../errors.js';
 import type {PreparedRequest} from '../models/request.js';
 import type {Response, ResponseHeaders} from '../models/response.js';
-import {type Directives, ageOf, hasValidator, headerFreshness, parseCacheControl, seconds} from './cache-control.js';
-import {type Expiration, expiresAt, parseExpireAfter, resolveExpiration} from './expiration.js';
+import {type Directives, ageOf, hasValidator, headerFreshness, isConditional, parseCacheControl, seconds, storableHeaders} from './cache-control.js';
+import {notModified} from './conditional.js';
+import {type Expiration, expiresAt, matchUrlExpiration, parseExpireAfter} from './expiration.js';
 import {initialAge, skipsReload, staleAt, storable} from './freshness.js';
-import {isConditional} from './conditional.js';
 import {type ByteRange, covers, parseRange} from './ranges.js';
 import {sharedMustRevalidate} from './shared-cache.js';
-import {ANY_STALE, type CacheRequestOptions} from './request-options.js';
+import {ANY_STALE, type CacheRequestOptions, REVALIDATE} from './request-options.js';
 import type {CacheSettings} from './settings.js';
 
 /**
  * The cache's rules as pure functions, in the spirit of requests-cache's `CacheActions`: each
  * takes the request, the settings, what is stored and the time, and names what to do. Nothing
- * here reads a store, sends a request or looks at a clock; lib/engine/engine.ts carries the
- * actions out. docs/http-caching.md lists the rules in order.
+ * here reads a store, sends a request or looks at a clock; lib/engine/*.ts carries the actions
+ * out (revalidation.ts and invalidation.ts hold the rules after the origin answers).
+ * docs/http-caching.md lists the rules in order.
  */
 
 /** How a request is looked up: the request's own directives and the per-request options, resolved. */
@@ -32,6 +34,8 @@ export type Lookup = {
 	readonly refresh: boolean;
 	/** Accept a stale entry of any age (fetch's `force-cache`). */
 	readonly anyStale: boolean;
+	/** Fetch's `no-cache`: revalidate whatever the entry's age (but a fresh immutable one with 'rfc9111'). */
+	readonly revalidate?: true;
 	/** `cacheControl: 'rfc9111'`: the byte range asked for, answered from what is stored when it covers it. */
 	readonly range?: ByteRange;
 	/** `shared`: the request carries `Authorization`, which limits what may be stored (RFC 9111 §3.5). */
@@ -39,8 +43,9 @@ export type Lookup = {
 	/**
 	 * `shared`: the client's own conditional request, answered with a `304` from a stored response
 	 * that is served and meets it (RFC 9111 §4.3.2); sent on untouched, storing nothing, otherwise.
+	 * The request's headers, where its conditions are.
 	 */
-	readonly conditional?: true;
+	readonly conditional?: Readonly<Record<string, string>>;
 };
 
 /** What to do with a request before anything is read. */
@@ -58,8 +63,30 @@ const invalidate: RequestPlan = Object.freeze({kind: 'invalidate'});
 /** The per-request options the policy reads, validated by the front door. */
 export type PlanOptions = CacheRequestOptions;
 
-/** Decide how a request meets the cache. */
+const booleanOptions = ['refresh', 'forceRefresh', 'onlyIfCached'] as const;
+
+/**
+ * The per-request expiration: `expireAfter` parsed (a `TypeError`/`RangeError` naming it when it
+ * does not parse), or undefined for none. The other per-request options must be booleans.
+ */
+function requestExpiration(options: PlanOptions): Expiration | undefined {
+	for (const name of booleanOptions) {
+		const value: unknown = options[name];
+		if (value !== undefined && typeof value !== 'boolean') {
+			throw optionTypeError('request', name, 'a boolean', value);
+		}
+	}
+
+	const {expireAfter} = options;
+	return expireAfter === undefined || expireAfter === 'default' ? undefined : parseExpireAfter(expireAfter, 'request', 'expireAfter');
+}
+
+/**
+ * Decide how a request meets the cache; the per-request options are checked here, where they are
+ * read (before anything else, so a bad one throws whatever the request).
+ */
 export function planRequest(request: PreparedRequest, options: PlanOptions, settings: CacheSettings): RequestPlan {
+	const perRequest = requestExpiration(options);
 	const directives = parseCacheControl(request.headers['cache-control']);
 	if (directives.has('no-store')) {
 		return bypass;
@@ -79,10 +106,10 @@ export function planRequest(request: PreparedRequest, options: PlanOptions, sett
 		return bypass;
 	}
 
-	const {expireAfter} = options;
-	const expiration = expireAfter === 'default'
-		? settings.expireAfter
-		: resolveExpiration(expireAfter === undefined ? undefined : parseExpireAfter(expireAfter, 'request', 'expireAfter'), settings.urlsExpireAfter, request.url, settings.expireAfter);
+	// Precedence (docs/expiration.md): Cache-Control (when stored), the request's `expireAfter`
+	// (`'default'` skips the URL patterns), the first matching `urlsExpireAfter` pattern, the session's.
+	const patterns = options.expireAfter === 'default' || settings.urlsExpireAfter.length === 0 ? undefined : settings.urlsExpireAfter;
+	const expiration = perRequest ?? (patterns === undefined ? undefined : matchUrlExpiration(patterns, request.url)) ?? settings.expireAfter;
 	if (expiration.kind === 'doNotCache') {
 		return bypass;
 	}
@@ -92,7 +119,7 @@ export function planRequest(request: PreparedRequest, options: PlanOptions, sett
 	return {
 		...(range === undefined ? {} : {range}),
 		...(settings.shared && request.headers['authorization'] !== undefined ? {authorized: true} : {}),
-		...(answersConditional ? {conditional: true} : {}),
+		...(answersConditional ? {conditional: request.headers} : {}),
 		kind: 'lookup',
 		expiration,
 		directives,
@@ -101,6 +128,7 @@ export function planRequest(request: PreparedRequest, options: PlanOptions, sett
 		forceRefresh: options.forceRefresh === true,
 		refresh: options.refresh === true,
 		anyStale: options[ANY_STALE] === true,
+		...(options[REVALIDATE] === true && !onlyIfCached ? {revalidate: true} : {}),
 	};
 }
 
@@ -108,8 +136,13 @@ export function planRequest(request: PreparedRequest, options: PlanOptions, sett
 export type LookupAction =
 	/** Nothing usable: send, and store what comes back. */
 	| {readonly kind: 'fetch'}
-	/** Serve the stored response (`stale` when past its expiry, e.g. allowed by max-stale). */
-	| {readonly kind: 'serve'; readonly stale: boolean}
+	/**
+	 * Serve the stored response (`stale` when past its expiry, e.g. allowed by max-stale); `notModified`:
+	 * as a `304`, for a client's own conditional request it meets (`shared`).
+	 */
+	| {readonly kind: 'serve'; readonly stale: boolean; readonly notModified?: true}
+	/** `shared`: a client's conditional request the cache cannot answer: sent on untouched, nothing stored. */
+	| {readonly kind: 'pass'}
 	/** Ask the origin: conditionally when the entry has a validator (a 304 renews it). */
 	| {readonly kind: 'revalidate'}
 	/** Serve the stale entry now and refresh it in the background (stale-while-revalidate). */
@@ -123,14 +156,47 @@ const serveStale: LookupAction = Object.freeze({kind: 'serve', stale: true});
 const revalidateAction: LookupAction = Object.freeze({kind: 'revalidate'});
 const staleAndRevalidate: LookupAction = Object.freeze({kind: 'serveStaleAndRevalidate'});
 const gatewayTimeoutAction: LookupAction = Object.freeze({kind: 'gatewayTimeout'});
+const passAction: LookupAction = Object.freeze({kind: 'pass'});
 
 /** The entry's age in seconds at `now`: time since stored plus the age it arrived with. */
 export function ageAt(entry: Pick<CachedEntry, 'createdAt' | 'facts'>, now: number): number {
 	return ((now - entry.createdAt) / 1000) + entry.facts.age;
 }
 
+/** The `Age` a served entry carries (RFC 9111 §5.1), in whole seconds; none without `cacheControl`. */
+export function servedAge(entry: Pick<CachedEntry, 'createdAt' | 'facts'>, settings: Pick<CacheSettings, 'cacheControl'>, now: number): number | undefined {
+	return settings.cacheControl ? Math.max(0, Math.floor(ageAt(entry, now))) : undefined;
+}
+
+/**
+ * Whether a stored entry may be served to this requester: a `private` response only to its owner
+ * (`owner()`: the requester's identity, derived by the codec), whatever the key says. An entry
+ * without an owner is anyone's, unless it is a `private` one an earlier version stored without one.
+ */
+export function servesRequester(entry: Pick<CachedEntry, 'facts' | 'headers'>, owner: () => string | undefined): boolean {
+	if (entry.facts.owner === undefined && !parseCacheControl(entry.headers['cache-control']).has('private')) {
+		return true;
+	}
+
+	return entry.facts.owner === owner();
+}
+
 /** Decide what to do with a lookup and what the store holds for it. */
 export function decideLookup(lookup: Lookup, entry: CachedEntry | undefined, settings: CacheSettings, now: number): LookupAction {
+	const action = lookupAction(lookup, entry, settings, now);
+	if (lookup.conditional === undefined) {
+		return action;
+	}
+
+	// `shared`: the client's own conditional request, answered only from what would be served (RFC 9111 §4.3.2).
+	if (action.kind !== 'serve') {
+		return passAction;
+	}
+
+	return notModified(lookup.conditional, entry!.headers, now) ? {...action, notModified: true} : action;
+}
+
+function lookupAction(lookup: Lookup, entry: CachedEntry | undefined, settings: CacheSettings, now: number): LookupAction {
 	if (lookup.forceRefresh) {
 		return fetchAction;
 	}
@@ -144,13 +210,16 @@ export function decideLookup(lookup: Lookup, entry: CachedEntry | undefined, set
 	const {directives} = lookup;
 	const rfc9111 = settings.cacheControl === 'rfc9111';
 	const age = ageAt(entry, now);
-	const maxAge = rfc9111 && skipsReload(entry, now) ? undefined : seconds(directives, 'max-age');
+	const immutable = rfc9111 && skipsReload(entry, now);
+	const maxAge = immutable ? undefined : seconds(directives, 'max-age');
 	const minFresh = seconds(directives, 'min-fresh');
-	let fresh = !lookup.noCache && (entry.expires === null || now < entry.expires)
+	// The request's no-cache, or fetch's: nothing stored is used without the origin's word.
+	const mustAsk = lookup.noCache || (lookup.revalidate === true && !immutable);
+	let fresh = !mustAsk && (entry.expires === null || now < entry.expires)
 		&& (maxAge === undefined || age <= maxAge)
 		&& (minFresh === undefined || entry.expires === null || entry.expires - now >= minFresh * 1000);
 	let stale = false;
-	if (!fresh && !lookup.noCache && entry.expires !== null && !(settings.cacheControl && entry.facts.mustRevalidate) && !(rfc9111 && entry.facts.noCache)) {
+	if (!fresh && !mustAsk && entry.expires !== null && !(settings.cacheControl && entry.facts.mustRevalidate) && !(rfc9111 && entry.facts.noCache)) {
 		const maxStale = directives.has('max-stale') ? seconds(directives, 'max-stale') ?? Number.POSITIVE_INFINITY : undefined;
 		if (lookup.anyStale || (maxStale !== undefined && now - entry.expires <= maxStale * 1000 && (maxAge === undefined || age <= maxAge))) {
 			fresh = true;
@@ -173,7 +242,7 @@ export function decideLookup(lookup: Lookup, entry: CachedEntry | undefined, set
 	}
 
 	const whileRevalidating = staleWindow(entry, settings, 'staleWhileRevalidate');
-	if (!fresh && !lookup.noCache && whileRevalidating > 0 && now - entry.expires! <= whileRevalidating) {
+	if (!fresh && !mustAsk && whileRevalidating > 0 && now - entry.expires! <= whileRevalidating) {
 		return staleAndRevalidate;
 	}
 
@@ -201,29 +270,35 @@ export function staleWindow(entry: Pick<CachedEntry, 'expires' | 'facts'>, setti
 	return window;
 }
 
-/** After a failed refresh (an error, or a 5xx status when `status` is given): serve the stale entry, or not. */
-export function canServeStaleOnError(entry: CachedEntry, settings: CacheSettings, now: number, status?: number): boolean {
-	if (status !== undefined && (status < 500 || (settings.cacheControl !== 'rfc9111' && settings.allowableCodes.has(status)))) {
-		return false;
-	}
-
-	const window = staleWindow(entry, settings, 'staleIfError');
-	return window > 0 && entry.expires !== null && now - entry.expires <= window;
-}
-
 /** What to do with a response from the origin. */
 export type StoreDecision =
 	| {readonly kind: 'skip'; readonly reason: string}
 	| {
 		readonly kind: 'store';
+		/** When it arrived: its age counts from then. */
+		readonly createdAt: number;
 		/** When it stops being fresh (null: never). */
 		readonly expires: number | null;
 		/** When a store with native expiry may drop it. */
 		readonly deleteAt: number | null;
+		/** What a read needs, `owner` included for a `private` response. */
 		readonly facts: ResponseFacts;
 		/** Request header names from Vary (sorted, lower-case), empty when none. */
 		readonly vary: readonly string[];
+		/** The headers worth storing (before redaction: lib/codec/redact.ts `storedEntryOf`). */
+		readonly headers: ResponseHeaders;
 	};
+
+/** What storing a response needs to know of its requester, derived by the codec (lib/codec/keys.ts). */
+export type Requester = {
+	/** The requester's identity (credentials, cookies, certificate); undefined when it cannot be derived now. */
+	readonly owner: () => string | undefined;
+	/** True when the last redirect hop sent a credential the request did not (a cookie too, for a `private` response). */
+	readonly hopAddsIdentity: (isPrivate: boolean) => boolean;
+};
+
+/** What the store decision reads of a response: the body only for its size. */
+type StoreCandidate = Pick<Response, 'status' | 'headers' | 'history'>;
 
 /** The Vary header's names (sorted, unique, lower-case), or '*' when the response varies on everything. */
 export function varyNames(headers: ResponseHeaders): readonly string[] | '*' {
@@ -290,12 +365,12 @@ export function deleteAtOf(expires: number | null, settings: Pick<CacheSettings,
 }
 
 /** Decide whether (and until when) to store a response from the origin. */
-export function decideStore(lookup: Lookup, response: Pick<Response, 'status' | 'headers' | 'body'>, settings: CacheSettings, now: number): StoreDecision {
+export function decideStore(lookup: Lookup, response: StoreCandidate & Pick<Response, 'body'>, settings: CacheSettings, now: number, requester: Requester): StoreDecision {
 	if (response.body.length > settings.maxEntrySize && !settings.readOnly) {
 		return {kind: 'skip', reason: `body of ${response.body.length} bytes is larger than maxEntrySize (${settings.maxEntrySize})`};
 	}
 
-	return storeDecision(lookup, response, settings, now);
+	return storeDecision(lookup, response, settings, now, requester);
 }
 
 /**
@@ -303,17 +378,17 @@ export function decideStore(lookup: Lookup, response: Pick<Response, 'status' | 
  * stored: a `skip` is final (the body can stream to its caller untouched); a `store` still waits
  * for the body to arrive within `maxEntrySize`. A declared `content-length` over it skips at once.
  */
-export function decideStoreHead(lookup: Lookup, response: Pick<Response, 'status' | 'headers'>, settings: CacheSettings, now: number): StoreDecision {
+export function decideStoreHead(lookup: Lookup, response: StoreCandidate, settings: CacheSettings, now: number, requester: Requester): StoreDecision {
 	const declared = response.headers['content-length'];
 	if (typeof declared === 'string' && Number(declared) > settings.maxEntrySize && !settings.readOnly) {
 		return {kind: 'skip', reason: `content-length ${declared} is larger than maxEntrySize (${settings.maxEntrySize})`};
 	}
 
-	return storeDecision(lookup, response, settings, now);
+	return storeDecision(lookup, response, settings, now, requester);
 }
 
 /** What the status and headers say about storing a response (its size aside). */
-function storeDecision(lookup: Lookup, response: Pick<Response, 'status' | 'headers'>, settings: CacheSettings, now: number): StoreDecision {
+function storeDecision(lookup: Lookup, response: StoreCandidate, settings: CacheSettings, now: number, requester: Requester): StoreDecision {
 	if (settings.readOnly) {
 		return {kind: 'skip', reason: 'readOnly'};
 	}
@@ -350,42 +425,26 @@ function storeDecision(lookup: Lookup, response: Pick<Response, 'status' | 'head
 		return {kind: 'skip', reason: 'Vary: *'};
 	}
 
-	return {kind: 'store', expires, deleteAt: deleteAtOf(expires, settings), facts: factsOf(response.headers, settings, now), vary};
-}
-
-/**
- * The new expiry of an entry a 304 confirmed, from its merged headers: 'noStore' when the headers
- * now forbid storing. An entry stale on arrival before and after (EXPIRE_IMMEDIATELY, no-cache)
- * keeps its old expiry, so nothing is rewritten for it.
- */
-export function renewedExpiry(lookup: Lookup, entry: CachedEntry, headers: ResponseHeaders, settings: CacheSettings, now: number): number | null | 'noStore' {
-	const expires = expiryOf(lookup.expiration, entry.status, headers, settings, now);
-	if (typeof expires === 'number' && expires <= now && entry.expires !== null && entry.expires <= now) {
-		return entry.expires;
+	// A `private` response is its requester's alone: stored with its owner, or not at all.
+	const isPrivate = parseCacheControl(response.headers['cache-control']).has('private');
+	const owner = isPrivate ? requester.owner() : undefined;
+	if (isPrivate && owner === undefined) {
+		return {kind: 'skip', reason: 'private, and the requester\'s identity cannot be derived now'};
 	}
 
-	return expires;
-}
-
-/** The URLs an unsafe request invalidates: its own, and same-origin Location / Content-Location (RFC 9111 §4.4). */
-export function invalidatedUrls(request: Pick<PreparedRequest, 'url'>, response: Pick<Response, 'headers' | 'url'>): string[] {
-	const urls = [request.url];
-	const {origin} = new URL(request.url);
-	for (const name of ['location', 'content-location']) {
-		const value = response.headers[name];
-		if (typeof value !== 'string') {
-			continue;
-		}
-
-		try {
-			const target = new URL(value, response.url);
-			if (target.origin === origin) {
-				urls.push(target.href);
-			}
-		} catch {
-			// Not a URL: nothing to invalidate.
-		}
+	// Its owner would depend on redirect hops a later lookup cannot see.
+	if (isPrivate && response.history.length > 0) {
+		return {kind: 'skip', reason: 'private, reached through redirects'};
 	}
 
-	return urls;
+	// What a hop's added credentials obtained depends on something the key (or the owner) cannot see.
+	if (requester.hopAddsIdentity(isPrivate)) {
+		return {kind: 'skip', reason: 'a redirect hop added credentials'};
+	}
+
+	const facts = factsOf(response.headers, settings, now);
+	return {
+		kind: 'store', createdAt: now, expires, deleteAt: deleteAtOf(expires, settings), facts: owner === undefined ? facts : {...facts, owner}, vary,
+		headers: storableHeaders(response.headers, settings.shared),
+	};
 }

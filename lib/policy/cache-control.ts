@@ -5,7 +5,8 @@ export type Directives = ReadonlyMap<string, string | true>;
 
 const empty: Directives = new Map();
 
-function headerText(value: string | string[] | undefined): string | undefined {
+/** A header's value as one string (repeated fields joined with `, `). */
+export function headerText(value: string | string[] | undefined): string | undefined {
 	return Array.isArray(value) ? value.join(', ') : value;
 }
 
@@ -139,6 +140,11 @@ export function seconds(directives: Directives, name: string): number | undefine
 /** True when the response carries a validator (ETag or Last-Modified). */
 export function hasValidator(headers: ResponseHeaders): boolean {
 	return headers['etag'] !== undefined || headers['last-modified'] !== undefined;
+}
+
+/** True when the request carries a validator condition a cache can evaluate (`If-None-Match`, `If-Modified-Since`). */
+export function isConditional(request: {readonly headers: Readonly<Record<string, string>>}): boolean {
+	return request.headers['if-none-match'] !== undefined || request.headers['if-modified-since'] !== undefined;
 }
 
 /** The headers that make a request conditional on a stored response's validators. */
@@ -319,18 +325,8 @@ export function storableHeaders(headers: ResponseHeaders, shared = false): Respo
 	}
 
 	const cacheControl = headerText(headers['cache-control']);
-	if (cacheControl?.includes('no-cache=') === true) {
-		const qualified = parseCacheControl(cacheControl).get('no-cache');
-		if (typeof qualified === 'string') {
-			named ??= new Set();
-			for (const name of qualified.split(',')) {
-				named.add(name.trim().toLowerCase());
-			}
-		}
-	}
-
-	if (shared && cacheControl?.includes('private=') === true) {
-		const qualified = parseCacheControl(cacheControl).get('private');
+	for (const directive of shared ? ['no-cache', 'private'] : ['no-cache']) {
+		const qualified = cacheControl?.includes(`${directive}=`) === true ? parseCacheControl(cacheControl).get(directive) : undefined;
 		if (typeof qualified === 'string') {
 			named ??= new Set();
 			for (const name of qualified.split(',')) {

@@ -5,7 +5,7 @@ import type {ResponseHeaders} from '../models/response.js';
  * response to an unsafe request names groups in `Cache-Group-Invalidation`, and every stored
  * response of those groups on the same origin is invalidated. Groups are scoped to an origin and
  * compared as exact strings. Pure: lib/cache/cache-groups.ts finds the members in a store,
- * lib/engine/engine.ts acts on responses.
+ * lib/policy/invalidation.ts decides, lib/engine/invalidate.ts acts on responses.
  */
 
 /**

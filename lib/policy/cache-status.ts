@@ -4,8 +4,8 @@ import type {ResponseHeaders} from '../models/response.js';
  * The `Cache-Status` response field (RFC 9211): how this cache handled a request, as one member
  * of the field's list, appended after the members the origin and any proxies before it added
  * (the RFC orders members from the origin outwards: the cache nearest the user comes last).
- * Pure: the engine (lib/engine/engine.ts) gathers the facts and sets the field on its answers;
- * every front door replays the engine's headers.
+ * Pure: the engine (lib/engine/lookup.ts) tells what happened ({@link Outcome}), the member is
+ * chosen here; every front door replays the engine's headers.
  */
 
 /** The default cache name in `Cache-Status` with `cacheStatus: true`. */
@@ -60,6 +60,59 @@ export function isCacheStatusName(name: string): boolean {
 /** Seconds of freshness left at `now` for something that stops being fresh at `expires` (ms), rounded down. */
 export function ttlAt(expires: number | null, now: number): number | undefined {
 	return expires === null ? undefined : Math.floor((expires - now) / 1000);
+}
+
+/** What happened to a request, as the engine tells it; {@link cacheStatusOf} chooses what the member says. */
+export type Outcome =
+	/** Answered from the cache; `expires`: the served entry's. */
+	| {readonly kind: 'hit'; readonly expires: number | null}
+	/** `onlyIfCached` without a usable entry: a synthetic 504. */
+	| {readonly kind: 'gatewayTimeout'}
+	/** The origin failed and a stale entry was served (stale-if-error). */
+	| {readonly kind: 'staleOnError'; readonly fwd: ForwardReason}
+	/**
+	 * The origin answered with `status` (`revalidated`: a 304 that renewed the stored entry, which
+	 * expires at `expires`); `stored`: whether the store took it, undefined when it was not offered.
+	 */
+	| {readonly kind: 'forwarded'; readonly fwd: ForwardReason; readonly status: number; readonly revalidated: boolean; readonly expires: number | null; readonly stored: boolean | undefined};
+
+/** Why a lookup's fetch went forward: a forced refresh, nothing stored, no variant for this request, or a part that does not cover it. */
+export function fetchReason(forced: boolean, found: boolean, varyMiss: boolean): ForwardReason {
+	return forced ? 'request' : found ? 'partial' : (varyMiss ? 'vary-miss' : 'uri-miss');
+}
+
+/** Why a revalidation went forward: the entry was stale, or fresh and the request asked for the origin. */
+export function revalidateReason(expires: number | null, now: number): ForwardReason {
+	return expires !== null && expires <= now ? 'stale' : 'request';
+}
+
+/** What the member says of an outcome at `now`. */
+export function cacheStatusOf(outcome: Outcome, now: number): CacheStatus {
+	switch (outcome.kind) {
+		case 'hit': {
+			return {hit: true, ttl: ttlAt(outcome.expires, now)};
+		}
+
+		case 'gatewayTimeout': {
+			return {detail: 'only-if-cached'};
+		}
+
+		case 'staleOnError': {
+			// Served stale because the origin failed: not the origin's answer.
+			return {fwd: outcome.fwd, detail: 'stale-on-error'};
+		}
+
+		case 'forwarded': {
+			const stored = outcome.stored === true || outcome.revalidated;
+			return {
+				fwd: outcome.fwd,
+				fwdStatus: outcome.revalidated ? 304 : outcome.status,
+				ttl: stored ? ttlAt(outcome.expires, now) : undefined,
+				stored,
+				detail: outcome.stored === false ? 'store-failed' : undefined,
+			};
+		}
+	}
 }
 
 /** This cache's member of the field, e.g. `requests-cache; fwd=uri-miss; fwd-status=200; stored`. */

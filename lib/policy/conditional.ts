@@ -1,4 +1,3 @@
-import type {PreparedRequest} from '../models/request.js';
 import type {ResponseHeaders} from '../models/response.js';
 import {parseHttpDate} from './cache-control.js';
 
@@ -8,11 +7,6 @@ import {parseHttpDate} from './cache-control.js';
  * meets the condition, with the stored response itself otherwise. Pure; the engine decides when
  * a stored response would be served at all.
  */
-
-/** True when the request carries a validator condition a cache can evaluate (`If-None-Match`, `If-Modified-Since`). */
-export function isConditional(request: Pick<PreparedRequest, 'headers'>): boolean {
-	return request.headers['if-none-match'] !== undefined || request.headers['if-modified-since'] !== undefined;
-}
 
 /** The opaque part of an entity tag, for the weak comparison `If-None-Match` uses (RFC 9110 §8.8.3.2). */
 function opaque(tag: string): string {

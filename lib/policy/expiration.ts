@@ -207,10 +207,6 @@ export function parseUrlsExpireAfter(value: unknown, owner: string, name: string
 
 /** The expiration the first matching URL pattern gives, if any. */
 export function matchUrlExpiration(rules: UrlExpirationRules, url: string): Expiration | undefined {
-	if (rules.length === 0) {
-		return undefined;
-	}
-
 	const bare = url.replace(schemeRegex, '');
 	for (const rule of rules) {
 		if (rule.regex.test(bare)) {
@@ -219,22 +215,6 @@ export function matchUrlExpiration(rules: UrlExpirationRules, url: string): Expi
 	}
 
 	return undefined;
-}
-
-/**
- * Pick the expiration for one request. Precedence, highest first (docs/expiration.md):
- * 1. Cache-Control headers (with `cacheControl: true`, applied by the HTTP policy),
- * 2. the per-request `expireAfter` (`'default'` skips 3 and takes 4),
- * 3. the first matching `urlsExpireAfter` pattern,
- * 4. the session's `expireAfter`.
- */
-export function resolveExpiration(
-	perRequest: Expiration | undefined,
-	rules: UrlExpirationRules,
-	url: string,
-	session: Expiration,
-): Expiration {
-	return perRequest ?? matchUrlExpiration(rules, url) ?? session;
 }
 
 /**

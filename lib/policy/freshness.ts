@@ -1,7 +1,7 @@
 import type {CachedEntry} from '../codec/entry.js';
 import type {PreparedRequest} from '../models/request.js';
 import type {Response, ResponseHeaders} from '../models/response.js';
-import {ageOf, heuristicLifetime, mayStore, parseCacheControl, parseHttpDate, seconds} from './cache-control.js';
+import {ageOf, headerText, heuristicLifetime, mayStore, parseCacheControl, parseHttpDate, seconds} from './cache-control.js';
 import type {Expiration} from './expiration.js';
 import {type ByteRange, parseContentRange} from './ranges.js';
 import {sharableWithAuthorization, sharedMaxAge} from './shared-cache.js';
@@ -11,10 +11,6 @@ import {sharableWithAuthorization, sharedMaxAge} from './shared-cache.js';
  * age (§4.2.3) and storability (§3), with RFC 8246 `immutable`. Pure functions, called by
  * lib/policy/actions.ts; times in ms since the epoch, ages in seconds.
  */
-
-function headerText(value: string | string[] | undefined): string | undefined {
-	return Array.isArray(value) ? value.join(', ') : value;
-}
 
 /**
  * The corrected initial age (RFC 9111 §4.2.3) of a response received at `responseTime`, in whole

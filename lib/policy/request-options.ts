@@ -1,7 +1,9 @@
-import {optionTypeError} from '../errors.js';
-import {type RequestExpireAfter, parseExpireAfter} from './expiration.js';
+import type {RequestExpireAfter} from './expiration.js';
 
-/** Cache options accepted per request by a cached session (and by any session after `installCache()`). */
+/**
+ * Cache options accepted per request by a cached session (and by any session after `installCache()`);
+ * checked and resolved where they are read, by `planRequest()` (lib/policy/actions.ts).
+ */
 export type CacheRequestOptions = {
 	/**
 	 * Expiration for this response; beats `urlsExpireAfter` and the session's `expireAfter`. `null`
@@ -16,6 +18,8 @@ export type CacheRequestOptions = {
 	onlyIfCached?: boolean;
 	/** Accept a stored response however stale (set by `session.fetch` for `cache: 'force-cache'`). */
 	[ANY_STALE]?: boolean;
+	/** Use nothing stored without the origin's word (set by the fetch doors for `cache: 'no-cache'`). */
+	[REVALIDATE]?: boolean;
 };
 
 /** The names of {@link CacheRequestOptions}: lib/cache-mixin.ts declares them to sessions, whose plain transport refuses them, so none is silently dropped. */
@@ -27,25 +31,9 @@ export const CACHE_REQUEST_OPTION_NAMES = Object.freeze(['expireAfter', 'refresh
  */
 export const ANY_STALE: unique symbol = Symbol('requests-cache.anyStale');
 
-const booleanOptions = ['refresh', 'forceRefresh', 'onlyIfCached'] as const;
-
 /**
- * Check the per-request cache options' types before the cache is read, naming the option in a
- * `TypeError`/`RangeError` (`refresh: 'yes'`, `forceRefresh: 1`, `onlyIfCached: 'true'`, a bad
- * `expireAfter`). Names other than {@link CACHE_REQUEST_OPTION_NAMES} are left to the caller.
- * @param owner - What to name in the error, such as `'request'` or `'session.get()'`.
+ * Use nothing stored without asking the origin first (fetch's `cache: 'no-cache'`), whatever its
+ * age: fetch's `max-age=0` alone lets an entry stored this second be served. With 'rfc9111', a
+ * fresh `immutable` response is still served, as on a reload (RFC 8246).
  */
-export function validateCacheRequestOptions(options: Readonly<Record<string, unknown>>, owner: string): void {
-	for (const name of booleanOptions) {
-		const value = options[name];
-		if (value !== undefined && typeof value !== 'boolean') {
-			throw optionTypeError(owner, name, 'a boolean', value);
-		}
-	}
-
-	const {expireAfter} = options;
-	// 'default' (the session's expiration) is the one per-request form parseExpireAfter leaves to the engine.
-	if (expireAfter !== undefined && expireAfter !== 'default') {
-		parseExpireAfter(expireAfter, owner, 'expireAfter');
-	}
-}
+export const REVALIDATE: unique symbol = Symbol('requests-cache.revalidate');

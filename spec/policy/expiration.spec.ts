@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import {CachedSession, DO_NOT_CACHE, EXPIRE_IMMEDIATELY, type ExpireAfter, NEVER_EXPIRE} from '../../lib/index.js';
-import {compileUrlPattern, matchUrlExpiration, parseExpireAfter, parseUrlsExpireAfter, resolveExpiration} from '../../lib/policy/expiration.js';
+import {compileUrlPattern, matchUrlExpiration, parseExpireAfter, parseUrlsExpireAfter} from '../../lib/policy/expiration.js';
 import {FakeClock} from '../support/clock.js';
 import {Origin} from '../support/origin.js';
 
@@ -87,15 +87,6 @@ describe('expiration', () => {
 			assert.deepEqual(matchUrlExpiration(rules, 'https://example.com/api/fast'), {kind: 'ttl', ms: 60_000});
 			assert.equal(matchUrlExpiration(rules, 'https://other.org/')?.kind, 'doNotCache');
 			assert.equal(matchUrlExpiration(parseUrlsExpireAfter({'a.com': 1}, 's', 'u'), 'https://b.com/'), undefined);
-		});
-
-		it('resolves per request > URL pattern > session', () => {
-			const rules = parseUrlsExpireAfter({'example.com/api': 60}, 'spec', 'urlsExpireAfter');
-			const session = parseExpireAfter(10, 'spec', 'expireAfter');
-			const perRequest = parseExpireAfter(3600, 'spec', 'expireAfter');
-			assert.equal(resolveExpiration(perRequest, rules, 'https://example.com/api/x', session), perRequest);
-			assert.deepEqual(resolveExpiration(undefined, rules, 'https://example.com/api/x', session), {kind: 'ttl', ms: 60_000});
-			assert.equal(resolveExpiration(undefined, rules, 'https://example.com/other', session), session);
 		});
 	});
 

@@ -7,9 +7,9 @@ import {
 	DEFAULT_IGNORED_PARAMETERS, type KeySettings, REDACTED, createKey, createKeyNonBlocking, createVariantKey,
 	ownerOf, isCredentialName, normalizeUrl, redactRequest, redactUrl, storableResponseHeaders,
 } from '../../lib/cache-keys.js';
+import {renewedEntryOf, storedEntryOf} from '../../lib/codec/redact.js';
 import {type PreparedRequest, type RequestBodyOptions, prepareRequest} from '../../lib/models/request.js';
 import {MAX_EXPIRE_AFTER_MS, olderThanCutoff, parseExpireAfter} from '../../lib/policy/expiration.js';
-import {validateCacheRequestOptions} from '../../lib/policy/request-options.js';
 import {normalizeCacheOptions} from '../../lib/config/options.js';
 import {Origin} from '../support/origin.js';
 
@@ -547,6 +547,36 @@ describe('security: cache keys and redaction (lib/codec)', function () {
 			assert.equal(headers['x-auth-token'], 'ZqH', 'the input is left as it was');
 		});
 
+		it('storedEntryOf builds the whole stored entry in one call: URL, redirect hops, request and headers redacted', () => {
+			const request = prepareRequest('POST', 'https://u:ZqL@e.com/a?token=ZqM&page=1', {headers: {authorization: 'Bearer ZqN', accept: 'application/json'}, json: {password: 'ZqO', n: 1}}, {});
+			const facts = {age: 0, mustRevalidate: false, noCache: false, owner: 'derived-owner'};
+			const decision = {headers: {'x-api-key': 'ZqP', 'set-cookie': 'sid=ZqQ', etag: '"v1"'}, createdAt: 1000, expires: 61_000, facts};
+			const response = {
+				status: 200, reason: 'OK', url: 'https://e.com/b?sig=ZqR', body: Buffer.from('ok'),
+				history: [{status: 302, url: 'https://e.com/a?token=ZqM&page=1', headers: {location: '/b?sig=ZqR', 'set-cookie': 'x=ZqS'}}],
+			};
+			const entry = storedEntryOf(request, response, decision, {ignoredParameters: ignored});
+			const text = JSON.stringify({...entry, body: undefined});
+			for (const secret of ['ZqL', 'ZqM', 'ZqN', 'ZqO', 'ZqP', 'ZqQ', 'ZqR', 'ZqS']) {
+				assert.ok(!text.includes(secret), `${secret} reached the entry: ${text}`);
+			}
+
+			assert.equal(entry.url, `https://e.com/b?sig=${REDACTED}`);
+			// A relative Location is stored resolved, then redacted like any URL.
+			assert.deepEqual(entry.history, [{status: 302, url: `https://e.com/a?token=${REDACTED}&page=1`, headers: {location: `https://e.com/b?sig=${REDACTED}`}}]);
+			assert.deepEqual(entry.headers, {'x-api-key': REDACTED, etag: '"v1"'});
+			assert.equal(entry.request.headers['accept'], 'application/json');
+			assert.deepEqual(JSON.parse(entry.request.body!), {password: REDACTED, n: 1});
+			assert.deepEqual([entry.createdAt, entry.expires, entry.facts, entry.body], [1000, 61_000, facts, response.body]);
+			// storeCookies keeps Set-Cookie, on the response and its hops.
+			const cookies = storedEntryOf(request, response, decision, {ignoredParameters: ignored, storeCookies: true});
+			assert.equal(cookies.headers['set-cookie'], 'sid=ZqQ');
+			assert.equal(cookies.history[0]!.headers['set-cookie'], 'x=ZqS');
+			// A 304's renewal is redacted as stored headers are.
+			const renewed = renewedEntryOf(entry, {...decision, headers: {'x-api-key': 'ZqT', 'x-new': '1'}, createdAt: 2000}, {ignoredParameters: ignored});
+			assert.deepEqual([renewed.headers, renewed.createdAt, renewed.url], [{'x-api-key': REDACTED, 'x-new': '1'}, 2000, entry.url]);
+		});
+
 		it('a name the user lists is redacted too, and the built-in names always are', () => {
 			const listed = new Set(['x-tenant-secret']);
 			assert.equal(redactRequest(request('GET', 'https://e.com/', {headers: {'X-Tenant-Secret': 'ZqL'}}), listed).headers['x-tenant-secret'], REDACTED);
@@ -601,24 +631,6 @@ describe('security: cache keys and redaction (lib/codec)', function () {
 			assert.throws(() => request('GET', 'https://e.com/', {headers: {'X-A\r\nInjected': 'x'}}), {name: 'TypeError', message: /not a valid header name/});
 			assert.throws(() => request('GET', 'https://e.com/', {headers: {'': 'x'}}), {name: 'TypeError'});
 			assert.equal(request('GET', 'https://e.com/', {headers: {'X-Ok': 'tab\tand obs-text \u00E9'}}).headers['x-ok'], 'tab\tand obs-text \u00E9');
-		});
-
-		it('validateCacheRequestOptions: refresh, forceRefresh and onlyIfCached must be booleans; expireAfter must parse', () => {
-			for (const [name, value] of [['refresh', 'yes'], ['forceRefresh', 1], ['onlyIfCached', 'true'], ['refresh', null]] as const) {
-				assert.throws(() => {
-					validateCacheRequestOptions({[name]: value}, 'session.get()');
-				}, {name: 'TypeError', message: new RegExp(`session\\.get\\(\\) option \`${name}\``)});
-			}
-
-			assert.throws(() => {
-				validateCacheRequestOptions({expireAfter: 'soon'}, 'request');
-			}, {name: 'TypeError', message: /`expireAfter`/});
-			assert.throws(() => {
-				validateCacheRequestOptions({expireAfter: 1e308}, 'request');
-			}, {name: 'RangeError', message: /`expireAfter`/});
-			validateCacheRequestOptions({refresh: true, forceRefresh: false, onlyIfCached: false, expireAfter: 60}, 'request');
-			validateCacheRequestOptions({expireAfter: 'default'}, 'request');
-			validateCacheRequestOptions({expireAfter: null}, 'request');
 		});
 
 		it('expiry overflow, and negative or non-finite ages, are RangeErrors naming the option', () => {
