@@ -24,9 +24,9 @@ import {ClientRequestInterceptor} from '@mswjs/interceptors/ClientRequest';
 import got from 'got';
 import {Agent, interceptors} from 'undici';
 import {installFetchDoor} from '../lib/doors/fetch.js';
-import {CacheEngine} from '../lib/engine/engine.js';
+import {createEngine} from '../lib/config/assemble.js';
 import {installCache, uninstallCache} from '../lib/install.js';
-import {normalizeCacheOptions} from '../lib/policy/settings.js';
+import {normalizeCacheOptions} from '../lib/config/options.js';
 import {installHttpDoor} from '../lib/doors/http.js';
 import type {CachedSend, EngineFor} from '../lib/doors/types.js';
 import type {PreparedRequest} from '../lib/models/request.js';
@@ -139,7 +139,7 @@ for (const [name, client] of Object.entries(clients)) {
 	const engineMiss = await measure(async () => client(`${url}-${name}-miss-${unique++}`));
 	const engineHit = await measure(async () => client(`${url}-${name}-hit`));
 	await uninstallCache();
-	const engine = new CacheEngine(normalizeCacheOptions({backend: 'memory'}));
+	const engine = createEngine(normalizeCacheOptions({backend: 'memory'}));
 	const engineRequest: PreparedRequest = {method: 'GET', url: `${url}-alone`, headers: {}, body: undefined};
 	await engine.handle(engineRequest, {}, async (outgoing, options) => new Response({status: 200, headers: {'content-type': 'application/json'}, url: outgoing.url, body: Buffer.alloc(1024, 97), request: outgoing}));
 	const engineAlone = await measure(async () => engine.handle(engineRequest, {}, async () => {

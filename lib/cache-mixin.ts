@@ -1,11 +1,16 @@
 import {inspect} from 'node:util';
 import type {BaseCache} from './cache/base-cache.js';
-import {CacheEngine} from './engine/engine.js';
+import {createEngine} from './config/assemble.js';
+import {type CacheConfig, type CacheOptions, normalizeCacheOptions, splitCacheOptions} from './config/options.js';
+import type {CacheEngine} from './engine/engine.js';
 import {runDisabled} from './engine/scope.js';
 import type {PreparedRequest} from './models/request.js';
 import type {Response} from './models/response.js';
-import {type CacheOptions, type CacheSettings, normalizeCacheOptions, splitCacheOptions} from './policy/settings.js';
-import type {SendOptions} from './session.js';
+import {CACHE_REQUEST_OPTION_NAMES} from './policy/request-options.js';
+import {type SendOptions, declareLayerOptions} from './session.js';
+
+// The cache's per-request options: a session takes them, and says what they need when no cache is in front of it.
+declareLayerOptions(CACHE_REQUEST_OPTION_NAMES, 'needs a cache: use CachedSession (or CacheMixin) or call installCache() first');
 
 /** Any class whose instances can `send()` a prepared request: what `CacheMixin` extends. */
 export type SendingSession = {
@@ -21,7 +26,7 @@ export type CacheMixinMembers = {
 	/** The cache: maintenance (`removeOldEntries`, `urls`, `delete`, …) and the `'error'` event. */
 	readonly cache: BaseCache;
 	/** The validated cache settings. */
-	readonly settings: CacheSettings;
+	readonly settings: CacheConfig;
 	/** Run `fn` with this session's cache bypassed for the requests it makes (others are unaffected). */
 	cacheDisabled<T>(fn: () => T | Promise<T>): Promise<T>;
 	/** Close the base session, then the cache's store connections. */
@@ -115,6 +120,7 @@ export function CacheMixin<TBase extends SessionConstructor>(Base: TBase, cacheO
 
 	class Cached extends Base {
 		readonly #engine: CacheEngine;
+		readonly #settings: CacheConfig;
 
 		// eslint-disable-next-line @typescript-eslint/no-explicit-any -- mixin constructors must take any[]
 		constructor(...args: any[]) {
@@ -123,19 +129,21 @@ export function CacheMixin<TBase extends SessionConstructor>(Base: TBase, cacheO
 				const [options, rest] = splitCacheOptions(args[0]);
 				const settings = normalizeCacheOptions(options, owner);
 				super(...(args.length === 0 && Object.keys(options).length === 0 ? [] : [rest, ...args.slice(1)]));
-				this.#engine = new CacheEngine(settings);
+				this.#settings = settings;
 			} else {
 				super(...args);
-				this.#engine = new CacheEngine(fixed);
+				this.#settings = fixed;
 			}
+
+			this.#engine = createEngine(this.#settings);
 		}
 
 		get cache(): BaseCache {
 			return this.#engine.cache;
 		}
 
-		get settings(): CacheSettings {
-			return this.#engine.settings;
+		get settings(): CacheConfig {
+			return this.#settings;
 		}
 
 		async cacheDisabled<T>(fn: () => T | Promise<T>): Promise<T> {

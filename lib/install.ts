@@ -1,15 +1,17 @@
 import type {BaseCache} from './cache/base-cache.js';
 import {hasOwnCache} from './cache-mixin.js';
+import {outsideDoors} from './doors/bypass.js';
 import {installFetchDoor} from './doors/fetch.js';
 import {installHttpDoor} from './doors/http.js';
 import type {CachedSend, DoorOptions, EngineFor, RestoreDoor} from './doors/types.js';
-import {CacheEngine} from './engine/engine.js';
+import {createEngine} from './config/assemble.js';
+import {CACHE_OPTION_NAMES, type CacheOptions, normalizeCacheOptions} from './config/options.js';
+import type {CacheEngine} from './engine/engine.js';
 import {isDisabled, runDisabled, runInstalled, scopedInstall} from './engine/scope.js';
 import {assertKnownOptions, optionRangeError, optionTypeError} from './errors.js';
 import type {PreparedRequest} from './models/request.js';
 import type {Response} from './models/response.js';
 import {compileUrlPattern, matchesUrlPattern} from './policy/expiration.js';
-import {CACHE_OPTION_NAMES, type CacheOptions, normalizeCacheOptions} from './policy/settings.js';
 import {type SendOptions, Session} from './session.js';
 
 /** The front doors `installCache()` can put its cache behind. */
@@ -137,14 +139,16 @@ function syncDoors(): void {
 }
 
 function installedSend(this: Session, request: PreparedRequest, options: SendOptions = {}): Promise<Response> {
-	const send = registry.originalSend!;
+	// A session's requests are its own (and its cache's, if any): the fetch and http doors step aside.
+	const original = registry.originalSend!;
+	const send = async (r: PreparedRequest, o: SendOptions): Promise<Response> => outsideDoors(async () => original.call(this, r, o));
 	const installation = activeInstallation();
 	if (installation === undefined || !installation.doors.has('session') || hasOwnCache(this)
 		|| (installation.urls !== undefined && !installation.urls.some(pattern => matchesUrlPattern(pattern, request.url)))) {
-		return send.call(this, request, options);
+		return send(request, options);
 	}
 
-	return installation.engine.handle(request, options, async (r, o) => send.call(this, r, o));
+	return installation.engine.handle(request, options, send);
 }
 
 function patchSessions(): void {
@@ -216,7 +220,7 @@ function installationOf(cacheName: string | InstallOptions | undefined, options:
 	}
 
 	return {
-		engine: new CacheEngine(normalizeCacheOptions(cacheOptions, owner)),
+		engine: createEngine(normalizeCacheOptions(cacheOptions, owner)),
 		doors,
 		urls: patterns,
 		fromCacheHeader: fromCacheHeader?.toLowerCase(),

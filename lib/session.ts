@@ -6,10 +6,9 @@ import {type TlsMaterial, tlsIdentityOf} from './tls-identity.js';
 import {cookieHeaderFor, cookieJarForRequest, createSessionCookieJar, isCookieJar} from './cookies.js';
 import {type Params, type ParamValue, type PreparedRequest, type TransportOptions, mergeHeaders, prepareRequest} from './models/request.js';
 import {type RedirectHop, Response, type ResponseHeaders} from './models/response.js';
-import {CACHE_REQUEST_OPTION_NAMES, type CacheRequestOptions} from './policy/request-options.js';
+import type {CacheRequestOptions} from './policy/request-options.js';
 import {type FetchInit, fetchWith} from './fetch.js';
 import {responseHeaders, tolerantRequest} from './origin-response.js';
-import {outsideDoors} from './doors/bypass.js';
 
 /** A response hook: may return a replacement response. Called for every response, cached ones too. */
 export type ResponseHook = (response: Response, session: Session) => Response | void | undefined | Promise<Response | void | undefined>;
@@ -71,9 +70,20 @@ export type RequestOptions = {
 export type SendOptions = TransportOptions & CacheRequestOptions;
 
 const sessionOptionNames: ReadonlySet<string> = new Set(['headers', 'timeout', 'hooks', 'got', 'cookieJar']);
-const requestOptionNames: ReadonlySet<string> = new Set([
-	'params', 'headers', 'json', 'form', 'body', 'timeout', 'followRedirects', 'signal', ...CACHE_REQUEST_OPTION_NAMES,
-]);
+const requestOptionNames = new Set(['params', 'headers', 'json', 'form', 'body', 'timeout', 'followRedirects', 'signal']);
+/** Request options a layer in front of `send` carries out, and what the plain transport says when one reaches it. */
+const layerOptions = new Map<string, string>();
+
+/**
+ * Declare request options that a layer in front of a session's `send` takes (the cache's, declared
+ * by lib/cache-mixin.ts): `request()` accepts them, the plain transport refuses them with `why`.
+ */
+export function declareLayerOptions(names: readonly string[], why: string): void {
+	for (const name of names) {
+		requestOptionNames.add(name);
+		layerOptions.set(name, why);
+	}
+}
 
 const plainGot = defaultGot.extend({retry: {limit: 0}});
 
@@ -218,13 +228,13 @@ export class Session {
 	}
 
 	/**
-	 * Send a prepared request with got and wrap the result in a {@link Response}. Cache options
-	 * reach this plain transport only when no cache is in front of it, which is an error.
+	 * Send a prepared request with got and wrap the result in a {@link Response}. A layer's options
+	 * (see {@link declareLayerOptions}) reach this plain transport only when no layer took them: an error.
 	 */
 	async send(request: PreparedRequest, options: SendOptions = {}): Promise<Response> {
-		for (const name of CACHE_REQUEST_OPTION_NAMES) {
-			if (options[name] !== undefined) {
-				throw new TypeError(`request option \`${name}\` needs a cache: use CachedSession (or CacheMixin) or call installCache() first`);
+		for (const [name, why] of layerOptions) {
+			if ((options as Record<string, unknown>)[name] !== undefined) {
+				throw new TypeError(`request option \`${name}\` ${why}`);
 			}
 		}
 
@@ -279,8 +289,7 @@ export class Session {
 
 		let raw;
 		try {
-			// A session's requests are its own (and its cache's, if any): the installed http door steps aside.
-			raw = await outsideDoors(async () => this.got(request.url, {...gotOptions, responseType: 'buffer', resolveBodyOnly: false, isStream: false}));
+			raw = await this.got(request.url, {...gotOptions, responseType: 'buffer', resolveBodyOnly: false, isStream: false});
 		} catch (error) {
 			// The fetch contract: an aborted request rejects with the signal's reason.
 			if (signal?.aborted === true) {

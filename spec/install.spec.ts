@@ -82,6 +82,13 @@ describe('installCache()', () => {
 		await own.close();
 	});
 
+	// Issue 17: the plain Session knows no door; the send installCache() puts in place steps around them.
+	it('keeps a plain session\'s own requests out of the http door when the session door is not patched', async () => {
+		const installed = installCache({backend: 'memory', patch: ['http']});
+		assert.equal(await cachesTwice(async url => new Session().get(url), 'http-door-only'), false);
+		assert.equal(await installed.count(), 0);
+	});
+
 	it('runs the session hooks for responses from the installed cache', async () => {
 		installCache({backend: 'memory'});
 		const seen: boolean[] = [];

@@ -40,6 +40,13 @@ function folderImports(): Map<string, Map<string, string[]>> {
 	return edges;
 }
 
+/**
+ * The floors of lib/, top first: a folder imports only the folders below it. Configuration and
+ * assembly (lib/config/) sit above the engine: only the CLI and the front doors at the top of
+ * lib/ (cache-mixin.ts, install.ts, index.ts) import them.
+ */
+const floors = ['cli', 'doors', 'config', 'engine', 'cache', 'policy', 'codec', 'backends', 'models'];
+
 // Issue 17: policy/settings.ts imported BaseCache (for instanceof) and backends/index.ts typed the
 // store factory by the session's settings: policy <-> cache and policy <-> backends.
 describe('layers', () => {
@@ -58,7 +65,22 @@ describe('layers', () => {
 		assert.deepEqual(cycles, []);
 	});
 
-	it('the policy imports no cache', () => {
-		assert.deepEqual(folderImports().get('policy')?.get('cache') ?? [], []);
+	it('the policy imports no cache and no store', () => {
+		const imports = folderImports().get('policy');
+		assert.deepEqual([...imports?.get('cache') ?? [], ...(imports?.get('backends') ?? [])], []);
+	});
+
+	it('each folder imports only the floors below it, and every folder has its floor', () => {
+		const upward: string[] = [];
+		for (const [from, targets] of folderImports()) {
+			assert.ok(floors.includes(from), `${from} has no floor in spec/layers.spec.ts`);
+			for (const [to, files] of targets) {
+				if (floors.indexOf(to) <= floors.indexOf(from)) {
+					upward.push(...files);
+				}
+			}
+		}
+
+		assert.deepEqual(upward, []);
 	});
 });

@@ -8,20 +8,23 @@ import {type CacheStats, publish, wanted} from '../diagnostics.js';
 import {BackendError} from '../errors.js';
 import {type PreparedRequest, prepareRequest} from '../models/request.js';
 import type {Response} from '../models/response.js';
-import {BASE_CACHE} from '../base-cache-brand.js';
 import {deleteAtOf} from '../policy/actions.js';
 import {type Duration, type ExpireAfter, expiresAt, olderThanCutoff, parseExpireAfter} from '../policy/expiration.js';
 import {groupMemberKeys} from './cache-groups.js';
-import {EntryStorage} from './entry-storage.js';
+import {DEFAULT_STORE_TIMEOUT, EntryStorage} from './entry-storage.js';
 import {servedResponse} from '../codec/served-response.js';
 
 /** Options of a {@link BaseCache}. */
 export type BaseCacheOptions = {
 	/** The clock, ms since the epoch. @default Date.now */
 	clock?: () => number;
-	/** Milliseconds a store operation may take on the request path before it counts as failed. @default 5000 */
+	/** Milliseconds a store operation may take on the request path before it counts as failed (a session's `backendTimeout`). @default 1000 */
+	backendTimeout?: number;
+	/** Throw store errors on the request path instead of reporting them and failing open (a session's `strictBackend`). @default false */
+	strictBackend?: boolean;
+	/** @deprecated The old name of `backendTimeout`. */
 	timeout?: number;
-	/** Throw store errors on the request path instead of reporting them and failing open. @default false */
+	/** @deprecated The old name of `strictBackend`. */
 	strict?: boolean;
 	/** How `contains({url})` and `delete({urls})` build keys. @default the default key settings */
 	keyFn?: (request: PreparedRequest) => string;
@@ -47,27 +50,20 @@ const defaultKeySettings = {ignoredParameters: new Set<string>(), matchHeaders: 
 const defaultKeyFn = (request: PreparedRequest): string => createKey(request, defaultKeySettings);
 const deleteOptionNames: ReadonlySet<string> = new Set(['keys', 'urls', 'expired', 'olderThan']);
 
-// Package-internal access, assigned in the class's static block: the engine's storage, a spec's
-// store, and the key function a session gives a cache it was handed.
-let internals: {
-	storage(cache: BaseCache): EntryStorage;
-	store(cache: BaseCache): CacheStore;
-	adoptKeyFn(cache: BaseCache, keyFn: (request: PreparedRequest) => string): void;
-};
-
-/** The request-path storage of a cache (for the engine). */
-export function storageOf(cache: BaseCache): EntryStorage {
-	return internals.storage(cache);
-}
+/**
+ * Package-internal (the composition root, lib/config/assemble.ts; specs and benchmarks), not
+ * exported from the package: a cache's store and request-path storage.
+ */
+export const CACHE_PARTS: unique symbol = Symbol('requests-cache.cacheParts');
 
 /** The store behind a cache (for specs and the inspector). */
 export function storeOf(cache: BaseCache): CacheStore {
-	return internals.store(cache);
+	return cache[CACHE_PARTS]().store;
 }
 
-/** Give a cache the key function of the session it was handed to, unless it has its own. */
-export function adoptKeyFn(cache: BaseCache, keyFn: (request: PreparedRequest) => string): void {
-	internals.adoptKeyFn(cache, keyFn);
+/** The request-path storage of a cache (for specs and benchmarks). */
+export function storageOf(cache: BaseCache): EntryStorage {
+	return cache[CACHE_PARTS]().storage;
 }
 
 /**
@@ -81,8 +77,6 @@ export function adoptKeyFn(cache: BaseCache, keyFn: (request: PreparedRequest) =
  * console.log(removed, await session.cache.urls());
  */
 export class BaseCache extends EventEmitter {
-	/** The brand the options know a `BaseCache` by (lib/base-cache-brand.ts). */
-	readonly [BASE_CACHE] = true as const;
 	readonly #store: CacheStore;
 	readonly #clock: () => number;
 	readonly #strict: boolean;
@@ -93,30 +87,17 @@ export class BaseCache extends EventEmitter {
 	#ownKeyFn: boolean;
 	#closing: Promise<void> | undefined;
 
-	static {
-		internals = {
-			storage: cache => cache.#storage,
-			store: cache => cache.#store,
-			adoptKeyFn(cache, keyFn) {
-				if (!cache.#ownKeyFn) {
-					cache.#keyFn = keyFn;
-					cache.#ownKeyFn = true;
-				}
-			},
-		};
-	}
-
 	constructor(store: CacheStore, options: BaseCacheOptions = {}) {
 		super();
 		this.#store = store;
 		this.#clock = options.clock ?? Date.now;
-		this.#strict = options.strict ?? false;
+		this.#strict = options.strictBackend ?? options.strict ?? false;
 		this.#ttlOffset = options.ttlOffset ?? 3600;
 		this.#name = options.name ?? store.name;
 		this.#keyFn = options.keyFn ?? defaultKeyFn;
 		this.#ownKeyFn = options.keyFn !== undefined;
 		// A strict cache awaits its writes: their failures are the caller's.
-		this.#storage = new EntryStorage(store, options.timeout ?? 5000, !this.#strict, {
+		this.#storage = new EntryStorage(store, options.backendTimeout ?? options.timeout ?? DEFAULT_STORE_TIMEOUT, !this.#strict, {
 			failure: (operation, error) => {
 				this.#storage.stats.errors++;
 				const wrapped = error instanceof BackendError ? error : new BackendError(operation, {cause: error});
@@ -138,6 +119,20 @@ export class BaseCache extends EventEmitter {
 				}
 			},
 		});
+	}
+
+	/**
+	 * Package-internal (see {@link CACHE_PARTS}): the store and request-path storage. A session
+	 * handed this cache gives it its `keyFn`, so that `contains({url})` and `delete({urls})` build
+	 * the session's keys, unless the cache was made with its own.
+	 */
+	[CACHE_PARTS](keyFn?: (request: PreparedRequest) => string): {readonly store: CacheStore; readonly storage: EntryStorage} {
+		if (keyFn !== undefined && !this.#ownKeyFn) {
+			this.#keyFn = keyFn;
+			this.#ownKeyFn = true;
+		}
+
+		return {store: this.#store, storage: this.#storage};
 	}
 
 	/**

@@ -8,6 +8,9 @@ import {type Writer, flush, queued, writeBehind} from './write-behind.js';
 /** A store operation not answered in time (or not waited for, during a pause after one): it may still land. */
 class StoreStall extends Error {}
 
+/** Ms a store operation may take on the request path by default: the `backendTimeout` option's default (lib/config/options.ts). */
+export const DEFAULT_STORE_TIMEOUT = 1000;
+
 /** The longest pause after repeated store timeouts, ms. */
 const maxBackoff = 60_000;
 

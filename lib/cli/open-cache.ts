@@ -2,17 +2,17 @@ import {Buffer} from 'node:buffer';
 import {statSync} from 'node:fs';
 import {createRequire} from 'node:module';
 import path from 'node:path';
-import {createStore} from '../backends/index.js';
 import {SqliteStoreError, createSqliteStore, fileHead, isSqliteHead} from '../backends/sqlite.js';
 import type {CacheStore} from '../backends/store.js';
 import {BaseCache} from '../cache/base-cache.js';
-import {DEFAULT_CACHE_OPTIONS} from '../policy/settings.js';
+import {DEFAULT_CACHE_OPTIONS, normalizeCacheOptions} from '../config/options.js';
+import {type BackendName, STORES} from '../config/stores.js';
 import {CliError, reasonOf} from './cli-error.js';
 
 /** Where a cache is: a SQLite file, or a Redis or MongoDB server and the cache's name there. */
 export type CacheTarget =
 	| {readonly backend: 'sqlite'; readonly file: string}
-	| {readonly backend: 'redis' | 'mongodb'; readonly url: string | readonly string[]; readonly cacheName: string};
+	| {readonly backend: Exclude<BackendName, 'sqlite' | 'memory'>; readonly url: string | readonly string[]; readonly cacheName: string};
 
 /** An opened cache: the public maintenance API, its store (for records), and how to name it. */
 export type OpenedCache = {
@@ -57,9 +57,11 @@ export function parseTarget(argument: string, cacheName: string | undefined): Ca
 		return {backend: 'sqlite', file: path.resolve(argument)};
 	}
 
-	const backend = scheme === 'redis' || scheme === 'rediss' ? 'redis' : (scheme === 'mongodb' || scheme === 'mongodb+srv' ? 'mongodb' : undefined);
-	if (backend === undefined) {
-		throw new CliError(`unsupported cache URL scheme "${scheme}://": give a SQLite file path, a redis:// or a mongodb:// URL`);
+	// The store registry says which backends a URL names (lib/config/stores.ts).
+	const backend = (Object.keys(STORES) as BackendName[]).find(name => STORES[name].schemes.includes(scheme));
+	if (backend === undefined || backend === 'sqlite' || backend === 'memory') {
+		const schemes = Object.values(STORES).flatMap(store => store.schemes.slice(0, 1)).map(name => `a ${name}:// URL`);
+		throw new CliError(`unsupported cache URL scheme "${scheme}://": give a SQLite file path, ${schemes.join(' or ')}`);
 	}
 
 	// A Redis Cluster: its nodes' URLs, comma-separated (`redis://a:7001,redis://b:7002`).
@@ -171,7 +173,7 @@ export async function openCache(target: CacheTarget, timeout: number, readOnly =
 		// (measured on 20,000 entries: `list` 4.5 s -> 2.6 s, 200 -> 160 MB).
 		store = target.backend === 'sqlite'
 			? createSqliteStore(target.file, {hotCacheBytes: 0, readOnly})
-			: createStore({backend: target.backend, cacheName: target.cacheName, url: target.url, ttlOffset: DEFAULT_CACHE_OPTIONS.ttlOffset, backendTimeout: timeout});
+			: STORES[target.backend].create(normalizeCacheOptions({backend: target.backend, cacheName: target.cacheName, url: target.url, backendTimeout: timeout}, 'npx requests-cache'));
 	} catch (error) {
 		throw new CliError(`cannot open ${description}: ${reasonOf(error)}`);
 	}
@@ -198,7 +200,7 @@ export async function openCache(target: CacheTarget, timeout: number, readOnly =
 		clearTimeout(timer);
 	}
 
-	const cache = new BaseCache(store, {timeout});
+	const cache = new BaseCache(store, {backendTimeout: timeout});
 	return {
 		cache,
 		store,

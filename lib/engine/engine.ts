@@ -1,7 +1,6 @@
 import {inspect} from 'node:util';
-import {createStore} from '../backends/index.js';
-import {BaseCache, adoptKeyFn, storageOf} from '../cache/base-cache.js';
-import {createKey} from '../cache-keys.js';
+import type {BaseCache} from '../cache/base-cache.js';
+import type {EntryStorage} from '../cache/entry-storage.js';
 import type {PreparedRequest} from '../models/request.js';
 import {type RequestPlan, planRequest} from '../policy/actions.js';
 import type {CacheSettings} from '../policy/settings.js';
@@ -10,20 +9,15 @@ import {Flights, type SingleFlight} from './flights.js';
 import {type EngineOptions, RequestPath, type Send} from './request-path.js';
 import {isDisabled} from './scope.js';
 
-/** The cache for a session's settings: the given one, or one on a new store. */
-function cacheFor(settings: CacheSettings): {cache: BaseCache; owned: boolean} {
-	const keyFn = settings.keyFn ?? ((request: PreparedRequest) => createKey(request, settings));
-	if (settings.backend instanceof BaseCache) {
-		// contains({url}) and delete({urls}) must build the keys the session builds.
-		adoptKeyFn(settings.backend, keyFn);
-		return {cache: settings.backend, owned: false};
-	}
-
-	return {
-		cache: new BaseCache(createStore(settings), {clock: settings.clock, timeout: settings.backendTimeout, strict: settings.strictBackend, keyFn, ttlOffset: settings.ttlOffset, name: settings.cacheName}),
-		owned: true,
-	};
-}
+/** What the engine works with, built by the composition root (lib/config/assemble.ts). */
+export type EngineParts = {
+	/** The cache: maintenance and the `'error'` event. */
+	readonly cache: BaseCache;
+	/** The cache's request-path storage. */
+	readonly storage: EntryStorage;
+	/** True when the engine closes the cache with itself (it was built for it, not handed in). */
+	readonly owned: boolean;
+};
 
 /**
  * The cache engine: one per cached session (or installed cache), shared by every front door.
@@ -32,8 +26,10 @@ function cacheFor(settings: CacheSettings): {cache: BaseCache; owned: boolean} {
  * the cache, through an invalidation, or down the request path (lib/engine/request-path.ts: key,
  * read, the policy's named action carried out, storing what the policy lets be stored).
  *
+ * Built by the composition root, `createEngine()` (lib/config/assemble.ts).
+ *
  * @example
- * const engine = new CacheEngine(normalizeCacheOptions({backend: 'memory'}));
+ * const engine = createEngine(normalizeCacheOptions({backend: 'memory'}));
  * const response = await engine.handle(request, {}, (r, o) => session.send(r, o));
  */
 export class CacheEngine {
@@ -44,17 +40,12 @@ export class CacheEngine {
 	readonly #owned: boolean;
 	readonly #path: RequestPath;
 
-	constructor(settings: CacheSettings, flights: SingleFlight = new Flights()) {
+	constructor(settings: CacheSettings, {cache, storage, owned}: EngineParts, flights: SingleFlight = new Flights()) {
 		this.settings = settings;
-		const {cache, owned} = cacheFor(settings);
 		this.cache = cache;
 		this.#owned = owned;
-		const storage = storageOf(cache);
 		const coalescer = settings.coalesce === false ? undefined : new Coalescer(storage, settings.coalesce, settings.backendTimeout);
 		this.#path = new RequestPath({settings, cache, storage, flights, coalescer});
-		if (settings.onError) {
-			cache.on('error', settings.onError);
-		}
 	}
 
 	/**
@@ -107,7 +98,7 @@ export class CacheEngine {
 			await this.cache.close();
 		} else {
 			// A cache handed in stays open for its owner, with this engine's writes in it.
-			await storageOf(this.cache).flush();
+			await this.cache.flush();
 		}
 	}
 

@@ -22,7 +22,7 @@ export type CacheRequestOptions = {
 	[REVALIDATE]?: boolean;
 };
 
-/** The names of {@link CacheRequestOptions}, checked by the plain transport so none is silently dropped. */
+/** The names of {@link CacheRequestOptions}: lib/cache-mixin.ts declares them to sessions, whose plain transport refuses them, so none is silently dropped. */
 export const CACHE_REQUEST_OPTION_NAMES = Object.freeze(['expireAfter', 'refresh', 'forceRefresh', 'onlyIfCached'] as const);
 
 /**

@@ -94,8 +94,8 @@ describe('the backend option', () => {
 
 	it('refuses backendTimeout and strictBackend with a BaseCache, naming them and the BaseCache\'s own names', () => {
 		const cache = new BaseCache(new MemoryStore());
-		assert.throws(() => new CachedSession({backend: cache, backendTimeout: 50}), {name: 'TypeError', message: /`backendTimeout`.*BaseCache.*timeout/});
-		assert.throws(() => new CachedSession({backend: cache, strictBackend: true}), {name: 'TypeError', message: /`strictBackend`.*BaseCache.*strict/});
+		assert.throws(() => new CachedSession({backend: cache, backendTimeout: 50}), {name: 'TypeError', message: /`backendTimeout` cannot be given with a BaseCache.*new BaseCache\(store, \{backendTimeout/});
+		assert.throws(() => new CachedSession({backend: cache, strictBackend: true}), {name: 'TypeError', message: /`strictBackend` cannot be given with a BaseCache.*new BaseCache\(store, \{strictBackend/});
 		assert.throws(() => new CachedSession({backend: cache, strictBackend: false}), {name: 'TypeError', message: /`strictBackend`/});
 		// Without them the BaseCache is used as it is.
 		sessions.push(new CachedSession({backend: cache}));

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import diagnosticsChannel from 'node:diagnostics_channel';
 import path from 'node:path';
 import {Keyv} from 'keyv';
-import {createStore} from '../../lib/backends/index.js';
+import {createStore} from '../../lib/config/assemble.js';
 import {MemoryStore} from '../../lib/backends/memory.js';
 import {SqliteStore} from '../../lib/backends/sqlite.js';
 import {storeOf} from '../../lib/cache/base-cache.js';
@@ -168,12 +168,12 @@ describe('size bounds: maxEntries and maxBytes', () => {
 	});
 
 	it('refuses a budget with the backends that cannot keep one, naming the option and what to do', () => {
-		assert.throws(() => new CachedSession({backend: 'redis', maxEntries: 10}), {name: 'TypeError', message: /option `maxEntries` is not supported with backend 'redis': bound Redis itself with `maxmemory`/});
-		assert.throws(() => new CachedSession({backend: 'mongodb', maxBytes: 10}), {name: 'TypeError', message: /option `maxBytes` is not supported with backend 'mongodb'/});
-		assert.throws(() => new CachedSession({backend: new Keyv(), maxEntries: 10}), {name: 'TypeError', message: /option `maxEntries` is not supported with a Keyv backend/});
+		assert.throws(() => new CachedSession({backend: 'redis', maxEntries: 10}), {name: 'TypeError', message: /option `maxEntries` only applies to backend 'sqlite' or 'memory': bound Redis itself with `maxmemory`/});
+		assert.throws(() => new CachedSession({backend: 'mongodb', maxBytes: 10}), {name: 'TypeError', message: /option `maxBytes` only applies to backend 'sqlite' or 'memory'$/});
+		assert.throws(() => new CachedSession({backend: new Keyv(), maxEntries: 10}), {name: 'TypeError', message: /option `maxEntries` only applies to backend 'sqlite' or 'memory': a store, Keyv or BaseCache given as `backend` takes its own/});
 		const cache = new BaseCache(new MemoryStore({maxEntries: 10}));
-		assert.throws(() => new CachedSession({backend: cache, maxEntries: 10}), {name: 'TypeError', message: /give its store the budget/});
-		assert.throws(() => createStore({backend: 'redis', cacheName: 'x', url: undefined, ttlOffset: 0, maxBytes: 10}), {name: 'TypeError', message: /`maxBytes` is only kept by the 'sqlite' and 'memory' backends/});
+		assert.throws(() => new CachedSession({backend: cache, maxEntries: 10}), {name: 'TypeError', message: /given as `backend` takes its own \(as in `new SqliteStore\(name, \{maxEntries\}\)`\)/});
+		assert.throws(() => createStore({backend: 'redis', cacheName: 'x', url: undefined, ttlOffset: 0, maxBytes: 10}), {name: 'TypeError', message: /^createStore\(\) option `maxBytes` only applies to backend 'sqlite' or 'memory'/});
 	});
 
 	it('gives the budget to the store createStore makes', async () => {

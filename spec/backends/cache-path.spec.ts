@@ -4,7 +4,7 @@ import path from 'node:path';
 import {existsSync} from 'node:fs';
 import {type CachePathSystem, resolveCachePath, userCacheDir} from '../../lib/backends/cache-path.js';
 import {CachedSession} from '../../lib/index.js';
-import {normalizeCacheOptions} from '../../lib/policy/settings.js';
+import {normalizeCacheOptions} from '../../lib/config/options.js';
 import {Origin} from '../support/origin.js';
 import {removeDir, tempDir} from '../support/temp-dir.js';
 

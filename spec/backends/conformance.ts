@@ -6,7 +6,7 @@ import KeyvPostgres from '@keyv/postgres';
 import {CachedSession} from '../../lib/cached-session.js';
 import {storeOf} from '../../lib/cache/base-cache.js';
 import {type CachedEntry, toRecord} from '../../lib/codec/entry.js';
-import type {CacheOptions} from '../../lib/policy/settings.js';
+import type {CacheOptions} from '../../lib/config/options.js';
 import {FakeClock} from '../support/clock.js';
 import {Origin} from '../support/origin.js';
 import {

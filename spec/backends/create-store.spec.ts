@@ -3,7 +3,7 @@ import {execFile} from 'node:child_process';
 import path from 'node:path';
 import {fileURLToPath} from 'node:url';
 import {promisify} from 'node:util';
-import {createStore} from '../../lib/backends/index.js';
+import {createStore} from '../../lib/config/assemble.js';
 import {MemoryStore} from '../../lib/backends/memory.js';
 import {SqliteStore} from '../../lib/backends/sqlite.js';
 import {removeDir, tempDir} from '../support/temp-dir.js';
@@ -16,7 +16,7 @@ const drivers = ['better-sqlite3', 'sqlite3', 'mongodb', '@redis/client', '@keyv
 async function driversLoadedFor(backend: string, cacheName: string): Promise<string[]> {
 	const script = `
 import {createRequire} from 'node:module';
-const {createStore} = await import(${JSON.stringify(path.join(repoRoot, 'lib', 'backends', 'index.ts'))});
+const {createStore} = await import(${JSON.stringify(path.join(repoRoot, 'lib', 'config', 'assemble.ts'))});
 const store = createStore({backend: ${JSON.stringify(backend)}, cacheName: ${JSON.stringify(cacheName)}, url: undefined, ttlOffset: 3600, backendTimeout: 1000});
 if (store.local) {
 	await store.get('key');
@@ -30,7 +30,7 @@ await store.close();
 	return JSON.parse(stdout.trim().split('\n').at(-1)!) as string[];
 }
 
-describe('backends/index: createStore', () => {
+describe('config/assemble: createStore', () => {
 	let dir: string;
 
 	before(() => {

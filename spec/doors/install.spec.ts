@@ -185,7 +185,7 @@ describe('installCache(): the doors', () => {
 	});
 
 	it('never breaks a patched client when the store fails: the network answers, the failure is an error event', async () => {
-		const cache = new BaseCache(brokenStore(), {timeout: 200});
+		const cache = new BaseCache(brokenStore(), {backendTimeout: 200});
 		const errors: Error[] = [];
 		cache.on('error', (error: Error) => errors.push(error));
 		installCache({backend: cache});

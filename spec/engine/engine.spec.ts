@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import {BaseCache, CacheMixin, CachedSession, NEVER_EXPIRE, Session, createStore} from '../../lib/index.js';
 import {storeOf} from '../../lib/cache/base-cache.js';
-import {CacheEngine} from '../../lib/engine/engine.js';
+import {createEngine} from '../../lib/config/assemble.js';
 import {prepareRequest} from '../../lib/models/request.js';
-import {normalizeCacheOptions} from '../../lib/policy/settings.js';
+import {normalizeCacheOptions} from '../../lib/config/options.js';
 import {FakeClock} from '../support/clock.js';
 import {Origin} from '../support/origin.js';
 
@@ -229,7 +229,7 @@ describe('cache engine', () => {
 		});
 
 		it('serves any front door through one engine, with the front door\'s own send', async () => {
-			const engine = new CacheEngine(normalizeCacheOptions({backend: 'memory', clock: clock.read}));
+			const engine = createEngine(normalizeCacheOptions({backend: 'memory', clock: clock.read}));
 			const session = new Session();
 			let sent = 0;
 			const send = async (request: Parameters<Session['send']>[0], options: Parameters<Session['send']>[1]) => {
@@ -327,7 +327,7 @@ describe('cache engine', () => {
 		const never = async (): Promise<never> => new Promise<never>(() => undefined);
 		// A store that stopped answering (a paused Redis): nothing it is asked ever settles.
 		const stalled = {...createStore({backend: 'memory', cacheName: 'stall', url: undefined, ttlOffset: 0}), local: false, get: never, set: never, delete: never};
-		const session = open({backend: new BaseCache(stalled, {timeout: 100})});
+		const session = open({backend: new BaseCache(stalled, {backendTimeout: 100})});
 		const errors: Error[] = [];
 		session.cache.on('error', (error: Error) => errors.push(error));
 		const timed = async (): Promise<number> => {

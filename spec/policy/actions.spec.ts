@@ -11,7 +11,8 @@ import {DO_NOT_CACHE} from '../../lib/policy/expiration.js';
 import {decideInvalidation} from '../../lib/policy/invalidation.js';
 import {ANY_STALE, REVALIDATE} from '../../lib/policy/request-options.js';
 import {decideRefreshed, decideRenewal, revalidationRequest} from '../../lib/policy/revalidation.js';
-import {type CacheOptions, type CacheSettings, normalizeCacheOptions} from '../../lib/policy/settings.js';
+import {type CacheOptions, normalizeCacheOptions} from '../../lib/config/options.js';
+import type {CacheSettings} from '../../lib/policy/settings.js';
 
 // The decisions alone, as requests-cache tests its CacheActions: a request (and what is stored)
 // in, a named action out. No server, no store, no clock: `now` is given.

@@ -5,11 +5,11 @@ import {monitorEventLoopDelay} from 'node:perf_hooks';
 import {fileURLToPath} from 'node:url';
 import {promisify} from 'node:util';
 import got from 'got';
-import {CacheEngine} from '../../lib/engine/engine.js';
+import {createEngine} from '../../lib/config/assemble.js';
 import {CachedSession} from '../../lib/cached-session.js';
 import {Lru, SLOW_MEMO_SIZE, derivationCounts} from '../../lib/codec/credentials.js';
 import type {PreparedRequest} from '../../lib/models/request.js';
-import {normalizeCacheOptions} from '../../lib/policy/settings.js';
+import {normalizeCacheOptions} from '../../lib/config/options.js';
 import {Session} from '../../lib/session.js';
 import {Origin} from '../support/origin.js';
 import {settled} from '../support/settled.js';
@@ -228,7 +228,7 @@ describe('security: the identity of a request (lib/codec/keys.ts, credentials.ts
 
 		it('two client certificates (a door\'s tlsIdentity) never share an entry; the same one does', async () => {
 			const transport = new Session();
-			const engine = new CacheEngine(normalizeCacheOptions({backend: 'memory'}, 'CacheEngine'));
+			const engine = createEngine(normalizeCacheOptions({backend: 'memory'}, 'CacheEngine'));
 			const request = (tlsIdentity: string): PreparedRequest => ({method: 'GET', url: `${origin.url}/items`, headers: {}, body: undefined, tlsIdentity});
 			const send = async (prepared: PreparedRequest) => transport.send(prepared);
 			assert.equal((await engine.handle(request('sha256:alice'), {}, send)).fromCache, false);

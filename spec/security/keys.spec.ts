@@ -10,7 +10,7 @@ import {
 import {renewedEntryOf, storedEntryOf} from '../../lib/codec/redact.js';
 import {type PreparedRequest, type RequestBodyOptions, prepareRequest} from '../../lib/models/request.js';
 import {MAX_EXPIRE_AFTER_MS, olderThanCutoff, parseExpireAfter} from '../../lib/policy/expiration.js';
-import {normalizeCacheOptions} from '../../lib/policy/settings.js';
+import {normalizeCacheOptions} from '../../lib/config/options.js';
 import {Origin} from '../support/origin.js';
 
 /*

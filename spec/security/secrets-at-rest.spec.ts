@@ -8,7 +8,7 @@ import {createClient} from '@keyv/redis';
 import {CachedSession} from '../../lib/cached-session.js';
 import {DEFAULT_IGNORED_PARAMETERS} from '../../lib/cache-keys.js';
 import {storeOf} from '../../lib/cache/base-cache.js';
-import type {CacheOptions} from '../../lib/policy/settings.js';
+import type {CacheOptions} from '../../lib/config/options.js';
 import {Origin} from '../support/origin.js';
 import {mongoUrl, redisProblem, redisUrl, skipOrFail} from '../support/services.js';
 import {removeDir, tempDir} from '../support/temp-dir.js';
