@@ -10,24 +10,39 @@ type Arguments = ReadonlyArray<string | Buffer>;
 /** What the store sends a command to: a server, or (in a cluster) one master. */
 export type RedisNode = {sendCommand(arguments_: Arguments, options?: object): Promise<unknown>};
 
-/** The part of a node-redis v5 client the Redis store uses; a cluster is shown in the same shape. */
-export type RedisClient = RedisNode & {
+/** The part of a node-redis v5 client that subscribes. */
+type SubscriberClient = {
 	readonly isOpen: boolean;
 	readonly isReady: boolean;
 	connect(): Promise<unknown>;
-	close(): Promise<unknown>;
 	destroy(): void;
+	on(event: string, listener: (...arguments_: unknown[]) => void): unknown;
+	subscribe(channel: string, listener: (message: string) => void): Promise<void>;
+};
+
+/** The part of a node-redis v5 client the Redis store uses; a cluster is shown in the same shape. */
+type RedisClient = RedisNode & Omit<SubscriberClient, 'subscribe'> & {
+	close(): Promise<unknown>;
 	ref(): void;
 	unref(): void;
-	on(event: string, listener: (...arguments_: unknown[]) => void): unknown;
 	off(event: string, listener: (...arguments_: unknown[]) => void): unknown;
 	multi(): {addCommand(arguments_: Arguments): unknown; exec(): Promise<unknown[]>};
-	/** A new connection of its own, for subscribing (in a cluster: to one node, where classic PUBLISH reaches every node). */
-	duplicate(): unknown;
+	/** A connection of its own, for subscribing (in a cluster: to one node, as classic PUBLISH reaches every node). */
+	duplicate(): SubscriberClient;
 };
 
 /** A connected client, the option that makes it reply with bytes, and the servers to SCAN (each master of a cluster). */
-export type Connected = {client: RedisClient; bufferReplies: object; nodes(): Promise<RedisNode[]>};
+type Connected = {client: RedisClient; bufferReplies: object; nodes(): Promise<RedisNode[]>};
+
+/** A Redis connection opened on first use, with one subscriber connection beside it for every channel. */
+export type RedisConnection = {
+	ready(): Promise<Connected>;
+	/** Hear `channel` on the subscriber connection (opened on first use); `reset` is told whenever messages may have been missed. */
+	listen(channel: string, hear: (message: string) => void, reset?: () => void): Promise<void>;
+	/** True while `channel` is subscribed and the subscriber connection is up. */
+	hears(channel: string): boolean;
+	close(): Promise<void>;
+};
 
 type ClusterNode = {client?: RedisClient | undefined};
 
@@ -41,7 +56,7 @@ type RedisCluster = Pick<RedisClient, 'isOpen' | 'connect' | 'close' | 'destroy'
 };
 
 type RedisModule = {
-	createClient(options: object): RedisClient;
+	createClient(options: object): RedisClient & SubscriberClient;
 	createCluster(options: object): RedisCluster;
 	RESP_TYPES: {BLOB_STRING: number};
 };
@@ -69,20 +84,16 @@ function clientOptions(timeout: number): object {
 	};
 }
 
-function singleClient(redis: RedisModule, url: string, timeout: number): RedisClient {
+function singleClient(redis: RedisModule, url: string, timeout: number): RedisClient & SubscriberClient {
 	const client = redis.createClient({url, ...clientOptions(timeout)});
 	// node-redis emits 'error' for every failed reconnection; without a listener that would crash the process.
 	client.on('error', logError('redis'));
 	return client;
 }
 
-/**
- * A cluster in the shape of one client: a command goes to the master of its first key's slot
- * (a script's: its first KEYS), a MULTI to the master of its first command's key (the store keeps
- * every MULTI within one slot), and `nodes()` lists the masters, for SCAN. The credentials of the
- * first URL go to every node, as the nodes' own addresses come from the cluster.
- */
+/** A cluster in the shape of one client: a command (a MULTI, a script) goes to the master of its first key's slot. */
 function clusterClient(redis: RedisModule, urls: readonly string[], timeout: number): RedisClient & Pick<Connected, 'nodes'> {
+	// The nodes' addresses come from the cluster, so the first URL's credentials go to every node.
 	const {username, password} = new URL(urls[0]!);
 	const cluster = redis.createCluster({
 		rootNodes: urls.map(url => ({url})),
@@ -141,11 +152,8 @@ function clusterClient(redis: RedisModule, urls: readonly string[], timeout: num
 }
 
 /**
- * Let an idle connection never keep the program alive (as Node's own keep-alive sockets): the
- * socket holds the event loop only while a command (or the connection itself) is pending, so
- * `installCache({backend: 'redis'}); await fetch(url)` ends by itself, and a pending read or
- * write is never cut short by the program exiting. Resolves to the function that holds the loop
- * during other work (a SCAN on one master).
+ * Hold the event loop only while a command is pending (as Node's keep-alive sockets), so that a
+ * script ends by itself yet never exits mid-write; returns the hold for other work (a SCAN).
  */
 function holdWhileBusy(client: RedisClient): <T>(work: () => Promise<T>) => Promise<T> {
 	let pending = 0;
@@ -178,7 +186,6 @@ function holdWhileBusy(client: RedisClient): <T>(work: () => Promise<T>) => Prom
 	return hold;
 }
 
-/** node-redis (@redis/client, a dependency of this package): loaded when the first connection is made. */
 function openClient(url: string | readonly string[], timeout: number): Connected {
 	const redis = loadRedis();
 	const cluster = typeof url === 'string' ? undefined : clusterClient(redis, url, timeout);
@@ -193,18 +200,21 @@ function openClient(url: string | readonly string[], timeout: number): Connected
 }
 
 /**
- * A connection that is opened on first use and never waits for a server that is down: the first
- * attempt fails as soon as the connection is refused (or after `timeout`), and from then on
- * commands fail at once while node-redis reconnects in the background. A cluster whose first
- * discovery failed (node-redis does not retry that) is tried again by a later call, at most once
- * a second.
+ * A connection that never waits for a server that is down: the first attempt fails when refused
+ * (or after `timeout`), then commands fail at once while node-redis reconnects in the background.
+ * A cluster whose first discovery failed (node-redis does not retry that) is tried again at most once a second.
  */
-export function lazyConnection(url: string | readonly string[], timeout: number): {ready(): Promise<Connected>; close(): Promise<void>} {
+export function lazyConnection(url: string | readonly string[], timeout: number): RedisConnection {
 	let connected: Connected | undefined;
 	let first: Promise<void> | undefined;
 	let settled = false;
 	let failedAt = 0;
 	let closed = false;
+	let subscriber: Promise<SubscriberClient> | undefined;
+	let current: SubscriberClient | undefined;
+	const channels = new Map<string, Promise<void>>();
+	const heard = new Set<string>();
+	const resets = new Set<() => void>();
 	const connect = async ({client}: Connected): Promise<void> => new Promise<void>((resolve, reject) => {
 		const finish = (error?: unknown): void => {
 			clearTimeout(timer);
@@ -229,39 +239,109 @@ export function lazyConnection(url: string | readonly string[], timeout: number)
 		}, finish);
 	});
 
-	return {
-		async ready() {
-			if (connected?.client.isReady) {
-				return connected;
-			}
+	async function ready(): Promise<Connected> {
+		if (connected?.client.isReady) {
+			return connected;
+		}
 
+		if (closed) {
+			throw new Error('the Redis connection is closed');
+		}
+
+		if (settled && connected?.client.isOpen === false && Date.now() - failedAt > 1000) {
+			try {
+				// A cluster's nodes may still be reconnecting; one server's client has nothing left to end.
+				connected.client.destroy();
+			} catch {}
+
+			connected = undefined;
+			first = undefined;
+			settled = false;
+		}
+
+		connected ??= openClient(url, timeout);
+		first ??= connect(connected);
+		if (!settled) {
+			await first;
+			return connected;
+		}
+
+		throw new Error('Redis is not connected (reconnecting in the background)');
+	}
+
+	async function openSubscriber(): Promise<SubscriberClient> {
+		try {
+			const {client} = await ready();
 			if (closed) {
 				throw new Error('the Redis connection is closed');
 			}
 
-			if (settled && connected?.client.isOpen === false && Date.now() - failedAt > 1000) {
-				try {
-					// A cluster's nodes may still be reconnecting; one server's client has nothing left to end.
-					connected.client.destroy();
-				} catch {}
+			current = client.duplicate();
+			const reset = (): void => {
+				for (const each of resets) {
+					each();
+				}
+			};
 
-				connected = undefined;
-				first = undefined;
-				settled = false;
+			current.on('error', (error: unknown) => {
+				reset();
+				logError('redis subscriber')(error);
+			});
+			// node-redis subscribes again after a reconnection, then says 'ready': what came meanwhile is unknown.
+			current.on('ready', reset);
+			await current.connect();
+			return current;
+		} catch (error) {
+			if (current?.isOpen) {
+				current.destroy();
 			}
 
-			connected ??= openClient(url, timeout);
-			first ??= connect(connected);
-			if (!settled) {
-				await first;
-				return connected;
+			current = undefined;
+			subscriber = undefined;
+			throw error;
+		}
+	}
+
+	return {
+		ready,
+		async listen(channel, hear, reset) {
+			if (closed) {
+				throw new Error('the Redis connection is closed');
 			}
 
-			throw new Error('Redis is not connected (reconnecting in the background)');
+			let subscribed = channels.get(channel);
+			if (subscribed === undefined) {
+				subscribed = (async () => {
+					try {
+						await (await (subscriber ??= openSubscriber())).subscribe(channel, hear);
+					} catch (error) {
+						// Tried again by the next call.
+						channels.delete(channel);
+						throw error;
+					}
+
+					if (reset !== undefined) {
+						resets.add(reset);
+						reset();
+					}
+
+					heard.add(channel);
+				})();
+				channels.set(channel, subscribed);
+			}
+
+			await subscribed;
 		},
+		hears: channel => heard.has(channel) && current?.isReady === true,
 		async close() {
 			closed = true;
 			first?.catch(() => undefined);
+			subscriber?.catch(() => undefined);
+			// The subscriber only listens: nothing of ours is lost by cutting it off.
+			if (current?.isOpen) {
+				current.destroy();
+			}
+
 			const client = connected?.client;
 			if (client?.isReady) {
 				await client.close();

@@ -1,29 +1,10 @@
-import {debuglog} from 'node:util';
+import type {RedisConnection} from './redis-connection.js';
 import type {FlightLease, FlightOutcome, FlightState} from './store.js';
-
-const debug = debuglog('requests-cache');
-
-/** The part of a node-redis v5 client the leases use. */
-type LeaseClient = {
-	sendCommand(arguments_: readonly string[]): Promise<unknown>;
-	duplicate(): SubscriberClient;
-};
-
-type SubscriberClient = {
-	readonly isOpen: boolean;
-	connect(): Promise<unknown>;
-	destroy(): void;
-	on(event: string, listener: (...arguments_: unknown[]) => void): unknown;
-	subscribe(channel: string, listener: (message: string) => void): Promise<void>;
-};
 
 /** How long an ended flight's outcome stays readable, ms: for a waiter that looks after the news went by. */
 const linger = 10_000;
 
-/**
- * An ended flight is kept as '=' and its outcome, so that a lease value (a token) is never read as
- * one. The lease is free when the key is missing or holds an outcome.
- */
+// An ended flight is kept as '=' and its outcome, never read as a lease's token: the lease is then free.
 const acquireScript = `local v = redis.call('GET', KEYS[1])
 if v and string.sub(v, 1, 1) ~= '=' then return 0 end
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
@@ -41,22 +22,13 @@ function isOutcome(text: string): text is FlightOutcome {
 	return text === 'done' || text === 'failed';
 }
 
-/**
- * Flight leases in Redis, for a cache named `ns`: the lease on a name is the key `ns:@flight:<name>`
- * (`keyOf`; on a cluster, in the name's bucket), taken by `SET NX PX` in effect, in a script that
- * also takes over an ended flight, and the end of every flight is published on the channel
- * `ns:@flights` (classic PUBLISH, which a cluster sends to every node), which each process hears on
- * one subscriber connection of its own, opened on the first wait.
- */
-export function createRedisLease(ready: () => Promise<{client: unknown}>, namespace: string, keyOf = (name: string): string => `${namespace}:@flight:${name}`): FlightLease {
+/** Flight leases of the cache `ns` as keys `ns:@flight:<name>`, each flight's end published on `ns:@flights`. */
+export function createRedisLease(connection: RedisConnection, namespace: string, keyOf = (name: string): string => `${namespace}:@flight:${name}`): FlightLease {
 	const channel = `${namespace}:@flights`;
 	const listeners = new Map<string, Set<(outcome: FlightOutcome) => void>>();
-	let subscriber: Promise<SubscriberClient> | undefined;
-	let closed = false;
 
 	async function command(arguments_: string[]): Promise<unknown> {
-		const {client} = await ready();
-		return (client as LeaseClient).sendCommand(arguments_);
+		return (await connection.ready()).client.sendCommand(arguments_);
 	}
 
 	function hear(message: string): void {
@@ -68,19 +40,6 @@ export function createRedisLease(ready: () => Promise<{client: unknown}>, namesp
 				listener(outcome);
 			}
 		}
-	}
-
-	async function subscribe(): Promise<SubscriberClient> {
-		const {client} = await ready();
-		const duplicate = (client as LeaseClient).duplicate();
-		// A failed reconnection is reported on 'error'; without a listener it would crash the process.
-		duplicate.on('error', (error: unknown) => {
-			debug('redis flights: %s', (error as Error | undefined)?.message ?? String(error));
-		});
-		await duplicate.connect();
-		// node-redis subscribes again by itself after a reconnection.
-		await duplicate.subscribe(channel, hear);
-		return duplicate;
 	}
 
 	return {
@@ -103,10 +62,6 @@ export function createRedisLease(ready: () => Promise<{client: unknown}>, namesp
 			return value.startsWith('=') && isOutcome(ended) ? ended : 'held';
 		},
 		async watch(name, listener) {
-			if (closed) {
-				throw new Error('the Redis connection is closed');
-			}
-
 			let heard = listeners.get(name);
 			if (heard === undefined) {
 				heard = new Set();
@@ -122,11 +77,8 @@ export function createRedisLease(ready: () => Promise<{client: unknown}>, namesp
 			};
 
 			try {
-				subscriber ??= subscribe();
-				await subscriber;
+				await connection.listen(channel, hear);
 			} catch (error) {
-				// Tried again by the next wait.
-				subscriber = undefined;
 				stop();
 				throw error;
 			}
@@ -134,12 +86,7 @@ export function createRedisLease(ready: () => Promise<{client: unknown}>, namesp
 			return stop;
 		},
 		async close() {
-			closed = true;
 			listeners.clear();
-			const pending = subscriber;
-			subscriber = undefined;
-			// The subscriber only listens: nothing of ours is lost by cutting it off.
-			(await pending?.catch(() => undefined))?.destroy();
 		},
 	};
 }

@@ -193,7 +193,7 @@ export function createRedisStore(options: RedisStoreOptions): CacheStore {
 	const keysOf = (bucket: number): BucketKeys => bucketKeys[bucket] ??= keysFrom(layout.base(bucket));
 
 	const [created, expires, deletion] = [0, 1, 2] as const;
-	const lease = createRedisLease(connection.ready, namespace, name => `${layout.base(layout.bucketOf(name))}:@flight:${name}`);
+	const lease = createRedisLease(connection, namespace, name => `${layout.base(layout.bucketOf(name))}:@flight:${name}`);
 
 	async function command<T>(arguments_: string[]): Promise<T> {
 		const {client} = await connection.ready();
@@ -418,5 +418,5 @@ export function createRedisStore(options: RedisStoreOptions): CacheStore {
 			await connection.close();
 		},
 	};
-	return memoryTier === undefined ? store : createMemoryTier(store, createRedisInvalidation(connection.ready, namespace), memoryTier);
+	return memoryTier === undefined ? store : createMemoryTier(store, createRedisInvalidation(connection, namespace), memoryTier);
 }
