@@ -2,7 +2,7 @@ import {Buffer} from 'node:buffer';
 import {createRequire} from 'node:module';
 import {debuglog} from 'node:util';
 import type {Keyv, KeyvEntry, KeyvOptions, KeyvStoreAdapter} from 'keyv';
-import {CACHE_STORE, type CacheStore, type RecordKind, type RecordMeta, type StoreRecord, corruptMeta} from './store.js';
+import {CACHE_STORE, type CacheStore, type RecordKind, type RecordMeta, type StoreRecord, checkedMeta, corruptMeta} from './store.js';
 
 const require = createRequire(import.meta.url);
 const debug = debuglog('requests-cache');
@@ -10,11 +10,7 @@ const debug = debuglog('requests-cache');
 /** What `createKeyvStore` takes: a Keyv instance, a bare Keyv store adapter, or a Map. */
 export type KeyvBackend = Keyv | KeyvStoreAdapter | Map<unknown, unknown>;
 
-/**
- * A record as written through Keyv: plain JSON, since a Keyv store may hold nothing else (the one
- * place where the value travels as base64). `requestsCache` and `namespace` mark it as a record of
- * this cache, so that listings keep only their own even where an adapter's iterator matches more.
- */
+/** A record as written through Keyv: plain JSON with a base64 value, marked with its cache's namespace. */
 type KeyvRecord = {
 	requestsCache: 1;
 	namespace: string;
@@ -26,16 +22,10 @@ type KeyvRecord = {
 	value: string;
 };
 
-/** Keys deleted at once. */
-const deleteBatch = 1000;
-const pageSize = 1000;
-const kinds: ReadonlySet<string> = new Set<RecordKind>(['response', 'redirect', 'variants']);
+/** Keys deleted, and records listed, at once. */
+const batchSize = 1000;
 
-/**
- * The namespace for a cache name on a Keyv store adapter. Keyv keys are `<namespace>:<key>`, so a
- * ':' in the namespace would let one cache's prefix start another's (`a:` and `a:b:`); it is
- * written `%3A` (and '%' as `%25`).
- */
+/** The namespace for a cache name on a Keyv store adapter, ':' escaped: else `a:` would start `a:b:`'s keys. */
 export function adapterNamespace(cacheName: string): string {
 	return cacheName.replaceAll('%', '%25').replaceAll(':', '%3A');
 }
@@ -49,30 +39,10 @@ function isKeyv(backend: unknown): backend is Keyv {
 /** Open stores per adapter: one adapter object may serve one namespace only (Keyv writes its namespace into it). */
 const adapterUsers = new WeakMap<object, {namespace: string | undefined; stores: number}>();
 
-/**
- * Open stores per adapter class, and the Keyvs of those already closed. @keyv/postgres and
- * @keyv/mysql keep one connection pool per process, and any adapter's `disconnect()` ends it under
- * all the others; so adapters of a class are disconnected when the last store on one closes.
- */
+/** Open stores per adapter class, and the Keyvs of those closed: disconnected with the last one, as they may share a pool. */
 const openByClass = new Map<unknown, {stores: number; closed: Set<Keyv>}>();
 
-function isTime(value: unknown): value is number {
-	return typeof value === 'number' && Number.isFinite(value);
-}
-
-/**
- * A store over any Keyv instance or Keyv store adapter (PostgreSQL, MariaDB/MySQL, Redis, MongoDB,
- * SQLite, a Map, …), through Keyv's public API only: `get`, `setMany` with a TTL from each record's
- * `deleteAt`, `delete` by key, and `iterator()` for listings. A bare adapter is wrapped in a Keyv
- * namespaced by the cache name ({@link adapterNamespace}); a Keyv instance lends its store, namespace,
- * serializer, compression and key prefixing to a Keyv of the store's own (which throws errors
- * instead of swallowing them), and is itself left as it is.
- *
- * Listings read every value (a Keyv store has no other way), and keep only records marked with
- * this namespace; the adapter's `clear()` is never called (several match namespaces with unescaped
- * LIKE or regular-expression patterns). Without `deleteWhere`, the cache sweeps by `scan()` and
- * `delete()`.
- */
+/** A store over any Keyv instance or Keyv store adapter, through Keyv's public API only (docs/backends.md, "Your own Keyv store"). */
 export function createKeyvStore(backend: KeyvBackend, cacheName: string): CacheStore {
 	const {Keyv: KeyvClass} = require('keyv') as typeof import('keyv');
 	const source = isKeyv(backend) ? backend : undefined;
@@ -114,12 +84,8 @@ export function createKeyvStore(backend: KeyvBackend, cacheName: string): CacheS
 			return 'other';
 		}
 
-		if (typeof kind !== 'string' || !kinds.has(kind) || typeof url !== 'string' || !isTime(createdAt)
-			|| !(expires === null || isTime(expires)) || !(deleteAt === null || isTime(deleteAt)) || typeof value !== 'string') {
-			return corruptMeta(key);
-		}
-
-		return {key, kind: kind as RecordKind, url, createdAt, expires, deleteAt};
+		const meta = typeof value === 'string' ? checkedMeta(key, kind, url, createdAt, expires, deleteAt) : undefined;
+		return meta ?? corruptMeta(key);
 	}
 
 	/** True when the value under this cache's own `key` is not a record: it is then listed as corrupt. */
@@ -161,7 +127,7 @@ export function createKeyvStore(backend: KeyvBackend, cacheName: string): CacheS
 
 			listed.add(key);
 			page.push(found);
-			if (page.length === pageSize) {
+			if (page.length === batchSize) {
 				yield page;
 				page = [];
 			}
@@ -181,21 +147,15 @@ export function createKeyvStore(backend: KeyvBackend, cacheName: string): CacheS
 		}
 	}
 
-	/**
-	 * Delete keys a batch at a time: what exists is counted by one `getMany` (a single query on the
-	 * SQL adapters), then the batch goes in one `deleteMany`, where a `delete` per key would be two
-	 * queries each on @keyv/postgres and @keyv/mysql.
-	 */
+	/** Delete keys a batch at a time, counted by one `getMany`: a `delete` per key is two queries on the SQL adapters. */
 	async function remove(keys: readonly string[]): Promise<number> {
 		const unique = [...new Set(keys)];
 		let deleted = 0;
-		for (let index = 0; index < unique.length; index += deleteBatch) {
-			const batch = unique.slice(index, index + deleteBatch);
-			// eslint-disable-next-line no-await-in-loop -- bounded batches, one after another
+		for (let index = 0; index < unique.length; index += batchSize) {
+			const batch = unique.slice(index, index + batchSize);
 			const found = await keyv.getMany(batch) as unknown[];
 			const existing = batch.filter((_key, position) => found[position] !== undefined && found[position] !== null);
 			if (existing.length > 0) {
-				// eslint-disable-next-line no-await-in-loop
 				await keyv.deleteMany(existing);
 			}
 
@@ -226,16 +186,13 @@ export function createKeyvStore(backend: KeyvBackend, cacheName: string): CacheS
 			}
 
 			const now = Date.now();
-			// Keyv's TTL is relative: the record's own deleteAt, as seen from this process' clock. A record
-			// already past it (written with a clock behind this one) gets none: sweeps remove it, as it has expired.
+			// Relative to this process' clock, as `deleteAt` is; one already past it (a clock behind this one) is left to the sweeps.
 			const entries = records.map((record): KeyvEntry => record.deleteAt === null || record.deleteAt <= now
 				? {key: record.key, value: encode(record)}
 				: {key: record.key, value: encode(record), ttl: Math.ceil(record.deleteAt - now)});
 			await (entries.length === 1 ? keyv.set(entries[0]!.key, entries[0]!.value, entries[0]!.ttl) : keyv.setMany(entries));
 		},
-		async delete(keys) {
-			return remove(keys);
-		},
+		delete: remove,
 		scan,
 		async clear() {
 			// Listed first, deleted after: some adapters page their iterator by OFFSET, which deletions would skew.
@@ -265,7 +222,6 @@ export function createKeyvStore(backend: KeyvBackend, cacheName: string): CacheS
 			openByClass.delete(kind);
 			for (const done of siblings.closed) {
 				try {
-					// eslint-disable-next-line no-await-in-loop -- one pool after another
 					await done.disconnect();
 				} catch (error) {
 					// A pool shared by several adapters is ended by the first; the others find it ended.

@@ -6,28 +6,19 @@ import {type RedisNode, lazyConnection} from './redis-connection.js';
 import {redisLayout} from './redis-layout.js';
 import {createRedisInvalidation} from './redis-invalidation.js';
 import {createRedisLease} from './redis-lease.js';
-import {CACHE_STORE, type CacheStore, type DeleteFilter, type RecordKind, type RecordMeta, type StoreBudget, type StoreRecord, corruptMeta} from './store.js';
+import {CACHE_STORE, type CacheStore, type DeleteFilter, type RecordMeta, type StoreBudget, type StoreRecord, checkedMeta, corruptMeta} from './store.js';
 
 const debug = debuglog('requests-cache');
 
 /** Options of the Redis store. */
 export type RedisStoreOptions = {
-	/**
-	 * One server's URL, or a Redis Cluster's node URLs (an array, even of one: any reachable node
-	 * names the cluster; the first one's credentials go to every node). @default 'redis://localhost:6379'
-	 */
+	/** One server's URL, or a Redis Cluster's node URLs (an array, even of one). @default 'redis://localhost:6379' */
 	url?: string | readonly string[] | undefined;
-	/**
-	 * The cache name: records are `<namespace>::<key>`, indexes `<namespace>:@meta`, `:@created`,
-	 * `:@expires`, `:@delete`; on a cluster, `<namespace>:{<bucket>}` instead of `<namespace>` (lib/backends/redis-layout.ts).
-	 */
+	/** The cache name, the prefix of its keys (docs/backends.md, "Redis"). */
 	namespace: string;
 	/** Milliseconds a connection attempt may take. @default 5000 */
 	timeout?: number | undefined;
-	/**
-	 * A process-local memory tier in front of Redis within this budget (lib/backends/memory-tier.ts),
-	 * kept coherent across processes by pub/sub news of every change. @default undefined (none)
-	 */
+	/** A process-local memory tier in front of Redis within this budget (lib/backends/memory-tier.ts). @default undefined (none) */
 	memoryTier?: StoreBudget | undefined;
 };
 
@@ -40,22 +31,6 @@ const batchSize = 1000;
 const frameMagic = Buffer.from('RCS\u0001', 'latin1');
 const frameHead = frameMagic.length + 4;
 
-const kinds: ReadonlySet<string> = new Set<RecordKind>(['response', 'redirect', 'variants']);
-
-/**
- * Check a cache name used as a Redis key prefix `<name>::`: one that contains '::' or ends with
- * ':' could be the start of another cache's prefix, and clearing one cache would touch the other.
- */
-export function validateRedisNamespace(namespace: string): void {
-	if (namespace.includes('::') || namespace.endsWith(':')) {
-		throw new TypeError(`option \`cacheName\` of backend 'redis' must not contain '::' or end with ':', got ${JSON.stringify(namespace)}: keys are \`<cacheName>::<key>\`, so such a name would overlap another cache's keys`);
-	}
-}
-
-function isTime(value: unknown): value is number {
-	return typeof value === 'number' && Number.isFinite(value);
-}
-
 /** The facts of `key` from their JSON `[kind, url, createdAt, expires, deleteAt]`, or undefined when that is not ours. */
 function parseMeta(key: string, text: string): RecordMeta | undefined {
 	let parsed: unknown;
@@ -65,17 +40,7 @@ function parseMeta(key: string, text: string): RecordMeta | undefined {
 		return undefined;
 	}
 
-	if (!Array.isArray(parsed) || parsed.length !== 5) {
-		return undefined;
-	}
-
-	const [kind, url, createdAt, expires, deleteAt] = parsed as unknown[];
-	if (typeof kind !== 'string' || !kinds.has(kind) || typeof url !== 'string' || !isTime(createdAt)
-		|| !(expires === null || isTime(expires)) || !(deleteAt === null || isTime(deleteAt))) {
-		return undefined;
-	}
-
-	return {key, kind: kind as RecordKind, url, createdAt, expires, deleteAt};
+	return Array.isArray(parsed) && parsed.length === 5 ? checkedMeta(key, ...(parsed as [unknown, unknown, unknown, unknown, unknown])) : undefined;
 }
 
 function metaText(record: RecordMeta): string {
@@ -125,7 +90,11 @@ function normalizeOptions(options: RedisStoreOptions): {url: string | readonly s
 		throw optionTypeError(owner, 'namespace', 'a string', namespace);
 	}
 
-	validateRedisNamespace(namespace);
+	// Keys are `<name>::<key>`: such a name could start another cache's prefix, and clearing one would touch the other.
+	if (namespace.includes('::') || namespace.endsWith(':')) {
+		throw new TypeError(`option \`cacheName\` of backend 'redis' must not contain '::' or end with ':', got ${JSON.stringify(namespace)}: keys are \`<cacheName>::<key>\`, so such a name would overlap another cache's keys`);
+	}
+
 	if (typeof timeout !== 'number' || Number.isNaN(timeout)) {
 		throw optionTypeError(owner, 'timeout', 'a number of milliseconds', timeout);
 	}
@@ -161,27 +130,7 @@ function groupBy<T>(items: readonly T[], of: (item: T) => number): Map<number, T
 	return groups;
 }
 
-/**
- * The Redis store, on the node-redis client (@redis/client, loaded only when this
- * backend is used). Layout, for a cache named `ns`:
- *
- * - `ns::<key>`: the record, one binary string (its facts as a short JSON head, then the codec's
- *   bytes), with Redis' own expiry (`PX`) at the record's `deleteAt`: a hit is one GET;
- * - `ns:@meta`: a hash of every record's facts, so that listings never read values;
- * - `ns:@created`, `ns:@expires`, `ns:@delete`: sorted sets of the keys by creation, expiry and
- *   deletion time, so that `deleteWhere` is a range query, not a scan.
- *
- * On a Redis Cluster (`url` an array), each of these is kept per bucket, `ns:{<bucket>}` in place
- * of `ns` (lib/backends/redis-layout.ts): an entry, its Vary variants and their index entries share
- * a slot, entries spread over the cluster, and maintenance visits every bucket (`clear()` SCANs
- * every master). A redirect alias is a record of its own URL's bucket, written right after the
- * entry it points to.
- *
- * A record and its index entries are written and removed together, in one MULTI. The index
- * entries of records that Redis dropped by itself are trimmed (a range of `ns:@delete`) before
- * each listing or sweep. The client connects on first use, never queues commands while
- * disconnected (a request never waits for a server that is down), and reconnects by itself.
- */
+/** The Redis store, on node-redis (@redis/client); its layout and why: docs/backends.md, "Redis". */
 export function createRedisStore(options: RedisStoreOptions): CacheStore {
 	const {url, namespace, timeout, memoryTier} = normalizeOptions(options);
 	const connection = lazyConnection(url, timeout);
@@ -214,10 +163,7 @@ export function createRedisStore(options: RedisStoreOptions): CacheStore {
 
 	const sum = (numbers: readonly number[]): number => numbers.reduce((total, number) => total + number, 0);
 
-	/**
-	 * Remove at most {@link batchSize} records of one bucket and their index entries, atomically.
-	 * Resolves to how many of the records existed, and how many keys left each sorted set.
-	 */
+	/** Remove at most {@link batchSize} records of a bucket with their index entries, atomically: how many existed, and left each set. */
 	async function removeBatch(bucket: number, keys: readonly string[]): Promise<{existed: number; unindexed: number[]}> {
 		const {prefix, meta, sets} = keysOf(bucket);
 		const {client} = await connection.ready();
@@ -238,7 +184,6 @@ export function createRedisStore(options: RedisStoreOptions): CacheStore {
 		return sum(await Promise.all([...groups].map(async ([group, grouped]) => {
 			let existed = 0;
 			for (let index = 0; index < grouped.length; index += batchSize) {
-				// eslint-disable-next-line no-await-in-loop -- bounded batches, one at a time
 				existed += (await removeBatch(group, grouped.slice(index, index + batchSize))).existed;
 			}
 
@@ -250,14 +195,12 @@ export function createRedisStore(options: RedisStoreOptions): CacheStore {
 	async function removeRange(bucket: number, set: 0 | 1 | 2, min: string, max: string): Promise<number> {
 		let existed = 0;
 		for (;;) {
-			// Each batch leaves the set as it is removed, so the next one is at the front again.
-			// eslint-disable-next-line no-await-in-loop
+			// eslint-disable-next-line no-await-in-loop -- each batch leaves the set, so the next one is at the front again
 			const keys = await command<string[]>(['ZRANGEBYSCORE', keysOf(bucket).sets[set]!, min, max, 'LIMIT', '0', String(batchSize)]);
 			if (keys.length === 0) {
 				return existed;
 			}
 
-			// eslint-disable-next-line no-await-in-loop
 			const result = await removeBatch(bucket, keys);
 			existed += result.existed;
 			if (result.unindexed[set] === 0) {
@@ -278,10 +221,8 @@ export function createRedisStore(options: RedisStoreOptions): CacheStore {
 	async function follow(node: RedisNode, arguments_: (cursor: string) => string[], each: (items: string[]) => Promise<void> | void): Promise<void> {
 		let cursor = '0';
 		do {
-			// eslint-disable-next-line no-await-in-loop -- a cursor is followed one reply at a time
 			const [next, items] = await node.sendCommand(arguments_(cursor)) as [string, string[]];
 			cursor = String(next);
-			// eslint-disable-next-line no-await-in-loop
 			await each(items);
 		} while (cursor !== '0');
 	}
@@ -297,37 +238,34 @@ export function createRedisStore(options: RedisStoreOptions): CacheStore {
 		const multi = client.multi();
 		const now = Date.now();
 		const metas: string[] = [];
-		const createdAt: string[] = [];
-		const indexed = {expires: [] as string[], delete: [] as string[]};
-		const unindexed = {expires: [] as string[], delete: [] as string[]};
+		// Per sorted set: the [score, key] pairs to add, and the keys without a time to remove.
+		const added: string[][] = [[], [], []];
+		const removed: string[][] = [[], [], []];
 		for (const record of records) {
 			const meta = metaText(record);
 			const frame = encodeFrame(meta, record.value);
-			// Expiry relative to this process' clock, as `deleteAt` is: the server's clock does not matter. A
-			// record already past its deleteAt (a clock behind this one) is kept until the next trim instead.
+			// Relative to this process' clock, as `deleteAt` is; one already past it (a clock behind this one) waits for the next trim.
 			multi.addCommand(record.deleteAt === null || record.deleteAt <= now
 				? ['SET', prefix + record.key, frame]
 				: ['SET', prefix + record.key, frame, 'PX', String(Math.ceil(record.deleteAt - now))]);
 			metas.push(record.key, meta);
-			createdAt.push(String(record.createdAt), record.key);
-			for (const [name, time] of [['expires', record.expires], ['delete', record.deleteAt]] as const) {
+			for (const [set, time] of [record.createdAt, record.expires, record.deleteAt].entries()) {
 				if (time === null) {
-					unindexed[name].push(record.key);
+					removed[set]!.push(record.key);
 				} else {
-					indexed[name].push(String(time), record.key);
+					added[set]!.push(String(time), record.key);
 				}
 			}
 		}
 
 		multi.addCommand(['HSET', metaKey, ...metas]);
-		multi.addCommand(['ZADD', sets[created], ...createdAt]);
-		for (const [name, set] of [['expires', sets[expires]], ['delete', sets[deletion]]] as const) {
-			if (indexed[name].length > 0) {
-				multi.addCommand(['ZADD', set, ...indexed[name]]);
+		for (const [set, name] of sets.entries()) {
+			if (added[set]!.length > 0) {
+				multi.addCommand(['ZADD', name, ...added[set]!]);
 			}
 
-			if (unindexed[name].length > 0) {
-				multi.addCommand(['ZREM', set, ...unindexed[name]]);
+			if (removed[set]!.length > 0) {
+				multi.addCommand(['ZREM', name, ...removed[set]!]);
 			}
 		}
 
@@ -346,8 +284,7 @@ export function createRedisStore(options: RedisStoreOptions): CacheStore {
 			return frame === null ? undefined : decodeFrame(key, frame);
 		},
 		async set(records) {
-			// An entry's records share a bucket (one MULTI, all or none); redirect aliases, of other
-			// URLs' buckets, follow it, so that an alias never lands before what it points to.
+			// An entry's records share a bucket (one MULTI); its redirect aliases (other buckets) follow, never before it.
 			const [first, ...others] = groupBy(records, record => layout.bucketOf(record.key));
 			if (first !== undefined) {
 				await write(...first);
@@ -369,7 +306,6 @@ export function createRedisStore(options: RedisStoreOptions): CacheStore {
 
 				let cursor = '0';
 				do {
-					// eslint-disable-next-line no-await-in-loop -- a cursor is followed one reply at a time
 					const [next, flat] = await command<[string, string[]]>(scanMeta(bucket)(cursor));
 					cursor = String(next);
 					const batch: RecordMeta[] = [];

@@ -1,18 +1,11 @@
-/**
- * The storage contract: what a backend gives the cache. Stores are passive. They keep records by
- * key and never decide freshness (the policy does); they never parse a record's value (the codec
- * owns it, lib/codec/entry.ts). Each record carries the few facts that bulk operations need as
- * plain fields, so a store can keep them in indexed columns (SQLite), sorted sets (Redis) or
- * document fields (MongoDB) and do maintenance without reading values.
- *
- * What a store can do fast is declared by the methods it has: `deleteWhere` means "delete by
- * creation or expiry time without listing every record". A store that lacks it is swept by
- * `scan()` + `delete()`. A store that keeps itself within a total size declares it with `budget`
- * and says what each `set` evicted ({@link SetResult}).
- */
+// The storage contract (docs/backends.md, "Writing a store"): stores are passive, keep records by key,
+// never decide freshness nor parse a value, and keep each record's facts where maintenance can use them.
 
 /** What a record holds: a response, a redirect alias pointing at one, or a Vary index. */
 export type RecordKind = 'response' | 'redirect' | 'variants';
+
+/** Every {@link RecordKind}. */
+export const RECORD_KINDS: readonly RecordKind[] = ['response', 'redirect', 'variants'];
 
 /** The facts of a record that maintenance needs, without its value. */
 export type RecordMeta = {
@@ -25,10 +18,7 @@ export type RecordMeta = {
 	readonly createdAt: number;
 	/** When the response stops being fresh, ms since the epoch, or null for never. */
 	readonly expires: number | null;
-	/**
-	 * When the store may drop the record by itself (native expiry), ms since the epoch, or null to
-	 * keep it until deleted. Later than `expires`: a stale entry can still be revalidated.
-	 */
+	/** When the store may drop the record by itself, ms since the epoch (later than `expires`, for revalidation), or null. */
 	readonly deleteAt: number | null;
 	/** Set when a stored value is not a record of ours: listed so that sweeps and clear() remove it, never counted. */
 	readonly corrupt?: true;
@@ -38,24 +28,15 @@ export type RecordMeta = {
 export type StoreRecord = RecordMeta & {
 	/** The encoded value (lib/codec/entry.ts). Opaque to the store. */
 	readonly value: Uint8Array;
-	/**
-	 * Set by a store whose `get` made this record for this read (bytes off a socket, a driver's new
-	 * buffer): nobody else holds `value`, so the reader may keep parts of it without a copy. A store
-	 * that hands the same record out again (memory, SQLite's hot cache) leaves it unset.
-	 */
+	/** Set when `get` made this record for this one read, so nobody else holds `value` and the reader may keep it without a copy. */
 	readonly fresh?: true;
 };
 
-/**
- * A total size a store keeps itself within: after a `set` leaves it over either limit, it evicts
- * the least recently used records (a read or a write is a use) until it is within both again.
- * Responses, redirect aliases and Vary indexes are records alike, each counted on its own, and
- * the records of the `set` that went over are never evicted by it.
- */
+/** A total size a store keeps itself within, evicting the least recently used records (never those of the `set` that went over). */
 export type StoreBudget = {
 	/** Most records kept; undefined for no limit. */
 	readonly maxEntries?: number | undefined;
-	/** Most bytes of values kept (the codec's bytes, `value.byteLength`, summed); undefined for no limit. */
+	/** Most bytes of values kept (`value.byteLength` summed); undefined for no limit. */
 	readonly maxBytes?: number | undefined;
 };
 
@@ -74,22 +55,13 @@ export type DeleteFilter = {
 	readonly expiredAt?: number;
 };
 
-/** How a flight (one process asking the origin for a key) ended. */
-export type FlightOutcome =
-	/** The answer is in the store, or was not storable (a waiter reads the store, and asks the origin itself on a miss). */
-	| 'done'
-	/** The origin request failed: every waiter asks the origin itself. */
-	| 'failed';
+/** How a flight ended: 'done' (the answer is in the store, or was not storable), or 'failed' (every waiter asks the origin itself). */
+export type FlightOutcome = 'done' | 'failed';
 
 /** Where a flight stands: nobody on it (or its lease expired), one process on it, or how it ended. */
 export type FlightState = 'free' | 'held' | FlightOutcome;
 
-/**
- * Short leases on names, kept in a shared store, so that processes on the same records send one
- * origin request per key (lib/engine/coalesce.ts). A lease is taken by a token, kept alive by
- * renewing it, and ended with an outcome that waiters hear at once and that stays readable for a
- * while; a lease that is not renewed expires, and then anyone may take it.
- */
+/** Short leases on names in a shared store, so that processes send one origin request per key (lib/engine/coalesce.ts). */
 export type FlightLease = {
 	/** Take the lease on `name` for `ttl` ms, unless a live lease holds it: true when taken. */
 	acquire(name: string, token: string, ttl: number): Promise<boolean>;
@@ -99,54 +71,33 @@ export type FlightLease = {
 	release(name: string, token: string, outcome: FlightOutcome): Promise<void>;
 	/** Where the flight on `name` stands now. */
 	state(name: string): Promise<FlightState>;
-	/**
-	 * Call `listener` when a flight on `name` ends. Resolves, once listening is live, to the
-	 * function that stops it; a lost link only delays the news (waiters also look at the state).
-	 */
+	/** Call `listener` when a flight on `name` ends; resolves, once listening, to the function that stops it. */
 	watch(name: string, listener: (outcome: FlightOutcome) => void): Promise<() => void>;
 	/** Stop listening and release connections. Idempotent. */
 	close(): Promise<void>;
 };
 
 /**
- * The brand of a {@link CacheStore}: a store that carries `[CACHE_STORE]: true` may be given as a
- * session's `backend` as it is. A brand, not the shape: a Keyv store adapter has `get`, `set`,
- * `delete` and `clear` too, and the two read values differently. `Symbol.for`, so that the stores of
- * another copy of this package are recognized as well.
+ * The brand of a {@link CacheStore}: the shape is no test, as a Keyv store adapter has `get`, `set`,
+ * `delete` and `clear` too; `Symbol.for`, so that another copy of this package's stores count too.
  */
 export const CACHE_STORE: unique symbol = Symbol.for('requests-cache.CacheStore');
 
-/**
- * A backend. Keys given to a store are the cache's own, unprefixed; a store keeps its records
- * apart from anything else in the same database (its own table, key prefix or collection) and
- * `clear()` removes only its own.
- */
+/** A backend: it keeps records by the cache's own keys, apart from anything else in its database. */
 export type CacheStore = {
-	/** Set on every store of this package, and on a store of your own to give it as `backend` (see {@link CACHE_STORE}). */
+	/** Set on every store of this package, and on a store of your own to give it as `backend`. */
 	readonly [CACHE_STORE]?: true;
 	/** A short name for messages and `util.inspect`: 'memory', 'sqlite', 'redis', 'mongodb', 'keyv'. */
 	readonly name: string;
-	/**
-	 * True when operations finish in this process (memory): the cache neither times them out nor
-	 * counts them as possibly stalled.
-	 */
+	/** True when operations finish in this process (memory): the cache does not time them out. */
 	readonly local: boolean;
-	/**
-	 * Where the records live, the same string for every store on the same records ('sqlite:' and
-	 * the file's path, 'redis:' and URL and namespace, …). A store with one lets the cache write
-	 * behind the request (lib/cache/write-behind.ts): every store of that location in the process
-	 * sees a write at once. A store without one (memory, any Keyv store) has its writes awaited.
-	 */
+	/** Where the records live, the same for every store on them ('sqlite:' and the path, …): writes then go behind the request. */
 	readonly location?: string;
 	/** The record under `key`, or undefined. A record that is not ours reads as undefined. */
 	get(key: string): Promise<StoreRecord | undefined>;
 	/** The record under `key` when this process holds it already (a memory tier's hit): read at once, never timed out; else `get`. */
 	peek?(key: string): StoreRecord | undefined;
-	/**
-	 * The total size this store keeps itself within, present only on a store that enforces one
-	 * (memory and SQLite when given `maxEntries` or `maxBytes`). Such a store evicts on `set` and
-	 * resolves `set` to a {@link SetResult}; every other store resolves to undefined.
-	 */
+	/** The total size this store keeps itself within, evicting on `set`, which then resolves to a {@link SetResult}. */
 	readonly budget?: StoreBudget;
 	/** Write records (a response with its aliases or Vary index: one batch, all or none where the store can). */
 	set(records: readonly StoreRecord[]): Promise<SetResult | void>;
@@ -154,10 +105,7 @@ export type CacheStore = {
 	delete(keys: readonly string[]): Promise<number>;
 	/** Every record's facts, in batches, from a scan that deletions do not disturb. */
 	scan(): AsyncIterable<RecordMeta[]>;
-	/**
-	 * Leases for miss coalescing across processes (`coalesce`): present only on a store that several
-	 * processes share (Redis, a SQLite file).
-	 */
+	/** Leases for miss coalescing across processes (`coalesce`), on a store that processes share (Redis, a SQLite file). */
 	readonly lease?: FlightLease | undefined;
 	/** Delete by time in one pass, on an index: present only where the store can do it fast. */
 	deleteWhere?(filter: DeleteFilter): Promise<number>;
@@ -181,4 +129,14 @@ export function matchesDeleteFilter(meta: RecordMeta, filter: DeleteFilter): boo
 /** How a stored value that is not a record of ours is listed: created at 0 and expired, so sweeps remove it. */
 export function corruptMeta(key: string): RecordMeta {
 	return {key, kind: 'response', url: '', createdAt: 0, expires: 0, deleteAt: 0, corrupt: true};
+}
+
+const isTime = (value: unknown): value is number => typeof value === 'number' && Number.isFinite(value);
+
+/** The facts of `key` from values read back from a database, or undefined when they are not a record's. */
+export function checkedMeta(key: string, kind: unknown, url: unknown, createdAt: unknown, expires: unknown, deleteAt: unknown): RecordMeta | undefined {
+	return RECORD_KINDS.includes(kind as RecordKind) && typeof url === 'string' && isTime(createdAt)
+		&& (expires === null || isTime(expires)) && (deleteAt === null || isTime(deleteAt))
+		? {key, kind: kind as RecordKind, url, createdAt, expires, deleteAt}
+		: undefined;
 }
