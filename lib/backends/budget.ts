@@ -3,17 +3,9 @@ import type {StoreBudget} from './store.js';
 
 /** The options that make a store's budget (see {@link StoreBudget}). */
 export type BudgetOptions = {
-	/**
-	 * Most records the store keeps (a response, a redirect alias and a Vary index count one each);
-	 * past it the least recently used are evicted. Leave it out for no limit.
-	 * @default undefined (no limit)
-	 */
+	/** Most records kept (a response, a redirect alias and a Vary index count one each), least recently used evicted first. @default undefined (no limit) */
 	maxEntries?: number | undefined;
-	/**
-	 * Most bytes of stored values the store keeps (each value is a body plus a head of some
-	 * hundred bytes); past it the least recently used records are evicted. Leave it out for no limit.
-	 * @default undefined (no limit)
-	 */
+	/** Most bytes of stored values kept (each a body plus a head of some hundred bytes), least recently used evicted first. @default undefined (no limit) */
 	maxBytes?: number | undefined;
 };
 

@@ -3,12 +3,7 @@ import path from 'node:path';
 
 /** Where a file-based cache (SQLite) puts its file: requests-cache's `use_cache_dir` and `use_temp`. */
 export type CachePathOptions = {
-	/**
-	 * Put the cache in the platform's user cache directory, in a `requests-cache` folder:
-	 * `$XDG_CACHE_HOME/requests-cache` or `~/.cache/requests-cache` on Linux and other Unixes,
-	 * `~/Library/Caches/requests-cache` on macOS, `%LOCALAPPDATA%\requests-cache` on Windows.
-	 * @default false
-	 */
+	/** Put the cache in a `requests-cache` folder of the platform's user cache directory (docs/backends.md). @default false */
 	useCacheDir?: boolean | undefined;
 	/** Put the cache in the system's temporary directory (`os.tmpdir()`). @default false */
 	useTemp?: boolean | undefined;
@@ -23,7 +18,7 @@ export type CachePathSystem = {
 };
 
 /** The folder created inside the user cache directory. */
-export const CACHE_DIR_NAME = 'requests-cache';
+const CACHE_DIR_NAME = 'requests-cache';
 
 function currentSystem(): CachePathSystem {
 	return {platform: process.platform, env: process.env, homedir: os.homedir(), tmpdir: os.tmpdir()};
@@ -51,11 +46,7 @@ export function userCacheDir(system: CachePathSystem): string {
 }
 
 /**
- * The path a file-based cache named `cacheName` uses, before its extension is added: a leading
- * `~` is the home directory; an absolute name is used as it is (the options are ignored, as in
- * requests-cache); a relative one is relative to the user cache directory with `useCacheDir`, to
- * the temporary directory with `useTemp`, and to the working directory otherwise (returned
- * unchanged). `:memory:` is returned unchanged. Pure: the machine's facts come from `system`.
+ * The path of a file-based cache named `cacheName`, before its extension, as requests-cache resolves it (docs/backends.md).
  *
  * @example
  * resolveCachePath('http_cache', {useCacheDir: true}); // '/home/me/.cache/requests-cache/http_cache' on Linux

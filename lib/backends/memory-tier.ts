@@ -1,17 +1,11 @@
 import {overBudget} from './budget.js';
 import {CACHE_STORE, type CacheStore, type StoreBudget, type StoreRecord} from './store.js';
 
-/**
- * How the processes on one shared store tell each other what changed: every write and delete is
- * published, and every process drops what it keeps of those keys.
- */
+/** How the processes on one shared store tell each other which keys changed. */
 export type InvalidationLink = {
 	/** Tell every process (this one too) that these keys changed, or `'*'` for everything. */
 	publish(keys: readonly string[] | '*'): Promise<void>;
-	/**
-	 * Listen: `changed` gets the keys another process (or this one) changed, `'*'` for all;
-	 * `reset` is called whenever news may have been missed (the link dropped or came back).
-	 */
+	/** Hear the keys any process changed (`'*'` for all), and `reset` whenever news may have been missed. */
 	listen(changed: (keys: readonly string[] | '*') => void, reset: () => void): void;
 	/** True while news is being heard: only then may what is kept be served. */
 	readonly live: boolean;
@@ -21,17 +15,7 @@ export type InvalidationLink = {
 /** What the tier did since it was opened. */
 export type TierCounters = {hits: number; misses: number; dropped: number};
 
-/**
- * A process-local memory tier in front of a shared store (Redis): a read served from it costs a
- * map lookup; a write or delete anywhere is published on the {@link InvalidationLink} and every
- * process drops its copy, so the next read goes to the store. While the link is down nothing is
- * served from the tier, and everything in it is dropped when it comes back (news may have been
- * missed, as when Redis restarts). Bounded by its own budget, least recently used first.
- *
- * A read that raced a change (its answer left the store before the change's news arrived) is
- * served but not kept: every piece of news bumps a generation, and a read keeps its record only
- * when the generation did not move while it waited.
- */
+/** A process-local memory tier in front of a shared store, kept coherent by an {@link InvalidationLink} (docs/scaling.md). */
 export function createMemoryTier(inner: CacheStore, link: InvalidationLink, budget: StoreBudget): CacheStore & {readonly tier: TierCounters} {
 	const kept = new Map<string, StoreRecord>();
 	let bytes = 0;
@@ -45,12 +29,6 @@ export function createMemoryTier(inner: CacheStore, link: InvalidationLink, budg
 			bytes -= record.value.byteLength;
 			counters.dropped++;
 		}
-	}
-
-	function dropAll(): void {
-		counters.dropped += kept.size;
-		kept.clear();
-		bytes = 0;
 	}
 
 	function keep(record: StoreRecord): void {
@@ -67,11 +45,13 @@ export function createMemoryTier(inner: CacheStore, link: InvalidationLink, budg
 		}
 	}
 
-	/** News of a change: what is kept of it goes, and reads under way do not keep what they bring. */
+	/** News of a change: what is kept of it goes, and reads under way (a generation ago) do not keep what they bring. */
 	function forget(keys: readonly string[] | '*'): void {
 		generation++;
 		if (keys === '*') {
-			dropAll();
+			counters.dropped += kept.size;
+			kept.clear();
+			bytes = 0;
 		} else {
 			for (const key of keys) {
 				drop(key);
@@ -79,9 +59,7 @@ export function createMemoryTier(inner: CacheStore, link: InvalidationLink, budg
 		}
 	}
 
-	link.listen(forget, () => {
-		forget('*');
-	});
+	link.listen(forget, () => forget('*'));
 
 	async function changed(keys: readonly string[] | '*'): Promise<void> {
 		forget(keys);
@@ -136,15 +114,13 @@ export function createMemoryTier(inner: CacheStore, link: InvalidationLink, budg
 			await changed(keys);
 			return deleted;
 		},
-		scan: async function * () {
-			yield * inner.scan();
-		},
+		scan: () => inner.scan(),
 		async clear() {
 			await inner.clear();
 			await changed('*');
 		},
 		async close() {
-			dropAll();
+			forget('*');
 			await link.close();
 			await inner.close();
 		},

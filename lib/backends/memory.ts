@@ -12,21 +12,12 @@ const noEvictions: SetResult = Object.freeze({evicted: Object.freeze([])});
 
 const batchSize = 5000;
 
-/** A record's facts without its value, for `scan()`. */
 function metaOf(record: StoreRecord): RecordMeta {
 	return {key: record.key, kind: record.kind, url: record.url, createdAt: record.createdAt, expires: record.expires, deleteAt: record.deleteAt};
 }
 
 /**
- * The in-memory backend: a Map of the records as written, private to this store. A hit is one
- * map lookup, and an unchanged key reads as the same record object every time, which lets the
- * cache keep what it decoded from it (decoding by record identity). Records are never copied:
- * the cache does not change a record after writing it.
- *
- * With a budget (`maxEntries`, `maxBytes`), the map's order is the order of use: a read or a
- * write moves a key to the end, and a write that leaves the store over budget evicts from the
- * front, never the records it wrote. The byte total is kept as records come and go, so a check
- * costs nothing.
+ * The in-memory backend: a Map of the records as written, in order of use when it has a budget.
  *
  * @example
  * const store = new MemoryStore({maxEntries: 10_000});
@@ -38,8 +29,8 @@ export class MemoryStore implements CacheStore {
 	readonly name = 'memory';
 	readonly local = true;
 	readonly budget?: StoreBudget;
+	// Never copied: an unchanged key reads as the same object, so the cache keeps what it decoded from it.
 	readonly #records = new Map<string, StoreRecord>();
-	/** Value bytes of every record kept. */
 	#bytes = 0;
 
 	/** A store without a limit, or within `maxEntries` records and `maxBytes` value bytes; throws for invalid options. */
@@ -68,7 +59,7 @@ export class MemoryStore implements CacheStore {
 	async get(key: string): Promise<StoreRecord | undefined> {
 		const record = this.#records.get(key);
 		if (record !== undefined && this.budget !== undefined) {
-			// Used now: to the end, the same object (the cache decodes by record identity).
+			// Used now: to the end.
 			this.#records.delete(key);
 			this.#records.set(key, record);
 		}
@@ -78,13 +69,8 @@ export class MemoryStore implements CacheStore {
 
 	async set(records: readonly StoreRecord[]): Promise<SetResult | undefined> {
 		for (const record of records) {
-			const previous = this.#records.get(record.key);
-			if (previous !== undefined) {
-				this.#bytes -= previous.value.byteLength;
-				// A rewritten key is used now: it goes to the end.
-				this.#records.delete(record.key);
-			}
-
+			// A rewritten key is used now: it goes to the end.
+			this.#remove(record.key);
 			this.#records.set(record.key, record);
 			this.#bytes += record.value.byteLength;
 		}
@@ -105,13 +91,12 @@ export class MemoryStore implements CacheStore {
 	#evict(budget: StoreBudget, written: ReadonlySet<string>): EvictedRecord[] {
 		const evicted: EvictedRecord[] = [];
 		for (const [key, record] of this.#records) {
+			// The records just written are the last ones: from the first of them on there is nothing else.
 			if (!overBudget(budget, this.#records.size, this.#bytes) || written.has(key)) {
-				// The records just written are the last ones: from here on there is nothing else.
 				break;
 			}
 
-			this.#records.delete(key);
-			this.#bytes -= record.value.byteLength;
+			this.#remove(key);
 			evicted.push({key, kind: record.kind, url: record.url});
 		}
 
@@ -119,24 +104,10 @@ export class MemoryStore implements CacheStore {
 	}
 
 	async delete(keys: readonly string[]): Promise<number> {
-		let deleted = 0;
-		for (const key of keys) {
-			const record = this.#records.get(key);
-			if (record !== undefined) {
-				this.#records.delete(key);
-				this.#bytes -= record.value.byteLength;
-				deleted++;
-			}
-		}
-
-		return deleted;
+		return keys.filter(key => this.#remove(key)).length;
 	}
 
-	/**
-	 * Pages of facts, read from the live map: deleting records between pages does not disturb the
-	 * scan (a Map iterator skips deleted entries and keeps its place), and a record deleted before
-	 * its page is read is not listed.
-	 */
+	// From the live map: a Map iterator skips what is deleted between pages and keeps its place.
 	async * scan(): AsyncGenerator<RecordMeta[]> {
 		let batch: RecordMeta[] = [];
 		for (const record of this.#records.values()) {
@@ -156,8 +127,7 @@ export class MemoryStore implements CacheStore {
 		let deleted = 0;
 		for (const [key, record] of this.#records) {
 			if (matchesDeleteFilter(record, filter)) {
-				this.#records.delete(key);
-				this.#bytes -= record.value.byteLength;
+				this.#remove(key);
 				deleted++;
 			}
 		}
@@ -165,14 +135,24 @@ export class MemoryStore implements CacheStore {
 		return deleted;
 	}
 
+	/** Remove `key`'s record, if any: true when there was one. */
+	#remove(key: string): boolean {
+		const record = this.#records.get(key);
+		if (record === undefined) {
+			return false;
+		}
+
+		this.#records.delete(key);
+		this.#bytes -= record.value.byteLength;
+		return true;
+	}
+
 	async clear(): Promise<void> {
 		this.#records.clear();
 		this.#bytes = 0;
 	}
 
-	async close(): Promise<void> {
-		// Nothing to release: the records stay readable until the store is dropped.
-	}
+	async close(): Promise<void> {}
 }
 
 /** A new, empty {@link MemoryStore}, with a budget if the options set one. */

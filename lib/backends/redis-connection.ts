@@ -5,7 +5,7 @@ import {debuglog} from 'node:util';
 const require = createRequire(import.meta.url);
 const debug = debuglog('requests-cache');
 
-type Arguments = ReadonlyArray<string | Buffer>;
+type Arguments = Array<string | Buffer>;
 
 /** What the store sends a command to: a server, or (in a cluster) one master. */
 export type RedisNode = {sendCommand(arguments_: Arguments, options?: object): Promise<unknown>};
@@ -44,22 +44,7 @@ export type RedisConnection = {
 	close(): Promise<void>;
 };
 
-type ClusterNode = {client?: RedisClient | undefined};
-
-/** The part of a node-redis v5 cluster (`createCluster`) the store uses. */
-type RedisCluster = Pick<RedisClient, 'isOpen' | 'connect' | 'close' | 'destroy' | 'on' | 'off'> & {
-	readonly masters: ClusterNode[];
-	readonly nodeByAddress: Map<string, ClusterNode>;
-	sendCommand(firstKey: string | undefined, isReadonly: boolean, arguments_: Arguments, options?: object): Promise<unknown>;
-	multi(): {addCommand(firstKey: string | undefined, isReadonly: boolean, arguments_: Arguments): unknown; exec(): Promise<unknown[]>};
-	nodeClient(node: ClusterNode): Promise<RedisClient>;
-};
-
-type RedisModule = {
-	createClient(options: object): RedisClient & SubscriberClient;
-	createCluster(options: object): RedisCluster;
-	RESP_TYPES: {BLOB_STRING: number};
-};
+type RedisModule = typeof import('@redis/client');
 
 function loadRedis(): RedisModule {
 	try {
@@ -214,7 +199,6 @@ export function lazyConnection(url: string | readonly string[], timeout: number)
 	let current: SubscriberClient | undefined;
 	const channels = new Map<string, Promise<void>>();
 	const heard = new Set<string>();
-	const resets = new Set<() => void>();
 	const connect = async ({client}: Connected): Promise<void> => new Promise<void>((resolve, reject) => {
 		const finish = (error?: unknown): void => {
 			clearTimeout(timer);
@@ -277,18 +261,7 @@ export function lazyConnection(url: string | readonly string[], timeout: number)
 			}
 
 			current = client.duplicate();
-			const reset = (): void => {
-				for (const each of resets) {
-					each();
-				}
-			};
-
-			current.on('error', (error: unknown) => {
-				reset();
-				logError('redis subscriber')(error);
-			});
-			// node-redis subscribes again after a reconnection, then says 'ready': what came meanwhile is unknown.
-			current.on('ready', reset);
+			current.on('error', logError('redis subscriber'));
 			await current.connect();
 			return current;
 		} catch (error) {
@@ -312,22 +285,20 @@ export function lazyConnection(url: string | readonly string[], timeout: number)
 			let subscribed = channels.get(channel);
 			if (subscribed === undefined) {
 				subscribed = (async () => {
-					try {
-						await (await (subscriber ??= openSubscriber())).subscribe(channel, hear);
-					} catch (error) {
-						// Tried again by the next call.
-						channels.delete(channel);
-						throw error;
-					}
-
+					const client = await (subscriber ??= openSubscriber());
+					await client.subscribe(channel, hear);
 					if (reset !== undefined) {
-						resets.add(reset);
+						// node-redis subscribes again after a reconnection, then says 'ready': what came meanwhile is unknown.
+						client.on('error', reset);
+						client.on('ready', reset);
 						reset();
 					}
 
 					heard.add(channel);
 				})();
 				channels.set(channel, subscribed);
+				// Tried again by the next call.
+				subscribed.catch(() => channels.delete(channel));
 			}
 
 			await subscribed;

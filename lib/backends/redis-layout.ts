@@ -1,20 +1,15 @@
-/**
- * Buckets of a cache on a Redis Cluster. Each is one hash tag, so one slot: a record, its index
- * entries and a lease live in their key's bucket, and a MULTI or a script never spans slots.
- * 1024 of them spread a cache over the cluster (3 masters hold about a third each) while
- * maintenance, which visits every bucket's indexes, stays a thousand small commands.
- */
+/** Buckets of a cache on a Redis Cluster, each one hash tag (docs/backends.md, "Redis Cluster"). */
 const clusterBuckets = 1024;
 
 /** Characters of a key that choose its bucket: a Vary variant's key starts as its primary key does (lib/codec/keys.ts). */
 const familyLength = 8;
 
 /** Where a cache's keys are: one bucket on one server, {@link clusterBuckets} on a cluster. */
-export type RedisLayout = {
+type RedisLayout = {
 	readonly buckets: number;
 	/** The bucket of a record or lease name: the same for an entry and its Vary variants. */
 	bucketOf(key: string): number;
-	/** The prefix of a bucket's keys: `<ns>` on one server (the layout before clusters), `<ns>:{<3 hex digits>}` on a cluster. */
+	/** The prefix of a bucket's keys: `<ns>` on one server, `<ns>:{<3 hex digits>}` on a cluster. */
 	base(bucket: number): string;
 	/** A SCAN pattern matching every record value of the cache, and nothing of another cache. */
 	readonly valuePattern: string;
@@ -23,7 +18,7 @@ export type RedisLayout = {
 };
 
 /** `text` with Redis glob characters escaped, so that a `MATCH` pattern matches it literally. */
-export function escapeGlob(text: string): string {
+function escapeGlob(text: string): string {
 	return text.replaceAll(/[*?[\]\\^]/g, String.raw`\$&`);
 }
 
@@ -52,7 +47,7 @@ export function redisLayout(namespace: string, cluster: boolean): RedisLayout {
 			return (hash >>> 0) % clusterBuckets;
 		},
 		base: bucket => `${namespace}:{${bucket.toString(16).padStart(3, '0')}}`,
-		// Exactly three hex digits: another cache's name can never make its keys match (see validateRedisNamespace).
+		// Exactly three hex digits: another cache's name can never make its keys match (as no name ends with ':').
 		valuePattern: `${escapeGlob(namespace)}:{${hex}${hex}${hex}}::*`,
 		parse: name => ({bucket: Number.parseInt(name.slice(namespace.length + 2, namespace.length + 5), 16), key: name.slice(namespace.length + 8)}),
 	};
