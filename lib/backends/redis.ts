@@ -217,13 +217,13 @@ export function createRedisStore(options: RedisStoreOptions): CacheStore {
 		await everyBucket(async bucket => removeRange(bucket, deletion, '-inf', now));
 	}
 
-	/** Follow a SCAN-like cursor on `node` to its end, handing each reply's items to `each`. */
-	async function follow(node: RedisNode, arguments_: (cursor: string) => string[], each: (items: string[]) => Promise<void> | void): Promise<void> {
+	/** The replies of a SCAN-like cursor on `node`, followed to its end. */
+	async function * follow(node: RedisNode, arguments_: (cursor: string) => string[]): AsyncGenerator<string[]> {
 		let cursor = '0';
 		do {
 			const [next, items] = await node.sendCommand(arguments_(cursor)) as [string, string[]];
 			cursor = String(next);
-			await each(items);
+			yield items;
 		} while (cursor !== '0');
 	}
 
@@ -304,10 +304,7 @@ export function createRedisStore(options: RedisStoreOptions): CacheStore {
 					continue;
 				}
 
-				let cursor = '0';
-				do {
-					const [next, flat] = await command<[string, string[]]>(scanMeta(bucket)(cursor));
-					cursor = String(next);
+				for await (const flat of follow(router, scanMeta(bucket))) {
 					const batch: RecordMeta[] = [];
 					for (let index = 0; index + 1 < flat.length; index += 2) {
 						const key = flat[index]!;
@@ -320,7 +317,7 @@ export function createRedisStore(options: RedisStoreOptions): CacheStore {
 					if (batch.length > 0) {
 						yield batch;
 					}
-				} while (cursor !== '0');
+				}
 			}
 		},
 		async deleteWhere(filter: DeleteFilter) {
@@ -341,13 +338,17 @@ export function createRedisStore(options: RedisStoreOptions): CacheStore {
 		async clear() {
 			// Every value of the cache on every master, indexed or not (one of an older layout, or written by hand)…
 			const nodes = await (await connection.ready()).nodes();
-			await Promise.all(nodes.map(async node => follow(node, cursor => ['SCAN', cursor, 'MATCH', layout.valuePattern, 'COUNT', String(batchSize)], async names => {
-				await Promise.all([...groupBy(names.map(name => layout.parse(name)), ({bucket}) => bucket)].map(async ([bucket, found]) => remove(found.map(({key}) => key), bucket)));
-			})));
-			// …then the index entries whose value is already gone. Removing during HSCAN skips nothing that stays.
-			await everyBucket(async bucket => follow(router, scanMeta(bucket), async flat => {
-				await remove(fieldsOf(flat), bucket);
+			await Promise.all(nodes.map(async node => {
+				for await (const names of follow(node, cursor => ['SCAN', cursor, 'MATCH', layout.valuePattern, 'COUNT', String(batchSize)])) {
+					await Promise.all([...groupBy(names.map(name => layout.parse(name)), ({bucket}) => bucket)].map(async ([bucket, found]) => remove(found.map(({key}) => key), bucket)));
+				}
 			}));
+			// …then the index entries whose value is already gone. Removing during HSCAN skips nothing that stays.
+			await everyBucket(async bucket => {
+				for await (const flat of follow(router, scanMeta(bucket))) {
+					await remove(fieldsOf(flat), bucket);
+				}
+			});
 		},
 		async close() {
 			await lease.close();
