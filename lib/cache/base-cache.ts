@@ -5,7 +5,7 @@ import {matchesDeleteFilter} from '../backends/store.js';
 import {createKey} from '../cache-keys.js';
 import {type StoredValue, decodeValue, toRecord} from '../codec/entry.js';
 import {type CacheStats, publish, wanted} from '../diagnostics.js';
-import {BackendError} from '../errors.js';
+import {BackendError, assertKnownOptions} from '../errors.js';
 import {type PreparedRequest, prepareRequest} from '../models/request.js';
 import type {Response} from '../models/response.js';
 import {deleteAtOf} from '../policy/actions.js';
@@ -173,11 +173,7 @@ export class BaseCache extends EventEmitter {
 	}
 
 	async #deleteWhere(filter: DeleteFilter): Promise<number> {
-		if (this.#store.deleteWhere) {
-			return this.#store.deleteWhere(filter);
-		}
-
-		return this.#store.delete(await this.#collect(meta => meta.corrupt === true || matchesDeleteFilter(meta, filter)));
+		return this.#store.deleteWhere?.(filter) ?? this.#store.delete(await this.#collect(meta => meta.corrupt === true || matchesDeleteFilter(meta, filter)));
 	}
 
 	/** Delete what matches any of the criteria; how many entries went (redirect aliases and Vary indexes included). */
@@ -186,12 +182,7 @@ export class BaseCache extends EventEmitter {
 			throw new TypeError('BaseCache.delete() takes an object: {keys, urls, expired, olderThan}');
 		}
 
-		for (const name of Object.keys(options)) {
-			if (!deleteOptionNames.has(name)) {
-				throw new TypeError(`BaseCache.delete(): unknown option \`${name}\``);
-			}
-		}
-
+		assertKnownOptions('BaseCache.delete()', options, deleteOptionNames);
 		const now = this.#clock();
 		const createdBefore = options.olderThan === undefined ? undefined : olderThanCutoff(options.olderThan, now, 'BaseCache.delete()', 'olderThan');
 		const keys = new Set(options.keys ?? []);
@@ -331,7 +322,6 @@ export class BaseCache extends EventEmitter {
 			// eslint-disable-next-line no-await-in-loop -- one entry in memory at a time
 			const value = await this.#wrap('get', this.#value(key));
 			if (value !== undefined) {
-				// eslint-disable-next-line no-await-in-loop
 				await this.#wrap('set', this.#store.set([toRecord(key, {...value, expires}, deleteAt)]));
 				changed += value.kind === 'response' ? 1 : 0;
 			}

@@ -43,7 +43,6 @@ export class EntryStorage {
 	#stalledUntil = 0;
 	/** Where this process's writes behind requests wait (lib/cache/write-behind.ts), read first by every cache on it. */
 	readonly #location: string | undefined;
-	/** True when this cache's own writes go behind the request. */
 	readonly #behind: boolean;
 	/** False from a failed store operation to a successful one: only a store that answers is written behind. */
 	#answering = true;
@@ -122,11 +121,7 @@ export class EntryStorage {
 
 	/** Follow a write that timed out: it is reported only if the store then says it failed. */
 	#follow(landing: Promise<SetResult | void>, count: number): void {
-		const answered = landing.then(result => {
-			this.#countEvicted(result);
-		}, (error: unknown) => {
-			this.#lose('set', error, count);
-		});
+		const answered = landing.then(result => this.#countEvicted(result), (error: unknown) => this.#lose('set', error, count));
 		this.#unanswered.add(answered);
 		void answered.finally(() => this.#unanswered.delete(answered));
 	}
@@ -284,7 +279,6 @@ export class EntryStorage {
 		}
 	}
 
-	/** Count and report what a budgeted store evicted for a write. */
 	#countEvicted(result: SetResult | void): void {
 		if (result !== undefined && result.evicted.length > 0) {
 			this.stats.evicted += result.evicted.length;

@@ -238,10 +238,6 @@ export class RequestPath implements EngineContext {
 
 	/** An answer that went forward without the cache (bypassed, or an unsafe method), with its `Cache-Status`. */
 	async #forwarded(response: Promise<Response>, fwd: 'bypass' | 'method'): Promise<Response> {
-		if (this.settings.cacheStatus === undefined) {
-			return response;
-		}
-
 		const answered = await response;
 		return this.#withStatus(answered, this.#forwardOutcome(answered, fwd));
 	}

@@ -12,11 +12,7 @@ const charsetParameter = /;\s*charset\s*=\s*(?:"([^"]*)"|([^;\s]*))/i;
 /** The `charset` parameter of a Content-Type header ('' or missing: undefined). */
 export function charsetOf(contentType: string | readonly string[] | undefined): string | undefined {
 	const value = typeof contentType === 'string' ? contentType : contentType?.at(-1);
-	if (value === undefined) {
-		return undefined;
-	}
-
-	const match = charsetParameter.exec(value);
+	const match = value === undefined ? null : charsetParameter.exec(value);
 	const label = (match?.[1] ?? match?.[2])?.trim();
 	return label === '' ? undefined : label;
 }
@@ -33,12 +29,8 @@ function decodeWindows1252(body: Uint8Array): string {
 }
 
 function decoderFor(label: string | undefined): TextDecoder {
-	if (label === undefined) {
-		return utf8;
-	}
-
 	try {
-		return new TextDecoder(label);
+		return label === undefined ? utf8 : new TextDecoder(label);
 	} catch {
 		// An unknown label (or one the standard maps to "replacement", such as iso-2022-kr) is UTF-8.
 		return utf8;

@@ -45,11 +45,7 @@ export class StreamingBody {
 			this.#collector = {chunks: [], bytes: 0, limit, settle: resolve};
 			void this.#pump();
 		});
-		if (raw === undefined) {
-			return undefined;
-		}
-
-		return this.#finish === undefined ? raw : this.#finish(raw, limit).catch(() => undefined);
+		return raw === undefined || this.#finish === undefined ? raw : this.#finish(raw, limit).catch(() => undefined);
 	}
 
 	/** A second reader of the same bytes (the caller's stream is split in two); not collected. */
