@@ -21,6 +21,8 @@ export type Writer = {
 	write(records: readonly StoreRecord[]): Promise<void>;
 	/** True when `write` does its work before returning (SQLite): then it can run in the exit handler. */
 	readonly synchronous: boolean;
+	/** True when the store lands this writer's writes in the order it is handed them (one connection to one server, or synchronous): then several may be in flight. */
+	readonly ordered: boolean;
 	/**
 	 * Told, in the exit handler, how many records of an asynchronous writer were never sent (lost)
 	 * and how many were sent without an answer yet (lost unless they reached the server).
@@ -28,12 +30,21 @@ export type Writer = {
 	abandoned(unsent: number, unanswered: number): void;
 };
 
-type Batch = {writer: Writer; records: readonly StoreRecord[]; written: Promise<void>; resolve(): void; started: boolean};
+type Batch = {writer: Writer; records: readonly StoreRecord[]; written: Promise<void>; resolve(): void; started: boolean; handed: Promise<void>; hand(): void};
+
+function settled(): {promise: Promise<void>; resolve: () => void} {
+	let resolve!: () => void;
+	const promise = new Promise<void>(done => {
+		resolve = done;
+	});
+	return {promise, resolve};
+}
 
 class Location {
 	/** The latest queued record of each key, until it is written. */
 	readonly records = new Map<string, StoreRecord>();
-	readonly #queue: Batch[] = [];
+	/** Every batch not written yet, in the order queued: the first ones may be handed to their store already. */
+	#queue: Batch[] = [];
 	#draining = false;
 	readonly #name: string;
 
@@ -46,11 +57,9 @@ class Location {
 			this.records.set(record.key, record);
 		}
 
-		let resolve!: () => void;
-		const written = new Promise<void>(done => {
-			resolve = done;
-		});
-		this.#queue.push({writer, records, written, resolve, started: false});
+		const written = settled();
+		const handed = settled();
+		this.#queue.push({writer, records, written: written.promise, resolve: written.resolve, started: false, handed: handed.promise, hand: handed.resolve});
 		if (!this.#draining) {
 			this.#draining = true;
 			setImmediate(() => {
@@ -64,33 +73,62 @@ class Location {
 		await Promise.all(this.#queue.map(batch => batch.written));
 	}
 
+	/** Resolves when every batch queued so far has been handed to its store (whose `set` was called). */
+	async handed(): Promise<void> {
+		await Promise.all(this.#queue.map(batch => batch.handed));
+	}
+
 	async #drain(): Promise<void> {
-		while (this.#queue.length > 0) {
-			// The consecutive batches of one cache go as one write.
-			const first = this.#queue[0]!;
-			let count = 1;
-			while (count < this.#queue.length && this.#queue[count]!.writer === first.writer) {
-				count++;
+		for (;;) {
+			const start = this.#queue.findIndex(batch => !batch.started);
+			if (start === -1) {
+				break;
 			}
 
-			const batches = this.#queue.slice(0, count);
+			// The consecutive batches of one cache go as one write.
+			const first = this.#queue[start]!;
+			let end = start + 1;
+			while (end < this.#queue.length && this.#queue[end]!.writer === first.writer) {
+				end++;
+			}
+
+			// In order: a later write of a key must land last. Only a writer whose store lands writes in
+			// the order it is handed them may have several in flight, and only its own.
+			const before = this.#queue.slice(0, start);
+			if (before.length > 0 && (!first.writer.ordered || before.some(batch => batch.writer !== first.writer))) {
+				// eslint-disable-next-line no-await-in-loop
+				await Promise.all(before.map(batch => batch.written));
+				// The queue has changed meanwhile: look again.
+				continue;
+			}
+
+			const batches = this.#queue.slice(start, end);
 			for (const batch of batches) {
 				batch.started = true;
 			}
 
-			// eslint-disable-next-line no-await-in-loop -- in order: a later write of a key must land last
-			await first.writer.write(count === 1 ? first.records : batches.flatMap(batch => batch.records));
-			this.#done(batches);
+			const landing = first.writer.write(batches.length === 1 ? first.records : batches.flatMap(batch => batch.records));
+			for (const batch of batches) {
+				batch.hand();
+			}
+
+			if (first.writer.ordered) {
+				void landing.then(() => {
+					this.#done(batches);
+				});
+			} else {
+				// eslint-disable-next-line no-await-in-loop
+				await landing;
+				this.#done(batches);
+			}
 		}
 
 		this.#draining = false;
-		if (this.records.size === 0) {
-			locations.delete(this.#name);
-		}
+		this.#forget();
 	}
 
 	#done(batches: readonly Batch[]): void {
-		this.#queue.splice(0, batches.length);
+		this.#queue = this.#queue.filter(batch => !batches.includes(batch));
 		for (const batch of batches) {
 			for (const record of batch.records) {
 				// A later write of the same key stays visible until it lands too.
@@ -101,6 +139,14 @@ class Location {
 
 			batch.resolve();
 		}
+
+		this.#forget();
+	}
+
+	#forget(): void {
+		if (!this.#draining && this.#queue.length === 0 && this.records.size === 0 && locations.get(this.#name) === this) {
+			locations.delete(this.#name);
+		}
 	}
 
 	/** At exit: write what a synchronous writer still has queued (the event loop will not run again). */
@@ -110,6 +156,7 @@ class Location {
 			if (!batch.started && batch.writer.synchronous) {
 				batch.started = true;
 				void batch.writer.write(batch.records);
+				batch.hand();
 			} else if (!batch.writer.synchronous) {
 				const counts = abandoned.get(batch.writer) ?? {unsent: 0, unanswered: 0};
 				counts[batch.started ? 'unanswered' : 'unsent'] += batch.records.length;
@@ -155,4 +202,9 @@ export function queued(location: string, key: string): StoreRecord | undefined {
 /** Wait until what is queued for `location` now has been written. */
 export async function flush(location: string): Promise<void> {
 	await locations.get(location)?.flush();
+}
+
+/** Wait until what is queued for `location` now has been handed to the store (not answered yet). */
+export async function handed(location: string): Promise<void> {
+	await locations.get(location)?.handed();
 }

@@ -7,12 +7,13 @@ import type {Response} from '../models/response.js';
 
 const debug = debuglog('requests-cache');
 
-/** What the coalescer needs of the request path's storage: the store's leases, and a flush of queued writes. */
+/** What the coalescer needs of the request path's storage: the store's leases, and when queued writes reach the store. */
 export type CoalescerStorage = {
 	readonly lease: FlightLease | undefined;
 	/** False while the store is failing or stalled: then a miss does not wait for its leases either. */
 	readonly answering: boolean;
-	flush(): Promise<void>;
+	/** Resolves once the writes queued so far are handed to the store; a lease's release lands after them (`FlightLease.release`). */
+	handed(): Promise<void>;
 };
 
 /** One miss to coalesce: how to ask the origin (and store), how to read what another process stored. */
@@ -58,7 +59,7 @@ export class Coalescer {
 	readonly #settings: CoalesceSettings;
 	/** How long a lease operation may take, ms (the backend timeout). */
 	readonly #timeout: number;
-	/** Flights ended in the background (flush, then release); `settle()` waits for them. */
+	/** Flights ended in the background (write handed, then release); `settle()` waits for them. */
 	readonly #releases = new Set<Promise<void>>();
 
 	constructor(storage: CoalescerStorage, settings: CoalesceSettings, timeout: number) {
@@ -87,7 +88,7 @@ export class Coalescer {
 		return acquired ? this.#lead(lease, name, token, miss, 'leader') : this.#wait(lease, name, token, miss);
 	}
 
-	/** Wait for the flights ended in the background (their writes flushed, their waiters told). */
+	/** Wait for the flights ended in the background (their writes handed, their waiters told). */
 	async settle(): Promise<void> {
 		await Promise.all(this.#releases);
 	}
@@ -134,15 +135,16 @@ export class Coalescer {
 	}
 
 	/**
-	 * End a flight after the caller has its answer: a 'done' once the write is in the store, where
-	 * waiters read it (a streamed body is stored when whole, after its caller had the head).
+	 * End a flight after the caller has its answer: a 'done' once the write is handed to the store,
+	 * whose lease lands the release after it, so that waiters read the entry without waiting for
+	 * this process to hear the write's reply (a streamed body is stored when whole).
 	 */
 	#end(lease: FlightLease, name: string, token: string, outcome: FlightOutcome, heartbeat: NodeJS.Timeout, miss: CoalescedMiss): void {
 		const release = (async () => {
 			try {
 				if (outcome === 'done') {
 					await miss.whole();
-					await this.#storage.flush();
+					await this.#storage.handed();
 				}
 
 				await this.#bounded(lease.release(name, token, outcome));
