@@ -1,19 +1,9 @@
 import type {StoreRecord} from '../backends/store.js';
 
 /**
- * Writes behind the request. A response from the origin is returned to its caller before the
- * store has it; until then its records wait here, by the store's location (`CacheStore.location`),
- * where every cache of this process on the same records reads them first. A location's writes go
- * to the store in order, one batch per cache at a time, after the current turn of the event loop
- * (so that the caller's code runs first). `flush` waits for what was queued before it; a cache's
- * maintenance, its invalidations and `close()` flush first. When the process exits with writes
- * still queued for a local store (SQLite), they are written in the exit handler, synchronously;
- * those queued for a network store (Redis, MongoDB) cannot be, and their cache's `'error'` event
- * says, from the exit handler, how many records are lost.
- *
- * This is the process's one registry of the request path: the issue's condition for writing
- * behind is that the same process sees the entry at once, and two sessions on one file do not
- * share their store objects.
+ * Writes behind the request: a response goes to its caller before the store has it; its records
+ * wait here by store location, where every cache of this process reads them first, and go out in
+ * order after the current turn (docs/architecture.md, "Writes behind the request").
  */
 
 /** One cache's way to write its records (bounded, failures reported, never rejecting). */
@@ -21,12 +11,9 @@ export type Writer = {
 	write(records: readonly StoreRecord[]): Promise<void>;
 	/** True when `write` does its work before returning (SQLite): then it can run in the exit handler. */
 	readonly synchronous: boolean;
-	/** True when the store lands this writer's writes in the order it is handed them (one connection to one server, or synchronous): then several may be in flight. */
+	/** True when the store lands writes in the order it is handed them: then several may be in flight. */
 	readonly ordered: boolean;
-	/**
-	 * Told, in the exit handler, how many records of an asynchronous writer were never sent (lost)
-	 * and how many were sent without an answer yet (lost unless they reached the server).
-	 */
+	/** Told at exit how many records were never sent, and how many were sent without an answer yet. */
 	abandoned(unsent: number, unanswered: number): void;
 };
 
@@ -43,7 +30,7 @@ function settled(): {promise: Promise<void>; resolve: () => void} {
 class Location {
 	/** The latest queued record of each key, until it is written. */
 	readonly records = new Map<string, StoreRecord>();
-	/** Every batch not written yet, in the order queued: the first ones may be handed to their store already. */
+	/** Every batch not written yet, in order; the first ones may be handed to their store already. */
 	#queue: Batch[] = [];
 	#draining = false;
 	readonly #name: string;
@@ -92,13 +79,11 @@ class Location {
 				end++;
 			}
 
-			// In order: a later write of a key must land last. Only a writer whose store lands writes in
-			// the order it is handed them may have several in flight, and only its own.
+			// A later write of a key must land last: only an ordered writer overtakes, and only its own writes.
 			const before = this.#queue.slice(0, start);
 			if (before.length > 0 && (!first.writer.ordered || before.some(batch => batch.writer !== first.writer))) {
 				// eslint-disable-next-line no-await-in-loop
 				await Promise.all(before.map(batch => batch.written));
-				// The queue has changed meanwhile: look again.
 				continue;
 			}
 
@@ -164,7 +149,6 @@ class Location {
 			}
 		}
 
-		// A network store's writes need the event loop, which will not run again: say how many go.
 		for (const [writer, {unsent, unanswered}] of abandoned) {
 			writer.abandoned(unsent, unanswered);
 		}
