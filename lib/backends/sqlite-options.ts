@@ -7,11 +7,11 @@ import type {StoreBudget} from './store.js';
 export type SqliteStoreOptions = BudgetOptions & {
 	/** Milliseconds a writer waits for another connection's write lock before failing. @default 10000 */
 	busyTimeout?: number;
-	/** Bytes of recently read records kept in this process, as current as the file (`WalHotCache`); 0 for none. @default 33554432 (32 MiB) */
+	/** Bytes of recently read records kept in this process, as current as the file; 0 for none. @default 33554432 (32 MiB) */
 	hotCacheBytes?: number;
 	/** A file that is not a database or is malformed: `'fail'` leaves it, `'rename'` moves it aside and starts anew. @default 'fail' */
 	onCorrupt?: 'fail' | 'rename';
-	/** Only read (the CLI's reading commands): the file must exist; nothing is created, migrated or written, even beside it. @default false */
+	/** Only read (the CLI's reading commands): the file must exist; nothing is created or written, even beside it. @default false */
 	readOnly?: boolean;
 };
 

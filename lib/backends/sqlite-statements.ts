@@ -8,6 +8,7 @@ export const pageSize = 5000;
 /** A row's columns, as read by `get` (with the value) and `scan` (with the value's type only). */
 export type Row = {row_id?: number; key: unknown; kind: unknown; url: unknown; created_at: unknown; expires: unknown; delete_at: unknown; value?: unknown; value_type?: unknown};
 
+/** Whether a column holds a record's kind. */
 export function isKind(kind: unknown): kind is RecordKind {
 	return kind === 'response' || kind === 'redirect' || kind === 'variants';
 }
@@ -30,6 +31,7 @@ export function metaOfRow(row: Row): RecordMeta {
 export type Statements = ReturnType<typeof prepareStatements>;
 export type LruStatements = ReturnType<typeof prepareLruStatements>;
 
+/** The statements of an open connection. */
 export function prepareStatements(db: Connection) {
 	// typeof() reads a column's type from the row header, never the value itself.
 	const facts = 'key, kind, url, created_at, expires, delete_at, typeof(value) AS value_type';

@@ -132,7 +132,7 @@ export class WalHotCache {
 		}
 	}
 
-	/** Call inside this process's write transaction, under the write lock: notes the commit counter (after another's commit, drops all). */
+	/** Call inside this process's write transaction, under the lock: notes the commit counter (after another's commit, drops all). */
 	writeLocked(): void {
 		this.#lockedCounter = undefined;
 		if (this.generation() !== undefined) {
@@ -140,7 +140,7 @@ export class WalHotCache {
 		}
 	}
 
-	/** Call right after this process's write committed: if the counter moved by exactly one, apply `write` to what is kept, else drop all. */
+	/** Call right after this process's commit: if the counter moved by exactly one, apply `write` to what is kept, else drop all. */
 	writeCommitted(write: OwnWrite): void {
 		const before = this.#lockedCounter;
 		this.#lockedCounter = undefined;
