@@ -9,7 +9,7 @@ const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 const workerScript = fileURLToPath(new URL('fleet-worker.ts', import.meta.url));
 
 /** One request's result in a worker. */
-export type WorkerResult = {status: number; fromCache: boolean; ms: number; error?: string};
+export type WorkerResult = {status: number; fromCache: boolean; ms: number; body?: string; error?: string};
 
 /** A worker's report of one round. */
 export type Round = {results: WorkerResult[]; stats: CacheStats};
