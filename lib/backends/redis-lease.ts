@@ -22,8 +22,11 @@ function isOutcome(text: string): text is FlightOutcome {
 	return text === 'done' || text === 'failed';
 }
 
-/** Flight leases of the cache `ns` as keys `ns:@flight:<name>`, each flight's end published on `ns:@flights`. */
-export function createRedisLease(connection: RedisConnection, namespace: string, keyOf = (name: string): string => `${namespace}:@flight:${name}`): FlightLease {
+/**
+ * Flight leases of the cache `ns` as keys `keyOf(name)`, each flight's end published on `ns:@flights`;
+ * `writesSent` resolves once the store's writes begun so far are queued on the connection (on a cluster: landed).
+ */
+export function createRedisLease(connection: RedisConnection, namespace: string, keyOf: (name: string) => string, writesSent: () => Promise<void>): FlightLease {
 	const channel = `${namespace}:@flights`;
 	const listeners = new Map<string, Set<(outcome: FlightOutcome) => void>>();
 
@@ -50,6 +53,8 @@ export function createRedisLease(connection: RedisConnection, namespace: string,
 			return Number(await command(['EVAL', renewScript, '1', keyOf(name), token, String(Math.ceil(ttl))])) === 1;
 		},
 		async release(name, token, outcome) {
+			// Sent behind the store's writes on the same connection, Redis runs it after them.
+			await writesSent();
 			await command(['EVAL', releaseScript, '1', keyOf(name), token, outcome, String(linger), channel, name]);
 		},
 		async state(name): Promise<FlightState> {
