@@ -2,7 +2,7 @@ import {Buffer} from 'node:buffer';
 import {createRequire} from 'node:module';
 import {debuglog} from 'node:util';
 import type {Keyv, KeyvEntry, KeyvOptions, KeyvStoreAdapter} from 'keyv';
-import {CACHE_STORE, type CacheStore, type RecordKind, type RecordMeta, type StoreRecord, checkedMeta, corruptMeta} from './store.js';
+import {CACHE_STORE, type CacheStore, type RecordMeta, type StoreRecord, checkedMeta, corruptMeta} from './store.js';
 
 const require = createRequire(import.meta.url);
 const debug = debuglog('requests-cache');
@@ -11,16 +11,7 @@ const debug = debuglog('requests-cache');
 export type KeyvBackend = Keyv | KeyvStoreAdapter | Map<unknown, unknown>;
 
 /** A record as written through Keyv: plain JSON with a base64 value, marked with its cache's namespace. */
-type KeyvRecord = {
-	requestsCache: 1;
-	namespace: string;
-	kind: RecordKind;
-	url: string;
-	createdAt: number;
-	expires: number | null;
-	deleteAt: number | null;
-	value: string;
-};
+type KeyvRecord = Omit<RecordMeta, 'key' | 'corrupt'> & {requestsCache: 1; namespace: string; value: string};
 
 /** Keys deleted, and records listed, at once. */
 const batchSize = 1000;

@@ -5,8 +5,6 @@ import {CACHE_STORE, type CacheStore, type StoreBudget, type StoreRecord} from '
 export type InvalidationLink = {
 	/** Tell every process (this one too) that these keys changed, or `'*'` for everything. */
 	publish(keys: readonly string[] | '*'): Promise<void>;
-	/** Hear the keys any process changed (`'*'` for all), and `reset` whenever news may have been missed. */
-	listen(changed: (keys: readonly string[] | '*') => void, reset: () => void): void;
 	/** True while news is being heard: only then may what is kept be served. */
 	readonly live: boolean;
 	close(): Promise<void>;
@@ -15,8 +13,11 @@ export type InvalidationLink = {
 /** What the tier did since it was opened. */
 export type TierCounters = {hits: number; misses: number; dropped: number};
 
+/** Opens a link that tells `changed` the keys any process changed (`'*'` for all), and `reset` whenever news may have been missed. */
+export type OpenLink = (changed: (keys: readonly string[] | '*') => void, reset: () => void) => InvalidationLink;
+
 /** A process-local memory tier in front of a shared store, kept coherent by an {@link InvalidationLink} (docs/scaling.md). */
-export function createMemoryTier(inner: CacheStore, link: InvalidationLink, budget: StoreBudget): CacheStore & {readonly tier: TierCounters} {
+export function createMemoryTier(inner: CacheStore, openLink: OpenLink, budget: StoreBudget): CacheStore & {readonly tier: TierCounters} {
 	const kept = new Map<string, StoreRecord>();
 	let bytes = 0;
 	let generation = 0;
@@ -59,7 +60,7 @@ export function createMemoryTier(inner: CacheStore, link: InvalidationLink, budg
 		}
 	}
 
-	link.listen(forget, () => forget('*'));
+	const link = openLink(forget, () => forget('*'));
 
 	async function changed(keys: readonly string[] | '*'): Promise<void> {
 		forget(keys);

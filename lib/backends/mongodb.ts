@@ -3,7 +3,7 @@ import {createRequire} from 'node:module';
 import {debuglog} from 'node:util';
 import type {Collection, Document, MongoClient} from 'mongodb';
 import {assertKnownOptions, optionRangeError, optionTypeError} from '../errors.js';
-import {CACHE_STORE, type CacheStore, type DeleteFilter, type RecordKind, type RecordMeta, type StoreRecord, RECORD_KINDS, checkedMeta, corruptMeta, matchesDeleteFilter} from './store.js';
+import {CACHE_STORE, type CacheStore, type DeleteFilter, type RecordMeta, type StoreRecord, RECORD_KINDS, checkedMeta, corruptMeta, matchesDeleteFilter} from './store.js';
 
 const require = createRequire(import.meta.url);
 const debug = debuglog('requests-cache');
@@ -24,15 +24,7 @@ const knownOptions: ReadonlySet<string> = new Set(['url', 'database', 'timeout']
 export const MONGO_COLLECTION = 'records';
 
 /** A record as a document: `_id` is the cache's key; `deleteAt`, a Date, carries the TTL index. */
-type RecordDocument = {
-	_id: string;
-	kind: RecordKind;
-	url: string;
-	createdAt: number;
-	expires: number | null;
-	deleteAt: Date | null;
-	value: Uint8Array;
-};
+type RecordDocument = Omit<RecordMeta, 'key' | 'deleteAt' | 'corrupt'> & {_id: string; deleteAt: Date | null; value: Uint8Array};
 
 type Filter = Record<string, unknown>;
 

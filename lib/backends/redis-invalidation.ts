@@ -1,31 +1,29 @@
 import {debuglog} from 'node:util';
-import type {InvalidationLink} from './memory-tier.js';
+import type {OpenLink} from './memory-tier.js';
 import type {RedisConnection} from './redis-connection.js';
 
 const debug = debuglog('requests-cache');
 
 /** The memory tier's news for the cache `ns`: the keys a change touched, published on `ns:@changed` (a JSON array, or `*`). */
-export function createRedisInvalidation(connection: RedisConnection, namespace: string): InvalidationLink {
+export const createRedisInvalidation = (connection: RedisConnection, namespace: string): OpenLink => (changed, reset) => {
 	const channel = `${namespace}:@changed`;
 	let listening = false;
 	let closed = false;
-	let onChanged: ((keys: readonly string[] | '*') => void) | undefined;
-	let onReset: (() => void) | undefined;
 
 	function hear(message: string): void {
 		if (message === '*') {
-			onChanged?.('*');
+			changed('*');
 			return;
 		}
 
 		try {
 			const keys = JSON.parse(message) as unknown;
 			if (Array.isArray(keys)) {
-				onChanged?.(keys.filter((key): key is string => typeof key === 'string'));
+				changed(keys.filter((key): key is string => typeof key === 'string'));
 			}
 		} catch {
 			// Not ours: whoever published it, the safe reading is "anything may have changed".
-			onChanged?.('*');
+			changed('*');
 		}
 	}
 
@@ -33,7 +31,7 @@ export function createRedisInvalidation(connection: RedisConnection, namespace: 
 		get live() {
 			if (!listening && !closed) {
 				listening = true;
-				connection.listen(channel, hear, () => onReset?.()).catch((error: unknown) => {
+				connection.listen(channel, hear, reset).catch((error: unknown) => {
 					// Tried again by the next read.
 					listening = false;
 					debug('redis memory tier: cannot subscribe (%s)', (error as Error).message);
@@ -41,10 +39,6 @@ export function createRedisInvalidation(connection: RedisConnection, namespace: 
 			}
 
 			return !closed && connection.hears(channel);
-		},
-		listen(changed, reset) {
-			onChanged = changed;
-			onReset = reset;
 		},
 		async publish(keys) {
 			const {client} = await connection.ready();
@@ -54,4 +48,4 @@ export function createRedisInvalidation(connection: RedisConnection, namespace: 
 			closed = true;
 		},
 	};
-}
+};

@@ -300,10 +300,7 @@ export function createRedisStore(options: RedisStoreOptions): CacheStore {
 			const mine = new Promise<void>(resolve => {
 				queued = resolve;
 			});
-			const before = sent;
-			sent = (async () => {
-				await Promise.all([before, mine]);
-			})();
+			sent = Promise.all([sent, mine]).then(() => undefined);
 			try {
 				await write(...first, others.length === 0 && layout.buckets === 1 ? queued : undefined);
 				await Promise.all(others.map(async group => write(...group)));
