@@ -18,7 +18,6 @@ export type SendingSession = {
 };
 
 /** A class `CacheMixin` can extend (a mixin's base must accept any constructor arguments). */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type SessionConstructor = new (...args: any[]) => SendingSession;
 
 /** What a cache mixin adds to the class it extends. */
@@ -105,7 +104,6 @@ export function CacheMixin<TBase extends SessionConstructor>(Base: TBase, cacheO
 		readonly #engine: CacheEngine;
 		readonly #settings: CacheConfig;
 
-		// eslint-disable-next-line @typescript-eslint/no-explicit-any
 		constructor(...args: any[]) {
 			const owner = new.target.name || 'CachedSession';
 			if (fixed === undefined) {

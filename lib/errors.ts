@@ -51,18 +51,7 @@ export function networkCodeOf(error: unknown): NetworkErrorCode | undefined {
 	return undefined;
 }
 
-/**
- * The request could not be sent or no response arrived (DNS, connection, timeout); `networkCode` says what happened.
- *
- * @example
- * try {
- * 	await session.get(url);
- * } catch (error) {
- * 	if (error instanceof RequestError && error.networkCode === 'ECONNREFUSED') {
- * 		// the service is down
- * 	}
- * }
- */
+/** The request could not be sent or no response arrived (DNS, connection, timeout); `networkCode` says what happened (docs/sessions.md). */
 export class RequestError extends RequestsCacheError {
 	readonly url: string;
 	readonly method: string;

@@ -14,16 +14,8 @@ export type {FetchCacheMode} from './doors/cache-modes.js';
 export type FetchInit = RequestInit & {cache?: FetchCacheMode};
 
 async function bodyOf(body: RequestInit['body'] | undefined): Promise<string | Uint8Array | undefined> {
-	if (body === null || body === undefined) {
-		return undefined;
-	}
-
-	if (typeof body === 'string' || body instanceof Uint8Array) {
-		return body;
-	}
-
-	if (body instanceof ArrayBuffer) {
-		return new Uint8Array(body);
+	if (body === null || body === undefined || typeof body === 'string' || body instanceof Uint8Array) {
+		return body ?? undefined;
 	}
 
 	if (body instanceof URLSearchParams) {

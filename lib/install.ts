@@ -19,11 +19,7 @@ export type Door = 'fetch' | 'http' | 'session';
 
 /** Options of `installCache()` and `enabled()`: the cache options, and which requests go through it. */
 export type InstallOptions = CacheOptions & {
-	/**
-	 * The front doors to cache: `'fetch'` (the global fetch), `'http'` (node:http and node:https
-	 * clients), `'session'` (this library's sessions and module functions).
-	 * @default ['fetch', 'http', 'session']
-	 */
+	/** The front doors to cache: the global fetch, node:http(s) clients, this library's sessions. @default ['fetch', 'http', 'session'] */
 	patch?: readonly Door[];
 	/**
 	 * Cache only the URLs matching one of these patterns (the `urlsExpireAfter` glob rules); every other request passes untouched.
@@ -45,9 +41,10 @@ const doorList = [...doorNames].map(name => `'${name}'`).join(', ');
 const installOptionNames: ReadonlySet<string> = new Set([...CACHE_OPTION_NAMES, 'patch', 'urls', 'fromCacheHeader']);
 const headerNameRegex = /^[!#$%&'*+.^_`|~\dA-Za-z-]+$/;
 
-/** One installed cache: the engine and what reaches it (`urls` undefined: every URL). */
+/** One installed cache: the engine (and its handle for the doors) and what reaches it (`urls` undefined: every URL). */
 type Installation = {
 	readonly engine: CacheEngine;
+	readonly cachedSend: CachedSend;
 	readonly doors: ReadonlySet<Door>;
 	readonly urls: readonly RegExp[] | undefined;
 	readonly fromCacheHeader: string | undefined;
@@ -76,32 +73,24 @@ function installationFor(door: Door, url: string): Installation | undefined {
 	return installation?.doors.has(door) && !isDisabled(installation.engine) && cachesUrl(installation, url) ? installation : undefined;
 }
 
-// One per engine, made once: the doors ask for it on every request.
-const cachedSends = new WeakMap<CacheEngine, CachedSend>();
-
-function cachedSendOf(engine: CacheEngine): CachedSend {
-	let cached = cachedSends.get(engine);
-	if (cached === undefined) {
-		const handle: CachedSend = async (prepared, options, send) => engine.handle(prepared, options, send);
-		cached = Object.assign(handle, {readsBody: (method: string) => engine.settings.allowableMethods.has(method)});
-		cachedSends.set(engine, cached);
+/** Patch `Session.prototype.send` and put up the fetch and http doors while some installation asks for them; undo the rest. */
+function sync(): void {
+	const installations = [...registry.enabledRuns, ...(registry.installed === undefined ? [] : [registry.installed])];
+	if (installations.length > 0 && registry.originalSend === undefined) {
+		// eslint-disable-next-line @typescript-eslint/unbound-method -- put back as it was below
+		registry.originalSend = Session.prototype.send;
+		Session.prototype.send = installedSend;
+	} else if (installations.length === 0 && registry.originalSend !== undefined) {
+		Session.prototype.send = registry.originalSend;
+		registry.originalSend = undefined;
 	}
 
-	return cached;
-}
-
-/** Put up the fetch and http doors some installation asks for, take down the others. */
-function syncDoors(): void {
-	const wanted = new Set<Door>([...(registry.installed?.doors ?? []), ...[...registry.enabledRuns].flatMap(run => [...run.doors])]);
+	const wanted = new Set<Door>(installations.flatMap(installation => [...installation.doors]));
 	for (const door of ['fetch', 'http'] as const) {
 		const restore = registry.restoreDoor.get(door);
 		if (wanted.has(door) && restore === undefined) {
 			const install = door === 'fetch' ? installFetchDoor : installHttpDoor;
-			const engineFor: EngineFor = request => {
-				const installation = installationFor(door, request.url);
-				return installation === undefined ? undefined : cachedSendOf(installation.engine);
-			};
-
+			const engineFor: EngineFor = request => installationFor(door, request.url)?.cachedSend;
 			registry.restoreDoor.set(door, install(engineFor, {
 				wants: (_method, url) => installationFor(door, url) !== undefined,
 				fromCacheHeader: () => activeInstallation()?.fromCacheHeader,
@@ -123,21 +112,6 @@ function installedSend(this: Session, request: PreparedRequest, options: SendOpt
 	}
 
 	return installation.engine.handle(request, options, send);
-}
-
-function patchSessions(): void {
-	if (registry.originalSend === undefined) {
-		// eslint-disable-next-line @typescript-eslint/unbound-method -- restored as it was by unpatchSessions()
-		registry.originalSend = Session.prototype.send;
-		Session.prototype.send = installedSend;
-	}
-}
-
-function unpatchSessions(): void {
-	if (registry.installed === undefined && registry.enabledRuns.size === 0 && registry.originalSend !== undefined) {
-		Session.prototype.send = registry.originalSend;
-		registry.originalSend = undefined;
-	}
 }
 
 /** Validate the options of `installCache()`/`enabled()` and build the installation. */
@@ -183,8 +157,11 @@ function installationOf(cacheName: string | InstallOptions | undefined, options:
 		throw optionTypeError(owner, 'fromCacheHeader', 'a header name such as \'x-from-cache\'', fromCacheHeader);
 	}
 
+	const engine = createEngine(normalizeCacheOptions(cacheOptions, owner));
+	const handle: CachedSend = async (prepared, sendOptions, send) => engine.handle(prepared, sendOptions, send);
 	return {
-		engine: createEngine(normalizeCacheOptions(cacheOptions, owner)),
+		engine,
+		cachedSend: Object.assign(handle, {readsBody: (method: string) => engine.settings.allowableMethods.has(method)}),
 		doors: new Set(patch ?? doorNames),
 		urls: urls?.map(url => compileUrlPattern(url)),
 		fromCacheHeader: fromCacheHeader?.toLowerCase(),
@@ -203,8 +180,7 @@ export function installCache(cacheName?: string | InstallOptions, options?: Inst
 	const installation = installationOf(cacheName, options, 'installCache()');
 	const previous = registry.installed;
 	registry.installed = installation;
-	patchSessions();
-	syncDoors();
+	sync();
 	// Requests still going on the previous cache finish on it; its store closes after them.
 	previous?.engine.close().catch(() => undefined);
 	return installation.engine.cache;
@@ -214,8 +190,7 @@ export function installCache(cacheName?: string | InstallOptions, options?: Inst
 export async function uninstallCache(): Promise<void> {
 	const previous = registry.installed;
 	registry.installed = undefined;
-	unpatchSessions();
-	syncDoors();
+	sync();
 	await previous?.engine.close();
 }
 
@@ -247,14 +222,12 @@ export async function enabled<T>(fn: () => T | Promise<T>, cacheName?: string | 
 
 	const installation = installationOf(cacheName, options, 'enabled()');
 	registry.enabledRuns.add(installation);
-	patchSessions();
-	syncDoors();
+	sync();
 	try {
 		return await runInstalled(installation, fn);
 	} finally {
 		registry.enabledRuns.delete(installation);
-		unpatchSessions();
-		syncDoors();
+		sync();
 		await installation.engine.close();
 	}
 }

@@ -24,15 +24,9 @@ export type SessionOptions = {
 	timeout?: number;
 	/** Hooks; see {@link SessionHooks}. */
 	hooks?: Partial<SessionHooks>;
-	/**
-	 * A got instance to send with (its settings kept; with a `prefixUrl`, URLs may be relative to it).
-	 * @default got with retries off (as in requests: one request, one attempt)
-	 */
+	/** A got instance to send with (with a `prefixUrl`, URLs may be relative to it). @default got with retries off, as in requests */
 	got?: Got;
-	/**
-	 * The session's cookies: a tough-cookie `CookieJar` of your own, or `false` for none.
-	 * @default a new, empty jar (or the `cookieJar` of the given got instance, if it has one)
-	 */
+	/** A tough-cookie `CookieJar`, or `false` for none. @default a new, empty jar (or the got instance's `cookieJar`) */
 	cookieJar?: CookieJar | false;
 };
 
@@ -222,27 +216,18 @@ export class Session {
 					},
 				],
 			},
+			...(jar === undefined ? {} : {cookieJar: cookieJarForRequest(jar)}),
+			...(request.body === undefined ? {} : {body: request.body}),
+			...(timeout === undefined ? {} : {timeout: {request: timeout}}),
 		};
-		if (jar !== undefined) {
-			gotOptions.cookieJar = cookieJarForRequest(jar);
-		}
-
 		// The URL is already absolute.
 		if (prefixUrlOf(this.got) !== '') {
 			gotOptions.prefixUrl = '';
 		}
 
-		if (request.body !== undefined) {
-			gotOptions.body = request.body;
-		}
-
 		// Unless the got instance brings its own request function or HTTP/2.
 		if (this.got.defaults.options.request === undefined && !this.got.defaults.options.http2) {
 			gotOptions.request = tolerantRequest as NonNullable<OptionsInit['request']>;
-		}
-
-		if (timeout !== undefined) {
-			gotOptions.timeout = {request: timeout};
 		}
 
 		const {signal} = options;

@@ -83,8 +83,7 @@ export function answerResponse(response: Response, options: AnswerOptions): glob
 	const {streaming, status} = response;
 	const hasBody = answersWithBody(status, options.head) && (streaming !== undefined || response.body.length > 0);
 	const headers = new Headers();
-	// A whole body was decoded when it was received (as got and fetch do): say so, unless Node
-	// could not. A body still arriving is answered as it comes, with the headers that describe it.
+	// A whole body was decoded when received (unless Node could not); a body still arriving is answered as it comes.
 	const rewritten = streaming === undefined && answersWithBody(status, options.head);
 	const decoded = streaming === undefined && isDecodable(response.headers['content-encoding']);
 	for (const name in response.headers) {

@@ -45,7 +45,6 @@ export async function decodeBody(body: Buffer, contentEncoding: string | string[
 	const options: ZlibOptions = Number.isFinite(limit) ? {maxOutputLength: Math.min(limit + 1, 2 ** 32)} : {};
 	let decoded = body;
 	for (const coding of codings.reverse()) {
-		// eslint-disable-next-line no-await-in-loop
 		decoded = await decoders.get(coding)!(decoded, options);
 		if (decoded.length > limit) {
 			throw new RangeError(`the decoded body is larger than ${limit} bytes`);

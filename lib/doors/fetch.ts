@@ -73,7 +73,7 @@ async function sendWithFetch(below: Fetch, sending: Sending, request: PreparedRe
 	const signal = signals.length > 1 ? AbortSignal.any(signals) : signals[0];
 	let current = request;
 	for (;;) {
-		const init: RequestInit = {...sending, method: current.method, headers: current.headers, redirect: 'manual'};
+		const init: RequestInit = {...sending, method: current.method, headers: current.headers, redirect: 'manual', ...(signal === undefined ? {} : {signal})};
 		if (current.body !== undefined) {
 			init.body = current.body;
 		} else if (current === request && streamedBody !== undefined) {
@@ -82,11 +82,6 @@ async function sendWithFetch(below: Fetch, sending: Sending, request: PreparedRe
 			(init as {duplex?: string}).duplex = 'half';
 		}
 
-		if (signal !== undefined) {
-			init.signal = signal;
-		}
-
-		// eslint-disable-next-line no-await-in-loop
 		const response = await below(current.url, init);
 		const headers = headersOf(response.headers);
 		const location = response.headers.get('location');
@@ -95,7 +90,7 @@ async function sendWithFetch(below: Fetch, sending: Sending, request: PreparedRe
 			return new Response({status: response.status, reason: response.statusText, headers, url: current.url, body: emptyBody, request, history, streaming});
 		}
 
-		// eslint-disable-next-line no-await-in-loop -- a redirect's own body is nobody's to read
+		// A redirect's own body is nobody's to read.
 		await response.body?.cancel().catch(() => undefined);
 		if (history.length >= maxRedirects) {
 			throw fetchError('redirect count exceeded');

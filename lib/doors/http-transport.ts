@@ -37,25 +37,6 @@ export function connectionOptionsOf(options: Readonly<Record<string, unknown>> =
 	return Object.fromEntries(Object.entries(options).filter(([name, value]) => !notConnectionOptions.has(name) && value !== undefined));
 }
 
-/** The bytes of a response as a web stream pulled at its reader's pace (no read-ahead). */
-function pulledStream(incoming: IncomingMessage): ReadableStream<Uint8Array> {
-	const chunks = incoming[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
-	return new ReadableStream<Uint8Array>({
-		async pull(controller) {
-			const {done, value} = await chunks.next();
-			if (done === true) {
-				controller.close();
-			} else {
-				controller.enqueue(value);
-			}
-		},
-		async cancel() {
-			// Destroys the response: the connection is not kept for bytes nobody reads.
-			await chunks.return?.();
-		},
-	}, {highWaterMark: 0});
-}
-
 /**
  * Send one request over `node:http(s)` the way the client would have, without following redirects.
  * The response comes with its head, its body streaming as received (still encoded: the cache
@@ -74,7 +55,8 @@ export async function sendOverHttp(request: PreparedRequest, options: SendOption
 		const outgoing = route.request(new URL(request.url), {...route.connection, method: request.method, headers, agent: route.agent}, incoming => {
 			received = incoming;
 			const encoding = incoming.headers['content-encoding'];
-			const streaming = new StreamingBody(pulledStream(incoming), async (raw, limit) => decodeBody(raw, encoding, limit));
+			// Pulled at the reader's pace (no read-ahead); cancelling destroys the response, so its connection is not kept.
+			const streaming = new StreamingBody(ReadableStream.from(incoming as AsyncIterable<Buffer>), async (raw, limit) => decodeBody(raw, encoding, limit));
 			resolve(new Response({
 				status: incoming.statusCode ?? 0,
 				reason: incoming.statusMessage ?? '',
@@ -95,20 +77,16 @@ export async function sendOverHttp(request: PreparedRequest, options: SendOption
 			reject(error);
 		});
 		const {signal} = options;
-		if (signal !== undefined) {
-			if (signal.aborted) {
-				outgoing.destroy(signal.reason as Error);
-			} else {
-				const onAbort = (): void => {
-					outgoing.destroy(signal.reason as Error);
-				};
+		const onAbort = (): void => {
+			outgoing.destroy(signal!.reason as Error);
+		};
 
-				signal.addEventListener('abort', onAbort, {once: true});
-				outgoing.once('close', () => {
-					signal.removeEventListener('abort', onAbort);
-				});
-			}
+		if (signal?.aborted) {
+			onAbort();
 		}
+
+		signal?.addEventListener('abort', onAbort, {once: true});
+		outgoing.once('close', () => signal?.removeEventListener('abort', onAbort));
 
 		if (options.timeout !== undefined) {
 			outgoing.setTimeout(options.timeout, () => {

@@ -80,8 +80,7 @@ function nodeHttpsRequest(...args: unknown[]): ClientRequest {
 	return Reflect.construct(NodeClientRequest, [options, ...rest]) as ClientRequest;
 }
 
-// Node's own functions: wrapped by the interceptor, so a request the door takes gets its emulated
-// socket even when another interceptor (nock) sits below, which then plays the origin.
+// Wrapped by the interceptor: a request the door takes gets its emulated socket even with nock below, which plays the origin.
 const nodeLayer: Layer = [
 	nodeHttpRequest,
 	function get(...args: unknown[]) {
@@ -113,17 +112,9 @@ function writeLayer(layer: Layer): void {
 	syncBuiltinESMExports();
 }
 
-/**
- * `fn` called with option objects that have a prototype: @mswjs/interceptors (0.39, 0.41) cannot
- * clone `urlToHttpOptions`' null-prototype objects when one of its interceptors calls another.
- */
-function withPlainOptions(fn: Function, name: string): Function {
-	const layered = function (this: unknown, ...args: unknown[]): unknown {
-		return Reflect.apply(fn, this, args.map(arg => typeof arg === 'object' && arg !== null && !(arg instanceof URL) && Object.getPrototypeOf(arg) === null ? {...arg} : arg));
-	};
-
-	Object.defineProperty(layered, 'name', {value: name});
-	return layered;
+/** `value[name]`, when value is an object. */
+function propertyOf(value: unknown, name: string): unknown {
+	return typeof value === 'object' && value !== null ? Reflect.get(value, name) : undefined;
 }
 
 function isHandled(controller: RequestEvent['controller']): boolean {
@@ -152,7 +143,7 @@ async function bodyOf(request: Request): Promise<Buffer | undefined> {
 /** Connect the emulated socket and confirm the writes at once, so the client's timeouts keep their meaning (docs/architecture.md, "Private internals we rely on", #3, #4, #9). */
 function connectEarly(raw: ClientRequest | undefined): void {
 	const socket: unknown = raw?.socket;
-	const mockConnect: unknown = typeof socket === 'object' && socket !== null ? Reflect.get(socket, 'mockConnect') : undefined;
+	const mockConnect = propertyOf(socket, 'mockConnect');
 	if (typeof mockConnect !== 'function' || (socket as {connecting?: boolean}).connecting !== true) {
 		return;
 	}
@@ -160,7 +151,7 @@ function connectEarly(raw: ClientRequest | undefined): void {
 	Reflect.apply(mockConnect, socket, []);
 	// The interceptor connects again when it answers: once is what a real socket does.
 	Reflect.set(socket as object, 'mockConnect', () => undefined);
-	const flushWriteBuffer: unknown = Reflect.get(socket as object, 'flushWriteBuffer');
+	const flushWriteBuffer = propertyOf(socket, 'flushWriteBuffer');
 	if (typeof flushWriteBuffer === 'function') {
 		Reflect.apply(flushWriteBuffer, socket, []);
 	}
@@ -172,17 +163,10 @@ function clientClosed(): DOMException {
 	return new DOMException('The client closed the request', 'AbortError');
 }
 
-/** The TLS options an agent was made with (`options`, public on `https.Agent`), where a client certificate may be. */
-function agentOptions(agent: unknown): TlsMaterial | undefined {
-	const options: unknown = typeof agent === 'object' && agent !== null ? Reflect.get(agent, 'options') : undefined;
-	return typeof options === 'object' && options !== null ? options as TlsMaterial : undefined;
-}
-
 /** How the client would have reached the origin: its agent, socket and TLS options (docs/architecture.md, "Private internals we rely on", #5, #6). */
 function routeOf(url: string, raw: ClientRequest | undefined, below: Layer): HttpRoute {
-	const mockAgent: unknown = raw === undefined ? undefined : Reflect.get(raw, 'agent');
-	const agent: unknown = typeof mockAgent === 'object' && mockAgent !== null ? Reflect.get(mockAgent, 'customAgent') : undefined;
-	const connection: unknown = raw?.socket ? Reflect.get(raw.socket, 'connectionOptions') : undefined;
+	const agent = propertyOf(propertyOf(raw, 'agent'), 'customAgent');
+	const connection = propertyOf(raw?.socket, 'connectionOptions');
 	return {
 		request: below[url.startsWith('https:') ? 2 : 0] as RequestFunction,
 		agent: agent instanceof http.Agent || agent === false ? agent : undefined,
@@ -228,7 +212,8 @@ export function installHttpDoor(engineFor: EngineFor, options: DoorOptions = {})
 			const streamedBody = readsBody || request.body === null ? undefined : {stream: request.body, length: request.headers.get('content-length') ?? undefined};
 			const raw = loadInterceptors().getRawRequest(request) as ClientRequest | undefined;
 			const route = routeOf(url, raw, below);
-			const tlsIdentity = url.startsWith('https:') ? tlsIdentityOf(route.connection) ?? tlsIdentityOf(agentOptions(route.agent ?? https.globalAgent)) : undefined;
+			// The agent's `options` (public on `https.Agent`) may hold a client certificate too.
+			const tlsIdentity = url.startsWith('https:') ? tlsIdentityOf(route.connection) ?? tlsIdentityOf(propertyOf(route.agent ?? https.globalAgent, 'options') as TlsMaterial | undefined) : undefined;
 			const prepared = preparedRequest(method, url, request.headers, body, tlsIdentity);
 			connectEarly(raw);
 			// A client that destroys its request before the answer stops the cache waiting for it.
@@ -283,17 +268,23 @@ export function installHttpDoor(engineFor: EngineFor, options: DoorOptions = {})
 	emitter.on('request', listener);
 	const intercepted = owner === interceptor ? readLayer() : below;
 	const interceptedClientRequest = http.ClientRequest;
-	const top: Layer = entries.map(({key, protocol}, index) => withPlainOptions(function (this: unknown, ...args: unknown[]): unknown {
-		let fn = below[index]!;
-		if (active && !isOutsideDoors() && !fromInterceptorAbove(args)) {
-			const target = wants === undefined ? undefined : httpTarget(args, protocol);
-			if (target === undefined || wants!(target.method, target.url)) {
-				fn = intercepted[index]!;
+	const top: Layer = entries.map(({key, protocol}, index) => {
+		const layered = function (this: unknown, ...given: unknown[]): unknown {
+			// @mswjs/interceptors (0.39, 0.41) cannot clone `urlToHttpOptions`' null-prototype objects when one of its interceptors calls another.
+			const args = given.map(arg => typeof arg === 'object' && arg !== null && !(arg instanceof URL) && Object.getPrototypeOf(arg) === null ? {...arg} : arg);
+			let fn = below[index]!;
+			if (active && !isOutsideDoors() && !fromInterceptorAbove(args)) {
+				const target = wants === undefined ? undefined : httpTarget(args, protocol);
+				if (target === undefined || wants!(target.method, target.url)) {
+					fn = intercepted[index]!;
+				}
 			}
-		}
 
-		return Reflect.apply(fn, this, args);
-	}, key));
+			return Reflect.apply(fn, this, args);
+		};
+
+		return Object.defineProperty(layered, 'name', {value: key});
+	});
 	writeLayer(top);
 
 	return doorOpened('http', () => {

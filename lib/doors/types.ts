@@ -13,10 +13,7 @@ export type DoorRequestOptions = SendOptions & CacheRequestOptions;
 
 /** The cache for one request: it serves from the cache or calls `send`, and stores a streamed body once it is whole. */
 export type CachedSend = ((request: PreparedRequest, options: DoorRequestOptions, send: Send) => Promise<Response>) & {
-	/**
-	 * Whether the cache reads (keys on) the body of a request with this method; if not, the door streams it to the origin unread.
-	 * @default every body is read
-	 */
+	/** Whether the cache reads (keys on) the body of a request with this method; if not, the door streams it unread. @default every body is read */
 	readonly readsBody?: ((method: string) => boolean) | undefined;
 };
 
@@ -31,10 +28,7 @@ export type DoorOptions = {
 	 * @example {fromCacheHeader: 'x-from-cache'}
 	 */
 	fromCacheHeader?: string | (() => string | undefined) | undefined;
-	/**
-	 * A first look from the method and URL alone: `false` lets the request go on untouched, before any interception.
-	 * @default every request is intercepted and shown to `engineFor`
-	 */
+	/** A first look from the method and URL alone: `false` lets the request go on untouched. @default every request is intercepted */
 	wants?: ((method: string, url: string) => boolean) | undefined;
 };
 
