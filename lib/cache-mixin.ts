@@ -64,14 +64,9 @@ export type FixedCachedSessionClass<TBase extends SessionConstructor> = CachingC
 
 const cachedClasses = new WeakSet<object>();
 
-function isCachedClass(Base: object): boolean {
-	for (let current: object | null = Base; current !== null && current !== Function.prototype; current = Object.getPrototypeOf(current) as object | null) {
-		if (cachedClasses.has(current)) {
-			return true;
-		}
-	}
-
-	return false;
+/** True for a class made by `CacheMixin`, or a subclass of one. */
+function isCachedClass(Base: object | null): boolean {
+	return Base !== null && Base !== Function.prototype && (cachedClasses.has(Base) || isCachedClass(Object.getPrototypeOf(Base) as object | null));
 }
 
 /** True when `session` caches by itself (its class came from `CacheMixin`). */

@@ -25,8 +25,8 @@ export function tolerantRequest(url: URL, options: RequestOptions): ClientReques
 	return request;
 }
 
-/** Node's headers without the names whose value is undefined. */
-export function definedHeaders(raw: Readonly<Record<string, string | string[] | undefined>>): ResponseHeaders {
+/** Node's headers without the names whose value is undefined (none when there are no headers: a got-decompressed response has no `headersDistinct`). */
+export function definedHeaders(raw: Readonly<Record<string, string | string[] | undefined>> = {}): ResponseHeaders {
 	return Object.fromEntries(Object.entries(raw).filter(([, value]) => value !== undefined)) as ResponseHeaders;
 }
 
@@ -34,15 +34,8 @@ export function definedHeaders(raw: Readonly<Record<string, string | string[] | 
  * Response headers from Node's per-line view, a field sent on several lines combined with `, `
  * (RFC 9110 §5.3; Node's `headers` keeps only the first line of some, hiding an invalid repeat).
  */
-export function responseHeaders(distinct: Record<string, string[] | undefined>, fallback: IncomingHttpHeaders): ResponseHeaders {
-	const headers: ResponseHeaders = {};
-	for (const name in distinct) {
-		const lines = distinct[name];
-		if (lines !== undefined) {
-			headers[name] = name === 'set-cookie' ? lines : lines.join(', ');
-		}
-	}
-
+export function responseHeaders(distinct: Record<string, string[] | undefined> | undefined, fallback: IncomingHttpHeaders): ResponseHeaders {
+	const headers = Object.fromEntries(Object.entries(definedHeaders(distinct)).map(([name, lines]) => [name, name === 'set-cookie' ? lines : [lines].flat().join(', ')]));
 	// A response that did not come from Node's parser (a got cache or a test double) has no per-line view.
 	return Object.keys(headers).length === 0 ? definedHeaders(fallback) : headers;
 }

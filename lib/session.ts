@@ -75,19 +75,15 @@ function prefixUrlOf(got: Got): string {
 }
 
 function validateTimeout(owner: string, value: unknown): number | undefined {
-	if (value === undefined) {
-		return undefined;
-	}
-
-	if (typeof value !== 'number' || Number.isNaN(value)) {
+	if (value !== undefined && (typeof value !== 'number' || Number.isNaN(value))) {
 		throw optionTypeError(owner, 'timeout', 'a number of milliseconds', value);
 	}
 
-	if (value <= 0 || !Number.isFinite(value)) {
+	if (typeof value === 'number' && (value <= 0 || !Number.isFinite(value))) {
 		throw optionRangeError(owner, 'timeout', 'a positive, finite number of milliseconds', value);
 	}
 
-	return value;
+	return value as number | undefined;
 }
 
 /**
@@ -265,14 +261,7 @@ export class Session {
 	/** Release what the session holds: nothing for a plain session (got uses Node's global agents); cached sessions close their store. */
 	async close(): Promise<void> {}
 
-	/**
-	 * Close the session at the end of an `await using` block (the same as {@link close}).
-	 *
-	 * @example
-	 * await using session = new CachedSession({cacheName: 'api'});
-	 * const response = await session.get(url);
-	 * // closed here, even when the block throws
-	 */
+	/** Close the session at the end of an `await using` block (docs/sessions.md, "Closing with await using"). */
 	async [Symbol.asyncDispose](): Promise<void> {
 		await this.close();
 	}

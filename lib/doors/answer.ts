@@ -73,11 +73,6 @@ function setUrlsAndStatus(answer: globalThis.Response, urls: readonly string[], 
 	});
 }
 
-function validReason(reason: string, status: number): string {
-	// The Response constructor takes only a reason-phrase (RFC 9110 §5.6.2 tokens and spaces, obs-text).
-	return /^[\t\u0020-\u007E\u0080-\u00FF]*$/.test(reason) ? reason : (STATUS_CODES[status] ?? '');
-}
-
 /** A WHATWG `Response` that looks like the origin's: status and reason, every header, the body as a stream, the URL list. */
 export function answerResponse(response: Response, options: AnswerOptions): globalThis.Response {
 	const {streaming, status} = response;
@@ -109,9 +104,9 @@ export function answerResponse(response: Response, options: AnswerOptions): glob
 	}
 
 	const body = hasBody ? streaming?.stream ?? replayStream(response.body, options.signal) : null;
-	const answer = new globalThis.Response(body, {
-		status: status >= 200 && status <= 599 ? status : 200, statusText: validReason(response.reason, status), headers,
-	});
+	// The constructor takes only a reason-phrase (RFC 9110 §5.6.2 tokens and spaces, obs-text) and a status in 200-599.
+	const statusText = /^[\t\u0020-\u007E\u0080-\u00FF]*$/.test(response.reason) ? response.reason : (STATUS_CODES[status] ?? '');
+	const answer = new globalThis.Response(body, {status: status >= 200 && status <= 599 ? status : 200, statusText, headers});
 	setUrlsAndStatus(answer, response.url === options.requestUrl ? [response.url] : [options.requestUrl, response.url], status);
 	return answer;
 }

@@ -7,7 +7,6 @@ type Decoder = (body: Buffer, options: ZlibOptions) => Promise<Buffer>;
 const gunzipAsync = promisify(gunzip) as Decoder;
 const inflateAsync = promisify(inflate) as Decoder;
 const inflateRawAsync = promisify(inflateRaw) as Decoder;
-const brotliAsync = promisify(brotliDecompress) as Decoder;
 
 const decoders: ReadonlyMap<string, Decoder> = new Map<string, Decoder>([
 	['gzip', gunzipAsync],
@@ -20,7 +19,7 @@ const decoders: ReadonlyMap<string, Decoder> = new Map<string, Decoder>([
 
 		return inflateRawAsync(body, options);
 	})],
-	['br', brotliAsync],
+	['br', promisify(brotliDecompress) as Decoder],
 	['identity', async body => body],
 ]);
 
