@@ -15,16 +15,15 @@ import {preparedRequest} from './prepared-request.js';
 import {type TlsMaterial, tlsIdentityOf} from '../tls-identity.js';
 import type {DoorOptions, EngineFor, RestoreDoor} from './types.js';
 
-/** The four module functions a client calls; the door layers over them. */
-type Entry = {readonly owner: typeof http | typeof https; readonly key: 'request' | 'get'; readonly protocol: 'http:' | 'https:'};
 type Layer = readonly Function[];
 
-const entries: readonly Entry[] = [
+/** The four module functions a client calls; the door layers over them. */
+const entries = [
 	{owner: http, key: 'request', protocol: 'http:'},
 	{owner: http, key: 'get', protocol: 'http:'},
 	{owner: https, key: 'request', protocol: 'https:'},
 	{owner: https, key: 'get', protocol: 'https:'},
-];
+] as const;
 
 /** What the interceptor's `request` event carries (the same in every copy of @mswjs/interceptors that shares its instance). */
 type RequestEvent = {
