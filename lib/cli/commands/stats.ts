@@ -6,30 +6,9 @@ import {formatTable} from '../table.js';
 
 type Bucket = {count: number; bytes: number};
 
-/** What `stats` reports. */
-export type CacheReport = {
-	cache: string;
-	responses: number;
-	fresh: number;
-	expired: number;
-	redirectAliases: number;
-	varyIndexes: number;
-	corrupt: number;
-	bodyBytes: number;
-	storedBytes: number;
-	/** Bytes of the SQLite file with its -wal file (SQLite only). */
-	fileBytes?: number;
-	oldest: {createdAt: string; url: string; key: string} | null;
-	newest: {createdAt: string; url: string; key: string} | null;
-	byStatus: Record<string, Bucket>;
-	byHost: Record<string, Bucket>;
-};
-
 function add(buckets: Map<string, Bucket>, name: string, bytes: number): void {
-	const bucket = buckets.get(name) ?? {count: 0, bytes: 0};
-	bucket.count++;
-	bucket.bytes += bytes;
-	buckets.set(name, bucket);
+	const bucket = buckets.get(name);
+	buckets.set(name, {count: (bucket?.count ?? 0) + 1, bytes: (bucket?.bytes ?? 0) + bytes});
 }
 
 function hostOf(url: string): string {
@@ -40,6 +19,7 @@ function hostOf(url: string): string {
 	}
 }
 
+/** The bytes of a SQLite file and of its -wal file. */
 function fileBytes(file: string): number {
 	let total = 0;
 	for (const name of [file, `${file}-wal`]) {
@@ -90,17 +70,11 @@ export const statsCommand: Command = {
 			storedBytes += row.storedBytes;
 			add(byStatus, String(row.status), row.size);
 			add(byHost, hostOf(row.url), row.size);
-			if (oldest === undefined || row.createdAt < oldest.createdAt) {
-				oldest = row;
-			}
-
-			if (newest === undefined || row.createdAt > newest.createdAt) {
-				newest = row;
-			}
+			oldest = oldest === undefined || row.createdAt < oldest.createdAt ? row : oldest;
+			newest = newest === undefined || row.createdAt > newest.createdAt ? row : newest;
 		});
-		const point = (row: EntryRow | undefined): CacheReport['oldest'] => (row === undefined ? null : {createdAt: isoTime(row.createdAt)!, url: row.url, key: row.key});
-		const sorted = (buckets: Map<string, Bucket>): Record<string, Bucket> => Object.fromEntries([...buckets].sort(([a, x], [b, y]) => y.count - x.count || a.localeCompare(b)));
-		const report: CacheReport = {
+		const point = (row: EntryRow | undefined) => (row === undefined ? null : {createdAt: isoTime(row.createdAt)!, url: row.url, key: row.key});
+		const report = {
 			cache: opened.description,
 			responses,
 			fresh: responses - expired,
@@ -114,7 +88,7 @@ export const statsCommand: Command = {
 			oldest: point(oldest),
 			newest: point(newest),
 			byStatus: Object.fromEntries([...byStatus].sort(([a], [b]) => a.localeCompare(b))),
-			byHost: sorted(byHost),
+			byHost: Object.fromEntries([...byHost].sort(([a, x], [b, y]) => y.count - x.count || a.localeCompare(b))),
 		};
 		if (flag(values, 'json')) {
 			output.write(jsonText(report));
