@@ -38,25 +38,14 @@ export function decodeBody(body: Uint8Array, type: MediaType): BodyView {
 	}
 
 	const label = type.charset ?? 'utf-8';
-	let decoder: TextDecoder;
+	let decoder: TextDecoder | undefined;
 	try {
 		decoder = new TextDecoder(label, {fatal: true});
+		const text = decoder.decode(body);
+		return type.charset === undefined && controls.test(text) ? {kind: 'binary', reason: 'control characters in the text'} : {kind: 'text', text, charset: decoder.encoding};
 	} catch {
-		return {kind: 'binary', reason: `unknown charset ${JSON.stringify(label)}`};
+		return {kind: 'binary', reason: decoder === undefined ? `unknown charset ${JSON.stringify(label)}` : `not valid ${label}`};
 	}
-
-	let text: string;
-	try {
-		text = decoder.decode(body);
-	} catch {
-		return {kind: 'binary', reason: `not valid ${label}`};
-	}
-
-	if (type.charset === undefined && controls.test(text)) {
-		return {kind: 'binary', reason: 'control characters in the text'};
-	}
-
-	return {kind: 'text', text, charset: decoder.encoding};
 }
 
 /** A hex dump (offset, 16 bytes in hex, printable ASCII) of the first `limit` bytes. */

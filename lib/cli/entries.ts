@@ -42,10 +42,7 @@ export function responseOf(bytes: Uint8Array): CachedEntry | undefined {
 	}
 }
 
-/**
- * Visit every stored response that `preselect` keeps by its facts, one batch of values in memory at a
- * time; returns how many records were redirect aliases, Vary indexes, or did not decode.
- */
+/** Visit the stored responses `preselect` keeps (not those deleted meanwhile), one batch in memory at a time; counts the other records. */
 export async function walkEntries(store: CacheStore, now: number, preselect: (meta: RecordMeta) => boolean, visit: (row: EntryRow) => void) {
 	const tally = {redirects: 0, variantIndexes: 0, corrupt: 0};
 	// Values read at once from a store in another process, a round trip each.
@@ -68,15 +65,11 @@ export async function walkEntries(store: CacheStore, now: number, preselect: (me
 			// eslint-disable-next-line no-await-in-loop -- bounded: `concurrency` values in flight
 			const records = await Promise.all(wanted.slice(start, start + concurrency).map(async ({key}) => ({key, record: await store.get(key)})));
 			for (const {key, record} of records) {
-				if (record === undefined) {
-					continue; // Deleted since the listing.
-				}
-
-				const entry = responseOf(record.value);
-				if (entry === undefined) {
+				const entry = record === undefined ? undefined : responseOf(record.value);
+				if (entry !== undefined) {
+					visit(rowOf(key, entry, record!.value.byteLength, now));
+				} else if (record !== undefined) {
 					tally.corrupt++;
-				} else {
-					visit(rowOf(key, entry, record.value.byteLength, now));
 				}
 			}
 		}

@@ -24,20 +24,12 @@ export function invalidTime(ms: number): string {
 
 /** A time as UTC ISO 8601 to the second (`2025-06-01T10:20:30Z`), `never` for null, or marked invalid. */
 export function formatTime(ms: number | null): string {
-	if (ms === null) {
-		return 'never';
-	}
-
-	return isTimeInRange(ms) ? `${new Date(ms).toISOString().slice(0, 19)}Z` : invalidTime(ms);
+	return ms === null ? 'never' : (isTimeInRange(ms) ? `${new Date(ms).toISOString().slice(0, 19)}Z` : invalidTime(ms));
 }
 
 /** A time as full ISO 8601 for JSON output, null, or marked invalid. */
 export function isoTime(ms: number | null): string | null {
-	if (ms === null) {
-		return null;
-	}
-
-	return isTimeInRange(ms) ? new Date(ms).toISOString() : invalidTime(ms);
+	return ms === null ? null : (isTimeInRange(ms) ? new Date(ms).toISOString() : invalidTime(ms));
 }
 
 const controls = /[\u0000-\u001F\u007F-\u009F]/g;

@@ -24,18 +24,10 @@ function harHeaders(headers: ResponseHeaders): Array<{name: string; value: strin
 	return Object.entries(headers).flatMap(([name, value]) => pairs([value].flat().map(item => [name, item])));
 }
 
-/**
- * When a cookie expires, as ISO 8601: its Max-Age counted from when it was received wins over Expires.
- * A time no Date holds is left out of `expires`, which HAR requires to be a date, and told in `comment`.
- */
+/** When a cookie expires (Max-Age from `receivedAt` wins); one no Date holds is told in `comment`: HAR's `expires` is a date. */
 function expiresOf(cookie: Cookie, receivedAt: number): {expires?: string; comment?: string} {
-	let ms: number | undefined;
-	if (typeof cookie.maxAge === 'number' && Number.isFinite(cookie.maxAge)) {
-		ms = receivedAt + (cookie.maxAge * 1000);
-	} else if (cookie.expires instanceof Date) {
-		ms = cookie.expires.getTime();
-	}
-
+	const maxAge = typeof cookie.maxAge === 'number' && Number.isFinite(cookie.maxAge) ? cookie.maxAge : undefined;
+	const ms = maxAge === undefined ? (cookie.expires instanceof Date ? cookie.expires.getTime() : undefined) : receivedAt + (maxAge * 1000);
 	if (ms === undefined) {
 		return {};
 	}
@@ -107,11 +99,7 @@ function nextMethod(method: string, status: number): string {
 	return status === 303 || ((status === 301 || status === 302) && method === 'POST') ? (method === 'HEAD' ? 'HEAD' : 'GET') : method;
 }
 
-/**
- * The HAR entries of one stored response: one per redirect hop (its request rebuilt as a client
- * follows redirects), then the response with its body. Timings are not stored: every entry starts
- * when the response was stored and takes 0 ms.
- */
+/** The HAR entries of one stored response: one per redirect hop, then the response (docs/cli.md, "export-har"). */
 export function harEntries(row: EntryRow, entry: CachedEntry) {
 	// HAR requires a date: a stored time out of range starts at the epoch, and the facts mark it.
 	const startedDateTime = new Date(isTimeInRange(entry.createdAt) ? entry.createdAt : 0).toISOString();

@@ -32,17 +32,12 @@ function distance(a: string, b: string): number {
 }
 
 function parseTimeout(values: OptionValues): number {
-	const text = stringOption(values, 'timeout');
-	if (text === undefined) {
-		return 5000;
-	}
-
-	const timeout = Number(text);
-	if (!/^\d+$/.test(text) || timeout < 1 || timeout > 600_000) {
+	const text = stringOption(values, 'timeout') ?? '5000';
+	if (!/^\d+$/.test(text) || Number(text) < 1 || Number(text) > 600_000) {
 		throw new CliError(`--timeout must be a whole number of milliseconds from 1 to 600000, got ${JSON.stringify(text)}`);
 	}
 
-	return timeout;
+	return Number(text);
 }
 
 /** The command line after the command name, checked against what the command takes. */

@@ -14,13 +14,7 @@ export type CacheTarget =
 	| {readonly backend: Exclude<BackendName, 'sqlite' | 'memory'>; readonly url: string | readonly string[]; readonly cacheName: string};
 
 /** An opened cache: the maintenance API, its store (for records), and how messages name it (`sqlite /abs/http_cache.sqlite`). */
-export type OpenedCache = {
-	readonly cache: BaseCache;
-	readonly store: CacheStore;
-	readonly target: CacheTarget;
-	readonly description: string;
-	close(): Promise<void>;
-};
+export type OpenedCache = Awaited<ReturnType<typeof openCache>>;
 
 type ReadOnlyDatabase = {prepare(sql: string): {get(...parameters: unknown[]): unknown}; close(): void};
 
@@ -87,7 +81,6 @@ function checkSqliteFile(file: string, checkOwner: boolean): void {
 	}
 
 	if (path.extname(file) === '') {
-		// The SQLite store names its files `<cacheName>.sqlite`; one without an extension would be another file.
 		throw new CliError(`${file} has no file extension: requests-cache names its SQLite files <cacheName>.sqlite`);
 	}
 
@@ -127,7 +120,7 @@ function checkSqliteFile(file: string, checkOwner: boolean): void {
 }
 
 /** Open a cache through the store and `BaseCache` a session uses, as docs/cli.md ("What is opened") says. */
-export async function openCache(target: CacheTarget, timeout: number, readOnly = false): Promise<OpenedCache> {
+export async function openCache(target: CacheTarget, timeout: number, readOnly = false) {
 	if (target.backend === 'sqlite') {
 		checkSqliteFile(target.file, !readOnly);
 	}

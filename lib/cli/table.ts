@@ -1,11 +1,7 @@
 import {escapeControls} from './format.js';
 
-/** A column of {@link formatTable}: its title, and numbers aligned right. */
-export type Column = {
-	readonly title: string;
-	/** @default 'left' */
-	readonly align?: 'left' | 'right';
-};
+/** A column of {@link formatTable}: its title, and `align: 'right'` for numbers. */
+export type Column = {readonly title: string; readonly align?: 'right'};
 
 /** Rows as a plain-text table, columns two spaces apart and padded to their widest cell; '' for no rows. */
 export function formatTable(columns: readonly Column[], rows: ReadonlyArray<readonly string[]>): string {

@@ -39,10 +39,8 @@ export const deleteCommand: Command = {
 			if (tally.variantIndexes > 0) {
 				// A Vary index whose variants all go would only lead to misses: it goes with them.
 				for await (const batch of opened.store.scan()) {
-					for (const meta of batch) {
-						if (meta.kind === 'variants' && urlMatches(url.regex, meta.url)) {
-							keys.add(meta.key);
-						}
+					for (const {key} of batch.filter(meta => meta.kind === 'variants' && urlMatches(url.regex, meta.url))) {
+						keys.add(key);
 					}
 				}
 			}

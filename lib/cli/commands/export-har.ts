@@ -1,4 +1,4 @@
-import {type FileHandle, open, rename, rm} from 'node:fs/promises';
+import {open, rename, rm} from 'node:fs/promises';
 import path from 'node:path';
 import {type Command} from '../command.js';
 import {CliError, reasonOf} from '../cli-error.js';
@@ -26,23 +26,17 @@ export const exportHarCommand: Command = {
 	],
 	async run({values, args, opened, now, output}) {
 		const [file = ''] = args;
-		const filter = parseFilter(values);
 		// The matching keys in time order first (facts only), then each entry read again as it is written.
 		const selected: Array<Pick<EntryRow, 'key' | 'createdAt'>> = [];
-		await walkMatching(opened.store, filter, now, ({key, createdAt}) => selected.push({key, createdAt}));
+		await walkMatching(opened.store, parseFilter(values), now, ({key, createdAt}) => selected.push({key, createdAt}));
 		selected.sort((a, b) => a.createdAt - b.createdAt || a.key.localeCompare(b.key));
 
 		const toStdout = file === '-';
 		const target = path.resolve(file);
 		const temporary = `${target}.${process.pid}.tmp`;
-		let handle: FileHandle | undefined;
-		if (!toStdout) {
-			try {
-				handle = await open(temporary, 'w');
-			} catch (error) {
-				throw new CliError(`cannot write ${target}: ${reasonOf(error)}`);
-			}
-		}
+		let handle = toStdout ? undefined : await open(temporary, 'w').catch((error: unknown) => {
+			throw new CliError(`cannot write ${target}: ${reasonOf(error)}`);
+		});
 
 		const write = async (text: string): Promise<unknown> => (handle === undefined ? output.write(text) : handle.write(text));
 		let count = 0;
@@ -76,7 +70,7 @@ export const exportHarCommand: Command = {
 				await rm(temporary, {force: true});
 			}
 
-			throw error instanceof CliError ? error : new CliError(`cannot export to ${toStdout ? 'stdout' : target}: ${reasonOf(error)}`);
+			throw new CliError(`cannot export to ${toStdout ? 'stdout' : target}: ${reasonOf(error)}`);
 		}
 
 		if (!toStdout) {

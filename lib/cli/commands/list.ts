@@ -68,18 +68,15 @@ export const listCommand: Command = {
 		const shown = rows.sort((a, b) => sort(a, b) || a.key.localeCompare(b.key)).slice(0, limit === undefined ? Infinity : Number(limit));
 		if (flag(values, 'json')) {
 			output.write(jsonText(shown.map(row => jsonRow(row))));
-			return 0;
-		}
-
-		if (shown.length === 0) {
+		} else if (shown.length === 0) {
 			output.note(`no stored responses${Object.keys(filter).length > 0 ? ' match' : ''} in ${opened.description}`);
-			return 0;
+		} else {
+			output.write(formatTable(
+				[{title: 'METHOD'}, {title: 'STATUS', align: 'right'}, {title: 'SIZE', align: 'right'}, {title: 'CREATED'}, {title: 'EXPIRES'}, {title: 'STATE'}, {title: 'KEY'}, {title: 'URL'}],
+				shown.map(row => [row.method, String(row.status), formatBytes(row.size), formatTime(row.createdAt), formatTime(row.expires), row.stale ? 'stale' : 'fresh', row.key, urlCell(row)]),
+			));
 		}
 
-		output.write(formatTable(
-			[{title: 'METHOD'}, {title: 'STATUS', align: 'right'}, {title: 'SIZE', align: 'right'}, {title: 'CREATED'}, {title: 'EXPIRES'}, {title: 'STATE'}, {title: 'KEY'}, {title: 'URL'}],
-			shown.map(row => [row.method, String(row.status), formatBytes(row.size), formatTime(row.createdAt), formatTime(row.expires), row.stale ? 'stale' : 'fresh', row.key, urlCell(row)]),
-		));
 		return 0;
 	},
 };

@@ -96,12 +96,7 @@ export const showCommand: Command = {
 			return 0;
 		}
 
-		if (flag(values, 'json')) {
-			output.write(jsonText(found.map(item => toJson(item, withBody))));
-			return 0;
-		}
-
-		output.write(found.map(item => describe(item, withBody)).join('\n'));
+		output.write(flag(values, 'json') ? jsonText(found.map(item => toJson(item, withBody))) : found.map(item => describe(item, withBody)).join('\n'));
 		return 0;
 	},
 };

@@ -12,14 +12,9 @@ function add(buckets: Map<string, Bucket>, name: string, bytes: number): void {
 }
 
 function hostOf(url: string): string {
-	try {
-		return new URL(url).host;
-	} catch {
-		return '(no host)';
-	}
+	return URL.canParse(url) ? new URL(url).host : '(no host)';
 }
 
-/** The bytes of a SQLite file and of its -wal file. */
 function fileBytes(file: string): number {
 	let total = 0;
 	for (const name of [file, `${file}-wal`]) {
@@ -59,15 +54,12 @@ export const statsCommand: Command = {
 		const byHost = new Map<string, Bucket>();
 		let oldest: EntryRow | undefined;
 		let newest: EntryRow | undefined;
-		let responses = 0;
-		let expired = 0;
-		let bodyBytes = 0;
-		let storedBytes = 0;
+		const totals = {responses: 0, expired: 0, bodyBytes: 0, storedBytes: 0};
 		const tally = await walkEntries(opened.store, now, () => true, row => {
-			responses++;
-			expired += row.stale ? 1 : 0;
-			bodyBytes += row.size;
-			storedBytes += row.storedBytes;
+			totals.responses++;
+			totals.expired += row.stale ? 1 : 0;
+			totals.bodyBytes += row.size;
+			totals.storedBytes += row.storedBytes;
 			add(byStatus, String(row.status), row.size);
 			add(byHost, hostOf(row.url), row.size);
 			oldest = oldest === undefined || row.createdAt < oldest.createdAt ? row : oldest;
@@ -76,14 +68,14 @@ export const statsCommand: Command = {
 		const point = (row: EntryRow | undefined) => (row === undefined ? null : {createdAt: isoTime(row.createdAt)!, url: row.url, key: row.key});
 		const report = {
 			cache: opened.description,
-			responses,
-			fresh: responses - expired,
-			expired,
+			responses: totals.responses,
+			fresh: totals.responses - totals.expired,
+			expired: totals.expired,
 			redirectAliases: tally.redirects,
 			varyIndexes: tally.variantIndexes,
 			corrupt: tally.corrupt,
-			bodyBytes,
-			storedBytes,
+			bodyBytes: totals.bodyBytes,
+			storedBytes: totals.storedBytes,
 			...(opened.target.backend === 'sqlite' ? {fileBytes: fileBytes(opened.target.file)} : {}),
 			oldest: point(oldest),
 			newest: point(newest),
@@ -97,15 +89,15 @@ export const statsCommand: Command = {
 
 		const lines = [
 			`cache      ${report.cache}`,
-			`responses  ${responses} (${report.fresh} fresh, ${expired} expired)`,
+			`responses  ${report.responses} (${report.fresh} fresh, ${report.expired} expired)`,
 			`aliases    ${tally.redirects} redirect ${tally.redirects === 1 ? 'alias' : 'aliases'}, ${tally.variantIndexes} Vary ${tally.variantIndexes === 1 ? 'index' : 'indexes'}`,
 			`corrupt    ${tally.corrupt}`,
-			`bytes      ${formatBytes(bodyBytes)} of bodies, ${formatBytes(storedBytes)} stored${report.fileBytes === undefined ? '' : `, ${formatBytes(report.fileBytes)} on disk`}`,
+			`bytes      ${formatBytes(report.bodyBytes)} of bodies, ${formatBytes(report.storedBytes)} stored${report.fileBytes === undefined ? '' : `, ${formatBytes(report.fileBytes)} on disk`}`,
 			`oldest     ${oldest === undefined ? '-' : `${formatTime(oldest.createdAt)}  ${escapeControls(oldest.url)}`}`,
 			`newest     ${newest === undefined ? '-' : `${formatTime(newest.createdAt)}  ${escapeControls(newest.url)}`}`,
 		];
 		output.write(`${lines.join('\n')}\n`);
-		if (responses > 0) {
+		if (report.responses > 0) {
 			output.write(`\n${bucketTable('STATUS', report.byStatus)}\n${bucketTable('HOST', report.byHost)}`);
 		}
 
