@@ -53,7 +53,7 @@ export const listCommand: Command = {
 	async run({values, opened, now, output}) {
 		const filter = parseFilter(values);
 		const sortName = stringOption(values, 'sort') ?? 'created';
-		const sort = sorts[sortName];
+		const sort = Object.hasOwn(sorts, sortName) ? sorts[sortName] : undefined;
 		if (sort === undefined) {
 			throw new CliError(`--sort must be one of ${Object.keys(sorts).join(', ')}, got ${JSON.stringify(sortName)}`);
 		}
