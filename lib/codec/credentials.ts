@@ -1,5 +1,6 @@
 import {Buffer} from 'node:buffer';
 import {createHmac, hash, scrypt, scryptSync} from 'node:crypto';
+import {boundedMemo} from './memo.js';
 
 // What a key or an owner holds in place of credentials: docs/security.md ("How credentials are derived").
 
@@ -56,25 +57,12 @@ const identities = new Lru<string>(4096);
 const pending = new Map<string, Promise<string>>();
 const waiting: Array<() => void> = [];
 let running = 0;
-const keys = new Map<string, Buffer>();
 
 /** Counters for specs: passwords stretched (`onLoop`: on the calling thread), refused, and the most at once on the pool. */
 export const derivationCounts = {slow: 0, onLoop: 0, refused: 0, peakOnPool: 0};
 
 /** The cache's hashing key, from its name so that every process on the cache shares it. */
-function keyOf(cacheName: string): Buffer {
-	let key = keys.get(cacheName);
-	if (key === undefined) {
-		key = Buffer.from(hash('sha256', `requests-cache credential salt v1\0${cacheName}`, 'hex'), 'hex');
-		if (keys.size >= 64) {
-			keys.clear();
-		}
-
-		keys.set(cacheName, key);
-	}
-
-	return key;
-}
+const keyOf = boundedMemo(64, cacheName => Buffer.from(hash('sha256', `requests-cache credential salt v1\0${cacheName}`, 'hex'), 'hex'));
 
 function memoKey(cacheName: string, secret: string): string {
 	// Long values are memoized under their SHA-256, not kept whole in memory.

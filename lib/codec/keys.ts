@@ -19,11 +19,6 @@ export type KeySettings = {
 
 const defaultCacheName = 'http_cache';
 
-function contentType(headers: Readonly<Record<string, string>>): string {
-	const value = headers['content-type'];
-	return value === undefined ? '' : value.split(';')[0]!.trim().toLowerCase();
-}
-
 /** True for `application/json` and `+json` types. */
 export function isJsonType(type: string): boolean {
 	return type === 'application/json' || type.endsWith('+json');
@@ -31,7 +26,7 @@ export function isJsonType(type: string): boolean {
 
 /** The media type of a request's body, lower-case, without parameters ('' when none). */
 export function bodyType(request: PreparedRequest): string {
-	return contentType(request.headers);
+	return request.headers['content-type']?.split(';')[0]!.trim().toLowerCase() ?? '';
 }
 
 function keyBody(request: PreparedRequest, role: (name: string) => NameRole, found: FoundCredential[], shared: FoundCredential[]): unknown {
@@ -173,7 +168,7 @@ function finish(canonical: unknown[], id: string | undefined): string {
 	return hash('sha256', JSON.stringify(canonical), 'hex').slice(0, 32);
 }
 
-function keyFrom({canonical, found}: Collected, cacheName: string, stretch: Stretch): string | undefined {
+function keyFrom({canonical, found}: Pick<Collected, 'canonical' | 'found'>, cacheName: string, stretch: Stretch): string | undefined {
 	if (found.length === 0) {
 		return finish(canonical, undefined);
 	}
@@ -232,11 +227,8 @@ export function requestKey(request: PreparedRequest, settings: RequestKeySetting
 	const {keyFn} = settings;
 	if (keyFn === undefined) {
 		const key = mode === 'nonBlocking' ? createKeyNonBlocking(request, settings) : createKeyIfKnown(request, settings);
-		if (key === undefined || typeof key === 'string') {
-			return key === undefined ? undefined : key + suffix;
-		}
-
-		return key.then(derived => (derived === undefined ? undefined : derived + suffix));
+		const suffixed = (derived: string | undefined): string | undefined => (derived === undefined ? undefined : derived + suffix);
+		return key instanceof Promise ? key.then(suffixed) : suffixed(key);
 	}
 
 	const key = keyFn(request);
@@ -300,13 +292,7 @@ export function createVariantKey(primaryKey: string, names: readonly string[], r
 		}
 	}
 
-	// Its first 8 characters are the primary key's: a store that groups records by key (a Redis
-	// Cluster's hash tags, lib/backends/redis-layout.ts) keeps the variants with their index.
-	if (found.length === 0) {
-		return primaryKey.slice(0, 8) + finish(['vary', primaryKey, pairs], undefined).slice(8);
-	}
-
-	const cacheName = settings.cacheName ?? defaultCacheName;
-	const safe = hashable(found, cacheName, memoizedStretch);
-	return safe === undefined ? undefined : primaryKey.slice(0, 8) + finish(['vary', primaryKey, pairs], identityOf(safe, cacheName)).slice(8);
+	const key = keyFrom({canonical: ['vary', primaryKey, pairs], found}, settings.cacheName ?? defaultCacheName, memoizedStretch);
+	// The primary key's first 8 characters keep the variants with their index in a store that groups keys (lib/backends/redis-layout.ts).
+	return key === undefined ? undefined : primaryKey.slice(0, 8) + key.slice(8);
 }

@@ -1,3 +1,5 @@
+import {boundedMemo} from './memo.js';
+
 /** The built-in credential names, always redacted and keyed apart (docs/security.md); `api_key` also covers `API-Key` and `apiKey`. */
 export const DEFAULT_IGNORED_PARAMETERS: readonly string[] = Object.freeze([
 	// Headers.
@@ -39,22 +41,8 @@ export const DEFAULT_IGNORED_PARAMETERS: readonly string[] = Object.freeze([
 /** The value stored in place of a redacted secret. */
 export const REDACTED = 'REDACTED';
 
-const nameForms = new Map<string, string>();
-
-/** The form names are compared in: lower case, without `-` and `_`; memoized, bounded since names come from bodies. */
-function nameForm(name: string): string {
-	let form = nameForms.get(name);
-	if (form === undefined) {
-		form = name.toLowerCase().replaceAll(/[-_]/g, '');
-		if (nameForms.size >= 4096) {
-			nameForms.clear();
-		}
-
-		nameForms.set(name, form);
-	}
-
-	return form;
-}
+/** The form names are compared in: lower case, without `-` and `_`. */
+const nameForm = boundedMemo(4096, name => name.toLowerCase().replaceAll(/[-_]/g, ''));
 
 const builtIn: ReadonlySet<string> = new Set(DEFAULT_IGNORED_PARAMETERS.map(name => nameForm(name)));
 
@@ -125,22 +113,9 @@ function buildRules(ignored: ReadonlySet<string>, share: boolean | ReadonlySet<s
 		}
 	}
 
-	// Memoized by name as sent: names repeat on every request.
-	const roles = new Map<string, NameRole | ''>();
 	return Object.freeze({
-		role(name: string): NameRole {
-			let kind = roles.get(name);
-			if (kind === undefined) {
-				kind = kinds.get(nameForm(name)) ?? '';
-				if (roles.size >= 4096) {
-					roles.clear();
-				}
-
-				roles.set(name, kind);
-			}
-
-			return kind === '' ? undefined : kind;
-		},
+		// Memoized by name as sent: names repeat on every request.
+		role: boundedMemo(4096, (name): NameRole => kinds.get(nameForm(name))),
 		redacted(name: string): boolean {
 			return kinds.has(nameForm(name));
 		},

@@ -1,3 +1,4 @@
+import {boundedMemo} from '../codec/memo.js';
 import type {ResponseHeaders} from '../models/response.js';
 
 /** Parsed Cache-Control directives: lower-case names, the value (unquoted) or true. */
@@ -10,31 +11,14 @@ export function headerText(value: string | string[] | undefined): string | undef
 	return Array.isArray(value) ? value.join(', ') : value;
 }
 
-// Memoized by text: several rules read one response's Cache-Control, and an API repeats a few values.
-const parsed = new Map<string, Directives>();
-const parsedLimit = 256;
-
 /** Parse a Cache-Control header (or several, joined); unknown directives are kept, malformed parts skipped. */
 export function parseCacheControl(value: string | string[] | undefined): Directives {
 	const text = headerText(value);
-	if (text === undefined || text === '') {
-		return empty;
-	}
-
-	let directives = parsed.get(text);
-	if (directives === undefined) {
-		directives = parseDirectives(text);
-		if (parsed.size >= parsedLimit) {
-			parsed.clear();
-		}
-
-		parsed.set(text, directives);
-	}
-
-	return directives;
+	return text === undefined || text === '' ? empty : parsed(text);
 }
 
-function parseDirectives(text: string): Directives {
+// Memoized by text: several rules read one response's Cache-Control, and an API repeats a few values.
+const parsed = boundedMemo(256, (text: string): Directives => {
 	const directives = new Map<string, string | true>();
 	for (const part of text.match(/(?:[^,"]+|"[^"]*")+/g) ?? []) {
 		const [rawName, ...rest] = part.split('=');
@@ -48,7 +32,7 @@ function parseDirectives(text: string): Directives {
 	}
 
 	return directives;
-}
+});
 
 const months = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 const imfFixdate = /^(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), (\d{2}) (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) (\d{4}) (\d{2}):(\d{2}):(\d{2}) GMT$/i;
@@ -182,9 +166,7 @@ export function headerFreshness(headers: ResponseHeaders, now: number): HeaderFr
 			return {kind: 'explicit', expires: now};
 		}
 
-		const date = dateHeader(headers, 'date', now);
-		const lifetime = date === undefined ? expires - now : expires - date;
-		return {kind: 'explicit', expires: expiresAfter(lifetime)};
+		return {kind: 'explicit', expires: expiresAfter(expires - (dateHeader(headers, 'date', now) ?? now))};
 	}
 
 	return {kind: 'none'};

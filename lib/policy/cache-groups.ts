@@ -1,54 +1,19 @@
 import type {ResponseHeaders} from '../models/response.js';
 
+// A member: a string (escapes `\"` and `\\`) and its parameters, an unclosed string, or anything else up to a comma.
+const member = /[ \t,]*(?:"((?:[^"\\]|\\["\\]|\\(?!["\\]))*)"[^,]*|"[\s\S]*|[^,]*)/g;
+
 /** The strings of a Structured Field list (RFC 8941 §3.1), as Cache Groups (RFC 9875) carry them: other members ignored. */
 export function parseGroupList(value: string | string[] | undefined): string[] {
 	const text = Array.isArray(value) ? value.join(', ') : value;
-	if (text === undefined) {
-		return [];
-	}
-
-	const groups: string[] = [];
-	let index = 0;
-	while (index < text.length) {
-		while (text[index] === ' ' || text[index] === '\t' || text[index] === ',') {
-			index++;
-		}
-
-		if (index >= text.length) {
-			break;
-		}
-
-		if (text[index] === '"') {
-			let group = '';
-			let closed = false;
-			index++;
-			while (index < text.length) {
-				const char = text[index]!;
-				if (char === '\\' && (text[index + 1] === '"' || text[index + 1] === '\\')) {
-					group += text[index + 1];
-					index += 2;
-				} else if (char === '"') {
-					closed = true;
-					index++;
-					break;
-				} else {
-					group += char;
-					index++;
-				}
-			}
-
-			if (closed && !groups.includes(group)) {
-				groups.push(group);
-			}
-		}
-
-		// Parameters, or a member that is not a string.
-		while (index < text.length && text[index] !== ',') {
-			index++;
+	const groups = new Set<string>();
+	for (const [, group] of text?.matchAll(member) ?? []) {
+		if (group !== undefined) {
+			groups.add(group.replaceAll(/\\(["\\])/g, '$1'));
 		}
 	}
 
-	return groups;
+	return [...groups];
 }
 
 /** The groups a response invalidates (RFC 9875 §3): only an unsafe method's, with a non-error status as RFC 9111 §4.4. */

@@ -37,8 +37,7 @@ export function freshnessLifetime(status: number, headers: ResponseHeaders, resp
 			return 0;
 		}
 
-		const date = dateHeader(headers, 'date', responseTime) ?? responseTime;
-		return Math.max(0, expires - date);
+		return Math.max(0, expires - (dateHeader(headers, 'date', responseTime) ?? responseTime));
 	}
 
 	return heuristicLifetime(status, headers, responseTime) ?? 0;
