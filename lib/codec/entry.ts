@@ -150,7 +150,6 @@ function isStringRecord(value: unknown): value is Record<string, string> {
 const fieldName = /^[!#$%&'*+.^_`|~\dA-Za-z-]+$/;
 const badFieldValue = /[\0\r\n\u0100-\uFFFF]/;
 
-/** Why these headers cannot be replayed by every front door, or undefined when they can. */
 function unreplayableHeader(headers: ResponseHeaders): string | undefined {
 	for (const name in headers) {
 		if (!fieldName.test(name)) {

@@ -62,7 +62,6 @@ function keyBody(request: PreparedRequest, role: (name: string) => NameRole, fou
 	return {sha256: hash('sha256', body, 'hex')};
 }
 
-/** Collect the credential headers, and the matched headers' pairs. */
 function keyHeaders(request: PreparedRequest, settings: KeySettings, rules: NameRules, found: FoundCredential[], shared: FoundCredential[]): Array<[string, string | null]> {
 	const {headers} = request;
 	for (const name in headers) {
@@ -128,8 +127,7 @@ function isLowEntropy([where, value]: FoundCredential): boolean {
 	}
 
 	if (where === 'query' || where === 'form') {
-		const equals = value.indexOf('=');
-		return isPasswordName(parameterName(equals === -1 ? value : value.slice(0, equals)));
+		return isPasswordName(parameterName(value));
 	}
 
 	// A JSON field: the path's last name.
@@ -239,7 +237,6 @@ export function requestKey(request: PreparedRequest, settings: RequestKeySetting
 	return key + suffix;
 }
 
-/** Everything that authenticates a request: its key's credentials, its cookies and its shared credentials. */
 function authenticating(request: PreparedRequest, settings: KeySettings): FoundCredential[] {
 	const {found, shared} = collect(request, {...settings, matchHeaders: false});
 	return found.concat(shared);

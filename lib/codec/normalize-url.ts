@@ -1,13 +1,6 @@
 import type {FoundCredential} from './credentials.js';
 import {DEFAULT_IGNORED_PARAMETERS, type NameRole, nameRules} from './secret-names.js';
 
-const hexDigits = '0123456789ABCDEF';
-
-function isUnreserved(code: number): boolean {
-	return (code >= 0x41 && code <= 0x5A) || (code >= 0x61 && code <= 0x7A) || (code >= 0x30 && code <= 0x39)
-		|| code === 0x2D || code === 0x2E || code === 0x5F || code === 0x7E;
-}
-
 /** RFC 3986 §6.2.2.1-2: `%7e` → `~`, `%2f` → `%2F`; malformed `%` sequences stay as they are. */
 function normalizePercentEncoding(text: string): string {
 	if (!text.includes('%')) {
@@ -15,8 +8,9 @@ function normalizePercentEncoding(text: string): string {
 	}
 
 	return text.replaceAll(/%([\dA-Fa-f]{2})/g, (_match, hex: string) => {
-		const code = Number.parseInt(hex, 16);
-		return isUnreserved(code) ? String.fromCharCode(code) : `%${hexDigits[code >> 4]!}${hexDigits[code & 15]!}`;
+		const char = String.fromCharCode(Number.parseInt(hex, 16));
+		// The unreserved characters (RFC 3986 §2.3).
+		return /[\w.~-]/.test(char) ? char : `%${hex.toUpperCase()}`;
 	});
 }
 
@@ -29,20 +23,16 @@ function removeDotSegments(path: string): string {
 	}
 
 	const output: string[] = [];
-	const segments = path.split('/');
-	for (let index = 1; index < segments.length; index++) {
-		const segment = segments[index]!;
-		const last = index === segments.length - 1;
-		if (segment === '.' || segment === '..') {
-			if (segment === '..') {
-				output.pop();
-			}
+	const segments = path.split('/').slice(1);
+	for (const [index, segment] of segments.entries()) {
+		if (segment === '..') {
+			output.pop();
+		}
 
-			if (last) {
-				output.push('');
-			}
-		} else {
+		if (segment !== '.' && segment !== '..') {
 			output.push(segment);
+		} else if (index === segments.length - 1) {
+			output.push('');
 		}
 	}
 
@@ -78,8 +68,7 @@ export function canonicalQuery(query: string, role: (name: string) => NameRole, 
 		}
 
 		const segment = normalizePercentEncoding(piece);
-		const equals = segment.indexOf('=');
-		const name = equals === -1 ? segment : segment.slice(0, equals);
+		const name = segment.split('=', 1)[0]!;
 		const kind = role(name.includes('%') || name.includes('+') ? parameterName(name) : name);
 		if (kind === 'credential') {
 			found.push([tag, segment]);
@@ -103,14 +92,10 @@ export function canonicalQuery(query: string, role: (name: string) => NameRole, 
 		return same ? query : kept.join('&');
 	}
 
-	// Sort by name only, stable: `a=2&a=1` keeps its order, and differs from `a=1&a=2`.
-	const order = kept.map((segment, index) => index);
-	const nameOf = kept.map(segment => {
-		const equals = segment.indexOf('=');
-		return equals === -1 ? segment : segment.slice(0, equals);
-	});
-	order.sort((a, b) => (nameOf[a]! < nameOf[b]! ? -1 : (nameOf[a]! > nameOf[b]! ? 1 : a - b)));
-	return order.map(index => kept[index]!).join('&');
+	// By name only, stable: `a=2&a=1` keeps its order, and differs from `a=1&a=2`.
+	const named = kept.map(segment => [segment.split('=', 1)[0]!, segment] as const);
+	named.sort(([a], [b]) => (a < b ? -1 : (a > b ? 1 : 0)));
+	return named.map(([, segment]) => segment).join('&');
 }
 
 /** The URL the key is built on (docs/matching.md), its userinfo and credential parameters moved to `found` or `shared`. */
@@ -145,6 +130,5 @@ export function normalizeUrl(url: string, ignoredParameters?: Iterable<string>):
 		throw new TypeError(`normalizeUrl(): \`ignoredParameters\` must be an array or a Set of names, got ${typeof ignoredParameters}`);
 	}
 
-	const rules = nameRules(ignored, true);
-	return canonicalUrl(url, name => rules.role(name), [], true);
+	return canonicalUrl(url, nameRules(ignored, true).role, [], true);
 }

@@ -16,8 +16,7 @@ function redactPairs(text: string, redacted: (name: string) => boolean): string 
 	for (let index = 0; index < segments.length; index++) {
 		const segment = segments[index]!;
 		if (segment !== '' && redacted(parameterName(segment))) {
-			const equals = segment.indexOf('=');
-			segments[index] = `${equals === -1 ? segment : segment.slice(0, equals)}=${REDACTED}`;
+			segments[index] = `${segment.split('=', 1)[0]!}=${REDACTED}`;
 			changed = true;
 		}
 	}
@@ -30,8 +29,7 @@ export function redactUrl(url: string, ignored: ReadonlySet<string>): string {
 	return redactUrlBy(url, nameRules(ignored));
 }
 
-function redactUrlBy(url: string, rules: NameRules): string {
-	const redacted = (name: string): boolean => rules.redacted(name);
+function redactUrlBy(url: string, {redacted}: NameRules): string {
 	const hashAt = url.indexOf('#');
 	const beforeHash = hashAt === -1 ? url : url.slice(0, hashAt);
 	const queryAt = beforeHash.indexOf('?');
@@ -64,13 +62,10 @@ function redactBody(request: PreparedRequest, redacted: (name: string) => boolea
 	const type = bodyType(request);
 	if (isJsonType(type)) {
 		const tree = parseJson(body.toString('utf8'));
-		if (tree === undefined) {
-			return null;
-		}
-
 		try {
-			return redactedJson(tree, redacted, REDACTED);
+			return tree === undefined ? null : redactedJson(tree, redacted, REDACTED);
 		} catch {
+			// Nested too deep to walk.
 			return null;
 		}
 	}
@@ -90,7 +85,7 @@ export function redactRequest(request: PreparedRequest, ignored: ReadonlySet<str
 }
 
 function redactRequestBy(request: PreparedRequest, rules: NameRules): StoredRequest {
-	const redacted = (name: string): boolean => rules.redacted(name);
+	const {redacted} = rules;
 	const headers: Record<string, string> = {};
 	for (const name in request.headers) {
 		headers[name] = redacted(name) ? REDACTED : request.headers[name]!;

@@ -73,8 +73,8 @@ export type NameRole =
 
 /** The compiled name rules of one `ignoredParameters` list (and `shareCredentials` choice). */
 export type NameRules = {
-	role(name: string): NameRole;
-	redacted(name: string): boolean;
+	readonly role: (name: string) => NameRole;
+	readonly redacted: (name: string) => boolean;
 };
 
 const compiled = new WeakMap<ReadonlySet<string>, WeakMap<object, NameRules>>();
@@ -116,8 +116,6 @@ function buildRules(ignored: ReadonlySet<string>, share: boolean | ReadonlySet<s
 	return Object.freeze({
 		// Memoized by name as sent: names repeat on every request.
 		role: boundedMemo(4096, (name): NameRole => kinds.get(nameForm(name))),
-		redacted(name: string): boolean {
-			return kinds.has(nameForm(name));
-		},
+		redacted: name => kinds.has(nameForm(name)),
 	});
 }

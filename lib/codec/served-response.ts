@@ -16,7 +16,6 @@ export type ServeOptions = {
 	readonly owned?: boolean | undefined;
 };
 
-/** A copy of headers that shares no array (`set-cookie`) with the original. */
 function copyHeaders(headers: ResponseHeaders): ResponseHeaders {
 	const copy = {...headers};
 	for (const name in copy) {
@@ -29,7 +28,6 @@ function copyHeaders(headers: ResponseHeaders): ResponseHeaders {
 	return copy;
 }
 
-/** The stored request as a prepared request: what a cached response's `request` is. */
 function storedRequest(entry: CachedEntry): PreparedRequest {
 	const {method, url, headers, body} = entry.request;
 	return {method, url, headers, body: body === null ? undefined : Buffer.from(body)};

@@ -50,7 +50,6 @@ export type PlanOptions = CacheRequestOptions;
 
 const booleanOptions = ['refresh', 'forceRefresh', 'onlyIfCached'] as const;
 
-/** The per-request `expireAfter` parsed, or undefined; the other per-request options must be booleans. */
 function requestExpiration(options: PlanOptions): Expiration | undefined {
 	for (const name of booleanOptions) {
 		const value: unknown = options[name];
@@ -129,7 +128,6 @@ const staleAndRevalidate: LookupAction = Object.freeze({kind: 'serveStaleAndReva
 const gatewayTimeoutAction: LookupAction = Object.freeze({kind: 'gatewayTimeout'});
 const passAction: LookupAction = Object.freeze({kind: 'pass'});
 
-/** The entry's age in seconds at `now`: time since stored plus the age it arrived with. */
 function ageAt(entry: Pick<CachedEntry, 'createdAt' | 'facts'>, now: number): number {
 	return ((now - entry.createdAt) / 1000) + entry.facts.age;
 }
@@ -201,11 +199,6 @@ function lookupAction(lookup: Lookup, entry: CachedEntry | undefined, settings: 
 		return fresh ? serveFresh : gatewayTimeoutAction;
 	}
 
-	// `refresh` without a validator has nothing to ask: the fresh entry stands.
-	if (fresh && !validator) {
-		return serveFresh;
-	}
-
 	const whileRevalidating = staleWindow(entry, settings, 'staleWhileRevalidate');
 	if (!fresh && !mustAsk && whileRevalidating > 0 && now - entry.expires! <= whileRevalidating) {
 		return staleAndRevalidate;
@@ -216,23 +209,12 @@ function lookupAction(lookup: Lookup, entry: CachedEntry | undefined, settings: 
 
 /** How long (ms) past its expiry an entry may be served when refreshing fails or while it refreshes. */
 export function staleWindow(entry: Pick<CachedEntry, 'expires' | 'facts'>, settings: CacheSettings, which: 'staleIfError' | 'staleWhileRevalidate'): number {
-	if (entry.expires === null) {
+	if (entry.expires === null || (settings.cacheControl && (entry.facts.mustRevalidate || entry.facts.noCache))) {
 		return 0;
 	}
 
-	let window = settings[which];
-	if (settings.cacheControl) {
-		if (entry.facts.mustRevalidate || entry.facts.noCache) {
-			return 0;
-		}
-
-		const fromHeader = entry.facts[which];
-		if (fromHeader !== undefined) {
-			window = Math.max(window, fromHeader * 1000);
-		}
-	}
-
-	return window;
+	const fromHeader = settings.cacheControl ? entry.facts[which] : undefined;
+	return fromHeader === undefined ? settings[which] : Math.max(settings[which], fromHeader * 1000);
 }
 
 /** What to do with a response from the origin. */

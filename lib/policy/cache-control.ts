@@ -83,7 +83,6 @@ export function dateHeader(headers: ResponseHeaders, name: string, now: number):
 /** The greatest delta-seconds value (RFC 9111 §1.2.2), so that no expiry goes beyond what a `Date` holds. */
 export const MAX_DELTA_SECONDS = 2 ** 31;
 
-/** A delta-seconds text (RFC 9111 §1.2.2) as a number, capped; undefined when not one. */
 function deltaSeconds(text: string): number | undefined {
 	return /^\d+$/.test(text) ? Math.min(Number(text), MAX_DELTA_SECONDS) : undefined;
 }
