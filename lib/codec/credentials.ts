@@ -1,5 +1,6 @@
 import {Buffer} from 'node:buffer';
-import {createHmac, hash, scrypt, scryptSync} from 'node:crypto';
+import {type ScryptOptions, createHmac, hash, scrypt, scryptSync} from 'node:crypto';
+import {promisify} from 'node:util';
 import {boundedMemo} from './memo.js';
 
 // What a key or an owner holds in place of credentials: docs/security.md ("How credentials are derived").
@@ -9,6 +10,8 @@ export type FoundCredential = readonly [where: string, value: string];
 
 /** scrypt's interactive-login cost (N = 2^14, r = 8, p = 1): 16 MiB and tens of ms per derivation. */
 const cost = Object.freeze({N: 2 ** 14, r: 8, p: 1, maxmem: 64 * 1024 * 1024});
+// Typed by hand: promisify() infers from scrypt's first overload, the one without options.
+const scryptOnPool = promisify(scrypt) as (password: string, salt: Buffer, keylen: number, options: ScryptOptions) => Promise<Buffer>;
 const derivedLength = 16;
 /** How many stretched secrets stay memoized per process. */
 export const SLOW_MEMO_SIZE = 1024;
@@ -112,15 +115,7 @@ export async function stretchAsync(secret: string, cacheName: string): Promise<s
 			running++;
 			derivationCounts.peakOnPool = Math.max(derivationCounts.peakOnPool, running);
 			try {
-				const derived = await new Promise<Buffer>((resolve, reject) => {
-					scrypt(secret, keyOf(cacheName), derivedLength, cost, (error, value) => {
-						if (error) {
-							reject(error);
-						} else {
-							resolve(value);
-						}
-					});
-				});
+				const derived = await scryptOnPool(secret, keyOf(cacheName), derivedLength, cost);
 				derivationCounts.slow++;
 				return memo.set(key, derived.toString('hex'));
 			} finally {
