@@ -95,6 +95,7 @@ export function createMemoryTier(inner: CacheStore, link: InvalidationLink, budg
 		local: false,
 		...(inner.location === undefined ? {} : {location: inner.location}),
 		...(inner.lease === undefined ? {} : {lease: inner.lease}),
+		...(inner.ordered === undefined ? {} : {ordered: inner.ordered}),
 		tier: counters,
 		peek(key) {
 			const record = kept.get(key);

@@ -46,9 +46,10 @@ function isOutcome(text: string): text is FlightOutcome {
  * (`keyOf`; on a cluster, in the name's bucket), taken by `SET NX PX` in effect, in a script that
  * also takes over an ended flight, and the end of every flight is published on the channel
  * `ns:@flights` (classic PUBLISH, which a cluster sends to every node), which each process hears on
- * one subscriber connection of its own, opened on the first wait.
+ * one subscriber connection of its own, opened on the first wait. `writesSent` resolves once the
+ * store's writes begun so far are queued on the connection (on a cluster, once they have landed).
  */
-export function createRedisLease(ready: () => Promise<{client: unknown}>, namespace: string, keyOf = (name: string): string => `${namespace}:@flight:${name}`): FlightLease {
+export function createRedisLease(ready: () => Promise<{client: unknown}>, namespace: string, keyOf = (name: string): string => `${namespace}:@flight:${name}`, writesSent = async (): Promise<void> => undefined): FlightLease {
 	const channel = `${namespace}:@flights`;
 	const listeners = new Map<string, Set<(outcome: FlightOutcome) => void>>();
 	let subscriber: Promise<SubscriberClient> | undefined;
@@ -91,6 +92,8 @@ export function createRedisLease(ready: () => Promise<{client: unknown}>, namesp
 			return Number(await command(['EVAL', renewScript, '1', keyOf(name), token, String(Math.ceil(ttl))])) === 1;
 		},
 		async release(name, token, outcome) {
+			// Sent behind the store's writes on the same connection, Redis runs it after them.
+			await writesSent();
 			await command(['EVAL', releaseScript, '1', keyOf(name), token, outcome, String(linger), channel, name]);
 		},
 		async state(name): Promise<FlightState> {

@@ -193,7 +193,9 @@ export function createRedisStore(options: RedisStoreOptions): CacheStore {
 	const keysOf = (bucket: number): BucketKeys => bucketKeys[bucket] ??= keysFrom(layout.base(bucket));
 
 	const [created, expires, deletion] = [0, 1, 2] as const;
-	const lease = createRedisLease(connection.ready, namespace, name => `${layout.base(layout.bucketOf(name))}:@flight:${name}`);
+	/** The store's writes begun so far, queued on the connection: on one server, a lease release sent after them runs after them. */
+	let sent: Promise<void> = Promise.resolve();
+	const lease = createRedisLease(connection.ready, namespace, name => `${layout.base(layout.bucketOf(name))}:@flight:${name}`, async () => sent);
 
 	async function command<T>(arguments_: string[]): Promise<T> {
 		const {client} = await connection.ready();
@@ -291,7 +293,7 @@ export function createRedisStore(options: RedisStoreOptions): CacheStore {
 	const router: RedisNode = {sendCommand: async arguments_ => command(arguments_ as string[])};
 
 	/** One MULTI for records of one bucket: one SET a record, then one command per index for them all. */
-	async function write(bucket: number, records: readonly StoreRecord[]): Promise<void> {
+	async function write(bucket: number, records: readonly StoreRecord[], queued?: () => void): Promise<void> {
 		const {prefix, meta: metaKey, sets} = keysOf(bucket);
 		const {client} = await connection.ready();
 		const multi = client.multi();
@@ -331,7 +333,9 @@ export function createRedisStore(options: RedisStoreOptions): CacheStore {
 			}
 		}
 
-		await multi.exec();
+		const landing = multi.exec();
+		queued?.();
+		await landing;
 	}
 
 	const store: CacheStore = {
@@ -340,6 +344,7 @@ export function createRedisStore(options: RedisStoreOptions): CacheStore {
 		local: false,
 		location: `redis:${String(url)}#${namespace}`,
 		lease,
+		ordered: layout.buckets === 1,
 		async get(key) {
 			const {client, bufferReplies} = await connection.ready();
 			const frame = await client.sendCommand(['GET', keysOf(layout.bucketOf(key)).prefix + key], bufferReplies) as Buffer | null;
@@ -349,9 +354,24 @@ export function createRedisStore(options: RedisStoreOptions): CacheStore {
 			// An entry's records share a bucket (one MULTI, all or none); redirect aliases, of other
 			// URLs' buckets, follow it, so that an alias never lands before what it points to.
 			const [first, ...others] = groupBy(records, record => layout.bucketOf(record.key));
-			if (first !== undefined) {
-				await write(...first);
+			if (first === undefined) {
+				return;
+			}
+
+			// One server runs a connection's commands in order; a cluster's nodes do not: there, sent means landed.
+			let queued!: () => void;
+			const mine = new Promise<void>(resolve => {
+				queued = resolve;
+			});
+			const before = sent;
+			sent = (async () => {
+				await Promise.all([before, mine]);
+			})();
+			try {
+				await write(...first, others.length === 0 && layout.buckets === 1 ? queued : undefined);
 				await Promise.all(others.map(async group => write(...group)));
+			} finally {
+				queued();
 			}
 		},
 		async delete(keys) {

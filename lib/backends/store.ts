@@ -95,7 +95,7 @@ export type FlightLease = {
 	acquire(name: string, token: string, ttl: number): Promise<boolean>;
 	/** Extend the lease while `token` still holds it: false when it no longer does. */
 	renew(name: string, token: string, ttl: number): Promise<boolean>;
-	/** End the flight held by `token` with `outcome`, and tell every process watching `name`. */
+	/** End the flight held by `token` with `outcome`, after every write already handed to the store (`set` called) has landed, and tell every process watching `name`. */
 	release(name: string, token: string, outcome: FlightOutcome): Promise<void>;
 	/** Where the flight on `name` stands now. */
 	state(name: string): Promise<FlightState>;
@@ -138,6 +138,8 @@ export type CacheStore = {
 	 * sees a write at once. A store without one (memory, any Keyv store) has its writes awaited.
 	 */
 	readonly location?: string;
+	/** True when writes land in the order `set` is called, without waiting for each other (one Redis server's one connection): writes behind the request are then pipelined. */
+	readonly ordered?: boolean;
 	/** The record under `key`, or undefined. A record that is not ours reads as undefined. */
 	get(key: string): Promise<StoreRecord | undefined>;
 	/** The record under `key` when this process holds it already (a memory tier's hit): read at once, never timed out; else `get`. */

@@ -3,7 +3,7 @@ import {type CachedEntry, CorruptEntryError, type StoredValue, type VariantIndex
 import {type CacheStats, emptyStats} from '../diagnostics.js';
 import {BackendError} from '../errors.js';
 import {groupMemberKeys} from './cache-groups.js';
-import {type Writer, flush, queued, writeBehind} from './write-behind.js';
+import {type Writer, flush, handed, queued, writeBehind} from './write-behind.js';
 
 /** A store operation not answered in time (or not waited for, during a pause after one): it may still land. */
 class StoreStall extends Error {}
@@ -81,6 +81,7 @@ export class EntryStorage {
 		this.#behind = writeBehind && store.budget === undefined && store.location !== undefined;
 		this.#writer = {
 			synchronous: store.local,
+			ordered: store.ordered === true,
 			write: async records => {
 				const landing = store.set(records);
 				try {
@@ -110,6 +111,13 @@ export class EntryStorage {
 	/** The store's flight leases, for miss coalescing across processes (none on a store one process owns). */
 	get lease(): FlightLease | undefined {
 		return this.#store.lease;
+	}
+
+	/** Wait until the writes queued behind requests at this store's location have been handed to the store. */
+	async handed(): Promise<void> {
+		if (this.#location !== undefined) {
+			await handed(this.#location);
+		}
 	}
 
 	/**

@@ -1,19 +1,9 @@
 import type {StoreRecord} from '../backends/store.js';
 
 /**
- * Writes behind the request. A response from the origin is returned to its caller before the
- * store has it; until then its records wait here, by the store's location (`CacheStore.location`),
- * where every cache of this process on the same records reads them first. A location's writes go
- * to the store in order, one batch per cache at a time, after the current turn of the event loop
- * (so that the caller's code runs first). `flush` waits for what was queued before it; a cache's
- * maintenance, its invalidations and `close()` flush first. When the process exits with writes
- * still queued for a local store (SQLite), they are written in the exit handler, synchronously;
- * those queued for a network store (Redis, MongoDB) cannot be, and their cache's `'error'` event
- * says, from the exit handler, how many records are lost.
- *
- * This is the process's one registry of the request path: the issue's condition for writing
- * behind is that the same process sees the entry at once, and two sessions on one file do not
- * share their store objects.
+ * Writes behind the request: a response goes to its caller before the store has it; its records
+ * wait here by store location, where every cache of this process reads them first, and go out in
+ * order after the current turn (docs/architecture.md, "Writes behind the request").
  */
 
 /** One cache's way to write its records (bounded, failures reported, never rejecting). */
@@ -21,19 +11,27 @@ export type Writer = {
 	write(records: readonly StoreRecord[]): Promise<void>;
 	/** True when `write` does its work before returning (SQLite): then it can run in the exit handler. */
 	readonly synchronous: boolean;
-	/**
-	 * Told, in the exit handler, how many records of an asynchronous writer were never sent (lost)
-	 * and how many were sent without an answer yet (lost unless they reached the server).
-	 */
+	/** True when the store lands writes in the order it is handed them: then several may be in flight. */
+	readonly ordered: boolean;
+	/** Told at exit how many records were never sent, and how many were sent without an answer yet. */
 	abandoned(unsent: number, unanswered: number): void;
 };
 
-type Batch = {writer: Writer; records: readonly StoreRecord[]; written: Promise<void>; resolve(): void; started: boolean};
+type Batch = {writer: Writer; records: readonly StoreRecord[]; written: Promise<void>; resolve(): void; started: boolean; handed: Promise<void>; hand(): void};
+
+function settled(): {promise: Promise<void>; resolve: () => void} {
+	let resolve!: () => void;
+	const promise = new Promise<void>(done => {
+		resolve = done;
+	});
+	return {promise, resolve};
+}
 
 class Location {
 	/** The latest queued record of each key, until it is written. */
 	readonly records = new Map<string, StoreRecord>();
-	readonly #queue: Batch[] = [];
+	/** Every batch not written yet, in order; the first ones may be handed to their store already. */
+	#queue: Batch[] = [];
 	#draining = false;
 	readonly #name: string;
 
@@ -46,11 +44,9 @@ class Location {
 			this.records.set(record.key, record);
 		}
 
-		let resolve!: () => void;
-		const written = new Promise<void>(done => {
-			resolve = done;
-		});
-		this.#queue.push({writer, records, written, resolve, started: false});
+		const written = settled();
+		const handed = settled();
+		this.#queue.push({writer, records, written: written.promise, resolve: written.resolve, started: false, handed: handed.promise, hand: handed.resolve});
 		if (!this.#draining) {
 			this.#draining = true;
 			setImmediate(() => {
@@ -64,33 +60,60 @@ class Location {
 		await Promise.all(this.#queue.map(batch => batch.written));
 	}
 
+	/** Resolves when every batch queued so far has been handed to its store (whose `set` was called). */
+	async handed(): Promise<void> {
+		await Promise.all(this.#queue.map(batch => batch.handed));
+	}
+
 	async #drain(): Promise<void> {
-		while (this.#queue.length > 0) {
-			// The consecutive batches of one cache go as one write.
-			const first = this.#queue[0]!;
-			let count = 1;
-			while (count < this.#queue.length && this.#queue[count]!.writer === first.writer) {
-				count++;
+		for (;;) {
+			const start = this.#queue.findIndex(batch => !batch.started);
+			if (start === -1) {
+				break;
 			}
 
-			const batches = this.#queue.slice(0, count);
+			// The consecutive batches of one cache go as one write.
+			const first = this.#queue[start]!;
+			let end = start + 1;
+			while (end < this.#queue.length && this.#queue[end]!.writer === first.writer) {
+				end++;
+			}
+
+			// A later write of a key must land last: only an ordered writer overtakes, and only its own writes.
+			const before = this.#queue.slice(0, start);
+			if (before.length > 0 && (!first.writer.ordered || before.some(batch => batch.writer !== first.writer))) {
+				// eslint-disable-next-line no-await-in-loop
+				await Promise.all(before.map(batch => batch.written));
+				continue;
+			}
+
+			const batches = this.#queue.slice(start, end);
 			for (const batch of batches) {
 				batch.started = true;
 			}
 
-			// eslint-disable-next-line no-await-in-loop -- in order: a later write of a key must land last
-			await first.writer.write(count === 1 ? first.records : batches.flatMap(batch => batch.records));
-			this.#done(batches);
+			const landing = first.writer.write(batches.length === 1 ? first.records : batches.flatMap(batch => batch.records));
+			for (const batch of batches) {
+				batch.hand();
+			}
+
+			if (first.writer.ordered) {
+				void landing.then(() => {
+					this.#done(batches);
+				});
+			} else {
+				// eslint-disable-next-line no-await-in-loop
+				await landing;
+				this.#done(batches);
+			}
 		}
 
 		this.#draining = false;
-		if (this.records.size === 0) {
-			locations.delete(this.#name);
-		}
+		this.#forget();
 	}
 
 	#done(batches: readonly Batch[]): void {
-		this.#queue.splice(0, batches.length);
+		this.#queue = this.#queue.filter(batch => !batches.includes(batch));
 		for (const batch of batches) {
 			for (const record of batch.records) {
 				// A later write of the same key stays visible until it lands too.
@@ -101,6 +124,14 @@ class Location {
 
 			batch.resolve();
 		}
+
+		this.#forget();
+	}
+
+	#forget(): void {
+		if (!this.#draining && this.#queue.length === 0 && this.records.size === 0 && locations.get(this.#name) === this) {
+			locations.delete(this.#name);
+		}
 	}
 
 	/** At exit: write what a synchronous writer still has queued (the event loop will not run again). */
@@ -110,6 +141,7 @@ class Location {
 			if (!batch.started && batch.writer.synchronous) {
 				batch.started = true;
 				void batch.writer.write(batch.records);
+				batch.hand();
 			} else if (!batch.writer.synchronous) {
 				const counts = abandoned.get(batch.writer) ?? {unsent: 0, unanswered: 0};
 				counts[batch.started ? 'unanswered' : 'unsent'] += batch.records.length;
@@ -117,7 +149,6 @@ class Location {
 			}
 		}
 
-		// A network store's writes need the event loop, which will not run again: say how many go.
 		for (const [writer, {unsent, unanswered}] of abandoned) {
 			writer.abandoned(unsent, unanswered);
 		}
@@ -155,4 +186,9 @@ export function queued(location: string, key: string): StoreRecord | undefined {
 /** Wait until what is queued for `location` now has been written. */
 export async function flush(location: string): Promise<void> {
 	await locations.get(location)?.flush();
+}
+
+/** Wait until what is queued for `location` now has been handed to the store (not answered yet). */
+export async function handed(location: string): Promise<void> {
+	await locations.get(location)?.handed();
 }

@@ -7,15 +7,16 @@ import type {Response} from '../models/response.js';
 
 const debug = debuglog('requests-cache');
 
-/** What the coalescer needs of the request path's storage: the store's leases, and a flush of queued writes. */
+/** What the coalescer needs of the request path's storage. */
 export type CoalescerStorage = {
 	readonly lease: FlightLease | undefined;
 	/** False while the store is failing or stalled: then a miss does not wait for its leases either. */
 	readonly answering: boolean;
-	flush(): Promise<void>;
+	/** Resolves once the writes queued so far are handed to the store (a release lands after them). */
+	handed(): Promise<void>;
 };
 
-/** One miss to coalesce: how to ask the origin (and store), how to read what another process stored. */
+/** One miss to coalesce: how to ask the origin (and store), and how to read what another process stored. */
 export type CoalescedMiss = {
 	/** Ask the origin and store what may be stored. */
 	readonly fetch: (signal: AbortSignal | undefined) => Promise<Response>;
@@ -40,25 +41,16 @@ const reasons = {
 class LeaseTimeout extends Error {}
 
 /**
- * Miss coalescing across processes (the `coalesce` option): on a miss (or a stale entry's
- * revalidation), the request whose process takes the store's lease on its flight
- * (lib/backends/store.ts, `FlightLease`) asks the origin; the same request in other processes
- * waits for the flight to end and is served from the store.
- *
- * The lease is named after the in-process flight key (lib/engine/context.ts), so that only requests
- * that would share a flight in one process share one across processes. The leader renews its
- * lease while it fetches, and ends the flight once its write has landed: 'done' (waiters read the
- * store; on a miss, a response that was not stored, each asks the origin) or 'failed' (each asks
- * the origin at once). A leader that dies stops renewing: its lease expires and one waiter takes
- * over. A waiter never waits past its own timeout or {@link CoalesceSettings.wait}, and a lease
- * store that fails or stalls only costs coalescing: the request goes to the origin.
+ * Miss coalescing across processes (the `coalesce` option; docs/scaling.md): the process that takes
+ * the store's lease on a flight asks the origin, the others wait for the flight's end and read the
+ * store; a lease that lapses is taken over, and a lease store that fails only costs coalescing.
  */
 export class Coalescer {
 	readonly #storage: CoalescerStorage;
 	readonly #settings: CoalesceSettings;
 	/** How long a lease operation may take, ms (the backend timeout). */
 	readonly #timeout: number;
-	/** Flights ended in the background (flush, then release); `settle()` waits for them. */
+	/** Flights ended in the background (write handed, then release); `settle()` waits for them. */
 	readonly #releases = new Set<Promise<void>>();
 
 	constructor(storage: CoalescerStorage, settings: CoalesceSettings, timeout: number) {
@@ -87,7 +79,7 @@ export class Coalescer {
 		return acquired ? this.#lead(lease, name, token, miss, 'leader') : this.#wait(lease, name, token, miss);
 	}
 
-	/** Wait for the flights ended in the background (their writes flushed, their waiters told). */
+	/** Wait for the flights ended in the background (their writes handed, their waiters told). */
 	async settle(): Promise<void> {
 		await Promise.all(this.#releases);
 	}
@@ -133,16 +125,13 @@ export class Coalescer {
 		}
 	}
 
-	/**
-	 * End a flight after the caller has its answer: a 'done' once the write is in the store, where
-	 * waiters read it (a streamed body is stored when whole, after its caller had the head).
-	 */
+	/** End a flight after the caller has its answer: 'done' once the write is handed to the store, which lands the release after it. */
 	#end(lease: FlightLease, name: string, token: string, outcome: FlightOutcome, heartbeat: NodeJS.Timeout, miss: CoalescedMiss): void {
 		const release = (async () => {
 			try {
 				if (outcome === 'done') {
 					await miss.whole();
-					await this.#storage.flush();
+					await this.#storage.handed();
 				}
 
 				await this.#bounded(lease.release(name, token, outcome));
@@ -157,7 +146,7 @@ export class Coalescer {
 		void release.finally(() => this.#releases.delete(release));
 	}
 
-	/** Where the flight stands for a waiter: ended, still held, free and now its own, or unknown (the lease store failed). */
+	/** Where the flight stands for a waiter: ended, held, taken by it now, or unknown (the lease store failed). */
 	async #look(lease: FlightLease, name: string, token: string): Promise<FlightOutcome | 'held' | 'taken' | 'broken'> {
 		try {
 			const state = await this.#bounded(lease.state(name));
@@ -188,7 +177,7 @@ export class Coalescer {
 			return miss.fetch(signal);
 		}
 
-		// The lease is looked at again each `lease / 2` ms: news can be lost, and a dead leader sends none.
+		// Looked at again each `lease / 2` ms: news can be lost, and a dead leader sends none.
 		const checkEvery = this.#settings.lease / 2;
 		try {
 			for (;;) {

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import {Buffer} from 'node:buffer';
 import {execFile} from 'node:child_process';
 import path from 'node:path';
 import {fileURLToPath} from 'node:url';
@@ -6,6 +7,10 @@ import {promisify} from 'node:util';
 import {writeFileSync} from 'node:fs';
 import {BackendError, CachedSession} from '../../lib/index.js';
 import {storeOf} from '../../lib/cache/base-cache.js';
+import {createClient} from '@redis/client';
+import {createRedisStore} from '../../lib/backends/redis.js';
+import type {StoreRecord} from '../../lib/backends/store.js';
+import {type Writer, flush, handed, queued, writeBehind} from '../../lib/cache/write-behind.js';
 import {Origin} from '../support/origin.js';
 import {redisProblem, redisUrl, skipOrFail} from '../support/services.js';
 import {settled} from '../support/settled.js';
@@ -42,6 +47,76 @@ describe('writes behind the request', function () {
 	after(async () => {
 		await origin.close();
 		removeDir(dir);
+	});
+
+	describe('the queue of one location', () => {
+		/** A writer whose writes land only when the spec says. */
+		function heldWriter(ordered: boolean): Writer & {calls: string[][]; land(): void} {
+			const pending: Array<() => void> = [];
+			const calls: string[][] = [];
+			return {
+				synchronous: false,
+				ordered,
+				calls,
+				async write(records) {
+					calls.push(records.map(record => record.key));
+					return new Promise<void>(resolve => {
+						pending.push(resolve);
+					});
+				},
+				abandoned() {},
+				land() {
+					pending.shift()?.();
+				},
+			};
+		}
+
+		const record = (key: string): StoreRecord => ({key, kind: 'response', url: '', createdAt: 0, expires: null, deleteAt: null, value: Buffer.from(key)});
+		let location = 0;
+
+		it('hands an ordered store its next write before the previous one is answered, and keeps each record visible until its own lands', async () => {
+			const at = `spec-ordered-${location++}`;
+			const writer = heldWriter(true);
+			writeBehind(at, writer, [record('a')]);
+			await handed(at);
+			writeBehind(at, writer, [record('b')]);
+			await handed(at);
+			assert.deepEqual(writer.calls, [['a'], ['b']], 'the second write went out while the first was unanswered');
+			assert.notEqual(queued(at, 'a'), undefined);
+			writer.land();
+			const flushed = await Promise.race([flush(at).then(() => true), new Promise<false>(resolve => {
+				setTimeout(resolve, 20, false);
+			})]);
+			assert.equal(flushed, false, 'flush waits for every write queued before it');
+			assert.equal(queued(at, 'a'), undefined, 'a landed');
+			assert.notEqual(queued(at, 'b'), undefined, 'b is still on its way');
+			writer.land();
+			await flush(at);
+			assert.equal(queued(at, 'b'), undefined);
+		});
+
+		it('waits for the previous answer before handing the next write to a store that is not ordered, or to another writer', async () => {
+			for (const [first, second] of [[heldWriter(false), undefined], [heldWriter(true), heldWriter(true)]] as const) {
+				const at = `spec-unordered-${location++}`;
+				const other = second ?? first;
+				writeBehind(at, first, [record('a')]);
+				// eslint-disable-next-line no-await-in-loop
+				await handed(at);
+				writeBehind(at, other, [record('b')]);
+				// eslint-disable-next-line no-await-in-loop
+				await new Promise(resolve => {
+					setTimeout(resolve, 20);
+				});
+				assert.deepEqual([...first.calls, ...(second?.calls ?? [])], [['a']], 'b waits for a\'s answer');
+				first.land();
+				// eslint-disable-next-line no-await-in-loop
+				await handed(at);
+				assert.deepEqual([...first.calls, ...(second?.calls ?? [])], [['a'], ['b']]);
+				other.land();
+				// eslint-disable-next-line no-await-in-loop
+				await flush(at);
+			}
+		});
 	});
 
 	describe('on SQLite', () => {
@@ -176,6 +251,37 @@ process.exit(0);
 			const problem = await redisProblem();
 			if (problem !== undefined) {
 				skipOrFail(this, 'the Redis write-behind specs', problem);
+			}
+		});
+
+		it('ends a flight behind the write on the same connection: a waiter that hears of it reads the entry, though the release went out before the write was answered', async () => {
+			const namespace = `rc-wb-release-${process.pid}`;
+			const leader = createRedisStore({url: redisUrl, namespace});
+			const reader = createRedisStore({url: redisUrl, namespace});
+			const admin = createClient({url: redisUrl});
+			await admin.connect();
+			try {
+				const lease = leader.lease!;
+				assert.equal(await lease.acquire('flight', 'token', 5000), true);
+				const heard = new Promise<StoreRecord | undefined>((resolve, reject) => {
+					void reader.lease!.watch('flight', () => {
+						reader.get('entry').then(resolve, reject);
+					});
+				});
+				await reader.lease!.state('flight');
+				// Writes wait at the server: neither the write nor the release is answered before both are sent.
+				await admin.sendCommand(['CLIENT', 'PAUSE', '300', 'WRITE']);
+				const value = Buffer.from('the entry');
+				const written = leader.set([{key: 'entry', kind: 'response', url: '', createdAt: Date.now(), expires: null, deleteAt: null, value}]);
+				const released = lease.release('flight', 'token', 'done');
+				const seen = await heard;
+				assert.notEqual(seen, undefined, 'the entry was there when the news came');
+				assert.deepEqual(Buffer.from(seen!.value), value);
+				await Promise.all([written, released]);
+			} finally {
+				await leader.clear();
+				await Promise.all([leader.close(), reader.close()]);
+				admin.destroy();
 			}
 		});
 
