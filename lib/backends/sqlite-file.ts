@@ -1,10 +1,6 @@
-/**
- * The SQLite cache file and its driver: where the file is, whether it is one SQLite can use (checked
- * before SQLite touches it), what its failures mean for the user, moving a bad one aside, and the
- * WAL journal mode. The store (lib/backends/sqlite.ts) opens connections through these.
- */
+/** The SQLite cache file and its driver: its path, checks before SQLite touches it, its errors, moving it aside, WAL mode. */
 import {Buffer} from 'node:buffer';
-import {closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, renameSync, statSync} from 'node:fs';
+import {type Stats, closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, renameSync, statSync} from 'node:fs';
 import {createRequire} from 'node:module';
 import path from 'node:path';
 
@@ -32,18 +28,16 @@ export type Statement = {
 	iterate(...parameters: unknown[]): IterableIterator<unknown>;
 	run(...parameters: unknown[]): {changes: number};
 };
-export type Transaction<A extends unknown[], R> = {(...arguments_: A): R; immediate(...arguments_: A): R};
 export type Connection = {
 	prepare(sql: string): Statement;
 	exec(sql: string): void;
 	pragma(source: string, options?: {simple?: boolean}): unknown;
-	transaction<A extends unknown[], R>(run: (...arguments_: A) => R): Transaction<A, R>;
+	transaction<R>(run: () => R): {(): R; immediate(): R};
 	close(): void;
 };
 export type ConnectionClass = new (file: string | Buffer, options: {timeout: number; readonly?: boolean; fileMustExist?: boolean}) => Connection;
 
-export const sqliteMagic = Buffer.from('SQLite format 3\0', 'latin1');
-
+const sqliteMagic = Buffer.from('SQLite format 3\0', 'latin1');
 
 /** `http_cache` → `http_cache.sqlite`; a name with an extension, or `:memory:`, is used as is. */
 export function sqlitePath(cacheName: string): string {
@@ -55,10 +49,7 @@ export function sqlitePath(cacheName: string): string {
 }
 
 /**
- * Move a SQLite cache file that cannot be used (not a database, malformed) aside to
- * `<file>.corrupt-<time>`, with its `-wal` and `-shm` files, so that the next store opened on
- * `cacheName` starts a new cache. Nothing is deleted. Call it while no process has the cache open.
- * Returns where the file went, or undefined when there was no file.
+ * Move an unusable cache file and its `-wal` and `-shm` aside to `<file>.corrupt-<time>`; returns where (undefined: no file).
  *
  * @example
  * const aside = resetSqliteFile('http_cache'); // 'http_cache.sqlite.corrupt-2026-12-01T02-00-13-000Z'
@@ -79,7 +70,7 @@ export function resetSqliteFile(cacheName: string): string | undefined {
 		aside = `${file}.corrupt-${stamp}-${index}`;
 	}
 
-	// The WAL may hold the latest pages of the file: it goes with it, under the matching name.
+	// The WAL may hold the latest pages of the file: it goes with it.
 	for (const suffix of ['-wal', '-shm']) {
 		if (existsSync(file + suffix)) {
 			renameSync(file + suffix, aside + suffix);
@@ -90,76 +81,60 @@ export function resetSqliteFile(cacheName: string): string | undefined {
 	return aside;
 }
 
-
-
 let connectionClass: ConnectionClass | undefined;
 
-/** better-sqlite3, loaded on first use so that a program on another backend never loads it. */
-export function loadDriver(): ConnectionClass {
-	connectionClass ??= createRequire(import.meta.url)('better-sqlite3') as ConnectionClass;
+/** better-sqlite3, loaded on first use (a program on another backend never loads it); throws a `driver` error naming `file`. */
+export function loadDriver(file: string): ConnectionClass {
+	try {
+		connectionClass ??= createRequire(import.meta.url)('better-sqlite3') as ConnectionClass;
+	} catch (error) {
+		throw new SqliteStoreError(file, 'driver', `the better-sqlite3 package cannot be loaded (${reasonOf(error)}); install it: npm install better-sqlite3`, {cause: error});
+	}
+
 	return connectionClass;
 }
 
-/** What SQLite's error code says about the file. */
-export function problemOf(error: unknown): SqliteProblem {
+/** An error's `code` (SQLite's or the file system's), or '' for none. */
+function codeOf(error: unknown): string {
 	const code = (error as {code?: unknown} | undefined)?.code;
-	if (typeof code !== 'string') {
-		return 'failed';
-	}
-
-	if (code.startsWith('SQLITE_NOTADB')) {
-		return 'not-a-database';
-	}
-
-	if (code.startsWith('SQLITE_CORRUPT')) {
-		return 'malformed';
-	}
-
-	if (code.startsWith('SQLITE_READONLY') || code === 'EACCES' || code === 'EPERM' || code === 'EROFS') {
-		return 'read-only';
-	}
-
-	if (code.startsWith('SQLITE_CANTOPEN') || code === 'ENOTDIR' || code === 'ENOENT') {
-		return 'cannot-open';
-	}
-
-	return 'failed';
+	return typeof code === 'string' ? code : '';
 }
 
+/** Error codes, by what they say about the file. */
+const problemCodes: ReadonlyArray<[SqliteProblem, RegExp]> = [
+	['not-a-database', /^SQLITE_NOTADB/],
+	['malformed', /^SQLITE_CORRUPT/],
+	['read-only', /^(?:SQLITE_READONLY|EACCES$|EPERM$|EROFS$)/],
+	['cannot-open', /^(?:SQLITE_CANTOPEN|ENOTDIR$|ENOENT$)/],
+];
+
+/** What an error's code says about the file. */
+export function problemOf(error: unknown): SqliteProblem {
+	const code = codeOf(error);
+	return problemCodes.find(([, pattern]) => pattern.test(code))?.[0] ?? 'failed';
+}
+
+/** An error's message, with its code when the message does not say it. */
 export function reasonOf(error: unknown): string {
-	const code = (error as {code?: unknown} | undefined)?.code;
+	const code = codeOf(error);
 	const message = error instanceof Error ? error.message : String(error);
-	return typeof code === 'string' && !message.includes(code) ? `${code}: ${message}` : message;
+	return code !== '' && !message.includes(code) ? `${code}: ${message}` : message;
 }
 
 /** The error for a file that cannot be used (during `operation`, when not on opening), with what the user can do about it. */
 export function fileError(file: string, problem: SqliteProblem, cause: unknown, operation?: string): SqliteStoreError {
 	const reason = operation === undefined ? reasonOf(cause) : `${operation} failed: ${reasonOf(cause)}`;
 	const reset = `it was left untouched: move it away, or call resetSqliteFile(${JSON.stringify(file)}) (or use the store option onCorrupt: 'rename') to move it aside and start a new cache`;
-	switch (problem) {
-		case 'not-a-database': {
-			return new SqliteStoreError(file, problem, `is not a SQLite database (${reason}); ${reset}`, {cause});
-		}
-
-		case 'malformed': {
-			return new SqliteStoreError(file, problem, `is a malformed SQLite database (${reason}); ${reset}`, {cause});
-		}
-
-		case 'read-only': {
-			return new SqliteStoreError(file, problem, `cannot be written (${reason}): check the permissions of the file, its -wal and -shm files and its directory`, {cause});
-		}
-
-		case 'cannot-open': {
-			return new SqliteStoreError(file, problem, `cannot be opened (${reason}): check that its directory exists and can be written`, {cause});
-		}
-
-		default: {
-			return new SqliteStoreError(file, problem, reason, {cause});
-		}
-	}
+	const messages: Partial<Record<SqliteProblem, string>> = {
+		'not-a-database': `is not a SQLite database (${reason}); ${reset}`,
+		malformed: `is a malformed SQLite database (${reason}); ${reset}`,
+		'read-only': `cannot be written (${reason}): check the permissions of the file, its -wal and -shm files and its directory`,
+		'cannot-open': `cannot be opened (${reason}): check that its directory exists and can be written`,
+	};
+	return new SqliteStoreError(file, problem, messages[problem] ?? reason, {cause});
 }
 
-/** The first bytes of `file`, up to the length of SQLite's header (fewer for a shorter file); file-system errors are thrown as they are. */
+/** The first bytes of `file`, up to the length of SQLite's header; file-system errors are thrown as they are. */
 export function fileHead(file: string): Buffer {
 	const head = Buffer.alloc(sqliteMagic.length);
 	const fd = openSync(file, 'r');
@@ -170,7 +145,7 @@ export function fileHead(file: string): Buffer {
 	}
 }
 
-/** True when `head` (from {@link fileHead}) is the header every SQLite database begins with. */
+/** True when `head` (from {@link fileHead}) is SQLite's header. */
 export function isSqliteHead(head: Buffer): boolean {
 	return head.equals(sqliteMagic);
 }
@@ -191,31 +166,26 @@ export function checkFile(file: string, readOnly = false): void {
 		throw fileError(file, problemOf(error), error);
 	}
 
-	let size: number;
+	let stats: Stats;
 	try {
-		const stats = statSync(file);
-		if (stats.isDirectory()) {
-			throw new SqliteStoreError(file, 'directory', 'is a directory; cacheName names the database file (a name such as \'dir/http_cache\' makes dir/http_cache.sqlite)');
-		}
-
-		size = stats.size;
+		stats = statSync(file);
 	} catch (error) {
-		if (error instanceof SqliteStoreError) {
-			throw error;
+		if ((error as NodeJS.ErrnoException).code !== 'ENOENT') {
+			throw fileError(file, problemOf(error), error);
 		}
 
-		if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
-			if (readOnly) {
-				throw new SqliteStoreError(file, 'cannot-open', 'does not exist (opened read-only, it is not created)', {cause: error});
-			}
-
-			return;
+		if (readOnly) {
+			throw new SqliteStoreError(file, 'cannot-open', 'does not exist (opened read-only, it is not created)', {cause: error});
 		}
 
-		throw fileError(file, problemOf(error), error);
+		return;
 	}
 
-	if (size === 0) {
+	if (stats.isDirectory()) {
+		throw new SqliteStoreError(file, 'directory', 'is a directory; cacheName names the database file (a name such as \'dir/http_cache\' makes dir/http_cache.sqlite)');
+	}
+
+	if (stats.size === 0) {
 		return;
 	}
 
@@ -232,25 +202,13 @@ export function checkFile(file: string, readOnly = false): void {
 	}
 }
 
-/** Block this thread for `ms` (opening waits as SQLite's own busy handler does: synchronously). */
-export function pauseSync(ms: number): void {
-	Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
-}
-
-export function isBusy(error: unknown): boolean {
-	const code = (error as {code?: unknown} | undefined)?.code;
-	return typeof code === 'string' && (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED'));
+function isBusy(error: unknown): boolean {
+	return /^SQLITE_(?:BUSY|LOCKED)/.test(codeOf(error));
 }
 
 /**
- * WAL lets readers work while one connection writes, across processes. A file that can only be
- * read keeps its mode: it can still be read, and writes fail with an error that says why.
- *
- * Switching a new file to WAL needs an exclusive lock, and SQLite answers SQLITE_BUSY at once,
- * without its busy handler, while another connection holds the file (processes opening a new
- * cache together: about one start in 25 of 8 processes failed so). So the switch is tried again,
- * pausing 1 ms and doubling up to 50, until another connection has made the file WAL or the busy
- * timeout has passed.
+ * Switch to WAL (a read-only file keeps its mode); SQLite refuses with SQLITE_BUSY at once while another
+ * connection holds a new file, so this tries again, pausing 1 to 50 ms, until WAL or the busy timeout.
  */
 export function setJournalMode(db: Connection, busyTimeout: number): unknown {
 	const deadline = performance.now() + busyTimeout;
@@ -277,34 +235,22 @@ export function setJournalMode(db: Connection, busyTimeout: number): unknown {
 			}
 		}
 
-		pauseSync(pause);
+		// Blocks this thread, as SQLite's own busy handler does.
+		Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, pause);
 	}
 }
 
-
-/**
- * Largest file a read-only store reads into memory when no `-wal` or `-shm` file is beside it;
- * a larger one is opened in place.
- */
+/** Largest file a read-only store reads into memory when no `-wal` or `-shm` file is beside it. */
 const inMemoryLimit = 256 * 1024 * 1024;
 
 /**
- * A connection that only reads `file` and writes nothing in its directory. SQLite's own way, the
- * `immutable=1` and `mode=ro` URI parameters, is not available: better-sqlite3 is built with
- * SQLITE_USE_URI=0. And a read-only connection to a WAL-mode file creates its `-wal` and `-shm`
- * files when they are missing. So:
- * - with a `-wal` or `-shm` file beside it (a writer is open, or was killed), a read-only
- *   connection on the file: it reads the WAL's commits, never checkpoints them into the file,
- *   and leaves the WAL as it is;
- * - without them (every writer closed cleanly), the file is consistent on its own, and is read
- *   into memory and opened there (up to {@link inMemoryLimit}), its header marked rollback in the
- *   copy (SQLite's in-memory databases have no WAL). Nothing is created beside it, so it works on a
- *   read-only volume and beside a malformed file.
+ * A connection that only reads `file` and creates nothing beside it (docs/cli.md): in place with a `-wal` or
+ * `-shm` there, else on a copy in memory marked rollback (better-sqlite3 has no URIs for `immutable=1`).
  */
 export function openReadOnly(Driver: ConnectionClass, file: string, timeout: number): Connection {
 	if (!existsSync(`${file}-wal`) && !existsSync(`${file}-shm`) && statSync(file).size <= inMemoryLimit) {
 		const image = readFileSync(file);
-		// Bytes 18 and 19 of the header: the file format versions, 2 for WAL, 1 for rollback.
+		// Bytes 18 and 19 of the header: 2 for WAL, 1 for rollback (in-memory databases have no WAL).
 		if (image.length >= 20 && image[18] === 2 && image[19] === 2) {
 			image[18] = 1;
 			image[19] = 1;

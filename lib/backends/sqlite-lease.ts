@@ -1,17 +1,14 @@
-import {type Connection, type Statement, loadDriver} from './sqlite-file.js';
+import {type Connection, loadDriver} from './sqlite-file.js';
 import type {FlightLease, FlightOutcome, FlightState} from './store.js';
 
-/** How long an ended flight's outcome stays readable, ms: for a waiter that looks after the news went by. */
+/** How long an ended flight's outcome stays readable, ms, for a waiter that looks after the news went by. */
 const linger = 10_000;
 /** How often waiters' processes look for ended flights, ms: the most a waiter is woken late. */
 const pollEvery = 10;
 /** Rows of flights that ended (or expired) longer ago than this are removed, at most once per this long. */
 const sweepEvery = 60_000;
 
-/**
- * `seq` orders the ends of flights as the file's write lock does: a poller that has seen `seq` n
- * has seen every end before it.
- */
+/** `seq` orders the ends of flights as the write lock does: a poller that has seen `seq` n has seen every end before it. */
 const schema = `
 CREATE TABLE IF NOT EXISTS flight_leases (
 	name TEXT PRIMARY KEY,
@@ -23,28 +20,30 @@ CREATE TABLE IF NOT EXISTS flight_leases (
 CREATE INDEX IF NOT EXISTS flight_leases_seq ON flight_leases (seq) WHERE seq IS NOT NULL;
 `;
 
-type Statements = {
-	acquire: Statement;
-	renew: Statement;
-	release: Statement;
-	state: Statement;
-	lastSeq: Statement;
-	since: Statement;
-	sweep: Statement;
-};
+function prepare(db: Connection) {
+	return {
+		acquire: db.prepare(`INSERT INTO flight_leases (name, token, until) VALUES (@name, @token, @until)
+			ON CONFLICT (name) DO UPDATE SET token = excluded.token, until = excluded.until, outcome = NULL, seq = NULL
+			WHERE flight_leases.outcome IS NOT NULL OR flight_leases.until < @now`),
+		renew: db.prepare('UPDATE flight_leases SET until = @until WHERE name = @name AND token = @token AND outcome IS NULL'),
+		release: db.prepare(`UPDATE flight_leases SET outcome = @outcome, until = @until, seq = (SELECT coalesce(max(seq), 0) + 1 FROM flight_leases WHERE seq IS NOT NULL)
+			WHERE name = @name AND token = @token`),
+		state: db.prepare('SELECT until, outcome FROM flight_leases WHERE name = ?'),
+		lastSeq: db.prepare('SELECT coalesce(max(seq), 0) AS seq FROM flight_leases WHERE seq IS NOT NULL'),
+		since: db.prepare('SELECT name, outcome, seq FROM flight_leases WHERE seq > ? ORDER BY seq'),
+		// The last end stays: `seq` must never go back.
+		sweep: db.prepare('DELETE FROM flight_leases WHERE until < @before AND (seq IS NULL OR seq < (SELECT max(seq) FROM flight_leases WHERE seq IS NOT NULL))'),
+	};
+}
 
 /**
- * Flight leases for processes on one host sharing a SQLite cache file: a row per name in the table
- * `flight_leases` of a small file beside the cache's, `<file>-flights`, opened on the first miss.
- * A file of its own, because every commit to the cache's file empties each process's hot cache of
- * it (lib/backends/wal-hot-cache.ts): two lease writes per miss must not cost every later hit its
- * fast path. Waiters hear of ended flights by a short poll, one query per process every
- * {@link pollEvery} ms, and only while someone waits.
+ * Flight leases for processes sharing a SQLite cache file, in `<file>-flights` (its own file, so that lease writes
+ * leave the cache file's hot caches alone: docs/backends.md); waiters poll every {@link pollEvery} ms while any wait.
  */
 export class SqliteLease implements FlightLease {
 	readonly #file: string;
 	readonly #busyTimeout: number;
-	#open: {db: Connection; statements: Statements} | undefined;
+	#open: {db: Connection; statements: ReturnType<typeof prepare>} | undefined;
 	#closed = false;
 	readonly #listeners = new Map<string, Set<(outcome: FlightOutcome) => void>>();
 	#poller: NodeJS.Timeout | undefined;
@@ -57,33 +56,19 @@ export class SqliteLease implements FlightLease {
 		this.#busyTimeout = busyTimeout;
 	}
 
-	#statements(): Statements {
+	#statements() {
 		if (this.#closed) {
 			throw new Error(`the lease table of ${this.#file} is closed`);
 		}
 
 		if (this.#open === undefined) {
-			const Driver = loadDriver();
-			const db = new Driver(this.#file, {timeout: this.#busyTimeout});
+			const db = new (loadDriver(this.#file))(this.#file, {timeout: this.#busyTimeout});
 			try {
-				// Pollers read while leaders write. Busy (another process switching it at the same
-				// moment): this miss goes without coalescing, and the next one opens it again.
+				// WAL: pollers read while leaders write. Busy here: this miss goes without coalescing, the next opens it again.
 				db.pragma('journal_mode = WAL');
 				db.pragma('synchronous = NORMAL');
 				db.exec(schema);
-				this.#open = {db, statements: {
-					acquire: db.prepare(`INSERT INTO flight_leases (name, token, until) VALUES (@name, @token, @until)
-						ON CONFLICT (name) DO UPDATE SET token = excluded.token, until = excluded.until, outcome = NULL, seq = NULL
-						WHERE flight_leases.outcome IS NOT NULL OR flight_leases.until < @now`),
-					renew: db.prepare('UPDATE flight_leases SET until = @until WHERE name = @name AND token = @token AND outcome IS NULL'),
-					release: db.prepare(`UPDATE flight_leases SET outcome = @outcome, until = @until, seq = (SELECT coalesce(max(seq), 0) + 1 FROM flight_leases WHERE seq IS NOT NULL)
-						WHERE name = @name AND token = @token`),
-					state: db.prepare('SELECT until, outcome FROM flight_leases WHERE name = ?'),
-					lastSeq: db.prepare('SELECT coalesce(max(seq), 0) AS seq FROM flight_leases WHERE seq IS NOT NULL'),
-					since: db.prepare('SELECT name, outcome, seq FROM flight_leases WHERE seq > ? ORDER BY seq'),
-					// The last end stays: `seq` must never go back.
-					sweep: db.prepare('DELETE FROM flight_leases WHERE until < @before AND (seq IS NULL OR seq < (SELECT max(seq) FROM flight_leases WHERE seq IS NOT NULL))'),
-				}};
+				this.#open = {db, statements: prepare(db)};
 			} catch (error) {
 				db.close();
 				throw error;
@@ -114,15 +99,11 @@ export class SqliteLease implements FlightLease {
 
 	async state(name: string): Promise<FlightState> {
 		const row = this.#statements().state.get(name) as {until: number; outcome: string | null} | undefined;
-		if (row === undefined) {
-			return 'free';
-		}
-
-		if (row.outcome === 'done' || row.outcome === 'failed') {
+		if (row?.outcome === 'done' || row?.outcome === 'failed') {
 			return row.outcome;
 		}
 
-		return row.until < Date.now() ? 'free' : 'held';
+		return row === undefined || row.until < Date.now() ? 'free' : 'held';
 	}
 
 	async watch(name: string, listener: (outcome: FlightOutcome) => void): Promise<() => void> {
@@ -136,12 +117,8 @@ export class SqliteLease implements FlightLease {
 			this.#poller.unref();
 		}
 
-		let heard = this.#listeners.get(name);
-		if (heard === undefined) {
-			heard = new Set();
-			this.#listeners.set(name, heard);
-		}
-
+		const heard = this.#listeners.get(name) ?? new Set();
+		this.#listeners.set(name, heard);
 		heard.add(listener);
 		return () => {
 			heard.delete(listener);

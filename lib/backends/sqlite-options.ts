@@ -1,7 +1,4 @@
-/**
- * The options of the SQLite store (lib/backends/sqlite.ts) and their checks: a wrong one throws a
- * TypeError or RangeError naming it when the store is built.
- */
+/** The options of the SQLite store (lib/backends/sqlite.ts) and their checks, run when the store is built. */
 import {assertKnownOptions, optionRangeError, optionTypeError} from '../errors.js';
 import {BUDGET_OPTION_NAMES, type BudgetOptions, normalizeBudget} from './budget.js';
 import type {StoreBudget} from './store.js';
@@ -10,32 +7,21 @@ import type {StoreBudget} from './store.js';
 export type SqliteStoreOptions = BudgetOptions & {
 	/** Milliseconds a writer waits for another connection's write lock before failing. @default 10000 */
 	busyTimeout?: number;
-	/**
-	 * Bytes of recently read records kept in this process, exactly as current as the file (see
-	 * `WalHotCache`); 0 turns it off. @default 33554432 (32 MiB)
-	 */
+	/** Bytes of recently read records kept in this process, as current as the file; 0 for none. @default 33554432 (32 MiB) */
 	hotCacheBytes?: number;
-	/**
-	 * What to do when the file is not a SQLite database or is malformed: `'fail'` leaves it
-	 * untouched and every operation rejects with an error that says so; `'rename'` moves it aside
-	 * to `<file>.corrupt-<time>` (see {@link resetSqliteFile}) and starts a new cache.
-	 * @default 'fail'
-	 */
+	/** A file that is not a database or is malformed: `'fail'` leaves it, `'rename'` moves it aside and starts anew. @default 'fail' */
 	onCorrupt?: 'fail' | 'rename';
-	/**
-	 * Only read: the file must exist, nothing is created, migrated or written, not even beside it
-	 * (see `openReadOnly` in lib/backends/sqlite-file.ts), and every write rejects. For inspecting a
-	 * cache (the CLI's reading commands), on a read-only volume too. @default false
-	 */
+	/** Only read (the CLI's reading commands): the file must exist; nothing is created or written, even beside it. @default false */
 	readOnly?: boolean;
 };
 
 const knownOptions: ReadonlySet<string> = new Set(['busyTimeout', 'hotCacheBytes', 'onCorrupt', 'readOnly', ...BUDGET_OPTION_NAMES]);
 const owner = 'SqliteStore';
 
-/** Validated options: the budget apart (undefined for none). */
+/** Validated options, the budget apart (undefined for none). */
 export type Settings = Required<Pick<SqliteStoreOptions, 'busyTimeout' | 'hotCacheBytes' | 'onCorrupt' | 'readOnly'>> & {budget: StoreBudget | undefined};
 
+/** Check every option, throwing a TypeError or RangeError that names a wrong one. */
 export function normalizeOptions(options: SqliteStoreOptions): Settings {
 	if (typeof options !== 'object' || options === null) {
 		throw optionTypeError(owner, 'options', 'an object', options);

@@ -1,30 +1,23 @@
-/**
- * The prepared statements of an open SQLite cache file (records, value parts, the budget's use
- * order), and how a row's columns become a record's facts.
- */
-import {type Connection, type Statement} from './sqlite-file.js';
+/** The prepared statements of an open SQLite cache file, and how a row's columns become a record's facts. */
+import type {Connection} from './sqlite-file.js';
 import {type RecordKind, type RecordMeta, corruptMeta} from './store.js';
 
-/** Least recently used rows read at once when choosing what to evict. */
-export const evictionPage = 64;
+/** Rows per page of `scan`. */
 export const pageSize = 5000;
 
 /** A row's columns, as read by `get` (with the value) and `scan` (with the value's type only). */
 export type Row = {row_id?: number; key: unknown; kind: unknown; url: unknown; created_at: unknown; expires: unknown; delete_at: unknown; value?: unknown; value_type?: unknown};
 
+/** Whether a column holds a record's kind. */
 export function isKind(kind: unknown): kind is RecordKind {
 	return kind === 'response' || kind === 'redirect' || kind === 'variants';
 }
 
-export function isTimeOrNull(value: unknown): value is number | null {
+function isTimeOrNull(value: unknown): value is number | null {
 	return value === null || (typeof value === 'number' && Number.isFinite(value));
 }
 
-/**
- * The facts of a row, or {@link corruptMeta} when its columns are not a record's: never in a
- * layout 3 file (its table refuses such rows) unless a program wrote one with CHECK constraints
- * off, but a layout 2 file that can only be read is read as it is.
- */
+/** The facts of a row, or {@link corruptMeta} when its columns are not a record's (possible in a layout 2 file read as it is). */
 export function metaOfRow(row: Row): RecordMeta {
 	const key = typeof row.key === 'string' ? row.key : String(row.key);
 	const {kind, url, created_at: createdAt, expires, delete_at: deleteAt} = row;
@@ -35,38 +28,11 @@ export function metaOfRow(row: Row): RecordMeta {
 	return {key, kind, url, createdAt, expires, deleteAt};
 }
 
+export type Statements = ReturnType<typeof prepareStatements>;
+export type LruStatements = ReturnType<typeof prepareLruStatements>;
+
 /** The statements of an open connection. */
-export type Statements = {
-	get: Statement;
-	upsert: Statement;
-	delete: Statement;
-	firstPage: Statement;
-	nextPage: Statement;
-	deleteCreatedBefore: Statement;
-	deleteExpiredAt: Statement;
-	deleteEither: Statement;
-	clear: Statement;
-	insertPart: Statement;
-	deleteParts: Statement;
-	partsLength: Statement;
-	parts: Statement;
-	deleteOrphanParts: Statement;
-	clearParts: Statement;
-};
-
-/** The statements of a budget, on the tables of {@link lruSchema}. */
-export type LruStatements = {
-	totals: Statement;
-	advanceClock: Statement;
-	touch: Statement;
-	oldest: Statement;
-	older: Statement;
-	evict: Statement;
-	uncount: Statement;
-	dropUse: Statement;
-};
-
-export function prepareStatements(db: Connection): Statements {
+export function prepareStatements(db: Connection) {
 	// typeof() reads a column's type from the row header, never the value itself.
 	const facts = 'key, kind, url, created_at, expires, delete_at, typeof(value) AS value_type';
 	return {
@@ -75,8 +41,7 @@ export function prepareStatements(db: Connection): Statements {
 			ON CONFLICT (key) DO UPDATE SET kind = excluded.kind, url = excluded.url, created_at = excluded.created_at,
 			expires = excluded.expires, delete_at = excluded.delete_at, value = excluded.value`),
 		delete: db.prepare('DELETE FROM responses WHERE key = ?'),
-		// Pages in table order: one pass along the table's b-tree (key order would add an index
-		// lookup per row). An upsert keeps a row's rowid, so no record moves behind the cursor.
+		// Table order: one pass along the b-tree, and an upsert keeps a row's rowid (docs/backends.md).
 		firstPage: db.prepare(`SELECT rowid AS row_id, ${facts} FROM responses ORDER BY rowid LIMIT ${pageSize}`),
 		nextPage: db.prepare(`SELECT rowid AS row_id, ${facts} FROM responses WHERE rowid > ? ORDER BY rowid LIMIT ${pageSize}`),
 		deleteCreatedBefore: db.prepare('DELETE FROM responses WHERE created_at < ?'),
@@ -93,17 +58,17 @@ export function prepareStatements(db: Connection): Statements {
 	};
 }
 
-export function prepareLruStatements(db: Connection): LruStatements {
+/** The statements of a budget, on the tables of `lruSchema` (lib/backends/sqlite-schema.ts). */
+export function prepareLruStatements(db: Connection) {
 	return {
 		totals: db.prepare('SELECT entries, bytes FROM lru_totals'),
 		advanceClock: db.prepare('UPDATE lru_totals SET clock = clock + ? RETURNING clock'),
 		touch: db.prepare('UPDATE lru SET last_use = ? WHERE key = ?'),
-		// Both on the covering index lru_order: the least recently used first, a page at a time.
-		// A write evicts one or two records most of the time: the first page is short.
+		// On the covering index lru_order; a write evicts one or two records most of the time, so the first page is short.
 		oldest: db.prepare('SELECT key, size, last_use FROM lru ORDER BY last_use, key LIMIT 4'),
-		older: db.prepare(`SELECT key, size, last_use FROM lru WHERE (last_use, key) > (?, ?) ORDER BY last_use, key LIMIT ${evictionPage}`),
+		older: db.prepare('SELECT key, size, last_use FROM lru WHERE (last_use, key) > (?, ?) ORDER BY last_use, key LIMIT 64'),
 		evict: db.prepare('DELETE FROM responses WHERE key = ? RETURNING kind, url'),
-		// A use without its record (never left by the triggers; only by hand): uncounted, then dropped.
+		// A use without its record (left only by hand): uncounted, then dropped.
 		uncount: db.prepare(`UPDATE lru_totals SET entries = entries - (SELECT count(*) FROM lru WHERE key = ?1),
 			bytes = bytes - coalesce((SELECT size FROM lru WHERE key = ?1), 0)`),
 		dropUse: db.prepare('DELETE FROM lru WHERE key = ?'),

@@ -3,37 +3,29 @@ import path from 'node:path';
 import {optionTypeError} from '../errors.js';
 import {overBudget} from './budget.js';
 import {type Settings, type SqliteStoreOptions, normalizeOptions} from './sqlite-options.js';
-import {type Connection, type ConnectionClass, SqliteStoreError, checkFile, fileError, loadDriver, openReadOnly, problemOf, reasonOf, resetSqliteFile, setJournalMode, sqlitePath} from './sqlite-file.js';
-import {checkSchema, createSchema, hasLru, lruDeleteTrigger, openLru, partSizeOf, schemaVersion} from './sqlite-schema.js';
+import {type Connection, type SqliteProblem, SqliteStoreError, checkFile, fileError, loadDriver, openReadOnly, problemOf, reasonOf, resetSqliteFile, setJournalMode, sqlitePath} from './sqlite-file.js';
+import {checkSchema, createSchema, hasTable, lruDeleteTrigger, openLru, partSizeOf, schemaVersion} from './sqlite-schema.js';
 import {type LruStatements, type Row, type Statements, isKind, metaOfRow, pageSize, prepareStatements} from './sqlite-statements.js';
 import {SqliteLease} from './sqlite-lease.js';
 import type {CacheStore, DeleteFilter, EvictedRecord, FlightLease, RecordMeta, SetResult, StoreBudget, StoreRecord} from './store.js';
 import {CACHE_STORE} from './store.js';
 import {type OwnWrite, WalHotCache} from './wal-hot-cache.js';
 
-// The store's public names, from the files that hold them (this module is what lib/index.ts exports).
+// The store's public names, from the files that hold them (lib/index.ts exports this module).
 export type {SqliteStoreOptions} from './sqlite-options.js';
 export {type SqliteProblem, SqliteStoreError, fileHead, isSqliteHead, resetSqliteFile, sqlitePath} from './sqlite-file.js';
 
 /** How long the uses of records read by this process may wait before they are written to the file, ms. */
 const useFlushDelay = 1000;
+/** How long a store that failed to open waits before trying again, ms. */
+const reopenAfter = 1000;
 const walSizeLimit = 64 * 1024 * 1024;
 const owner = 'SqliteStore';
 
-/**
- * An open database: the connection, its statements, its hot cache, the file's part size, and the
- * budget's statements when this store has a budget (undefined when it has none, or when the file
- * can only be read and has no budget tables: then every write fails anyway).
- */
+/** An open database; `lru` only with a budget (and not for a read-only file without its tables: its writes fail anyway). */
 type Open = {db: Connection; statements: Statements; hot: WalHotCache | undefined; partSize: number; lru: LruStatements | undefined};
 
-/**
- * A time rounded up to a whole ms, for the INTEGER columns `expires` and `delete_at` (`created_at`
- * is rounded down): a clock may give fractions, and a STRICT table refuses them. Rounded so,
- * a cut-off of whole ms (a Date's) deletes exactly the records it would have deleted by their
- * exact times: floor(t) < c ⇔ t < c and ceil(t) <= c ⇔ t <= c for a whole c. The codec keeps the
- * exact times in the value, which is what freshness is decided on.
- */
+/** A time rounded up to a whole ms for the STRICT table (`created_at`: down), so whole-ms cut-offs delete as exact times would. */
 function ceilOrNull(time: number | null): number | null {
 	return time === null ? null : Math.ceil(time);
 }
@@ -43,26 +35,9 @@ function bufferOf(value: Uint8Array): Buffer {
 	return Buffer.isBuffer(value) ? value : Buffer.from(value.buffer, value.byteOffset, value.byteLength);
 }
 
-/** How long a store that failed to open waits before trying again, in ms. */
-const reopenAfter = 1000;
-
 /**
- * The SQLite backend (the default): one file per cache, on better-sqlite3 (synchronous: a read or
- * a write is a prepared statement, without a thread-pool hop). The table `responses` keeps each
- * record's facts in indexed columns, so maintenance is one indexed `DELETE`; it is STRICT, so every
- * row in it is a record (SQLite refuses any other, whoever writes it). The file runs in WAL
- * mode with `synchronous=NORMAL` and a busy timeout, so several stores and processes share it.
- *
- * Opening never throws: a file that cannot be used (a directory, not a SQLite database, malformed,
- * read-only) makes every operation reject with a {@link SqliteStoreError} naming the file and the
- * problem; opening is tried again at most once a second. A file that is not a database is never
- * written to.
- *
- * With a budget (`maxEntries`, `maxBytes`), a write that leaves the file over it evicts the least
- * recently used records in the same transaction. Uses are counted without a write per read: the
- * keys read are noted in memory and written to the file at most once a second, and before any
- * eviction; the totals come from the file (kept by triggers), so stores in several processes
- * sharing the file keep it within the budget together.
+ * The SQLite backend (the default): one WAL-mode file per cache that several processes share (docs/backends.md).
+ * Opening never throws: a file that cannot be used makes every operation reject with a {@link SqliteStoreError}.
  *
  * @example
  * const store = new SqliteStore('http_cache', {maxBytes: 512 * 1024 * 1024}); // http_cache.sqlite
@@ -107,7 +82,7 @@ export class SqliteStore implements CacheStore {
 		this.#tryOpen();
 	}
 
-	/** Flight leases on this file (lib/backends/sqlite-lease.ts); none for ':memory:' or a file that is not open (never written then). */
+	/** Flight leases on this file; none for ':memory:' or a file that is not open. */
 	get lease(): FlightLease | undefined {
 		if (this.#open === undefined || this.location === undefined || this.#closed) {
 			return undefined;
@@ -133,40 +108,31 @@ export class SqliteStore implements CacheStore {
 	}
 
 	#connect(renamed = false): Open {
-		let Driver: ConnectionClass;
-		try {
-			Driver = loadDriver();
-		} catch (error) {
-			throw new SqliteStoreError(this.file, 'driver', `the better-sqlite3 package cannot be loaded (${reasonOf(error)}); install it: npm install better-sqlite3`, {cause: error});
-		}
-
+		const {busyTimeout, hotCacheBytes, readOnly, budget} = this.#options;
 		const memory = this.file === ':memory:';
-		if (!memory) {
-			try {
-				checkFile(this.file, this.#options.readOnly);
-			} catch (error) {
-				if (error instanceof SqliteStoreError && (error.problem === 'not-a-database' || error.problem === 'malformed') && this.#options.onCorrupt === 'rename' && !renamed) {
-					this.#moveAside(error);
-					return this.#connect(true);
-				}
-
-				throw error;
-			}
-		}
-
 		let db: Connection | undefined;
 		try {
-			if (this.#options.readOnly && !memory) {
-				db = openReadOnly(Driver, this.file, this.#options.busyTimeout);
-				return this.#readOnlyOpen(db);
+			const Driver = loadDriver(this.file);
+			if (!memory) {
+				checkFile(this.file, readOnly);
 			}
 
-			db = new Driver(this.file, {timeout: this.#options.busyTimeout});
+			if (readOnly && !memory) {
+				// Not brought up to date; layout 2 has the same columns as 3 (a row that is not a record reads as missing).
+				db = openReadOnly(Driver, this.file, busyTimeout);
+				const layout = checkSchema(db, this.file);
+				if (layout !== schemaVersion && layout !== 2) {
+					throw new SqliteStoreError(this.file, 'read-only', `has layout ${layout}, and a store opened read-only does not bring it up to date`);
+				}
+
+				return {db, statements: prepareStatements(db), hot: undefined, partSize: partSizeOf(db), lru: undefined};
+			}
+
+			db = new Driver(this.file, {timeout: busyTimeout});
 			// Whose file it is comes first: nothing is changed in a database that is not ours.
 			const layout = checkSchema(db, this.file);
-			const mode = setJournalMode(db, this.#options.busyTimeout);
-			// NORMAL sync is safe with WAL (a power cut may lose the last commits, which for a
-			// cache is a miss) and far faster than FULL.
+			const mode = setJournalMode(db, busyTimeout);
+			// Safe with WAL (a power cut may lose the last commits: for a cache, misses) and far faster than FULL.
 			db.pragma('synchronous = NORMAL');
 			// A large delete writes a large WAL; once checkpointed, the file is cut back to this size.
 			db.pragma(`journal_size_limit = ${walSizeLimit}`);
@@ -174,23 +140,20 @@ export class SqliteStore implements CacheStore {
 				try {
 					createSchema(db, this.file);
 				} catch (error) {
-					// A file of layout 2 that can only be read is read as it is (the same columns; a
-					// row that is not a record reads as missing). Writes to it fail anyway.
+					// A layout 2 file that can only be read is read as it is (writes to it fail anyway).
 					if (!(layout === 2 && problemOf(error) === 'read-only')) {
 						throw error;
 					}
 				}
 			}
 
-			const lru = this.#options.budget === undefined ? undefined : openLru(db);
-			const statements = prepareStatements(db);
-			const {hotCacheBytes} = this.#options;
+			const lru = budget === undefined ? undefined : openLru(db);
 			const hot = memory || mode !== 'wal' || hotCacheBytes === 0 ? undefined : new WalHotCache(this.file, {maxBytes: hotCacheBytes});
-			return {db, statements, hot, partSize: partSizeOf(db), lru};
+			return {db, statements: prepareStatements(db), hot, partSize: partSizeOf(db), lru};
 		} catch (error) {
 			db?.close();
 			const failure = error instanceof SqliteStoreError ? error : fileError(this.file, problemOf(error), error);
-			if ((failure.problem === 'not-a-database' || failure.problem === 'malformed') && this.#options.onCorrupt === 'rename' && !memory && !renamed) {
+			if (!renamed && this.#movesAside(failure.problem)) {
 				this.#moveAside(failure);
 				return this.#connect(true);
 			}
@@ -199,18 +162,10 @@ export class SqliteStore implements CacheStore {
 		}
 	}
 
-	/** A read-only connection's statements: the file is not brought up to date, and a budget's uses are not written. */
-	#readOnlyOpen(db: Connection): Open {
-		const layout = checkSchema(db, this.file);
-		// Layout 2 has the same columns as 3 (a row that is not a record reads as missing).
-		if (layout !== schemaVersion && layout !== 2) {
-			throw new SqliteStoreError(this.file, 'read-only', `has layout ${layout}, and a store opened read-only does not bring it up to date`);
-		}
-
-		return {db, statements: prepareStatements(db), hot: undefined, partSize: partSizeOf(db), lru: undefined};
+	#movesAside(problem: SqliteProblem): boolean {
+		return (problem === 'not-a-database' || problem === 'malformed') && this.#options.onCorrupt === 'rename' && this.file !== ':memory:';
 	}
 
-	/** Move the unusable file aside (onCorrupt: 'rename'), with a process warning that says where. */
 	#moveAside(failure: SqliteStoreError): string | undefined {
 		const aside = resetSqliteFile(this.file);
 		process.emitWarning(`requests-cache: ${failure.message.split(';')[0]!}; moved it aside to ${aside ?? '(gone)'} and started a new cache`, {code: 'REQUESTS_CACHE_SQLITE_RESET'});
@@ -243,7 +198,7 @@ export class SqliteStore implements CacheStore {
 			open.hot?.clear();
 			const problem = problemOf(error);
 			const failure = fileError(this.file, problem, error, operation);
-			if ((problem === 'malformed' || problem === 'not-a-database') && this.#options.onCorrupt === 'rename' && this.file !== ':memory:') {
+			if (this.#movesAside(problem)) {
 				this.#release();
 				const aside = this.#moveAside(failure);
 				this.#tryOpen();
@@ -255,58 +210,34 @@ export class SqliteStore implements CacheStore {
 	}
 
 	/** A write transaction (BEGIN IMMEDIATE: it waits for the write lock with the busy timeout), told to the hot cache. */
-	#write<T>(operation: string, write: (statements: Statements, lru: LruStatements | undefined, partSize: number, db: Connection) => T, change: (result: T) => OwnWrite): T {
+	#write<T>(operation: string, write: (open: Open) => T, change: (result: T) => OwnWrite): T {
 		if (this.#options.readOnly) {
 			throw new SqliteStoreError(this.file, 'read-only', `${operation} refused: the store was opened read-only`);
 		}
 
-		return this.#run(operation, ({db, statements, hot, lru, partSize}) => {
-			const result = db.transaction(() => {
-				hot?.writeLocked();
-				return write(statements, lru, partSize, db);
+		return this.#run(operation, open => {
+			const result = open.db.transaction(() => {
+				open.hot?.writeLocked();
+				return write(open);
 			}).immediate();
-			hot?.writeCommitted(change(result));
+			open.hot?.writeCommitted(change(result));
 			return result;
 		});
 	}
 
 	async get(key: string): Promise<StoreRecord | undefined> {
 		return this.#run('get', open => {
-			const {statements, hot} = open;
+			const {hot} = open;
 			const generation = hot?.generation();
-			if (generation !== undefined) {
-				const kept = hot!.get(key);
-				if (kept !== undefined) {
-					if (open.lru !== undefined) {
-						this.#noteUse(key);
-					}
-
-					return kept;
+			let record = generation === undefined ? undefined : hot!.get(key);
+			if (record === undefined) {
+				record = this.#read(open, key);
+				if (record !== undefined && generation !== undefined) {
+					hot!.keep(record, generation);
 				}
 			}
 
-			let row = statements.get.get(key) as Row | undefined;
-			if (row?.value instanceof Uint8Array && row.value.byteLength === open.partSize) {
-				// The first part of a value that may have more: read it all again in one snapshot.
-				row = open.db.transaction(() => this.#readWhole(statements, key))();
-			}
-
-			if (row === undefined) {
-				return undefined;
-			}
-
-			const meta = metaOfRow(row);
-			if (meta.corrupt === true || !(row.value instanceof Uint8Array)) {
-				// Not a record of ours (see metaOfRow): it reads as missing.
-				return undefined;
-			}
-
-			const record: StoreRecord = {...meta, value: row.value};
-			if (generation !== undefined) {
-				hot!.keep(record, generation);
-			}
-
-			if (open.lru !== undefined) {
+			if (record !== undefined && open.lru !== undefined) {
 				this.#noteUse(key);
 			}
 
@@ -314,11 +245,23 @@ export class SqliteStore implements CacheStore {
 		});
 	}
 
-	/**
-	 * A row whose value is as long as a part, with the value made whole: one buffer of the full
-	 * length, filled part by part (so reading a value of N bytes holds N bytes and a part or two).
-	 * Parts that do not follow on make a value the codec rejects, so the cache deletes it.
-	 */
+	/** The record of `key` in the file; a row that is not a record of ours (see metaOfRow) reads as missing. */
+	#read({db, statements, partSize}: Open, key: string): StoreRecord | undefined {
+		let row = statements.get.get(key) as Row | undefined;
+		if (row?.value instanceof Uint8Array && row.value.byteLength === partSize) {
+			// The first part of a value that may have more: read it all again in one snapshot.
+			row = db.transaction(() => this.#readWhole(statements, key))();
+		}
+
+		if (row === undefined) {
+			return undefined;
+		}
+
+		const meta = metaOfRow(row);
+		return meta.corrupt === true || !(row.value instanceof Uint8Array) ? undefined : {...meta, value: row.value};
+	}
+
+	/** The row with its value made whole in one buffer; parts that do not follow on make a value the codec rejects. */
 	#readWhole(statements: Statements, key: string): Row | undefined {
 		const row = statements.get.get(key) as Row | undefined;
 		const first = row?.value;
@@ -364,22 +307,20 @@ export class SqliteStore implements CacheStore {
 
 	/** Write the noted uses in their own transaction; a failure (a file that cannot be written) drops them. */
 	#flushUses(): void {
-		if (this.#usedKeys.size === 0 || this.#open?.lru === undefined) {
-			this.#usedKeys.clear();
-			return;
-		}
-
 		try {
-			this.#write('uses', (_statements, lru) => {
-				this.#writeUses(lru);
-			}, () => ({deleted: []}));
+			if (this.#usedKeys.size > 0 && this.#open?.lru !== undefined) {
+				this.#write('uses', ({lru}) => {
+					this.#writeUses(lru);
+				}, () => ({deleted: []}));
+			}
 		} catch {
 			// Uses are a hint for eviction: losing some costs nothing but accuracy.
-			this.#usedKeys.clear();
 		}
+
+		this.#usedKeys.clear();
 	}
 
-	/** Inside a write transaction: give the noted keys the next numbers of the file's use clock, in the order they were used. */
+	/** Inside a write transaction: give the noted keys the next numbers of the file's use clock, in order of use. */
 	#writeUses(lru: LruStatements | undefined): void {
 		const used = this.#usedKeys;
 		if (used.size === 0 || lru === undefined) {
@@ -400,8 +341,8 @@ export class SqliteStore implements CacheStore {
 			return this.budget === undefined ? undefined : {evicted: []};
 		}
 
-		const evicted = this.#write('set', (statements, lru, partSize) => {
-			// Uses noted before this write are older than it: written first, and before choosing what to evict.
+		const evicted = this.#write('set', ({statements, lru, partSize}) => {
+			// Uses noted before this write are older than it: written first, before choosing what to evict.
 			this.#writeUses(lru);
 			for (const record of records) {
 				const bytes = bufferOf(record.value);
@@ -424,11 +365,7 @@ export class SqliteStore implements CacheStore {
 		return this.budget === undefined ? undefined : {evicted};
 	}
 
-	/**
-	 * Inside the write transaction of `written`: while the file is over `budget`, delete the least
-	 * recently used records other than those just written (a page of the `lru_order` index at a
-	 * time, and one indexed DELETE per record; the triggers keep the totals).
-	 */
+	/** Inside the write of `written`: while over `budget`, delete the least recently used records but those. */
 	#evict(statements: Statements, lru: LruStatements, budget: StoreBudget, written: readonly StoreRecord[]): EvictedRecord[] {
 		let {entries, bytes} = lru.totals.get() as {entries: number; bytes: number};
 		if (!overBudget(budget, entries, bytes)) {
@@ -476,7 +413,7 @@ export class SqliteStore implements CacheStore {
 			return 0;
 		}
 
-		return this.#write('delete', statements => {
+		return this.#write('delete', ({statements}) => {
 			let deleted = 0;
 			for (const key of keys) {
 				statements.deleteParts.run(key);
@@ -487,7 +424,7 @@ export class SqliteStore implements CacheStore {
 		}, () => ({deleted: keys}));
 	}
 
-	/** Pages of facts in table order; each page starts after the last row of the one before, so deletions never make it skip a row. */
+	/** Pages of facts in table order, each after the last row of the one before: deletions never make it skip a row. */
 	async * scan(): AsyncGenerator<RecordMeta[]> {
 		let after: number | undefined;
 		for (;;) {
@@ -504,14 +441,10 @@ export class SqliteStore implements CacheStore {
 		}
 	}
 
-	/**
-	 * One indexed DELETE (created_at, expires), then the parts of values whose row is gone (few:
-	 * only values over a part have any). Every row is a record (the table is STRICT): none has to
-	 * be looked for besides.
-	 */
+	/** One indexed DELETE, then the parts of values whose row is gone. */
 	async deleteWhere(filter: DeleteFilter): Promise<number> {
 		const {createdBefore, expiredAt} = filter;
-		return this.#write('deleteWhere', statements => {
+		return this.#write('deleteWhere', ({statements}) => {
 			let deleted = 0;
 			if (createdBefore !== undefined && expiredAt !== undefined) {
 				deleted = statements.deleteEither.run(createdBefore, expiredAt).changes;
@@ -526,15 +459,11 @@ export class SqliteStore implements CacheStore {
 		}, () => ({everything: true}));
 	}
 
-	/**
-	 * Empty the tables. On a file with a budget, the delete trigger is taken away and put back in
-	 * the same transaction: without it, SQLite empties a table at once instead of row by row (100,000
-	 * records: about 40 ms instead of 600). Other connections see one schema change.
-	 */
+	/** Empty the tables; a budget's delete trigger is dropped and made again around it (without it, SQLite does not go row by row). */
 	async clear(): Promise<void> {
-		this.#write('clear', (statements, lru, _partSize, db) => {
+		this.#write('clear', ({statements, lru, db}) => {
 			statements.clearParts.run();
-			const budgeted = lru !== undefined || hasLru(db);
+			const budgeted = lru !== undefined || hasTable(db, 'lru_totals');
 			if (budgeted) {
 				db.exec('DROP TRIGGER IF EXISTS responses_lru_delete');
 			}
@@ -553,7 +482,7 @@ export class SqliteStore implements CacheStore {
 		try {
 			open?.db.close();
 		} catch {
-			// Closing a connection that failed: nothing more to release.
+			// A connection that failed: nothing more to release.
 		}
 	}
 

@@ -10,12 +10,6 @@ const changeCounterOffset = 8;
 /** What a kept record costs beyond its value: the Map entry, the record object, its strings. */
 const recordOverhead = 256;
 
-/** Limits of a {@link WalHotCache}. */
-export type HotCacheLimits = {
-	/** Largest total of value bytes kept in memory; a record larger than a quarter of it is not kept. */
-	readonly maxBytes: number;
-};
-
 /** What this process changed in one committed write transaction (a write may evict records besides those it sets). */
 export type OwnWrite =
 	| {readonly set: readonly StoreRecord[]; readonly deleted?: readonly string[]}
@@ -23,22 +17,12 @@ export type OwnWrite =
 	| {readonly everything: true};
 
 /**
- * Recently read SQLite records, kept in this process and exactly as current as the database file.
- * Before each use it reads the wal-index header from the `-shm` file (one 48-byte pread), which
- * SQLite rewrites on every commit by any connection in any process; when it changed, everything
- * kept is dropped. So a hit on a stable cache costs a pread and a map lookup instead of a SQL read
- * and a decode (the same record object is handed out again, and the cache decodes once per
- * object), and a write anywhere (another store, another process, the `sqlite3` shell) is seen at once.
- *
- * A record read from SQLite is kept only if no commit happened between the header read before the
- * SQL read and the one after ({@link generation} then {@link keep}). This process's own commits
- * rewrite the header too: {@link writeLocked} (under the write lock) and {@link writeCommitted}
- * (after the commit) tell them apart from other writers' by the header's commit counter, so that
- * an own write updates what is kept instead of dropping all of it.
+ * Recently read SQLite records, kept in this process and exactly as current as the database file: a changed wal-index
+ * header in the `-shm` file (any commit, any process) drops them all (docs/backends.md, "A hot cache in the process").
  */
 export class WalHotCache {
 	readonly #shmPath: string;
-	readonly #limits: HotCacheLimits;
+	readonly #maxBytes: number;
 	readonly #records = new Map<string, {record: StoreRecord; bytes: number}>();
 	readonly #baseline = Buffer.alloc(headerSize);
 	readonly #scratch = Buffer.alloc(headerSize);
@@ -54,10 +38,10 @@ export class WalHotCache {
 	/** The commit counter read under this process's write lock, when the header was as last seen. */
 	#lockedCounter: number | undefined;
 
-	/** A hot cache for the database at `databasePath` (an absolute path to a file in WAL mode). */
-	constructor(databasePath: string, limits: HotCacheLimits) {
+	/** A hot cache for the database at `databasePath` (absolute, in WAL mode); a record over a quarter of `maxBytes` is not kept. */
+	constructor(databasePath: string, limits: {readonly maxBytes: number}) {
 		this.#shmPath = `${databasePath}-shm`;
-		this.#limits = limits;
+		this.#maxBytes = limits.maxBytes;
 	}
 
 	/** How many records are kept now. */
@@ -87,31 +71,17 @@ export class WalHotCache {
 		}
 	}
 
-	/** Drop everything kept and take the header just read as the new baseline. */
-	#rebase(): void {
-		this.#scratch.copy(this.#baseline);
-		this.#known = true;
-		this.#drop();
-		this.#generation++;
-	}
-
-	#drop(): void {
-		this.#records.clear();
-		this.#bytes = 0;
-	}
-
-	/**
-	 * The current generation, which changes whenever the database changed since the last look
-	 * (and then nothing kept before is handed out). Undefined when the header cannot be read:
-	 * then nothing may be kept or served.
-	 */
+	/** The current generation, which changes whenever the database changed since the last look; undefined: keep and serve nothing. */
 	generation(): number | undefined {
 		if (!this.#readHeader()) {
 			return undefined;
 		}
 
 		if (!this.#known || !this.#scratch.equals(this.#baseline)) {
-			this.#rebase();
+			this.clear();
+			this.#scratch.copy(this.#baseline);
+			this.#known = true;
+			this.#generation++;
 		}
 
 		return this.#generation;
@@ -120,14 +90,13 @@ export class WalHotCache {
 	/** A kept record, valid for the generation just returned by {@link generation}. */
 	get(key: string): StoreRecord | undefined {
 		const kept = this.#records.get(key);
-		if (kept === undefined) {
-			return undefined;
+		if (kept !== undefined) {
+			// Most recently used last, so that eviction takes from the front.
+			this.#records.delete(key);
+			this.#records.set(key, kept);
 		}
 
-		// Most recently used last, so that eviction takes from the front.
-		this.#records.delete(key);
-		this.#records.set(key, kept);
-		return kept.record;
+		return kept?.record;
 	}
 
 	/** Keep a record read from SQLite, if no commit happened since `generation` was read before the read. */
@@ -138,34 +107,32 @@ export class WalHotCache {
 	}
 
 	#put(record: StoreRecord): void {
+		this.#forget(record.key);
 		const bytes = record.value.byteLength + record.key.length + record.url.length + recordOverhead;
-		const previous = this.#records.get(record.key);
-		if (previous !== undefined) {
-			this.#bytes -= previous.bytes;
-			this.#records.delete(record.key);
-		}
-
-		if (bytes > this.#limits.maxBytes / 4) {
+		if (bytes > this.#maxBytes / 4) {
 			return;
 		}
 
 		this.#records.set(record.key, {record, bytes});
 		this.#bytes += bytes;
-		for (const [oldest, kept] of this.#records) {
-			if (this.#bytes <= this.#limits.maxBytes) {
+		for (const [oldest] of this.#records) {
+			if (this.#bytes <= this.#maxBytes) {
 				break;
 			}
 
-			this.#records.delete(oldest);
+			this.#forget(oldest);
+		}
+	}
+
+	#forget(key: string): void {
+		const kept = this.#records.get(key);
+		if (kept !== undefined) {
+			this.#records.delete(key);
 			this.#bytes -= kept.bytes;
 		}
 	}
 
-	/**
-	 * Call inside this process's write transaction, with the write lock held (no other connection
-	 * can commit now): drops what is kept if another connection committed since the last look,
-	 * and notes the commit counter.
-	 */
+	/** Call inside this process's write transaction, under the lock: notes the commit counter (after another's commit, drops all). */
 	writeLocked(): void {
 		this.#lockedCounter = undefined;
 		if (this.generation() !== undefined) {
@@ -173,46 +140,31 @@ export class WalHotCache {
 		}
 	}
 
-	/**
-	 * Call right after this process's write transaction committed. If the commit counter moved by
-	 * exactly one since {@link writeLocked}, no other connection committed in between: the new
-	 * header becomes the baseline and `write` is applied to what is kept (written records are kept
-	 * as they are, so reading them back hands out the same objects). Otherwise everything goes.
-	 */
+	/** Call right after this process's commit: if the counter moved by exactly one, apply `write` to what is kept, else drop all. */
 	writeCommitted(write: OwnWrite): void {
 		const before = this.#lockedCounter;
 		this.#lockedCounter = undefined;
-		if (before === undefined || !this.#readHeader() || this.#readCounter(this.#scratch) !== ((before + 1) >>> 0)) {
-			this.#known = false;
-			this.#drop();
+		if (before === undefined || !this.#readHeader() || this.#readCounter(this.#scratch) !== ((before + 1) >>> 0) || 'everything' in write) {
+			this.clear();
 			return;
 		}
 
 		// Only this commit happened: what is kept stays valid, up to what this write changed.
 		this.#scratch.copy(this.#baseline);
-		if ('everything' in write) {
-			this.#drop();
-			return;
-		}
-
 		for (const key of write.deleted ?? []) {
-			const kept = this.#records.get(key);
-			if (kept !== undefined) {
-				this.#records.delete(key);
-				this.#bytes -= kept.bytes;
-			}
+			this.#forget(key);
 		}
 
-		if ('set' in write) {
-			for (const record of write.set) {
-				this.#put(record);
-			}
+		// Kept as written, so reading one back hands out the same object.
+		for (const record of 'set' in write ? write.set : []) {
+			this.#put(record);
 		}
 	}
 
 	/** Forget everything, until the next {@link generation} reads the header again. */
 	clear(): void {
-		this.#drop();
+		this.#records.clear();
+		this.#bytes = 0;
 		this.#known = false;
 	}
 

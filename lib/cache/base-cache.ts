@@ -3,14 +3,14 @@ import {inspect} from 'node:util';
 import type {CacheStore, DeleteFilter, RecordMeta} from '../backends/store.js';
 import {matchesDeleteFilter} from '../backends/store.js';
 import {createKey} from '../cache-keys.js';
-import {decodeValue, toRecord} from '../codec/entry.js';
+import {type StoredValue, decodeValue, toRecord} from '../codec/entry.js';
 import {type CacheStats, publish, wanted} from '../diagnostics.js';
-import {BackendError} from '../errors.js';
+import {BackendError, assertKnownOptions} from '../errors.js';
 import {type PreparedRequest, prepareRequest} from '../models/request.js';
 import type {Response} from '../models/response.js';
 import {deleteAtOf} from '../policy/actions.js';
 import {type Duration, type ExpireAfter, expiresAt, olderThanCutoff, parseExpireAfter} from '../policy/expiration.js';
-import {groupMemberKeys} from './cache-groups.js';
+import {groupMemberKeys, originOf} from './cache-groups.js';
 import {DEFAULT_STORE_TIMEOUT, EntryStorage} from './entry-storage.js';
 import {servedResponse} from '../codec/served-response.js';
 
@@ -50,10 +50,7 @@ const defaultKeySettings = {ignoredParameters: new Set<string>(), matchHeaders: 
 const defaultKeyFn = (request: PreparedRequest): string => createKey(request, defaultKeySettings);
 const deleteOptionNames: ReadonlySet<string> = new Set(['keys', 'urls', 'expired', 'olderThan']);
 
-/**
- * Package-internal (the composition root, lib/config/assemble.ts; specs and benchmarks), not
- * exported from the package: a cache's store and request-path storage.
- */
+/** Package-internal (the composition root, specs, benchmarks): a cache's store and request-path storage. */
 export const CACHE_PARTS: unique symbol = Symbol('requests-cache.cacheParts');
 
 /** The store behind a cache (for specs and the inspector). */
@@ -66,11 +63,10 @@ export function storageOf(cache: BaseCache): EntryStorage {
 	return cache[CACHE_PARTS]().storage;
 }
 
+const isResponse = (meta: RecordMeta): boolean => meta.kind === 'response' && meta.corrupt !== true;
+
 /**
- * The cache on a session (`session.cache`): owns expiry and maintenance over a store. Store
- * failures on the request path are reported as `'error'` events (and the debug log
- * `NODE_DEBUG=requests-cache`) and treated as misses, unless `strict` is set; maintenance calls
- * reject with a `BackendError`.
+ * The cache on a session (`session.cache`): expiry and maintenance over a store (docs/maintenance.md, docs/backends.md).
  *
  * @example
  * const removed = await session.cache.removeOldEntries(new Date(Date.now() - 3600e3));
@@ -96,20 +92,25 @@ export class BaseCache extends EventEmitter {
 		this.#name = options.name ?? store.name;
 		this.#keyFn = options.keyFn ?? defaultKeyFn;
 		this.#ownKeyFn = options.keyFn !== undefined;
+		const report = (error: Error, emit: boolean): void => {
+			this.#storage.stats.errors++;
+			publish({event: 'error', cacheName: this.#name, method: '', url: '', key: '', ms: 0, reason: error.message});
+			if (emit && this.listenerCount('error') > 0) {
+				this.emit('error', error);
+			}
+		};
+
 		// A strict cache awaits its writes: their failures are the caller's.
 		this.#storage = new EntryStorage(store, options.backendTimeout ?? options.timeout ?? DEFAULT_STORE_TIMEOUT, !this.#strict, {
 			failure: (operation, error) => {
-				this.#storage.stats.errors++;
-				const wrapped = error instanceof BackendError ? error : new BackendError(operation, {cause: error});
-				publish({event: 'error', cacheName: this.#name, method: '', url: '', key: '', ms: 0, reason: wrapped.message});
-				this.#report(wrapped);
+				const wrapped = asBackendError(operation, error);
+				report(wrapped, !this.#strict);
+				if (this.#strict) {
+					throw wrapped;
+				}
 			},
 			notice: error => {
-				this.#storage.stats.errors++;
-				publish({event: 'error', cacheName: this.#name, method: '', url: '', key: '', ms: 0, reason: error.message});
-				if (this.listenerCount('error') > 0) {
-					this.emit('error', error);
-				}
+				report(error, true);
 			},
 			evicted: records => {
 				if (wanted('evicted')) {
@@ -121,11 +122,7 @@ export class BaseCache extends EventEmitter {
 		});
 	}
 
-	/**
-	 * Package-internal (see {@link CACHE_PARTS}): the store and request-path storage. A session
-	 * handed this cache gives it its `keyFn`, so that `contains({url})` and `delete({urls})` build
-	 * the session's keys, unless the cache was made with its own.
-	 */
+	/** Package-internal: the store and storage; a session's `keyFn` becomes this cache's unless it has its own. */
 	[CACHE_PARTS](keyFn?: (request: PreparedRequest) => string): {readonly store: CacheStore; readonly storage: EntryStorage} {
 		if (keyFn !== undefined && !this.#ownKeyFn) {
 			this.#keyFn = keyFn;
@@ -135,11 +132,7 @@ export class BaseCache extends EventEmitter {
 		return {store: this.#store, storage: this.#storage};
 	}
 
-	/**
-	 * Counters since this cache was opened — hits, stale served, misses, revalidations, stores,
-	 * bytes stored, bypassed requests, records evicted for the budget, errors — for a service to
-	 * export to its metrics.
-	 */
+	/** Counters since this cache was opened (hits, misses, stores, evictions, errors…), for a service's metrics. */
 	stats(): CacheStats {
 		const tier = (this.#store as {readonly tier?: {readonly hits: number}}).tier;
 		return tier === undefined ? {...this.#storage.stats} : {...this.#storage.stats, tierHits: tier.hits};
@@ -150,78 +143,57 @@ export class BaseCache extends EventEmitter {
 		return this.#store.name;
 	}
 
-	#report(wrapped: BackendError): void {
-		if (this.#strict) {
-			throw wrapped;
-		}
-
-		if (this.listenerCount('error') > 0) {
-			this.emit('error', wrapped);
-		}
-	}
-
-	async * #scan(): AsyncGenerator<RecordMeta[]> {
-		try {
-			// Maintenance sees the store after the writes still queued behind requests.
+	/** Visit the facts of every record, after the writes still queued behind requests. */
+	async #scan(visit: (meta: RecordMeta) => void): Promise<void> {
+		await this.#wrap('scan', (async () => {
 			await this.#storage.flush();
-			yield * this.#store.scan();
-		} catch (error) {
-			throw error instanceof BackendError ? error : new BackendError('scan', {cause: error});
-		}
-	}
-
-	async #collect(select: (meta: RecordMeta) => boolean): Promise<string[]> {
-		const keys: string[] = [];
-		for await (const batch of this.#scan()) {
-			for (const meta of batch) {
-				if (select(meta)) {
-					keys.push(meta.key);
+			for await (const batch of this.#store.scan()) {
+				for (const meta of batch) {
+					visit(meta);
 				}
 			}
-		}
+		})());
+	}
 
+	/** The keys of the records `select` picks: collected first, read or deleted afterwards, never during the scan. */
+	async #collect(select: (meta: RecordMeta) => boolean): Promise<string[]> {
+		const keys: string[] = [];
+		await this.#scan(meta => {
+			if (select(meta)) {
+				keys.push(meta.key);
+			}
+		});
 		return keys;
 	}
 
+	/** The value stored under `key`; undefined when there is none or it does not decode. */
+	async #value(key: string): Promise<StoredValue | undefined> {
+		const record = await this.#store.get(key);
+		return record === undefined ? undefined : safeDecode(record.value);
+	}
+
 	async #deleteWhere(filter: DeleteFilter): Promise<number> {
-		if (this.#store.deleteWhere) {
-			return this.#store.deleteWhere(filter);
-		}
-
-		return this.#store.delete(await this.#collect(meta => meta.corrupt === true || matchesDeleteFilter(meta, filter)));
+		return this.#store.deleteWhere?.(filter) ?? this.#store.delete(await this.#collect(meta => meta.corrupt === true || matchesDeleteFilter(meta, filter)));
 	}
 
-	/** The keys stored for a URL (GET and HEAD), as this cache's sessions build them. */
-	#keysOf(url: string, owner: string): string[] {
-		return ['GET', 'HEAD'].map(method => this.#keyFn(prepareRequest(method, url, {}, {}, owner)));
-	}
-
-	/**
-	 * Delete what matches any of the criteria and return how many entries went (redirect aliases
-	 * and Vary indexes included). Keys are collected first and deleted afterwards, never during the scan.
-	 */
+	/** Delete what matches any of the criteria; how many entries went (redirect aliases and Vary indexes included). */
 	async delete(options: DeleteOptions): Promise<number> {
 		if (typeof options !== 'object' || options === null) {
 			throw new TypeError('BaseCache.delete() takes an object: {keys, urls, expired, olderThan}');
 		}
 
-		for (const name of Object.keys(options)) {
-			if (!deleteOptionNames.has(name)) {
-				throw new TypeError(`BaseCache.delete(): unknown option \`${name}\``);
-			}
-		}
-
+		assertKnownOptions('BaseCache.delete()', options, deleteOptionNames);
 		const now = this.#clock();
 		const createdBefore = options.olderThan === undefined ? undefined : olderThanCutoff(options.olderThan, now, 'BaseCache.delete()', 'olderThan');
 		const keys = new Set(options.keys ?? []);
 		for (const url of options.urls ?? []) {
-			for (const key of this.#keysOf(url, 'BaseCache.delete()')) {
-				keys.add(key);
+			for (const method of ['GET', 'HEAD']) {
+				keys.add(this.#keyFn(prepareRequest(method, url, {}, {}, 'BaseCache.delete()')));
 			}
 		}
 
-		let deleted = 0;
-		try {
+		return this.#wrap('delete', (async () => {
+			let deleted = 0;
 			await this.#storage.flush();
 			if (createdBefore !== undefined || options.expired === true) {
 				deleted += await this.#deleteWhere({...(createdBefore === undefined ? {} : {createdBefore}), ...(options.expired === true ? {expiredAt: now} : {})});
@@ -238,8 +210,7 @@ export class BaseCache extends EventEmitter {
 				// Aliases that point at deleted responses would only be dead ends: remove them too.
 				for (const key of await this.#collect(meta => meta.kind === 'redirect' && !keys.has(meta.key))) {
 					// eslint-disable-next-line no-await-in-loop -- few aliases; one value in memory at a time
-					const record = await this.#store.get(key);
-					const alias = record === undefined ? undefined : safeDecode(record.value);
+					const alias = await this.#value(key);
 					if (alias?.kind === 'redirect' && keys.has(alias.target)) {
 						keys.add(key);
 					}
@@ -247,18 +218,13 @@ export class BaseCache extends EventEmitter {
 
 				deleted += await this.#store.delete([...keys]);
 			}
-		} catch (error) {
-			throw error instanceof BackendError ? error : new BackendError('delete', {cause: error});
-		}
 
-		return deleted;
+			return deleted;
+		})());
 	}
 
 	/**
-	 * Invalidate the stored responses of Cache Groups (RFC 9875) from code, as an unsafe
-	 * request's `Cache-Group-Invalidation` would: every response whose `Cache-Groups` names one
-	 * of `groups` on `origin` is deleted, for every session and process on this store. Returns
-	 * how many went.
+	 * Delete the stored responses of Cache Groups (RFC 9875) on `origin`, as a `Cache-Group-Invalidation` would; how many went.
 	 *
 	 * @example
 	 * await session.cache.invalidateGroups(['articles'], {origin: 'https://api.example.com'});
@@ -300,11 +266,10 @@ export class BaseCache extends EventEmitter {
 			? keyOrRequest
 			: this.#keyFn(prepareRequest(keyOrRequest.method ?? 'GET', keyOrRequest.url, {}, {}, 'BaseCache.contains()'));
 		await this.#wrap('contains', this.#storage.flush());
-		const record = await this.#wrap('contains', this.#store.get(key));
+		let record = await this.#wrap('contains', this.#store.get(key));
 		if (record?.kind === 'redirect') {
 			const alias = safeDecode(record.value);
-			const target = alias?.kind === 'redirect' ? await this.#wrap('contains', this.#store.get(alias.target)) : undefined;
-			return target?.kind === 'response' || target?.kind === 'variants';
+			record = alias?.kind === 'redirect' ? await this.#wrap('contains', this.#store.get(alias.target)) : undefined;
 		}
 
 		return record?.kind === 'response' || record?.kind === 'variants';
@@ -319,38 +284,28 @@ export class BaseCache extends EventEmitter {
 	/** The final URLs of the stored responses, sorted and unique. */
 	async urls(): Promise<string[]> {
 		const urls = new Set<string>();
-		for await (const batch of this.#scan()) {
-			for (const meta of batch) {
-				if (meta.kind === 'response' && meta.corrupt !== true && meta.url !== '') {
-					urls.add(meta.url);
-				}
+		await this.#scan(meta => {
+			if (isResponse(meta) && meta.url !== '') {
+				urls.add(meta.url);
 			}
-		}
-
+		});
 		return [...urls].sort();
 	}
 
 	/** How many responses are stored (redirect aliases, Vary indexes and unreadable entries not counted). */
 	async count(): Promise<number> {
 		let count = 0;
-		for await (const batch of this.#scan()) {
-			for (const meta of batch) {
-				if (meta.kind === 'response' && meta.corrupt !== true) {
-					count++;
-				}
-			}
-		}
-
+		await this.#scan(meta => {
+			count += isResponse(meta) ? 1 : 0;
+		});
 		return count;
 	}
 
 	/** Every stored response, as a `Response` with `fromCache: true` (one in memory at a time). */
 	async * responses(): AsyncGenerator<Response> {
-		const keys = await this.#collect(meta => meta.kind === 'response' && meta.corrupt !== true);
-		for (const key of keys) {
+		for (const key of await this.#collect(isResponse)) {
 			// eslint-disable-next-line no-await-in-loop -- one entry in memory at a time
-			const record = await this.#wrap('get', this.#store.get(key));
-			const value = record === undefined ? undefined : safeDecode(record.value);
+			const value = await this.#wrap('get', this.#value(key));
 			if (value?.kind === 'response') {
 				yield servedResponse(value, key, {now: this.#clock()});
 			}
@@ -360,22 +315,15 @@ export class BaseCache extends EventEmitter {
 	/** Give every stored response a new expiration, counted from now; returns how many changed. */
 	async resetExpiration(expireAfter: ExpireAfter): Promise<number> {
 		const expiration = parseExpireAfter(expireAfter, 'BaseCache.resetExpiration()', 'expireAfter');
-		const now = this.#clock();
-		const expires = expiresAt(expiration, now);
+		const expires = expiresAt(expiration, this.#clock());
 		const deleteAt = deleteAtOf(expires, {ttlOffset: this.#ttlOffset});
 		let changed = 0;
 		for (const key of await this.#collect(meta => meta.corrupt !== true)) {
 			// eslint-disable-next-line no-await-in-loop -- one entry in memory at a time
-			const record = await this.#wrap('get', this.#store.get(key));
-			const value = record === undefined ? undefined : safeDecode(record.value);
-			if (value === undefined) {
-				continue;
-			}
-
-			// eslint-disable-next-line no-await-in-loop
-			await this.#wrap('set', this.#store.set([toRecord(key, {...value, expires}, deleteAt)]));
-			if (value.kind === 'response') {
-				changed++;
+			const value = await this.#wrap('get', this.#value(key));
+			if (value !== undefined) {
+				await this.#wrap('set', this.#store.set([toRecord(key, {...value, expires}, deleteAt)]));
+				changed += value.kind === 'response' ? 1 : 0;
 			}
 		}
 
@@ -383,9 +331,7 @@ export class BaseCache extends EventEmitter {
 	}
 
 	/**
-	 * Wait until the responses written behind requests are in the store (answered by it). A script
-	 * that ends with `process.exit()` calls this first: on Redis and MongoDB a write still queued at
-	 * exit is lost (SQLite writes what is queued in its exit handler). `close()` does it too.
+	 * Wait until the responses written behind requests are in the store: call it before `process.exit()` (docs/backends.md).
 	 *
 	 * @example
 	 * await Promise.all(urls.map(async url => session.get(url)));
@@ -410,26 +356,19 @@ export class BaseCache extends EventEmitter {
 		try {
 			return await promise;
 		} catch (error) {
-			throw error instanceof BackendError ? error : new BackendError(operation, {cause: error});
+			throw asBackendError(operation, error);
 		}
 	}
 }
 
-/** The origin of an absolute URL, or undefined when it is none (`null` origins included). */
-function originOf(url: string): string | undefined {
-	try {
-		const {origin} = new URL(url);
-		return origin === 'null' ? undefined : origin;
-	} catch {
-		return undefined;
-	}
+function asBackendError(operation: string, error: unknown): BackendError {
+	return error instanceof BackendError ? error : new BackendError(operation, {cause: error});
 }
 
-function safeDecode(bytes: Uint8Array): ReturnType<typeof decodeValue> | undefined {
+function safeDecode(bytes: Uint8Array): StoredValue | undefined {
 	try {
 		return decodeValue(bytes);
 	} catch {
 		return undefined;
 	}
 }
-

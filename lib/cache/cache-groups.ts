@@ -2,21 +2,13 @@ import type {CacheStore} from '../backends/store.js';
 import {decodeValue} from '../codec/entry.js';
 import {inAnyGroup} from '../policy/cache-groups.js';
 
-/**
- * The keys of the stored responses of `groups` on `origin` (RFC 9875). One pass over the
- * store's record facts, which carry each record's URL: only the responses of that origin are
- * read and decoded to see their `Cache-Groups`. An invalidation is rare (an unsafe request that
- * names groups, or `invalidateGroups()`), and lookups pay nothing for it; a generation record per
- * (origin, group) checked at lookup would skip the pass, at the price of a record kind every
- * store (and SQLite's schema) would have to learn. Keys are collected first and deleted by the
- * caller, never during the scan.
- */
+/** The keys of the stored responses of `groups` on `origin` (RFC 9875): one pass over the record facts (docs/http-caching.md). */
 export async function groupMemberKeys(store: CacheStore, origin: string, groups: readonly string[]): Promise<string[]> {
 	const wanted = new Set(groups);
 	const candidates: string[] = [];
 	for await (const page of store.scan()) {
 		for (const meta of page) {
-			if (meta.kind === 'response' && sameOrigin(meta.url, origin)) {
+			if (meta.kind === 'response' && originOf(meta.url) === origin) {
 				candidates.push(meta.key);
 			}
 		}
@@ -26,13 +18,9 @@ export async function groupMemberKeys(store: CacheStore, origin: string, groups:
 	for (const key of candidates) {
 		// eslint-disable-next-line no-await-in-loop -- one value in memory at a time
 		const record = await store.get(key);
-		if (record === undefined) {
-			continue;
-		}
-
 		try {
-			const value = decodeValue(record.value, record.kind);
-			if (value.kind === 'response' && inAnyGroup(value.headers, wanted)) {
+			const value = record === undefined ? undefined : decodeValue(record.value, record.kind);
+			if (value?.kind === 'response' && inAnyGroup(value.headers, wanted)) {
 				keys.push(key);
 			}
 		} catch {
@@ -43,10 +31,12 @@ export async function groupMemberKeys(store: CacheStore, origin: string, groups:
 	return keys;
 }
 
-function sameOrigin(url: string, origin: string): boolean {
+/** The origin of an absolute URL, or undefined when it is none (`null` origins included). */
+export function originOf(url: string): string | undefined {
 	try {
-		return new URL(url).origin === origin;
+		const {origin} = new URL(url);
+		return origin === 'null' ? undefined : origin;
 	} catch {
-		return false;
+		return undefined;
 	}
 }

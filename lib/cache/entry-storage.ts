@@ -1,5 +1,5 @@
 import type {CacheStore, EvictedRecord, FlightLease, SetResult, StoreRecord} from '../backends/store.js';
-import {type CachedEntry, CorruptEntryError, type StoredValue, type VariantIndex, decodeValue, decodedOf, toRecord} from '../codec/entry.js';
+import {type CachedEntry, CorruptEntryError, type StoredValue, decodeValue, decodedOf, toRecord} from '../codec/entry.js';
 import {type CacheStats, emptyStats} from '../diagnostics.js';
 import {BackendError} from '../errors.js';
 import {groupMemberKeys} from './cache-groups.js';
@@ -14,17 +14,10 @@ export const DEFAULT_STORE_TIMEOUT = 1000;
 /** The longest pause after repeated store timeouts, ms. */
 const maxBackoff = 60_000;
 
-/**
- * A stored response as found: its key, the key it was reached through (before any Vary index),
- * and whether its body is the reader's own (decoded from a fresh record, kept nowhere else): such
- * a body can be served once without a copy.
- */
+/** A stored response as found, with the key it was reached through (before any Vary index); an `owned` body can be served without a copy. */
 export type Found = {readonly entry: CachedEntry; readonly key: string; readonly primaryKey: string; readonly owned: boolean};
 
-/**
- * How a request reaches its variant: the primary key and the Vary names give the variant's key
- * (undefined when the request's identity cannot be derived now: then it has no variant).
- */
+/** How a request reaches its variant: its key from the primary key and Vary names (undefined: no identity derivable now). */
 export type VariantKey = (primaryKey: string, names: readonly string[]) => string | undefined;
 
 /** Where store failures and corrupt values are reported (the cache's `'error'` event). */
@@ -33,15 +26,11 @@ export type StorageReports = {
 	failure(operation: string, error: unknown): void;
 	/** Something worth telling that never fails a request (a corrupt value was dropped). */
 	notice(error: Error): void;
-	/** Records a budgeted store evicted to make room for a write (already counted in `stats.evicted`). */
+	/** Records a budgeted store evicted for a write (already counted). */
 	evicted(records: readonly EvictedRecord[]): void;
 };
 
-/**
- * The request path's way to a store: reads that decode (once per stored record), writes of a
- * response with its aliases and Vary index, and deletes; each bounded by the backend timeout and
- * failing open. Maintenance (lib/cache/base-cache.ts) goes to the store directly.
- */
+/** The request path's way to a store: decoding reads, writes, deletes; each bounded by the backend timeout and failing open. */
 export class EntryStorage {
 	/** Counters for `session.cache.stats()`, kept by the engine and by this storage. */
 	readonly stats: CacheStats = emptyStats();
@@ -52,21 +41,13 @@ export class EntryStorage {
 	readonly #decoded = new WeakMap<StoreRecord, StoredValue>();
 	/** Until when (performance.now()) a store that just timed out is not waited for. */
 	#stalledUntil = 0;
-	/**
-	 * The store's location, where this process's writes behind requests wait (lib/cache/write-behind.ts):
-	 * read first, and waited for, by every cache on it, whether or not it writes behind itself.
-	 */
+	/** Where this process's writes behind requests wait (lib/cache/write-behind.ts), read first by every cache on it. */
 	readonly #location: string | undefined;
-	/** True when this cache's own writes go behind the request. */
 	readonly #behind: boolean;
-	/**
-	 * False after a store operation failed, true again after one succeeds: writes go behind the
-	 * request only to a store that answers (to one that does not, they fail on the request path,
-	 * and nothing is served from a queue the store will never take).
-	 */
+	/** False from a failed store operation to a successful one: only a store that answers is written behind. */
 	#answering = true;
 	readonly #writer: Writer;
-	/** How long the next skip window lasts: doubled by each timeout in a row, reset by a success. */
+	/** How long the next pause lasts: doubled by each timeout in a row, reset by a success. */
 	#backoff = 0;
 	/** Writes behind requests that timed out, still waiting for the store's answer. */
 	readonly #unanswered = new Set<Promise<void>>();
@@ -89,7 +70,7 @@ export class EntryStorage {
 				} catch (error) {
 					this.#answering = false;
 					if (error instanceof BackendError && error.cause instanceof StoreStall) {
-						// Sent, not answered in time: a stalled store may still take it. Only its answer says whether it was lost.
+						// A stalled store may still take it: only its answer says whether it was lost.
 						this.#follow(landing, records.length);
 					} else {
 						this.#lose('set', error, records.length);
@@ -120,11 +101,7 @@ export class EntryStorage {
 		}
 	}
 
-	/**
-	 * Wait until the writes queued behind requests (by any cache of this store's location) have
-	 * been answered by the store; a write a stalled store has not answered is waited for at most
-	 * the backend timeout more.
-	 */
+	/** Wait until the store answered the writes queued on its location (one a stalled store owes, at most a timeout more). */
 	async flush(): Promise<void> {
 		if (this.#location !== undefined) {
 			await flush(this.#location);
@@ -152,21 +129,12 @@ export class EntryStorage {
 
 	/** Follow a write that timed out: it is reported only if the store then says it failed. */
 	#follow(landing: Promise<SetResult | void>, count: number): void {
-		const answered = landing.then(result => {
-			this.#countEvicted(result);
-		}, (error: unknown) => {
-			this.#lose('set', error, count);
-		});
+		const answered = landing.then(result => this.#countEvicted(result), (error: unknown) => this.#lose('set', error, count));
 		this.#unanswered.add(answered);
 		void answered.finally(() => this.#unanswered.delete(answered));
 	}
 
-	/**
-	 * Wait for a store operation at most `timeout` ms. After a timeout the store is not waited for
-	 * at all during a skip window (its operations fail at once), which starts at `timeout` ms and
-	 * doubles with each timeout in a row, up to a minute: a stalled store costs one request one
-	 * timeout per window, not every read and write of every request.
-	 */
+	/** Wait for a store operation at most `timeout` ms; after a timeout, not at all during a doubling pause (docs/backends.md). */
 	async #bounded<T>(operation: string, promise: Promise<T>): Promise<T> {
 		if (this.#store.local) {
 			return promise;
@@ -199,12 +167,7 @@ export class EntryStorage {
 		}
 	}
 
-	/** Read and decode one value; a value that does not decode is deleted, reported and reads as missing. */
-	async read(key: string): Promise<StoredValue | undefined> {
-		return (await this.#read(key))?.value;
-	}
-
-	/** {@link read}, and whether the value was decoded from a fresh record (see `StoreRecord.fresh`). */
+	/** Read and decode one value, and whether from a fresh record; one that does not decode is deleted, reported and missing. */
 	async #read(key: string): Promise<{value: StoredValue; fresh: boolean} | undefined> {
 		const record = (this.#location === undefined ? undefined : queued(this.#location, key)) ?? this.#store.peek?.(key) ?? await this.#bounded('get', this.#store.get(key));
 		if (record === undefined) {
@@ -236,10 +199,7 @@ export class EntryStorage {
 		}
 	}
 
-	/**
-	 * The response stored under `key` (following a redirect alias, then a Vary index through
-	 * `variantKey`), or undefined. A failing store reads as a miss (unless strict).
-	 */
+	/** The response stored under `key`, through a redirect alias and a Vary index; a failing store reads as a miss (unless strict). */
 	async lookup(key: string, variantKey: VariantKey, misses?: {vary: boolean}): Promise<Found | undefined> {
 		try {
 			let read = await this.#read(key);
@@ -273,11 +233,7 @@ export class EntryStorage {
 		}
 	}
 
-	/**
-	 * Store a response under `key` (or, with `variant`, a Vary index under `key` and the response
-	 * under the variant's key), with aliases to `key` for the redirect hops' URLs. The Vary index
-	 * lives as long as its longest-lived variant. Fails open; true when stored.
-	 */
+	/** Store a response under `key` (or its Vary index there and it under `variant`), with redirect aliases; true when stored. */
 	async save(
 		key: string,
 		entry: CachedEntry,
@@ -294,25 +250,14 @@ export class EntryStorage {
 				this.#decoded.set(record, decodedOf(value, record));
 			};
 
-			if (variant === undefined) {
-				add(key, entry, deleteAt);
-			} else {
-				const previous = await this.read(key).catch(() => undefined);
-				let {expires} = entry;
-				let until = deleteAt;
-				if (previous?.kind === 'variants' && expires !== null) {
-					expires = previous.expires === null ? null : Math.max(previous.expires, expires);
-				}
-
-				if (expires === null) {
-					until = null;
-				} else if (until !== null && expires > entry.expires!) {
-					until += expires - entry.expires!;
-				}
-
-				const index: VariantIndex = {kind: 'variants', names: variant.names, url: entry.url, createdAt: entry.createdAt, expires};
-				add(variant.key, entry, deleteAt);
-				add(key, index, until);
+			add(variant?.key ?? key, entry, deleteAt);
+			if (variant !== undefined) {
+				// The Vary index lives as long as its longest-lived variant.
+				const previous = (await this.#read(key).catch(() => undefined))?.value;
+				const other = previous?.kind === 'variants' ? previous.expires : entry.expires;
+				const expires = other === null || entry.expires === null ? null : Math.max(other, entry.expires);
+				const until = expires === null || deleteAt === null ? null : deleteAt + expires - entry.expires!;
+				add(key, {kind: 'variants', names: variant.names, url: entry.url, createdAt: entry.createdAt, expires}, until);
 			}
 
 			for (const alias of aliases) {
@@ -322,8 +267,7 @@ export class EntryStorage {
 			}
 
 			if (!this.#behind || !this.#answering) {
-				// Awaited: once get() resolves, every session and process on the store sees it. Another
-				// cache's queued write of the same key must not land after it.
+				// Another cache's queued write of the same key must not land after this one.
 				if (this.#location !== undefined) {
 					await flush(this.#location);
 				}
@@ -343,7 +287,6 @@ export class EntryStorage {
 		}
 	}
 
-	/** Count and report what a budgeted store evicted for a write. */
 	#countEvicted(result: SetResult | void): void {
 		if (result !== undefined && result.evicted.length > 0) {
 			this.stats.evicted += result.evicted.length;
@@ -351,10 +294,7 @@ export class EntryStorage {
 		}
 	}
 
-	/**
-	 * Delete the stored responses of `groups` on `origin` (RFC 9875), on the request path (after
-	 * an unsafe request's `Cache-Group-Invalidation`): returns how many went; fails open (0).
-	 */
+	/** Delete the stored responses of `groups` on `origin` (RFC 9875) on the request path; how many went, or 0 on failure. */
 	async invalidateGroups(origin: string, groups: readonly string[]): Promise<number> {
 		try {
 			await this.flush();

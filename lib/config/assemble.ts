@@ -8,10 +8,7 @@ import {type CacheConfig, type CacheOptions, normalizeCacheOptions} from './opti
 import {storeFor} from './stores.js';
 
 /**
- * The composition root: build what validated options ask for, store → cache (over the store, with
- * its request-path storage) → engine. A `BaseCache` given as `backend` is used as it is (its
- * store, timeout and strictness are its own: the options refuse the session's), and takes the
- * session's key function unless it has its own. The engine closes only a cache it was built with.
+ * The composition root: store → cache → engine (docs/architecture.md); a `BaseCache` given as `backend` is used as it is.
  *
  * @example
  * const engine = createEngine(normalizeCacheOptions({backend: 'memory'}));
@@ -28,12 +25,7 @@ export function createEngine(config: CacheConfig, flights?: SingleFlight): Cache
 	return new CacheEngine(config, {cache, storage: cache[CACHE_PARTS](keyFn).storage, owned: given === undefined}, flights);
 }
 
-/**
- * Build the store that cache options name (validated as a session's are): `'sqlite'`, `'memory'`,
- * `'redis'`, `'mongodb'` (the store registry, lib/config/stores.ts), a store branded with
- * `CACHE_STORE` (returned as it is), or a Keyv instance or store adapter (wrapped). Drivers load
- * when the store is built; one that is not installed fails its operations naming the package.
- */
+/** Build the store that cache options name (validated as a session's are); a missing driver fails its operations naming it. */
 export function createStore(options: CacheOptions): CacheStore {
 	const config = normalizeCacheOptions(options, 'createStore()');
 	if (config.backend instanceof BaseCache) {

@@ -12,10 +12,7 @@ import {type Duration, type ExpireAfter, NEVER_EXPIRE, durationToMs, parseExpire
 import type {CacheSettings, CoalesceSettings} from '../policy/settings.js';
 import {type BackendName, STORES, type StoreOption, isBackendName} from './stores.js';
 
-/**
- * A backend: a name, a store of this package (`new MemoryStore()`, `new SqliteStore(name)`) or of
- * your own branded with `CACHE_STORE`, a Keyv instance, a Keyv store adapter, or a ready {@link BaseCache}.
- */
+/** A backend: a name, a store (ours or one branded with `CACHE_STORE`), a Keyv instance or store adapter, or a {@link BaseCache}. */
 export type BackendOption = BackendName | CacheStore | Keyv | KeyvStoreAdapter | BaseCache;
 
 /** What a check knows: whose option it is (for the message), its name, and all the options given. */
@@ -76,11 +73,7 @@ const staleWindow: Check<number> = (value, at) => {
 const takers = (name: StoreOption): string => Object.entries(STORES).filter(([, store]) => store.options.includes(name)).map(([backend]) => `'${backend}'`).join(' or ');
 const backendKinds = `one of ${Object.keys(STORES).map(name => `'${name}'`).join(', ')}, a CacheStore, a Keyv instance, a Keyv store adapter or a BaseCache`;
 
-/**
- * THE OPTION TABLE: every cache option, declared once: its name, default, check and doc. The
- * option type ({@link CacheOptions}), the names, the frozen defaults and the settings' type derive
- * from it. Checks run in this order, so a check may read an option above it.
- */
+/** THE OPTION TABLE: each cache option's name, default, check and doc; everything else derives from it. Checks run in order. */
 const TABLE = {
 	/** The SQLite file (`<cacheName>.sqlite`), the Redis key prefix, the MongoDB database or a Keyv namespace. @default 'http_cache' */
 	cacheName: option<string, string>('http_cache', (value, at) => typeof value === 'string' && value.trim() !== '' ? value : fail(at, 'a non-empty string', value)),
@@ -126,10 +119,7 @@ const TABLE = {
 	}),
 	/** Methods that are stored. @default ['GET', 'HEAD'] */
 	allowableMethods: option<readonly string[], ReadonlySet<string>>(['GET', 'HEAD'], (value, at) => new Set(strings(value, at).map(method => method.toUpperCase()))),
-	/**
-	 * Headers, query parameters and body fields left out of the key and redacted in storage; the
-	 * built-in credential names (`DEFAULT_IGNORED_PARAMETERS`) need no listing (docs/security.md). @default []
-	 */
+	/** Headers, query parameters and body fields left out of the key and redacted (built-in credential names need no listing). @default [] */
 	ignoredParameters: option<readonly string[], ReadonlySet<string>>([], (value, at) => {
 		const names = new Set(lowerCase(strings(value, at)));
 		// The idiom of earlier versions' docs, which now reads as "share every credential": refused, not guessed at.
@@ -251,10 +241,7 @@ export const DEFAULT_CACHE_OPTIONS = Object.freeze(Object.fromEntries(Object.ent
 
 const storeOptions = new Set(Object.values(STORES).flatMap(store => store.options));
 
-/**
- * Validate cache options once, at construction: unknown names, wrong types and impossible values
- * throw a `TypeError`/`RangeError` naming the option. Returns the frozen configuration.
- */
+/** Validate cache options once, into the frozen configuration; a bad one throws a `TypeError`/`RangeError` naming it. */
 export function normalizeCacheOptions(options: CacheOptions = {}, owner = 'CachedSession'): CacheConfig {
 	if (!isObject(options)) {
 		return fail({owner, name: 'options', options: {}}, 'an object', options);

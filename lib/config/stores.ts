@@ -22,11 +22,7 @@ export type StoreEntry = {
 const budgetOf = ({maxEntries, maxBytes}: CacheConfig) => ({...(maxEntries === undefined ? {} : {maxEntries}), ...(maxBytes === undefined ? {} : {maxBytes})});
 const noBudget = ': bound Redis itself with `maxmemory` and `maxmemory-policy allkeys-lru` (or `volatile-lru`), see docs/backends.md, "Size bounds"';
 
-/**
- * The store registry: each built-in `backend` name, the options its store takes and how it is
- * made. Settings validation (which names and options are valid), the composition root and the
- * CLI all read this one table. Drivers load when a store is made, not when this module is imported.
- */
+/** The store registry: each built-in `backend`, its options and how its store is made (drivers load then, not on import). */
 export const STORES: Readonly<Record<'sqlite' | 'memory' | 'redis' | 'mongodb', StoreEntry>> = Object.freeze({
 	sqlite: {
 		options: ['useCacheDir', 'useTemp', 'maxEntries', 'maxBytes'], schemes: [],
@@ -52,11 +48,7 @@ export function isBackendName(value: unknown): value is BackendName {
 	return typeof value === 'string' && Object.hasOwn(STORES, value);
 }
 
-/**
- * The store validated settings ask for: a built-in one by name, a store given as `backend` as it
- * is, a Keyv instance or store adapter wrapped (a `BaseCache` is not a store: the composition root
- * uses it as it is).
- */
+/** The store the settings ask for: a built-in one by name, a given store as it is, a Keyv wrapped (a `BaseCache` is none). */
 export function storeFor(config: CacheConfig): CacheStore {
 	const {backend} = config;
 	if (isBackendName(backend)) {

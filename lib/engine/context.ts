@@ -9,7 +9,7 @@ import type {CacheSettings} from '../policy/settings.js';
 /** How a front door reaches the origin: send the request as it is, return the response. */
 export type Send = (request: PreparedRequest, options: TransportOptions) => Promise<Response>;
 
-/** What the engine takes per request besides the request: how to send it, and the cache options. */
+/** What the engine takes per request besides the request: the transport's options and the cache's. */
 export type EngineOptions = TransportOptions & PlanOptions;
 
 /** Details of an observed decision. */
@@ -29,7 +29,7 @@ export type EngineContext = {
 	serve(found: Found, request: PreparedRequest, now: number, range: ByteRange | undefined, how?: {owned?: boolean; revalidated?: boolean}): Response;
 	/** Report a failure nobody waits for (a background refresh): never thrown. */
 	reportBackground(request: PreparedRequest, key: string, error: unknown): void;
-	/** A miss's or a revalidation's flight across the processes on the store (lib/engine/coalesce.ts): lead it (`fetch`), or be served what another's stored. */
+	/** A miss's or a revalidation's flight across processes (lib/engine/coalesce.ts): lead it (`fetch`), or be served what another stored. */
 	acrossProcesses(flight: string, fetch: (signal: AbortSignal | undefined) => Promise<Response>, signal: AbortSignal | undefined, plan: Lookup, key: string, request: PreparedRequest, options: EngineOptions, started: number): Promise<Response>;
 };
 
@@ -50,14 +50,6 @@ export function transportOptions(options: EngineOptions): TransportOptions {
 
 /** The options with the flight's signal in place of the caller's (none when the flight has none). */
 export function withSignal(options: EngineOptions, signal: AbortSignal | undefined): EngineOptions {
-	if (signal === undefined) {
-		if (options.signal === undefined) {
-			return options;
-		}
-
-		const {signal: _callers, ...rest} = options;
-		return rest;
-	}
-
-	return {...options, signal};
+	const {signal: _callers, ...rest} = options;
+	return signal === undefined ? rest : {...rest, signal};
 }

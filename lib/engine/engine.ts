@@ -2,11 +2,12 @@ import {inspect} from 'node:util';
 import type {BaseCache} from '../cache/base-cache.js';
 import type {EntryStorage} from '../cache/entry-storage.js';
 import type {PreparedRequest} from '../models/request.js';
-import {type RequestPlan, planRequest} from '../policy/actions.js';
+import {planRequest} from '../policy/actions.js';
 import type {CacheSettings} from '../policy/settings.js';
 import {Coalescer} from './coalesce.js';
+import type {EngineOptions, Send} from './context.js';
 import {Flights, type SingleFlight} from './flights.js';
-import {type EngineOptions, RequestPath, type Send} from './request-path.js';
+import {RequestPath} from './request-path.js';
 import {isDisabled} from './scope.js';
 
 /** What the engine works with, built by the composition root (lib/config/assemble.ts). */
@@ -20,13 +21,7 @@ export type EngineParts = {
 };
 
 /**
- * The cache engine: one per cached session (or installed cache), shared by every front door.
- * A front door hands it a prepared request and its own `send`; the engine asks the policy how the
- * request meets the cache (lib/policy/actions.ts `planRequest`) and sends it on that way: past
- * the cache, through an invalidation, or down the request path (lib/engine/request-path.ts: key,
- * read, the policy's named action carried out, storing what the policy lets be stored).
- *
- * Built by the composition root, `createEngine()` (lib/config/assemble.ts).
+ * The cache engine, shared by every front door: plans a request (lib/policy/actions.ts) and carries the plan out (docs/architecture.md).
  *
  * @example
  * const engine = createEngine(normalizeCacheOptions({backend: 'memory'}));
@@ -48,41 +43,18 @@ export class CacheEngine {
 		this.#path = new RequestPath({settings, cache, storage, flights, coalescer});
 	}
 
-	/**
-	 * Answer `request`: from the cache when the policy allows, else through `send` (storing what
-	 * the policy lets be stored). Cache options in `options` apply to this request only.
-	 */
-	handle(request: PreparedRequest, options: EngineOptions, send: Send): ReturnType<Send> {
-		if (options.signal?.aborted === true) {
-			return Promise.reject(options.signal.reason as Error);
-		}
-
-		let plan: RequestPlan;
-		try {
-			// Checks the per-request options too: a bad one throws even where the cache is bypassed.
-			plan = planRequest(request, options, this.settings);
-		} catch (error) {
-			return Promise.reject(error as Error);
-		}
-
+	/** Answer `request` from the cache when the policy allows, else through `send`; `options` apply to this request only. */
+	async handle(request: PreparedRequest, options: EngineOptions, send: Send): ReturnType<Send> {
+		options.signal?.throwIfAborted();
+		// Checks the per-request options too: a bad one throws even where the cache is bypassed.
+		const plan = planRequest(request, options, this.settings);
 		const started = performance.now();
-		if (isDisabled(this)) {
-			return this.#path.bypass(request, options, send, started, 'disabled');
+		const disabled = isDisabled(this);
+		if (disabled || plan.kind === 'bypass') {
+			return this.#path.bypass(request, options, send, started, disabled ? 'disabled' : 'not cacheable');
 		}
 
-		switch (plan.kind) {
-			case 'bypass': {
-				return this.#path.bypass(request, options, send, started, 'not cacheable');
-			}
-
-			case 'invalidate': {
-				return this.#path.invalidate(request, options, send, started);
-			}
-
-			case 'lookup': {
-				return this.#path.lookup(plan, request, options, send, started);
-			}
-		}
+		return plan.kind === 'invalidate' ? this.#path.invalidate(request, options, send, started) : this.#path.lookup(plan, request, options, send, started);
 	}
 
 	/** Wait for the background refreshes still running. */
@@ -90,16 +62,11 @@ export class CacheEngine {
 		await this.#path.settle();
 	}
 
-	/** Wait for background refreshes, then close the cache if this engine opened it. */
+	/** Wait for background refreshes, then close the cache if this engine opened it (else flush this engine's writes). */
 	async close(): Promise<void> {
 		// A body still arriving (a stream that never ends) is not waited for: it is not stored.
 		await this.#path.close();
-		if (this.#owned) {
-			await this.cache.close();
-		} else {
-			// A cache handed in stays open for its owner, with this engine's writes in it.
-			await this.cache.flush();
-		}
+		await (this.#owned ? this.cache.close() : this.cache.flush());
 	}
 
 	[inspect.custom](): string {

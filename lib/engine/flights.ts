@@ -1,15 +1,8 @@
 import type {Response} from '../models/response.js';
 
-/**
- * Shares one origin request among identical concurrent ones. The in-process {@link Flights} is the
- * default; a cross-process single-flight (a lock in a shared store) can take its place.
- */
+/** Shares one origin request among identical concurrent ones: in-process {@link Flights} by default, or your own. */
 export type SingleFlight = {
-	/**
-	 * Run `start` for `key`, or join the run already going; every caller gets its own copy of the
-	 * result. A caller whose `signal` aborts is rejected at once with the signal's reason; the
-	 * shared run is aborted (through the signal given to `start`) only when every caller has.
-	 */
+	/** Run `start` for `key` or join its run, each caller with its own copy; the run aborts only when every caller's `signal` has. */
 	run(key: string, start: (signal: AbortSignal | undefined) => Promise<Response>, signal?: AbortSignal): Promise<Response>;
 };
 
@@ -17,9 +10,8 @@ type Flight = {
 	readonly promise: Promise<Response>;
 	/** Aborts the shared run; none when its first caller gave no signal (it can never be aborted by all). */
 	readonly controller: AbortController | undefined;
-	/** Callers sharing the result. */
 	callers: number;
-	/** Callers still waiting (not aborted). */
+	/** Callers not aborted. */
 	waiting: number;
 	/** Callers the result has been handed to. */
 	handed: number;
@@ -31,24 +23,12 @@ export class Flights implements SingleFlight {
 
 	async run(key: string, start: (signal: AbortSignal | undefined) => Promise<Response>, signal?: AbortSignal): Promise<Response> {
 		signal?.throwIfAborted();
-		let flight = this.#inFlight.get(key);
-		if (flight === undefined) {
-			const controller = signal === undefined ? undefined : new AbortController();
-			const promise = start(controller?.signal);
-			flight = {promise, controller, callers: 0, waiting: 0, handed: 0};
-			this.#inFlight.set(key, flight);
-			// Registered before any caller's continuation: the flight is gone before results are handed out.
-			const started = flight;
-			promise.then(() => this.#end(key, started), () => this.#end(key, started));
-		}
-
-		const joined = flight;
+		const joined = this.#inFlight.get(key) ?? this.#start(key, start, signal);
 		joined.callers++;
 		// A caller without a signal waits for good: the shared run is never aborted then.
 		joined.waiting += signal === undefined ? Number.POSITIVE_INFINITY : 1;
-		// One caller alone gets the response itself; several each get a copy, the original untouched.
-		// A body still arriving is split among them instead: the last takes the original, so that
-		// no branch of it is left unread (an unread branch would hold every byte the others read).
+		// Several callers each get a copy; a body still arriving is split among them instead, the last
+		// taking the original, so that no branch of it is left unread (it would hold every byte read).
 		const result = joined.promise.then(response => {
 			joined.handed++;
 			if (joined.callers === 1 || (response.streaming !== undefined && joined.handed === joined.callers)) {
@@ -87,14 +67,18 @@ export class Flights implements SingleFlight {
 		});
 	}
 
-	#end(key: string, flight: Flight): void {
-		if (this.#inFlight.get(key) === flight) {
-			this.#inFlight.delete(key);
-		}
-	}
+	#start(key: string, start: (signal: AbortSignal | undefined) => Promise<Response>, signal: AbortSignal | undefined): Flight {
+		const controller = signal === undefined ? undefined : new AbortController();
+		const flight: Flight = {promise: start(controller?.signal), controller, callers: 0, waiting: 0, handed: 0};
+		this.#inFlight.set(key, flight);
+		// Registered before any caller's continuation: the flight is gone before results are handed out.
+		const end = (): void => {
+			if (this.#inFlight.get(key) === flight) {
+				this.#inFlight.delete(key);
+			}
+		};
 
-	/** How many flights are going (for specs and stats). */
-	get size(): number {
-		return this.#inFlight.size;
+		flight.promise.then(end, end);
+		return flight;
 	}
 }

@@ -6,11 +6,7 @@ import {decideInvalidation} from '../policy/invalidation.js';
 import {type EngineContext, type EngineOptions, type Send, transportOptions} from './context.js';
 import type {ResponseWriter} from './store-response.js';
 
-/**
- * Send an unsafe request; what its answer invalidates (lib/policy/invalidation.ts) is deleted:
- * the stored GET and HEAD responses of its URLs, and its Cache Groups. In 'rfc9111' mode a POST
- * response that answers later GETs of its URL is stored as theirs.
- */
+/** Send an unsafe request and delete what its answer invalidates (lib/policy/invalidation.ts); maybe store it as its URL's GET. */
 export async function sendAndInvalidate(context: EngineContext, writer: ResponseWriter, request: PreparedRequest, options: EngineOptions, send: Send): Promise<Response> {
 	const {settings, storage} = context;
 	const response = await send(request, transportOptions(options));

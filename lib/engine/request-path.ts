@@ -14,37 +14,28 @@ import type {CacheSettings} from '../policy/settings.js';
 import {normalizeVaryHeaders} from '../policy/vary.js';
 import type {Coalescer} from './coalesce.js';
 import {type EngineContext, type EngineOptions, type Observed, type Send, flightKey, transportOptions, withSignal} from './context.js';
-
-export type {EngineOptions, Send} from './context.js';
 import type {SingleFlight} from './flights.js';
 import {sendAndInvalidate} from './invalidate.js';
 import {Revalidator} from './revalidate.js';
 import {ResponseWriter} from './store-response.js';
 
-/** What a request path is built from: one engine's settings, cache, storage and flights. */
+/** What a request path is built from: one engine's settings, cache (whose `'error'` event hears background failures), storage and flights. */
 export type RequestPathParts = {
 	readonly settings: CacheSettings;
-	/** The cache whose `'error'` event hears background failures. */
 	readonly cache: BaseCache;
 	readonly storage: EntryStorage;
 	readonly flights: SingleFlight;
 	readonly coalescer: Coalescer | undefined;
 };
 
-/**
- * A request's path through one engine once the policy has planned it (lib/engine/engine.ts):
- * the key, the read, the policy's lookup action carried out (serve, 504, fetch in a flight,
- * revalidate, serve stale and refresh), and each answer's `Cache-Status`. Storing, revalidation
- * and invalidation are lib/engine/store-response.ts, revalidate.ts and invalidate.ts.
- */
+/** A planned request's path through one engine: key, read, the policy's lookup action carried out, `Cache-Status`. */
 export class RequestPath implements EngineContext {
 	readonly settings: CacheSettings;
 	readonly storage: EntryStorage;
 	readonly #cache: BaseCache;
 	readonly #flights: SingleFlight;
-	/** Miss coalescing across processes (`coalesce`); it does nothing on a store without leases. */
 	readonly #coalescer: Coalescer | undefined;
-	/** Background tasks (refreshes, bodies being stored) still running; `settle()` waits for them. */
+	/** Background refreshes and bodies being stored: `settle()` waits for them. */
 	readonly #background = new Set<Promise<void>>();
 	readonly #writer: ResponseWriter;
 	readonly #revalidator: Revalidator;
@@ -86,32 +77,24 @@ export class RequestPath implements EngineContext {
 	}
 
 	/** A lookup: its key (a password is stretched, slowly on purpose, off this thread), then the read and the action. */
-	lookup(plan: Lookup, request: PreparedRequest, options: EngineOptions, send: Send, started: number): Promise<Response> {
-		const key = requestKey(request, this.settings, options.followRedirects, 'nonBlocking');
-		if (typeof key === 'string') {
-			return this.#lookup(plan, key, request, options, send, started);
-		}
-
+	async lookup(plan: Lookup, request: PreparedRequest, options: EngineOptions, send: Send, started: number): Promise<Response> {
+		const derived = requestKey(request, this.settings, options.followRedirects, 'nonBlocking');
+		const key = typeof derived === 'string' ? derived : await derived;
 		// Without the cache when the request's identity cannot be derived now (too many new passwords at once).
-		return key === undefined ? this.bypass(request, options, send, started, 'credential derivation queue full') : key.then(async derived => (derived === undefined
-			? this.bypass(request, options, send, started, 'credential derivation queue full')
-			: this.#lookup(plan, derived, request, options, send, started)));
+		return key === undefined ? this.bypass(request, options, send, started, 'credential derivation queue full') : this.#lookup(plan, key, request, options, send, started);
 	}
 
-	/** Count a decision for `stats()`, and publish it where someone listens. */
 	observe(event: CacheEvent, request: PreparedRequest, key: string, started: number, extra: Observed = {}): void {
 		if (count(this.storage.stats, event, extra)) {
 			publish({event, cacheName: this.settings.cacheName, method: request.method, url: request.url, key, ms: performance.now() - started, ...extra});
 		}
 	}
 
-	/** Keep a task running in the background until it ends: `close()` waits for it. */
 	track(task: Promise<void>): void {
 		this.#background.add(task);
 		void task.finally(() => this.#background.delete(task));
 	}
 
-	/** Report a failure nobody waits for (a background refresh): never thrown. */
 	reportBackground(request: PreparedRequest, key: string, error: unknown): void {
 		publish({event: 'error', cacheName: this.settings.cacheName, method: request.method, url: request.url, key, ms: 0, reason: `background refresh failed: ${(error as Error).message}`});
 		if (this.#cache.listenerCount('error') > 0) {
@@ -119,7 +102,6 @@ export class RequestPath implements EngineContext {
 		}
 	}
 
-	/** How `request` reaches a variant of a stored response. */
 	variantKey(request: PreparedRequest): VariantKey {
 		// 'rfc9111': values that differ only as RFC 9111 §4.1 allows (whitespace, list order, case) select the same variant.
 		const rfc9111 = this.settings.cacheControl === 'rfc9111';
@@ -208,7 +190,6 @@ export class RequestPath implements EngineContext {
 		return found === undefined || servesRequester(found.entry, () => ownerOf(request, this.settings)) ? found : undefined;
 	}
 
-	/** A miss's or a revalidation's flight across the processes on the store (lib/engine/coalesce.ts): lead it (`fetch`), or be served what another's stored. */
 	async acrossProcesses(flight: string, fetch: (signal: AbortSignal | undefined) => Promise<Response>, signal: AbortSignal | undefined, plan: Lookup, key: string, request: PreparedRequest, options: EngineOptions, started: number): Promise<Response> {
 		// A request that must hear the origin itself (`refresh`, `no-cache`, `alwaysRevalidate`) could not be served what another stored.
 		const ownWord = plan.refresh || plan.noCache || this.settings.alwaysRevalidate;
@@ -257,10 +238,6 @@ export class RequestPath implements EngineContext {
 
 	/** An answer that went forward without the cache (bypassed, or an unsafe method), with its `Cache-Status`. */
 	async #forwarded(response: Promise<Response>, fwd: 'bypass' | 'method'): Promise<Response> {
-		if (this.settings.cacheStatus === undefined) {
-			return response;
-		}
-
 		const answered = await response;
 		return this.#withStatus(answered, this.#forwardOutcome(answered, fwd));
 	}
@@ -275,7 +252,6 @@ export class RequestPath implements EngineContext {
 		return response;
 	}
 
-	/** The stored entry as the response served for `request` (the part `range` asks for, when given). */
 	serve(found: Found, request: PreparedRequest, now: number, range: ByteRange | undefined, how: {owned?: boolean; revalidated?: boolean} = {}): Response {
 		// The policy served a range only from an entry that covers it.
 		const entry = range === undefined ? found.entry : partialEntry(found.entry, range) ?? found.entry;

@@ -21,10 +21,7 @@ export class Revalidator {
 		this.#flights = flights;
 	}
 
-	/**
-	 * Refresh a stored entry: a conditional request when it has a validator (a 304 renews it), a
-	 * plain one otherwise. Failures serve the stale entry within the stale-if-error window.
-	 */
+	/** Refresh a stored entry (conditionally when it has a validator); a failure serves it stale within `staleIfError`. */
 	async refresh(plan: Lookup, found: Found, key: string, request: PreparedRequest, options: EngineOptions, send: Send, started = performance.now()): Promise<Response> {
 		const {settings} = this.#context;
 		const conditional = revalidationRequest(request, found.entry);
@@ -83,7 +80,7 @@ export class Revalidator {
 	/** Refresh in the background after serving stale; a failure is reported, never thrown. */
 	inBackground(plan: Lookup, found: Found, key: string, request: PreparedRequest, options: EngineOptions, send: Send): void {
 		// Nobody waits for a background refresh: it is not the caller's to abort.
-		const {signal: _signal, ...unsignalled} = options;
+		const unsignalled = withSignal(options, undefined);
 		const flight = flightKey('revalidate', key, request, options, plan);
 		const refresh = async (signal: AbortSignal | undefined): Promise<Response> => this.refresh(plan, found, key, request, withSignal(unsignalled, signal), send);
 		const task = this.#flights.run(flight, async signal => this.#context.acrossProcesses(flight, refresh, signal, plan, key, request, unsignalled, performance.now()))

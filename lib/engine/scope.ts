@@ -1,24 +1,16 @@
 import {AsyncLocalStorage} from 'node:async_hooks';
 
-/**
- * What the current async context says about caching: set by `disabled()`, `enabled()` and
- * `session.cacheDisabled()` for the calls made inside them, and for nothing else running at the
- * same time.
- */
+/** What `disabled()`, `enabled()` and `session.cacheDisabled()` set for the calls made inside them, and nothing else. */
 type Scope = {
-	/** Every cache is bypassed. */
 	readonly allDisabled: boolean;
-	/** These caches (engines) are bypassed. */
+	/** The caches (engines) bypassed. */
 	readonly disabled: ReadonlySet<object>;
 	/** The installed cache to use here instead of the program-wide one (`enabled()`). */
 	readonly installed: object | undefined;
 };
 
 const storage = new AsyncLocalStorage<Scope>();
-
-function current(): Scope {
-	return storage.getStore() ?? {allDisabled: false, disabled: new Set(), installed: undefined};
-}
+const outside: Scope = {allDisabled: false, disabled: new Set(), installed: undefined};
 
 function checkFunction(fn: unknown, owner: string): void {
 	if (typeof fn !== 'function') {
@@ -29,7 +21,7 @@ function checkFunction(fn: unknown, owner: string): void {
 /** Run `fn` with one cache bypassed, or every cache when `cache` is undefined. */
 export async function runDisabled<T>(cache: object | undefined, fn: () => T | Promise<T>, owner = 'disabled()'): Promise<T> {
 	checkFunction(fn, owner);
-	const scope = current();
+	const scope = storage.getStore() ?? outside;
 	const next: Scope = cache === undefined
 		? {...scope, allDisabled: true}
 		: {...scope, disabled: new Set([...scope.disabled, cache])};
@@ -39,7 +31,7 @@ export async function runDisabled<T>(cache: object | undefined, fn: () => T | Pr
 /** Run `fn` with `installed` as the program-wide cache for the calls it makes (and caching on again). */
 export async function runInstalled<T>(installed: object, fn: () => T | Promise<T>, owner = 'enabled()'): Promise<T> {
 	checkFunction(fn, owner);
-	return storage.run({allDisabled: false, disabled: new Set(), installed}, fn);
+	return storage.run({...outside, installed}, fn);
 }
 
 /** True when `cache` is bypassed in the current context. */

@@ -7,11 +7,7 @@ import type {StreamingBody} from '../models/streaming-body.js';
 import {type Lookup, type Requester, decideStore, decideStoreHead} from '../policy/actions.js';
 import type {EngineContext} from './context.js';
 
-/**
- * Storing a response from the origin: the policy decides (`decideStore`, or `decideStoreHead` for
- * a body still arriving), the codec builds the redacted entry (`storedEntryOf`), the storage saves
- * it with its redirect aliases and Vary index.
- */
+/** Storing a response from the origin: the policy decides, the codec builds the redacted entry, the storage saves it. */
 export class ResponseWriter {
 	/** Keys whose body is arriving or being saved: a lookup of one waits for it (read by the request path). */
 	readonly saving = new Map<string, Promise<void>>();
@@ -47,15 +43,13 @@ export class ResponseWriter {
 		const now = settings.clock();
 		const decision = decideStore(plan, response, settings, now, this.#requester(request, response));
 		if (decision.kind === 'skip' || (settings.filterFn !== undefined && !settings.filterFn(response))) {
-			this.#skipped(request, key, response, decision.kind === 'skip' ? decision.reason : undefined);
-			return withCacheFacts(response, this.#facts(key, now, null));
+			return this.#skipped(request, key, response, now, decision.kind === 'skip' ? decision.reason : undefined);
 		}
 
 		const names = variantNames(decision.vary, decision.facts.owner);
 		const variantKey = names.length === 0 ? undefined : this.#context.variantKey(request)(key, names);
 		if (names.length > 0 && variantKey === undefined) {
-			this.#skipped(request, key, response, 'the variant\'s identity cannot be derived now');
-			return withCacheFacts(response, this.#facts(key, now, null));
+			return this.#skipped(request, key, response, now, 'the variant\'s identity cannot be derived now');
 		}
 
 		const entry = storedEntryOf(request, response, decision, settings);
@@ -70,18 +64,13 @@ export class ResponseWriter {
 		return answer;
 	}
 
-	/**
-	 * A response whose body is still arriving: decided from its status and headers now and handed
-	 * back at once (its caller reads the body as it comes); when it could be stored, its body is
-	 * kept up to `maxEntrySize` and stored once whole, in the background (`close()` waits).
-	 */
+	/** A body still arriving: decided from the head, handed back at once, kept up to `maxEntrySize` and stored once whole. */
 	#storeWhenWhole(plan: Lookup, key: string, request: PreparedRequest, response: Response, streaming: StreamingBody): Response {
 		const {settings} = this.#context;
 		const now = settings.clock();
 		const decision = decideStoreHead(plan, response, settings, now, this.#requester(request, response));
 		if (decision.kind === 'skip') {
-			this.#skipped(request, key, response, decision.reason);
-			return withCacheFacts(response, this.#facts(key, now, null));
+			return this.#skipped(request, key, response, now, decision.reason);
 		}
 
 		this.#collecting.add(streaming);
@@ -96,13 +85,11 @@ export class ResponseWriter {
 				this.saving.delete(key);
 			}
 		});
-		// A repeat of this request waits for this body rather than asking the origin again (as a
-		// shared cache's lock does); the wait ends when the body is whole, too large, or cancelled.
+		// A repeat of this request waits for this body (whole, too large or cancelled) rather than asking the origin again.
 		this.saving.set(key, task);
 		this.#context.track(task);
 		const answer = withCacheFacts(response, this.#facts(key, now, decision.expires));
-		// Cache-Status goes out with the head, before the body: it says what the cache is doing
-		// (a failure of the write that follows is an 'error' event).
+		// Cache-Status goes out with the head: it says what the cache is doing (a failed write is an 'error' event).
 		this.#stored.set(answer, true);
 		return answer;
 	}
@@ -111,11 +98,13 @@ export class ResponseWriter {
 		return {fromCache: false, createdAt: new Date(now), isExpired: false, revalidated: false, cacheKey: key, expires: expires === null ? null : new Date(expires)};
 	}
 
-	/** Publish why a response was not stored (not when `filterFn` said no: the user's own choice). */
-	#skipped(request: PreparedRequest, key: string, response: Response, reason: string | undefined): void {
+	/** `response` not stored, after publishing why (not when `filterFn` said no: the user's own choice). */
+	#skipped(request: PreparedRequest, key: string, response: Response, now: number, reason: string | undefined): Response {
 		if (reason !== undefined && wanted('bypass')) {
 			publish({event: 'bypass', cacheName: this.#context.settings.cacheName, method: request.method, url: request.url, key, ms: 0, status: response.status, reason: `not stored: ${reason}`});
 		}
+
+		return withCacheFacts(response, this.#facts(key, now, null));
 	}
 
 	/** The requester's identity, as the policy asks for it to store a `private` response. */

@@ -3,10 +3,7 @@ import {optionTypeError} from '../errors.js';
 
 /** Query parameter values accepted by `params`; arrays repeat the name, null/undefined are skipped. */
 export type ParamValue = string | number | boolean | null | undefined;
-/**
- * Name-value pairs for `params` (the query) and `form` (a form body): a plain object, a `Map`,
- * `URLSearchParams`, or a `FormData` that holds only strings (files need a multipart body).
- */
+/** Name-value pairs for `params` and `form`: a plain object, a `Map`, `URLSearchParams`, or a `FormData` of strings only. */
 export type Params =
 	| Record<string, ParamValue | readonly ParamValue[]>
 	| ReadonlyMap<string, ParamValue | readonly ParamValue[]>
@@ -23,11 +20,7 @@ export type PreparedRequest = {
 	readonly headers: Readonly<Record<string, string>>;
 	/** The body bytes, or undefined when there is none. */
 	readonly body: Buffer | undefined;
-	/**
-	 * The TLS client identity the request is sent with (a client certificate's SHA-256
-	 * fingerprint, as a front door found it), or undefined when none. It authenticates the
-	 * request as a credential does, so it is part of the request's identity.
-	 */
+	/** The TLS client certificate's SHA-256 fingerprint it is sent with: a credential, so part of its identity. */
 	readonly tlsIdentity?: string | undefined;
 };
 
@@ -55,11 +48,7 @@ const tokenRegex = /^[!#$%&'*+.^_`|~\dA-Za-z-]+$/;
 // A field value (RFC 9110 §5.5): visible characters, obs-text, spaces and tabs; never CR, LF or NUL.
 const invalidValueRegex = /[^\t\x20-\x7E\x80-\xFF]/;
 
-/**
- * Reject a header that would break the message or smuggle another one: a name that is not a token,
- * a value with CR, LF, NUL or another character RFC 9110 does not allow. The value is not quoted
- * in the error: it may be a credential.
- */
+/** Reject a header that would break the message or smuggle another; the value is not quoted: it may be a credential. */
 function checkHeader(owner: string, name: string, value: string): void {
 	if (!tokenRegex.test(name)) {
 		throw new TypeError(`${owner} option \`headers\`: ${JSON.stringify(name.slice(0, 60))} is not a valid header name (RFC 9110 token characters only)`);
@@ -87,7 +76,6 @@ export function mergeHeaders(
 			throw optionTypeError(owner, 'headers', 'an object of header names to strings', source);
 		}
 
-		// Own enumerable keys, as Object.entries() would give, without a pair array for each.
 		for (const name of Object.keys(source)) {
 			const value = source[name];
 			if (value === undefined) {
@@ -122,23 +110,8 @@ function appendValue(target: URLSearchParams, key: string, value: unknown, owner
 	}
 }
 
-function isPlainObject(value: object): boolean {
-	const prototype: unknown = Object.getPrototypeOf(value);
-	return prototype === Object.prototype || prototype === null;
-}
-
-const pairsExpected = 'a plain object, a Map, URLSearchParams or FormData of strings';
-
 function appendParams(target: URLSearchParams, params: Params, owner: string, name: string): void {
-	if (params instanceof URLSearchParams) {
-		for (const [key, value] of params) {
-			target.append(key, value);
-		}
-
-		return;
-	}
-
-	if (typeof FormData === 'function' && params instanceof FormData) {
+	if (params instanceof URLSearchParams || (typeof FormData === 'function' && params instanceof FormData)) {
 		for (const [key, value] of params) {
 			if (typeof value !== 'string') {
 				throw optionTypeError(owner, `${name}['${key}']`, `a string (FormData with files needs a multipart \`body\`; \`${name}\` sends only text fields)`, value);
@@ -162,8 +135,9 @@ function appendParams(target: URLSearchParams, params: Params, owner: string, na
 		return;
 	}
 
-	if (typeof params !== 'object' || params === null || Array.isArray(params) || !isPlainObject(params)) {
-		throw optionTypeError(owner, name, pairsExpected, params);
+	const prototype: unknown = typeof params === 'object' && params !== null ? Object.getPrototypeOf(params) : undefined;
+	if (prototype !== Object.prototype && prototype !== null) {
+		throw optionTypeError(owner, name, 'a plain object, a Map, URLSearchParams or FormData of strings', params);
 	}
 
 	for (const key of Object.keys(params)) {
@@ -184,12 +158,7 @@ function joinPrefix(url: string, base: string, owner: string): URL {
 	}
 }
 
-/**
- * Build a {@link PreparedRequest} from a method, a URL and the per-request options: the query gets
- * `params`, the body comes from exactly one of `json`, `form` or `body`, and a content type is
- * set for `json` and `form` unless the caller gave one. A relative `url` is appended to `base`
- * (the session's got `prefixUrl`, ending with `/`), as got does; without a base it must be absolute.
- */
+/** Build a {@link PreparedRequest}: `params` in the query, one body of `json`, `form` or `body`, a relative `url` after `base` (got's `prefixUrl`). */
 export function prepareRequest(
 	method: string,
 	url: string | URL,
@@ -202,21 +171,19 @@ export function prepareRequest(
 		throw optionTypeError(owner, 'method', 'an HTTP method name such as "GET"', method);
 	}
 
-	let parsed: URL;
-	if (url instanceof URL) {
-		parsed = new URL(url.href);
-	} else if (typeof url === 'string') {
-		try {
-			parsed = new URL(url);
-		} catch (error) {
-			if (base === '') {
-				throw new TypeError(`${owner}: invalid URL ${JSON.stringify(url)}: an absolute http(s) URL is required (or a got instance with a prefixUrl)`, {cause: error});
-			}
-
-			parsed = joinPrefix(url, base, owner);
-		}
-	} else {
+	if (typeof url !== 'string' && !(url instanceof URL)) {
 		throw optionTypeError(owner, 'url', 'a string or a URL', url);
+	}
+
+	let parsed: URL;
+	try {
+		parsed = new URL(url);
+	} catch (error) {
+		if (base === '' || typeof url !== 'string') {
+			throw new TypeError(`${owner}: invalid URL ${JSON.stringify(url)}: an absolute http(s) URL is required (or a got instance with a prefixUrl)`, {cause: error});
+		}
+
+		parsed = joinPrefix(url, base, owner);
 	}
 
 	if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {

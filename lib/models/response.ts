@@ -44,23 +44,12 @@ export type CacheFacts = {
 
 /** The same response with other cache facts (a new object sharing the fields; for the cache engine). */
 export function withCacheFacts(response: Response, facts: CacheFacts): Response {
-	return new Response({
-		status: response.status,
-		reason: response.reason,
-		headers: response.headers,
-		url: response.url,
-		body: response.body,
-		request: response.request,
-		history: response.history,
-		lastHopHeaders: response.lastHopHeaders,
-		cache: facts,
-		streaming: response.streaming,
-	});
+	const {status, reason, headers, url, body, request, history, lastHopHeaders, streaming} = response;
+	return new Response({status, reason, headers, url, body, request, history, lastHopHeaders, cache: facts, streaming});
 }
 
 /**
- * An HTTP response, from the origin or from the cache. 4xx and 5xx responses are returned, not
- * thrown: call {@link Response.raiseForStatus} to turn them into an {@link HTTPError}.
+ * An HTTP response, from the origin or the cache; 4xx and 5xx are returned, not thrown ({@link Response.raiseForStatus}).
  *
  * @example
  * const response = await session.get('https://api.example.com/users', {params: {page: 2}});
@@ -82,16 +71,9 @@ export class Response {
 	request: PreparedRequest;
 	/** The redirect hops, in order, that led here (empty when there was no redirect). */
 	history: readonly RedirectHop[];
-	/**
-	 * The body still arriving, for a front door that answers as the bytes come (`body` is then
-	 * empty); undefined for a whole body. Sessions never see one.
-	 */
+	/** The body still arriving, for a front door that answers as the bytes come (`body` is then empty); sessions never see one. */
 	readonly streaming: StreamingBody | undefined;
-	/**
-	 * When redirects were followed, the headers the last hop's request was sent with (lower-case
-	 * names; cookies the jar added for that URL, headers a hook set), else undefined. The cache
-	 * stores nothing that a hop's added credentials obtained (docs/security.md).
-	 */
+	/** After redirects, the headers the last hop's request was sent with (the jar's cookies, a hook's headers; docs/security.md). */
 	readonly lastHopHeaders: Readonly<Record<string, string>> | undefined;
 	readonly #cache: CacheFacts;
 
@@ -107,7 +89,6 @@ export class Response {
 		this.#cache = init.cache ?? {fromCache: false, createdAt: new Date(), expires: null, isExpired: false, revalidated: false, cacheKey: ''};
 		this.streaming = init.streaming;
 	}
-
 
 	/** True when served from the cache (including a 304 revalidation). */
 	get fromCache(): boolean {
@@ -141,27 +122,10 @@ export class Response {
 
 	/** A copy that shares nothing mutable with this one (headers, repeated headers, body), cache facts included. */
 	clone(): Response {
-		const headers = {...this.headers};
-		for (const name in headers) {
-			const value = headers[name];
-			if (Array.isArray(value)) {
-				headers[name] = [...value];
-			}
-		}
-
-		return new Response({
-			status: this.status,
-			reason: this.reason,
-			headers,
-			url: this.url,
-			body: Buffer.from(this.body),
-			request: this.request,
-			history: this.history,
-			lastHopHeaders: this.lastHopHeaders,
-			cache: this.#cache,
-			// Callers sharing one origin request each read the bytes as they arrive.
-			streaming: this.streaming?.branch(),
-		});
+		const {status, reason, url, request, history, lastHopHeaders} = this;
+		const headers = Object.fromEntries(Object.entries(this.headers).map(([name, value]) => [name, Array.isArray(value) ? [...value] : value]));
+		// Callers sharing one origin request each read the bytes as they arrive.
+		return new Response({status, reason, headers, url, body: Buffer.from(this.body), request, history, lastHopHeaders, cache: this.#cache, streaming: this.streaming?.branch()});
 	}
 
 	/** What the REPL and `console.log` show: status, method, URL, where it came from and its expiry. */
@@ -177,11 +141,7 @@ export class Response {
 		return this.status < 400;
 	}
 
-	/**
-	 * The body decoded as text with the charset the response declares (`windows-1252`, `Shift_JIS`,
-	 * `utf-16le`… any label of the WHATWG Encoding Standard, through `TextDecoder`); a byte order
-	 * mark wins over the label; UTF-8 when there is no charset or an unknown one.
-	 */
+	/** The body as text, in its declared charset (any WHATWG Encoding label; a byte order mark wins; else UTF-8). */
 	text(): string {
 		return decodeBody(this.body, this.headers['content-type']);
 	}

@@ -1,19 +1,11 @@
 import {Buffer} from 'node:buffer';
 
-/**
- * How the bytes kept for the cache become the body it stores (a door that answers with the
- * encoded bytes undoes the content coding here), never producing more than `limit` bytes:
- * undefined (or a rejection) gives up storing.
- */
+/** Turn the bytes kept for the cache into the stored body (undoing a content coding), at most `limit` bytes; undefined gives up. */
 export type FinishBody = (raw: Buffer, limit: number) => Promise<Buffer | undefined>;
 
 /**
- * A response body still arriving from the origin. Its caller reads {@link StreamingBody.stream}
- * as the bytes arrive, at its own pace: nothing is buffered for it. The cache engine may ask to
- * {@link StreamingBody.collect} the bytes as well, up to a limit: the stream is then read as fast
- * as the origin sends (so a caller that never reads still gets the response stored) until the
- * limit is passed, when collecting stops (storing is given up, not the response) and the
- * caller's pace rules again.
+ * A response body still arriving: the caller reads `stream` at its own pace; `collect` also keeps
+ * the bytes for the cache, up to a limit (docs/architecture.md, "Store").
  */
 export class StreamingBody {
 	/** What the caller reads: the origin's bytes as they arrive. */
@@ -36,17 +28,14 @@ export class StreamingBody {
 				await this.#step();
 			},
 			cancel: async reason => {
-				this.#stopCollecting(undefined);
+				this.stopCollecting();
 				this.#done = true;
 				await this.#reader.cancel(reason).catch(() => undefined);
 			},
 		}, {highWaterMark: 0});
 	}
 
-	/**
-	 * Keep the bytes as well, up to `limit`: resolves with the whole body (through `finish`) once
-	 * it has arrived, or undefined when it went past `limit`, failed, or the caller cancelled it.
-	 */
+	/** Keep the bytes too: the whole body once arrived, or undefined past `limit`, on failure or cancel. */
 	async collect(limit: number): Promise<Buffer | undefined> {
 		if (this.#done || this.#collector !== undefined) {
 			return undefined;
@@ -56,11 +45,7 @@ export class StreamingBody {
 			this.#collector = {chunks: [], bytes: 0, limit, settle: resolve};
 			void this.#pump();
 		});
-		if (raw === undefined) {
-			return undefined;
-		}
-
-		return this.#finish === undefined ? raw : this.#finish(raw, limit).catch(() => undefined);
+		return raw === undefined || this.#finish === undefined ? raw : this.#finish(raw, limit).catch(() => undefined);
 	}
 
 	/** A second reader of the same bytes (the caller's stream is split in two); not collected. */
@@ -72,7 +57,9 @@ export class StreamingBody {
 
 	/** Stop keeping the bytes (storing is given up); the caller reads on at its own pace. */
 	stopCollecting(): void {
-		this.#stopCollecting(undefined);
+		const collector = this.#collector;
+		this.#collector = undefined;
+		collector?.settle(undefined);
 	}
 
 	/** Stop reading from the origin: the caller's stream errors with `reason`. */
@@ -82,7 +69,7 @@ export class StreamingBody {
 		}
 
 		this.#done = true;
-		this.#stopCollecting(undefined);
+		this.stopCollecting();
 		this.#controller.error(reason);
 		void this.#reader.cancel(reason).catch(() => undefined);
 	}
@@ -120,34 +107,26 @@ export class StreamingBody {
 			return false;
 		}
 
+		const collector = this.#collector;
 		if (result.done) {
 			this.#done = true;
-			const collector = this.#collector;
 			this.#collector = undefined;
 			collector?.settle(Buffer.concat(collector.chunks, collector.bytes));
 			this.#controller.close();
 			return false;
 		}
 
-		const chunk = result.value;
-		const collector = this.#collector;
 		if (collector !== undefined) {
-			collector.bytes += chunk.byteLength;
+			collector.bytes += result.value.byteLength;
 			if (collector.bytes > collector.limit) {
-				this.#stopCollecting(undefined);
+				this.stopCollecting();
 			} else {
 				// A copy: the caller may transfer or change the chunk it reads.
-				collector.chunks.push(Buffer.from(chunk));
+				collector.chunks.push(Buffer.from(result.value));
 			}
 		}
 
-		this.#controller.enqueue(chunk);
+		this.#controller.enqueue(result.value);
 		return true;
-	}
-
-	#stopCollecting(result: Buffer | undefined): void {
-		const collector = this.#collector;
-		this.#collector = undefined;
-		collector?.settle(result);
 	}
 }

@@ -10,7 +10,6 @@ import type {RecordMeta} from '../../lib/backends/store.js';
 import {storeOf} from '../../lib/cache/base-cache.js';
 import {CachedSession} from '../../lib/index.js';
 import {runCli} from '../cli/run-cli.js';
-import {FleetOrigin, type Worker, startWorker, total} from '../support/fleet.js';
 import {Origin} from '../support/origin.js';
 import {redisCluster} from '../support/redis-cluster.js';
 import {skipOrFail} from '../support/services.js';
@@ -35,9 +34,9 @@ async function onNode<T>(url: string, command: string[]): Promise<T> {
 
 /**
  * The Redis store on a Redis Cluster of three masters (spec/support/redis-cluster.ts): where the
- * keys land, maintenance over every master, coalescing and the memory tier across processes, and
- * the CLI. The store's contract itself runs on the cluster in store-redis-cluster.spec.ts and
- * conformance-redis-cluster.spec.ts.
+ * keys land, maintenance over every master, the memory tier across processes, and the CLI. The
+ * store's contract itself runs on the cluster in store-redis-cluster.spec.ts and
+ * conformance-redis-cluster.spec.ts, coalescing across processes in spec/engine/coalesce.spec.ts.
  */
 describe('backends/redis on a Redis Cluster', function () {
 	this.timeout(60_000);
@@ -174,29 +173,6 @@ describe('backends/redis on a Redis Cluster', function () {
 		const again = await Promise.all(paths.map(async path => session.get(origin.url + path)));
 		assert.deepEqual(again.map(response => response.fromCache), paths.map(path => !path.includes('news')));
 		assert.equal(origin.hits(), hits + 20, 'only the 20 invalidated went to the origin');
-	});
-
-	it('sends one origin request per key for two processes asking at once, and tells waiters at once when the leader gets a 500', async () => {
-		const fleetOrigin = await FleetOrigin.start();
-		const workers: Worker[] = [];
-		try {
-			const paths = [...Array.from({length: 20}, (_item, index) => `/ok/${randomUUID()}-${index}?ms=100`), `/fail/${randomUUID()}?ms=300`];
-			const config = {backend: 'redis', url: urls, cacheName: `cluster-fleet-${randomUUID().slice(0, 8)}`, urls: paths.map(path => fleetOrigin.url + path), warmup: `${fleetOrigin.url}/ok/warmup`, coalesce: {lease: 10_000}};
-			workers.push(startWorker(config), startWorker(config));
-			await Promise.all(workers.map(async worker => worker.ready));
-			const rounds = await Promise.all(workers.map(async worker => worker.go()));
-			assert.deepEqual(paths.slice(0, 20).map(path => fleetOrigin.hits(path)), paths.slice(0, 20).map(() => 1), 'one origin request per key');
-			assert.equal(total(rounds, 'coalesced') + total(rounds, 'hits'), 20, 'the other process was served what the leader stored');
-			assert.equal(fleetOrigin.hits(paths[20]!), 2, 'the 500: the leader, then the waiter once');
-			// Told by the leader's news (published on one master, heard on another), not by a look at the lease 10 s later.
-			assert.ok(rounds.every(round => round.results.at(-1)!.ms < 2500), rounds.map(round => Math.round(round.results.at(-1)!.ms)).join(', '));
-		} finally {
-			for (const worker of workers) {
-				worker.kill('SIGKILL');
-			}
-
-			await fleetOrigin.close();
-		}
 	});
 
 	it('keeps memory tiers of two processes coherent: a write and a POST in one are seen by the other within 100 ms', async () => {

@@ -9,8 +9,15 @@ import {CachedSession, installCache} from '../../lib/index.js';
 type Config = {
 	backend: 'redis' | 'sqlite';
 	cacheName: string;
-	url?: string;
+	/** Redis: a server's URL, or a cluster's node URLs. */
+	url?: string | string[];
 	urls: string[];
+	/** Redis: a memory tier in front of it. */
+	memoryTier?: {maxEntries?: number; maxBytes?: number};
+	/** 'POST': each round POSTs the URLs instead of getting them (not with the fetch door). */
+	method?: 'POST';
+	/** Report each response's body (as text) in its result (not with the fetch door). */
+	bodies?: boolean;
 	coalesce?: boolean | {lease?: number; wait?: number};
 	/** Per-request timeout, ms. */
 	timeout?: number;
@@ -32,6 +39,7 @@ const options = {
 	cacheName: config.cacheName,
 	...(config.url === undefined ? {} : {url: config.url}),
 	...(config.coalesce === undefined ? {} : {coalesce: config.coalesce}),
+	...(config.memoryTier === undefined ? {} : {memoryTier: config.memoryTier}),
 	expireAfter: 3600,
 	cacheControl: true,
 	backendTimeout: 2000,
@@ -48,7 +56,7 @@ session.cache.on('error', (error: Error & {lost?: number}) => {
 	process.stdout.write(`${JSON.stringify({error: error.message, lost: error.lost ?? 0})}\n`);
 });
 
-export type WorkerResult = {status: number; fromCache: boolean; ms: number; error?: string};
+export type WorkerResult = {status: number; fromCache: boolean; ms: number; body?: string; error?: string};
 
 async function round(): Promise<WorkerResult[]> {
 	return Promise.all(config.urls.map(async url => {
@@ -60,11 +68,12 @@ async function round(): Promise<WorkerResult[]> {
 				return {status: response.status, fromCache: response.headers.has('x-from-cache'), ms: performance.now() - started};
 			}
 
-			const response = await session.get(url, {
+			const requestOptions = {
 				...(config.timeout === undefined ? {} : {timeout: config.timeout}),
 				...(config.headers === undefined ? {} : {headers: config.headers}),
-			});
-			return {status: response.status, fromCache: response.fromCache, ms: performance.now() - started};
+			};
+			const response = config.method === 'POST' ? await session.post(url, requestOptions) : await session.get(url, requestOptions);
+			return {status: response.status, fromCache: response.fromCache, ms: performance.now() - started, ...(config.bodies ? {body: response.text()} : {})};
 		} catch (error) {
 			return {status: 0, fromCache: false, ms: performance.now() - started, error: (error as Error).message};
 		}

@@ -9,7 +9,7 @@ const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 const workerScript = fileURLToPath(new URL('fleet-worker.ts', import.meta.url));
 
 /** One request's result in a worker. */
-export type WorkerResult = {status: number; fromCache: boolean; ms: number; error?: string};
+export type WorkerResult = {status: number; fromCache: boolean; ms: number; body?: string; error?: string};
 
 /** A worker's report of one round. */
 export type Round = {results: WorkerResult[]; stats: CacheStats};
@@ -71,7 +71,8 @@ export function startWorker(config: Record<string, unknown>): Worker {
  * path and query (`maxAge=N` adds `Cache-Control: max-age=N`). Modes: `ok` (200), `fail` (500),
  * `nostore` (200, `Cache-Control: no-store`), `etag` (ETag, fresh for 1 s, a 304 to `If-None-Match`;
  * {@link conditionals} counts those), `trickle` (the head at once, the body's end N ms later),
- * `stall` (the first request of a URL waits `first` ms, default 5000, the others N ms).
+ * `stall` (the first request of a URL waits `first` ms, default 5000, the others N ms). With
+ * `first=N`, the first request of a URL waits N ms in every mode but `trickle`.
  */
 export class FleetOrigin {
 	readonly counts = new Map<string, number>();
@@ -107,7 +108,8 @@ export class FleetOrigin {
 				return;
 			}
 
-			const delay = mode === 'stall' && count === 1 ? Number(url.searchParams.get('first') ?? 5000) : ms;
+			const first = url.searchParams.get('first') ?? (mode === 'stall' ? '5000' : null);
+			const delay = count === 1 && first !== null ? Number(first) : ms;
 			const timer = setTimeout(() => {
 				if (mode === 'etag') {
 					// Fresh for a second, then revalidated: a 304 to a request that has the tag.
