@@ -33,6 +33,8 @@ class Location {
 	/** Every batch not written yet, in order; the first ones may be handed to their store already. */
 	#queue: Batch[] = [];
 	#draining = false;
+	/** The drain waiting for the end of the current turn, if any. */
+	#scheduled: NodeJS.Immediate | undefined;
 	readonly #name: string;
 
 	constructor(name: string) {
@@ -49,7 +51,8 @@ class Location {
 		this.#queue.push({writer, records, written: written.promise, resolve: written.resolve, started: false, handed: handed.promise, hand: handed.resolve});
 		if (!this.#draining) {
 			this.#draining = true;
-			setImmediate(() => {
+			this.#scheduled = setImmediate(() => {
+				this.#scheduled = undefined;
 				void this.#drain();
 			});
 		}
@@ -60,8 +63,14 @@ class Location {
 		await Promise.all(this.#queue.map(batch => batch.written));
 	}
 
-	/** Resolves when every batch queued so far has been handed to its store (whose `set` was called). */
+	/** Hands what is queued to the store now, not after the turn; resolves when every batch queued so far has been handed. */
 	async handed(): Promise<void> {
+		if (this.#scheduled !== undefined) {
+			clearImmediate(this.#scheduled);
+			this.#scheduled = undefined;
+			void this.#drain();
+		}
+
 		await Promise.all(this.#queue.map(batch => batch.handed));
 	}
 
@@ -188,7 +197,7 @@ export async function flush(location: string): Promise<void> {
 	await locations.get(location)?.flush();
 }
 
-/** Wait until what is queued for `location` now has been handed to the store (not answered yet). */
+/** Hand what is queued for `location` to the store now; resolves once it is handed (not answered yet). */
 export async function handed(location: string): Promise<void> {
 	await locations.get(location)?.handed();
 }
