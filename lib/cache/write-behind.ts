@@ -63,9 +63,10 @@ class Location {
 		await Promise.all(this.#queue.map(batch => batch.written));
 	}
 
-	/** Hands what is queued to the store now, not after the turn; resolves when every batch queued so far has been handed. */
+	/** Resolves when every batch queued so far has been handed to its store; a network store's are handed now, not after the turn. */
 	async handed(): Promise<void> {
-		if (this.#scheduled !== undefined) {
+		// Handing a batch to a synchronous store (SQLite) writes it: that stays after the caller's turn.
+		if (this.#scheduled !== undefined && this.#queue.every(batch => !batch.writer.synchronous)) {
 			clearImmediate(this.#scheduled);
 			this.#scheduled = undefined;
 			void this.#drain();
@@ -197,7 +198,7 @@ export async function flush(location: string): Promise<void> {
 	await locations.get(location)?.flush();
 }
 
-/** Hand what is queued for `location` to the store now; resolves once it is handed (not answered yet). */
+/** Wait until what is queued for `location` now has been handed to the store (not answered yet). */
 export async function handed(location: string): Promise<void> {
 	await locations.get(location)?.handed();
 }
