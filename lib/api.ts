@@ -18,36 +18,22 @@ export async function request(method: string, url: string | URL, options?: Reque
 }
 
 /** GET with the default session. */
-export async function get(url: string | URL, options?: RequestOptions): Promise<Response> {
-	return request('GET', url, options);
-}
+export const get = async (url: string | URL, options?: RequestOptions): Promise<Response> => request('GET', url, options);
 
 /** POST with the default session. */
-export async function post(url: string | URL, options?: RequestOptions): Promise<Response> {
-	return request('POST', url, options);
-}
+export const post = async (url: string | URL, options?: RequestOptions): Promise<Response> => request('POST', url, options);
 
 /** PUT with the default session. */
-export async function put(url: string | URL, options?: RequestOptions): Promise<Response> {
-	return request('PUT', url, options);
-}
+export const put = async (url: string | URL, options?: RequestOptions): Promise<Response> => request('PUT', url, options);
 
 /** PATCH with the default session. */
-export async function patch(url: string | URL, options?: RequestOptions): Promise<Response> {
-	return request('PATCH', url, options);
-}
+export const patch = async (url: string | URL, options?: RequestOptions): Promise<Response> => request('PATCH', url, options);
 
 /** DELETE with the default session (exported as `delete`). */
-export async function del(url: string | URL, options?: RequestOptions): Promise<Response> {
-	return request('DELETE', url, options);
-}
+export const del = async (url: string | URL, options?: RequestOptions): Promise<Response> => request('DELETE', url, options);
 
 /** HEAD with the default session. */
-export async function head(url: string | URL, options?: RequestOptions): Promise<Response> {
-	return request('HEAD', url, options);
-}
+export const head = async (url: string | URL, options?: RequestOptions): Promise<Response> => request('HEAD', url, options);
 
 /** OPTIONS with the default session. */
-export async function options(url: string | URL, requestOptions?: RequestOptions): Promise<Response> {
-	return request('OPTIONS', url, requestOptions);
-}
+export const options = async (url: string | URL, requestOptions?: RequestOptions): Promise<Response> => request('OPTIONS', url, requestOptions);

@@ -9,7 +9,6 @@ import type {Response} from './models/response.js';
 import {CACHE_REQUEST_OPTION_NAMES} from './policy/request-options.js';
 import {type SendOptions, declareLayerOptions} from './session.js';
 
-// The cache's per-request options: a session takes them, and says what they need when no cache is in front of it.
 declareLayerOptions(CACHE_REQUEST_OPTION_NAMES, 'needs a cache: use CachedSession (or CacheMixin) or call installCache() first');
 
 /** Any class whose instances can `send()` a prepared request: what `CacheMixin` extends. */
@@ -18,7 +17,7 @@ export type SendingSession = {
 	close?(): Promise<void>;
 };
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- a mixin's base must accept any constructor arguments
+/** A class `CacheMixin` can extend (a mixin's base must accept any constructor arguments). */
 export type SessionConstructor = new (...args: any[]) => SendingSession;
 
 /** What a cache mixin adds to the class it extends. */
@@ -35,55 +34,39 @@ export type CacheMixinMembers = {
 	send(request: PreparedRequest, options?: SendOptions): Promise<Response>;
 };
 
-type Parameters_<T extends SessionConstructor> = ConstructorParameters<T>;
-
-/**
- * The constructor arguments of `CacheMixin(Base)`: Base's, with cache options added to its first
- * (options object) argument. A required first argument stays required; a base whose first
- * argument is not an options object keeps its arguments as they are (give cache options to
- * `CacheMixin(Base, options)` then).
- */
+/** The constructor arguments of `CacheMixin(Base)`: Base's, with cache options added to its first (options object) argument. */
 export type CachedConstructorArguments<T extends SessionConstructor> =
 	// A class that already caches is returned as it is.
-	InstanceType<T> extends CacheMixinMembers ? Parameters_<T>
-	: Parameters_<T> extends [] ? [options?: CacheOptions]
-		: Parameters_<T> extends [infer First, ...infer Rest]
-			? (First extends object ? [options: WithCacheOptions<First>, ...rest: Rest] : Parameters_<T>)
-			: Parameters_<T> extends [(infer First)?, ...infer Rest]
-				? (NonNullable<First> extends object ? [options?: WithCacheOptions<NonNullable<First>>, ...rest: Rest] : Parameters_<T>)
+	InstanceType<T> extends CacheMixinMembers ? ConstructorParameters<T>
+	: ConstructorParameters<T> extends [] ? [options?: CacheOptions]
+		: ConstructorParameters<T> extends [infer First, ...infer Rest]
+			? (First extends object ? [options: WithCacheOptions<First>, ...rest: Rest] : ConstructorParameters<T>)
+			: ConstructorParameters<T> extends [(infer First)?, ...infer Rest]
+				? (NonNullable<First> extends object ? [options?: WithCacheOptions<NonNullable<First>>, ...rest: Rest] : ConstructorParameters<T>)
 				: [options?: CacheOptions];
 
-/**
- * A base's options plus the cache's, when no name is both: otherwise a type that no call
- * satisfies, naming the clash (give the cache options to `CacheMixin(Base, options)` instead).
- */
+/** A base's options plus the cache's, or, when a name is both, a type no call satisfies that names the clash. */
 type WithCacheOptions<Options> = [Extract<keyof Options, keyof CacheOptions>] extends [never]
 	? Options & CacheOptions
 	: {'these base options are also cache options: pass cache options as CacheMixin(Base, cacheOptions)': Extract<keyof Options, keyof CacheOptions>};
 
-/** The class `CacheMixin(Base)` returns: Base's statics, a constructor taking Base's options plus {@link CacheOptions}. */
-export type CachedSessionClass<TBase extends SessionConstructor> = Omit<TBase, 'prototype'> & {
-	new (...args: CachedConstructorArguments<TBase>): InstanceType<TBase> & CacheMixinMembers;
+/** Base's statics, and a constructor taking `Args` that makes Base's instances with the cache's members. */
+type CachingClass<TBase extends SessionConstructor, Args extends unknown[]> = Omit<TBase, 'prototype'> & {
+	new (...args: Args): InstanceType<TBase> & CacheMixinMembers;
 	prototype: InstanceType<TBase> & CacheMixinMembers;
 };
+
+/** The class `CacheMixin(Base)` returns: Base's statics, a constructor taking Base's options plus {@link CacheOptions}. */
+export type CachedSessionClass<TBase extends SessionConstructor> = CachingClass<TBase, CachedConstructorArguments<TBase>>;
 
 /** The class `CacheMixin(Base, cacheOptions)` returns: Base's constructor, untouched. */
-export type FixedCachedSessionClass<TBase extends SessionConstructor> = Omit<TBase, 'prototype'> & {
-	new (...args: ConstructorParameters<TBase>): InstanceType<TBase> & CacheMixinMembers;
-	prototype: InstanceType<TBase> & CacheMixinMembers;
-};
+export type FixedCachedSessionClass<TBase extends SessionConstructor> = CachingClass<TBase, ConstructorParameters<TBase>>;
 
-/** Classes made by `CacheMixin`: a subclass of one already caches. */
 const cachedClasses = new WeakSet<object>();
 
-function isCachedClass(Base: object): boolean {
-	for (let current: object | null = Base; current !== null && current !== Function.prototype; current = Object.getPrototypeOf(current) as object | null) {
-		if (cachedClasses.has(current)) {
-			return true;
-		}
-	}
-
-	return false;
+/** True for a class made by `CacheMixin`, or a subclass of one. */
+function isCachedClass(Base: object | null): boolean {
+	return Base !== null && Base !== Function.prototype && (cachedClasses.has(Base) || isCachedClass(Object.getPrototypeOf(Base) as object | null));
 }
 
 /** True when `session` caches by itself (its class came from `CacheMixin`). */
@@ -92,13 +75,7 @@ export function hasOwnCache(session: object): boolean {
 }
 
 /**
- * Add caching to any session-like class: `class MySession extends CacheMixin(OtherSession) {}`.
- * Cache options (see {@link CacheOptions}) are taken from the first constructor argument; the
- * other options, and any further arguments, go to the base class. Or give the cache options here,
- * `CacheMixin(Client, {cacheName: 'api'})`, and every constructor argument goes to the base
- * untouched (for bases with positional arguments, or options named like cache options). The
- * returned class keeps the base's own methods and state, and composes with other mixins in either
- * order; applied to a class that already caches, it returns that class.
+ * Add caching to any session-like class, with cache options from the first constructor argument or given here (docs/sessions.md).
  *
  * @example
  * class MySession extends CacheMixin(Session) {}
@@ -115,14 +92,13 @@ export function CacheMixin<TBase extends SessionConstructor>(Base: TBase, cacheO
 		return Base as unknown as CachedSessionClass<TBase>;
 	}
 
-	// Validated once, here, so a mistake shows where the class is made.
+	// Validated here, so that a mistake shows where the class is made.
 	const fixed = cacheOptions === undefined ? undefined : normalizeCacheOptions(cacheOptions, `CacheMixin(${Base.name})`);
 
 	class Cached extends Base {
 		readonly #engine: CacheEngine;
 		readonly #settings: CacheConfig;
 
-		// eslint-disable-next-line @typescript-eslint/no-explicit-any -- mixin constructors must take any[]
 		constructor(...args: any[]) {
 			const owner = new.target.name || 'CachedSession';
 			if (fixed === undefined) {

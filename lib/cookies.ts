@@ -1,15 +1,10 @@
 import {type Cookie, CookieJar, type ErrorCallback, MemoryCookieStore} from 'tough-cookie';
 import type {PromiseCookieJar} from 'got';
 
-/**
- * A memory cookie store that remembers whether it ever held a cookie, so that a session whose
- * jar is still empty skips the lookup (tough-cookie takes about 5 µs per URL even on an empty
- * jar, a quarter of a memory cache hit).
- */
+/** A memory store that remembers whether it ever held a cookie: tough-cookie takes ~5 µs per URL even on an empty jar. */
 class SessionCookieStore extends MemoryCookieStore {
 	#written = false;
 
-	/** True once any cookie was put in the store (it stays true after the cookies are removed). */
 	get written(): boolean {
 		return this.#written;
 	}
@@ -35,10 +30,7 @@ export function isCookieJar(value: unknown): value is CookieJar {
 		&& typeof (value as Partial<CookieJar>).setCookie === 'function');
 }
 
-/**
- * The `Cookie` header the jar holds for `url` under the usual domain, path, secure and expiry
- * rules ('' when none): synchronously when the jar's store allows, so a request adds no await.
- */
+/** The `Cookie` header the jar holds for `url` ('' when none): synchronously when the store allows, so a request adds no await. */
 export function cookieHeaderFor(jar: CookieJar, url: string): string | Promise<string> {
 	const {store} = jar as Partial<Pick<CookieJar, 'store'>>;
 	if (store instanceof SessionCookieStore && !store.written) {
@@ -53,11 +45,8 @@ export function cookieHeaderFor(jar: CookieJar, url: string): string | Promise<s
 }
 
 /**
- * The `cookieJar` got gets for one request. The first hop sends the prepared request's own
- * `Cookie` header (the one the cache keyed on), so the jar is not asked again; later hops (the
- * session removes the header before each redirect, as requests does) get the jar's cookies for
- * their own URL. `Set-Cookie` headers of every hop go into the jar; invalid ones are ignored, as
- * browsers and requests ignore them.
+ * The `cookieJar` got gets for one request: the first hop sends the prepared request's own `Cookie`
+ * header (the one the cache keyed on), later hops the jar's for their URL; invalid `Set-Cookie`s are ignored.
  */
 export function cookieJarForRequest(jar: CookieJar): PromiseCookieJar {
 	let hops = 0;

@@ -4,12 +4,7 @@ import {debuglog} from 'node:util';
 /** The decisions the cache publishes, each on its own `diagnostics_channel`: `requests-cache:<event>`. */
 export type CacheEvent = 'hit' | 'stale' | 'miss' | 'stored' | 'revalidated' | 'bypass' | 'evicted' | 'error' | FleetEvent;
 
-/**
- * A miss's part in a flight across processes (`coalesce`, docs/scaling.md): `leader` (this process
- * took the lease and asks the origin), `waiter` (it waited for another process's flight: served
- * from the store, or, with a `reason`, sent to the origin itself), `takeover` (the leader's lease
- * expired: this request took the flight over).
- */
+/** A miss's part in a flight across processes (`coalesce`, docs/scaling.md). */
 export type FleetEvent = 'leader' | 'waiter' | 'takeover';
 
 /** What is published for each decision (and logged with `NODE_DEBUG=requests-cache`). */
@@ -18,10 +13,7 @@ export type CacheEventMessage = {
 	/** The cache's name (`cacheName`). */
 	readonly cacheName: string;
 	readonly method: string;
-	/**
-	 * The request URL as the caller gave it (it may hold secrets: keep it out of shared logs); for
-	 * `evicted`, the stored URL of the evicted record (secrets redacted).
-	 */
+	/** The request URL as given (it may hold secrets); for `evicted`, the evicted record's stored URL (redacted). */
 	readonly url: string;
 	/** The cache key ('' for a request that bypasses the cache); for `evicted`, the evicted record's. */
 	readonly key: string;
@@ -35,26 +27,13 @@ export type CacheEventMessage = {
 	readonly reason?: string | undefined;
 };
 
-/**
- * The channels, by event. Subscribe with `diagnostics_channel.subscribe('requests-cache:hit', fn)`;
- * nothing is built for a channel nobody listens to.
- */
-export const CACHE_CHANNELS: Readonly<Record<CacheEvent, diagnosticsChannel.Channel>> = Object.freeze({
-	hit: diagnosticsChannel.channel('requests-cache:hit'),
-	stale: diagnosticsChannel.channel('requests-cache:stale'),
-	miss: diagnosticsChannel.channel('requests-cache:miss'),
-	stored: diagnosticsChannel.channel('requests-cache:stored'),
-	revalidated: diagnosticsChannel.channel('requests-cache:revalidated'),
-	bypass: diagnosticsChannel.channel('requests-cache:bypass'),
-	evicted: diagnosticsChannel.channel('requests-cache:evicted'),
-	error: diagnosticsChannel.channel('requests-cache:error'),
-	leader: diagnosticsChannel.channel('requests-cache:leader'),
-	waiter: diagnosticsChannel.channel('requests-cache:waiter'),
-	takeover: diagnosticsChannel.channel('requests-cache:takeover'),
-});
+const cacheEvents: readonly CacheEvent[] = ['hit', 'stale', 'miss', 'stored', 'revalidated', 'bypass', 'evicted', 'error', 'leader', 'waiter', 'takeover'];
+
+/** The channels, by event: `diagnostics_channel.subscribe('requests-cache:hit', fn)`. */
+export const CACHE_CHANNELS = Object.freeze(Object.fromEntries(cacheEvents.map(event => [event, diagnosticsChannel.channel(`requests-cache:${event}`)]))) as Readonly<Record<CacheEvent, diagnosticsChannel.Channel>>;
 
 const debug = debuglog('requests-cache');
-// NODE_DEBUG is read once, when the process starts: decided here, so a hit pays one comparison.
+// NODE_DEBUG is read once, at start: decided here, so a hit pays one comparison.
 const logging = debug.enabled ? debug : undefined;
 
 /** True when someone listens to `event` or the debug log is on: only then is a message built. */
@@ -98,10 +77,7 @@ export type CacheStats = {
 	bytesStored: number;
 	/** Requests that did not use the cache (method, directives, DO_NOT_CACHE, disabled). */
 	bypassed: number;
-	/**
-	 * Records evicted by this cache's writes to stay within its budget (`maxEntries`, `maxBytes`):
-	 * responses, redirect aliases and Vary indexes, each counted.
-	 */
+	/** Records (responses, redirect aliases, Vary indexes) evicted by this cache's writes to stay within `maxEntries`/`maxBytes`. */
 	evicted: number;
 	/** Store failures and unreadable entries reported. */
 	errors: number;
@@ -120,7 +96,7 @@ export function emptyStats(): CacheStats {
 	return {hits: 0, staleServed: 0, misses: 0, revalidations: 0, stores: 0, bytesStored: 0, bypassed: 0, evicted: 0, errors: 0, coalesced: 0, coalesceFallbacks: 0, takeovers: 0};
 }
 
-/** The counter each request decision adds to (`waiter` adds to one of two, by whether it had to go to the origin). */
+/** The counter each request decision adds to (`waiter`'s depends on whether it went to the origin). */
 const counters: Partial<Record<CacheEvent, 'hits' | 'staleServed' | 'misses' | 'revalidations' | 'stores' | 'bypassed' | 'takeovers'>> = {
 	hit: 'hits', stale: 'staleServed', miss: 'misses', revalidated: 'revalidations', stored: 'stores', bypass: 'bypassed', takeover: 'takeovers',
 };

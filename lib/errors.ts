@@ -1,16 +1,9 @@
 import type {Response} from './models/response.js';
 
 /** Stable machine-readable codes carried by every error this package throws. */
-export type ErrorCode =
-	| 'ERR_HTTP_STATUS'
-	| 'ERR_REQUEST'
-	| 'ERR_BACKEND'
-	| 'ERR_CACHE_DISABLED_OPTION';
+export type ErrorCode = 'ERR_HTTP_STATUS' | 'ERR_REQUEST' | 'ERR_BACKEND' | 'ERR_CACHE_DISABLED_OPTION';
 
-/**
- * Base class of the errors thrown by requests-cache. `code` is stable across versions; the
- * underlying error, when there is one, is on `cause`.
- */
+/** Base class of the errors thrown by requests-cache: a `code` stable across versions, the underlying error on `cause`. */
 export class RequestsCacheError extends Error {
 	readonly code: ErrorCode;
 
@@ -33,31 +26,13 @@ export class HTTPError extends RequestsCacheError {
 	}
 }
 
-/**
- * Why the network failed, as Node and got name it: `ECONNREFUSED` (nothing listens), `ECONNRESET`
- * (the connection was dropped), `ETIMEDOUT` (any timeout), `ENOTFOUND` (no such host), `EAI_AGAIN`
- * (DNS temporarily failed), `EHOSTUNREACH`/`ENETUNREACH`, `EPIPE`, TLS codes such as
- * `CERT_HAS_EXPIRED` or `ERR_TLS_CERT_ALTNAME_INVALID`, and got's own (`ERR_TOO_MANY_REDIRECTS`).
- */
-export type NetworkErrorCode =
-	| 'ECONNREFUSED'
-	| 'ECONNRESET'
-	| 'ETIMEDOUT'
-	| 'ENOTFOUND'
-	| 'EAI_AGAIN'
-	| 'EHOSTUNREACH'
-	| 'ENETUNREACH'
-	| 'EPIPE'
-	// Any other code the transport reports, kept as it is.
-	| (string & Record<never, never>);
+/** Why the network failed, as Node and got name it (`ETIMEDOUT` for any timeout; any other code kept as it is). */
+export type NetworkErrorCode = 'ECONNREFUSED' | 'ECONNRESET' | 'ETIMEDOUT' | 'ENOTFOUND' | 'EAI_AGAIN' | 'EHOSTUNREACH' | 'ENETUNREACH' | 'EPIPE' | (string & Record<never, never>);
 
 // got's generic wrapper code says nothing about the cause.
 const uninformativeCodes: ReadonlySet<string> = new Set(['ERR_GOT_REQUEST_ERROR']);
 
-/**
- * The network code of a transport error: the first string `code` along the error and its `cause`
- * chain (got copies the socket's code onto its own errors), and `ETIMEDOUT` for any timeout.
- */
+/** The network code of a transport error: the first string `code` along its `cause` chain, `ETIMEDOUT` for any timeout. */
 export function networkCodeOf(error: unknown): NetworkErrorCode | undefined {
 	let current = error;
 	for (let depth = 0; depth < 8 && typeof current === 'object' && current !== null; depth++) {
@@ -76,20 +51,7 @@ export function networkCodeOf(error: unknown): NetworkErrorCode | undefined {
 	return undefined;
 }
 
-/**
- * The request could not be sent or no response arrived (DNS, connection, timeout). `code` is
- * always `ERR_REQUEST`; `networkCode` says what happened, so a caller branches on it without
- * reading `cause`.
- *
- * @example
- * try {
- * 	await session.get(url);
- * } catch (error) {
- * 	if (error instanceof RequestError && error.networkCode === 'ECONNREFUSED') {
- * 		// the service is down
- * 	}
- * }
- */
+/** The request could not be sent or no response arrived (DNS, connection, timeout); `networkCode` says what happened (docs/sessions.md). */
 export class RequestError extends RequestsCacheError {
 	readonly url: string;
 	readonly method: string;
@@ -108,10 +70,7 @@ export class RequestError extends RequestsCacheError {
 /** A cache store failed (only thrown with `strictBackend: true`; otherwise reported on `'error'`). */
 export class BackendError extends RequestsCacheError {
 	readonly operation: string;
-	/**
-	 * Records written behind requests (responses, redirect aliases, Vary indexes) that this failure
-	 * kept out of the store for good; 0 when none were lost.
-	 */
+	/** Records written behind requests that this failure kept out of the store for good; 0 when none were lost. */
 	readonly lost: number;
 
 	constructor(operation: string, options?: {cause?: unknown; lost?: number}) {
@@ -145,44 +104,26 @@ export function assertKnownOptions(owner: string, options: object, known: Readon
 	}
 }
 
-export function describe(value: unknown): string {
-	if (value === null) {
-		return 'null';
-	}
-
-	if (Array.isArray(value)) {
-		return 'an array';
-	}
-
+function describe(value: unknown): string {
 	if (value instanceof Date) {
 		return Number.isNaN(value.getTime()) ? 'an invalid Date' : `Date ${value.toISOString()}`;
 	}
 
-	switch (typeof value) {
-		case 'string': {
-			return `string ${JSON.stringify(value.length > 60 ? `${value.slice(0, 60)}…` : value)}`;
-		}
-
-		case 'number':
-		case 'boolean':
-		case 'bigint': {
-			return `${typeof value} ${String(value)}`;
-		}
-
-		case 'symbol': {
-			return `symbol ${value.description ?? ''}`;
-		}
-
-		case 'function': {
-			return 'a function';
-		}
-
-		case 'undefined': {
-			return 'undefined';
-		}
-
-		default: {
-			return 'an object';
-		}
+	if (typeof value === 'string') {
+		return `string ${JSON.stringify(value.length > 60 ? `${value.slice(0, 60)}…` : value)}`;
 	}
+
+	if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') {
+		return `${typeof value} ${String(value)}`;
+	}
+
+	if (typeof value === 'symbol') {
+		return `symbol ${value.description ?? ''}`;
+	}
+
+	if (value === null || value === undefined) {
+		return String(value);
+	}
+
+	return Array.isArray(value) ? 'an array' : (typeof value === 'function' ? 'a function' : 'an object');
 }

@@ -3,7 +3,7 @@ import {hasOwnCache} from './cache-mixin.js';
 import {outsideDoors} from './doors/bypass.js';
 import {installFetchDoor} from './doors/fetch.js';
 import {installHttpDoor} from './doors/http.js';
-import type {CachedSend, DoorOptions, EngineFor, RestoreDoor} from './doors/types.js';
+import type {CachedSend, EngineFor, RestoreDoor} from './doors/types.js';
 import {createEngine} from './config/assemble.js';
 import {CACHE_OPTION_NAMES, type CacheOptions, normalizeCacheOptions} from './config/options.js';
 import type {CacheEngine} from './engine/engine.js';
@@ -19,16 +19,10 @@ export type Door = 'fetch' | 'http' | 'session';
 
 /** Options of `installCache()` and `enabled()`: the cache options, and which requests go through it. */
 export type InstallOptions = CacheOptions & {
-	/**
-	 * The front doors to cache: `'fetch'` (the global fetch), `'http'` (node:http and node:https
-	 * client requests: got, axios, node-fetch, superagent…), `'session'` (this library's sessions and
-	 * module functions).
-	 * @default ['fetch', 'http', 'session']
-	 */
+	/** The front doors to cache: the global fetch, node:http(s) clients, this library's sessions. @default ['fetch', 'http', 'session'] */
 	patch?: readonly Door[];
 	/**
-	 * Cache only the URLs matching one of these patterns (the `urlsExpireAfter` glob rules: `*`
-	 * matches anything, the scheme is not compared); every other request passes untouched.
+	 * Cache only the URLs matching one of these patterns (the `urlsExpireAfter` glob rules); every other request passes untouched.
 	 * @default every URL
 	 * @example {urls: ['https://api.example.com/*']}
 	 */
@@ -42,33 +36,26 @@ export type InstallOptions = CacheOptions & {
 };
 
 const doorNames: ReadonlySet<Door> = new Set(['fetch', 'http', 'session']);
+const doorList = [...doorNames].map(name => `'${name}'`).join(', ');
+// Not in the option table (lib/config/options.ts): they choose which requests reach a cache, not how it caches.
 const installOptionNames: ReadonlySet<string> = new Set([...CACHE_OPTION_NAMES, 'patch', 'urls', 'fromCacheHeader']);
 const headerNameRegex = /^[!#$%&'*+.^_`|~\dA-Za-z-]+$/;
 
-/** One installed cache: the engine and what reaches it. */
+/** One installed cache: the engine (and its handle for the doors) and what reaches it (`urls` undefined: every URL). */
 type Installation = {
 	readonly engine: CacheEngine;
+	readonly cachedSend: CachedSend;
 	readonly doors: ReadonlySet<Door>;
-	/** URL patterns; undefined when every URL is cached. */
 	readonly urls: readonly RegExp[] | undefined;
 	readonly fromCacheHeader: string | undefined;
 };
 
-/**
- * The one install registry: the program-wide installation, the installations of the `enabled()`
- * calls still running, the session door's original `send` while it is patched, and how to take
- * down the fetch and http doors while they are up.
- */
-const registry: {
-	installed: Installation | undefined;
-	enabledRuns: Set<Installation>;
-	originalSend: Session['send'] | undefined;
-	restoreDoor: Map<'fetch' | 'http', RestoreDoor>;
-} = {
-	installed: undefined,
-	enabledRuns: new Set(),
-	originalSend: undefined,
-	restoreDoor: new Map(),
+/** The program-wide installation, those of the `enabled()` calls running, the session door's original `send`, and the doors up. */
+const registry = {
+	installed: undefined as Installation | undefined,
+	enabledRuns: new Set<Installation>(),
+	originalSend: undefined as Session['send'] | undefined,
+	restoreDoor: new Map<'fetch' | 'http', RestoreDoor>(),
 };
 
 /** The installation for the current async context: an `enabled()` scope's, else the program's. */
@@ -76,61 +63,38 @@ function activeInstallation(): Installation | undefined {
 	return (scopedInstall() as Installation | undefined) ?? registry.installed;
 }
 
-/** The installed cache for the current async context: an `enabled()` scope's, else the program's. */
-export function activeEngine(): CacheEngine | undefined {
-	return activeInstallation()?.engine;
+function cachesUrl(installation: Installation, url: string): boolean {
+	return installation.urls === undefined || installation.urls.some(pattern => matchesUrlPattern(pattern, url));
 }
 
 /** The installation that takes a request through `door` here and now, if any. */
 function installationFor(door: Door, url: string): Installation | undefined {
 	const installation = activeInstallation();
-	if (installation === undefined || !installation.doors.has(door) || isDisabled(installation.engine)) {
-		return undefined;
+	return installation?.doors.has(door) && !isDisabled(installation.engine) && cachesUrl(installation, url) ? installation : undefined;
+}
+
+/** Patch `Session.prototype.send` and put up the fetch and http doors while some installation asks for them; undo the rest. */
+function sync(): void {
+	const installations = [...registry.enabledRuns, ...(registry.installed === undefined ? [] : [registry.installed])];
+	if (installations.length > 0 && registry.originalSend === undefined) {
+		// eslint-disable-next-line @typescript-eslint/unbound-method -- put back as it was below
+		registry.originalSend = Session.prototype.send;
+		Session.prototype.send = installedSend;
+	} else if (installations.length === 0 && registry.originalSend !== undefined) {
+		Session.prototype.send = registry.originalSend;
+		registry.originalSend = undefined;
 	}
 
-	return installation.urls === undefined || installation.urls.some(pattern => matchesUrlPattern(pattern, url)) ? installation : undefined;
-}
-
-function doorOptions(door: 'fetch' | 'http'): DoorOptions {
-	return {
-		wants: (_method, url) => installationFor(door, url) !== undefined,
-		fromCacheHeader: () => activeInstallation()?.fromCacheHeader,
-	};
-}
-
-function doorEngineFor(door: 'fetch' | 'http'): EngineFor {
-	return (request: PreparedRequest): CachedSend | undefined => {
-		const installation = installationFor(door, request.url);
-		if (installation === undefined) {
-			return undefined;
-		}
-
-		return cachedSendOf(installation.engine);
-	};
-}
-
-// One per engine, made once: the doors ask for it on every request.
-const cachedSends = new WeakMap<CacheEngine, CachedSend>();
-
-function cachedSendOf(engine: CacheEngine): CachedSend {
-	let cached = cachedSends.get(engine);
-	if (cached === undefined) {
-		const handle: CachedSend = async (prepared, options, send) => engine.handle(prepared, options, send);
-		cached = Object.assign(handle, {readsBody: (method: string) => engine.settings.allowableMethods.has(method)});
-		cachedSends.set(engine, cached);
-	}
-
-	return cached;
-}
-
-/** Put up the fetch and http doors some installation asks for, take down the others. */
-function syncDoors(): void {
-	const wanted = new Set<Door>([...(registry.installed?.doors ?? []), ...[...registry.enabledRuns].flatMap(run => [...run.doors])]);
+	const wanted = new Set<Door>(installations.flatMap(installation => [...installation.doors]));
 	for (const door of ['fetch', 'http'] as const) {
 		const restore = registry.restoreDoor.get(door);
 		if (wanted.has(door) && restore === undefined) {
 			const install = door === 'fetch' ? installFetchDoor : installHttpDoor;
-			registry.restoreDoor.set(door, install(doorEngineFor(door), doorOptions(door)));
+			const engineFor: EngineFor = request => installationFor(door, request.url)?.cachedSend;
+			registry.restoreDoor.set(door, install(engineFor, {
+				wants: (_method, url) => installationFor(door, url) !== undefined,
+				fromCacheHeader: () => activeInstallation()?.fromCacheHeader,
+			}));
 		} else if (!wanted.has(door) && restore !== undefined) {
 			restore();
 			registry.restoreDoor.delete(door);
@@ -143,27 +107,11 @@ function installedSend(this: Session, request: PreparedRequest, options: SendOpt
 	const original = registry.originalSend!;
 	const send = async (r: PreparedRequest, o: SendOptions): Promise<Response> => outsideDoors(async () => original.call(this, r, o));
 	const installation = activeInstallation();
-	if (installation === undefined || !installation.doors.has('session') || hasOwnCache(this)
-		|| (installation.urls !== undefined && !installation.urls.some(pattern => matchesUrlPattern(pattern, request.url)))) {
+	if (installation === undefined || !installation.doors.has('session') || hasOwnCache(this) || !cachesUrl(installation, request.url)) {
 		return send(request, options);
 	}
 
 	return installation.engine.handle(request, options, send);
-}
-
-function patchSessions(): void {
-	if (registry.originalSend === undefined) {
-		// eslint-disable-next-line @typescript-eslint/unbound-method -- restored as it was by unpatchSessions()
-		registry.originalSend = Session.prototype.send;
-		Session.prototype.send = installedSend;
-	}
-}
-
-function unpatchSessions(): void {
-	if (registry.installed === undefined && registry.enabledRuns.size === 0 && registry.originalSend !== undefined) {
-		Session.prototype.send = registry.originalSend;
-		registry.originalSend = undefined;
-	}
 }
 
 /** Validate the options of `installCache()`/`enabled()` and build the installation. */
@@ -187,52 +135,41 @@ function installationOf(cacheName: string | InstallOptions | undefined, options:
 
 	assertKnownOptions(owner, resolved, installOptionNames);
 	const {patch, urls, fromCacheHeader, ...cacheOptions} = resolved;
-	const doors = new Set<Door>(patch ?? doorNames);
-	if (patch !== undefined) {
-		if (!Array.isArray(patch)) {
-			throw optionTypeError(owner, 'patch', `an array of door names (${[...doorNames].map(name => `'${name}'`).join(', ')})`, patch);
-		}
-
-		for (const door of patch as unknown[]) {
-			if (!doorNames.has(door as Door)) {
-				throw new TypeError(`${owner} option \`patch\`: unknown door ${JSON.stringify(door)}; the doors are ${[...doorNames].map(name => `'${name}'`).join(', ')}`);
-			}
-		}
+	if (patch !== undefined && !Array.isArray(patch)) {
+		throw optionTypeError(owner, 'patch', `an array of door names (${doorList})`, patch);
 	}
 
-	let patterns: RegExp[] | undefined;
-	if (urls !== undefined) {
-		if (!Array.isArray(urls) || urls.some(url => typeof url !== 'string')) {
-			throw optionTypeError(owner, 'urls', 'an array of URL patterns (strings)', urls);
-		}
+	const unknownDoor = (patch as unknown[] | undefined)?.find(door => !doorNames.has(door as Door));
+	if (unknownDoor !== undefined) {
+		throw new TypeError(`${owner} option \`patch\`: unknown door ${JSON.stringify(unknownDoor)}; the doors are ${doorList}`);
+	}
 
-		patterns = (urls as string[]).map(url => {
-			if (url.trim() === '') {
-				throw optionRangeError(owner, 'urls', 'an array of non-empty URL patterns', url);
-			}
+	if (urls !== undefined && (!Array.isArray(urls) || urls.some(url => typeof url !== 'string'))) {
+		throw optionTypeError(owner, 'urls', 'an array of URL patterns (strings)', urls);
+	}
 
-			return compileUrlPattern(url);
-		});
+	const emptyUrl = urls?.find(url => url.trim() === '');
+	if (emptyUrl !== undefined) {
+		throw optionRangeError(owner, 'urls', 'an array of non-empty URL patterns', emptyUrl);
 	}
 
 	if (fromCacheHeader !== undefined && (typeof fromCacheHeader !== 'string' || !headerNameRegex.test(fromCacheHeader))) {
 		throw optionTypeError(owner, 'fromCacheHeader', 'a header name such as \'x-from-cache\'', fromCacheHeader);
 	}
 
+	const engine = createEngine(normalizeCacheOptions(cacheOptions, owner));
+	const handle: CachedSend = async (prepared, sendOptions, send) => engine.handle(prepared, sendOptions, send);
 	return {
-		engine: createEngine(normalizeCacheOptions(cacheOptions, owner)),
-		doors,
-		urls: patterns,
+		engine,
+		cachedSend: Object.assign(handle, {readsBody: (method: string) => engine.settings.allowableMethods.has(method)}),
+		doors: new Set(patch ?? doorNames),
+		urls: urls?.map(url => compileUrlPattern(url)),
 		fromCacheHeader: fromCacheHeader?.toLowerCase(),
 	};
 }
 
 /**
- * Cache every HTTP request the program makes from now on: through the global `fetch`, through
- * `node:http`/`node:https` (got, axios, node-fetch, superagent…), through the module-level
- * functions (`get`, `post`, …) and every plain `Session`, whether created before or after.
- * `patch` chooses the doors, `urls` the URLs. A second call replaces the first cleanly. Returns
- * the cache.
+ * Cache every HTTP request the program makes from now on (docs/global-install.md); a second call replaces the first. Returns the cache.
  *
  * @example
  * import {installCache} from 'requests-cache';
@@ -243,53 +180,41 @@ export function installCache(cacheName?: string | InstallOptions, options?: Inst
 	const installation = installationOf(cacheName, options, 'installCache()');
 	const previous = registry.installed;
 	registry.installed = installation;
-	patchSessions();
-	syncDoors();
+	sync();
 	// Requests still going on the previous cache finish on it; its store closes after them.
 	previous?.engine.close().catch(() => undefined);
 	return installation.engine.cache;
 }
 
-/**
- * Stop caching: restore the global fetch, node:http and `Session.prototype.send` as they were
- * (requests in flight finish normally), and close the installed cache.
- */
+/** Stop caching: restore the global fetch, node:http and `Session.prototype.send`, and close the installed cache. */
 export async function uninstallCache(): Promise<void> {
 	const previous = registry.installed;
 	registry.installed = undefined;
-	unpatchSessions();
-	syncDoors();
+	sync();
 	await previous?.engine.close();
 }
 
 /** True while `installCache()` is in effect (or, inside `enabled()`, for the calls it makes). */
 export function isInstalled(): boolean {
-	return activeEngine() !== undefined;
+	return activeInstallation() !== undefined;
 }
 
 /** The installed cache for the current context (an `enabled()` one inside it), or undefined. */
 export function getCache(): BaseCache | undefined {
-	return activeEngine()?.cache;
+	return activeInstallation()?.engine.cache;
 }
 
 /** Clear the installed cache; does nothing when none is installed. */
 export async function clear(): Promise<void> {
-	await activeEngine()?.cache.clear();
+	await activeInstallation()?.engine.cache.clear();
 }
 
-/**
- * Run `fn` with every cache bypassed (installed and per-session) for the requests it makes, and
- * only those, through every door.
- */
+/** Run `fn` with every cache bypassed (installed and per-session) for the requests it makes, and only those. */
 export async function disabled<T>(fn: () => T | Promise<T>): Promise<T> {
 	return runDisabled(undefined, fn, 'disabled()');
 }
 
-/**
- * Run `fn` with a cache installed for the requests it makes, and only those (concurrent code
- * outside `fn` is not affected), through the doors its options name; the temporary cache is
- * closed afterwards.
- */
+/** Run `fn` with a cache installed for the requests it makes, and only those; the temporary cache is closed afterwards. */
 export async function enabled<T>(fn: () => T | Promise<T>, cacheName?: string | InstallOptions, options?: InstallOptions): Promise<T> {
 	if (typeof fn !== 'function') {
 		throw new TypeError(`enabled() takes a function first, got ${typeof fn}`);
@@ -297,14 +222,12 @@ export async function enabled<T>(fn: () => T | Promise<T>, cacheName?: string | 
 
 	const installation = installationOf(cacheName, options, 'enabled()');
 	registry.enabledRuns.add(installation);
-	patchSessions();
-	syncDoors();
+	sync();
 	try {
 		return await runInstalled(installation, fn);
 	} finally {
 		registry.enabledRuns.delete(installation);
-		unpatchSessions();
-		syncDoors();
+		sync();
 		await installation.engine.close();
 	}
 }

@@ -3,17 +3,9 @@ import https from 'node:https';
 import type {ResponseHeaders} from './models/response.js';
 
 /**
- * Reading an origin's response the way HTTP clients that cache must, where Node's HTTP client is
- * lossier: used by `Session.send()` (lib/session.ts) for got.
- */
-
-/**
- * A request function for got's `request` option: Node's `http.request`/`https.request`, except
- * that a parse error raised after the response was complete does not fail the request. Node's
- * parser reads bytes an origin sends beyond its `Content-Length` as the start of the next
- * response and fails the request (`HPE_INVALID_CONSTANT`) although the response itself arrived
- * whole; undici and browsers keep the response and drop the connection. Node still closes the
- * socket, so nothing of the excess is ever read.
+ * A request function for got's `request` option: Node's, except that a parse error raised after
+ * the response was complete (bytes beyond its `Content-Length`, `HPE_INVALID_CONSTANT`) does not
+ * fail the request, as in undici and browsers. Node still closes the socket.
  */
 export function tolerantRequest(url: URL, options: RequestOptions): ClientRequest {
 	const request = (url.protocol === 'https:' ? https : http).request(url, options);
@@ -33,30 +25,17 @@ export function tolerantRequest(url: URL, options: RequestOptions): ClientReques
 	return request;
 }
 
+/** Node's headers without the names whose value is undefined (none when there are no headers: a got-decompressed response has no `headersDistinct`). */
+export function definedHeaders(raw: Readonly<Record<string, string | string[] | undefined>> = {}): ResponseHeaders {
+	return Object.fromEntries(Object.entries(raw).filter(([, value]) => value !== undefined)) as ResponseHeaders;
+}
+
 /**
- * Response headers from Node's per-line view (`IncomingMessage.headersDistinct`): a field sent on
- * several lines is combined with `, ` (RFC 9110 §5.3, as fetch's `Headers` does), `set-cookie`
- * kept as a list. Node's own `headers` keeps only the first line of some fields (`Age`,
- * `Expires`, `ETag`, `Content-Type`, …), which hides an invalid repeated field from the cache.
+ * Response headers from Node's per-line view, a field sent on several lines combined with `, `
+ * (RFC 9110 §5.3; Node's `headers` keeps only the first line of some, hiding an invalid repeat).
  */
-export function responseHeaders(distinct: Record<string, string[] | undefined>, fallback: IncomingHttpHeaders): ResponseHeaders {
-	const headers: ResponseHeaders = {};
-	for (const name in distinct) {
-		const lines = distinct[name];
-		if (lines !== undefined) {
-			headers[name] = name === 'set-cookie' ? lines : lines.join(', ');
-		}
-	}
-
+export function responseHeaders(distinct: Record<string, string[] | undefined> | undefined, fallback: IncomingHttpHeaders): ResponseHeaders {
+	const headers = Object.fromEntries(Object.entries(definedHeaders(distinct)).map(([name, lines]) => [name, name === 'set-cookie' ? lines : [lines].flat().join(', ')]));
 	// A response that did not come from Node's parser (a got cache or a test double) has no per-line view.
-	if (Object.keys(headers).length === 0) {
-		for (const name in fallback) {
-			const value = fallback[name];
-			if (value !== undefined) {
-				headers[name] = value;
-			}
-		}
-	}
-
-	return headers;
+	return Object.keys(headers).length === 0 ? definedHeaders(fallback) : headers;
 }

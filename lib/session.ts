@@ -5,19 +5,16 @@ import {RequestError, assertKnownOptions, networkCodeOf, optionRangeError, optio
 import {type TlsMaterial, tlsIdentityOf} from './tls-identity.js';
 import {cookieHeaderFor, cookieJarForRequest, createSessionCookieJar, isCookieJar} from './cookies.js';
 import {type Params, type ParamValue, type PreparedRequest, type TransportOptions, mergeHeaders, prepareRequest} from './models/request.js';
-import {type RedirectHop, Response, type ResponseHeaders} from './models/response.js';
+import {type RedirectHop, Response} from './models/response.js';
 import type {CacheRequestOptions} from './policy/request-options.js';
 import {type FetchInit, fetchWith} from './fetch.js';
-import {responseHeaders, tolerantRequest} from './origin-response.js';
+import {definedHeaders, responseHeaders, tolerantRequest} from './origin-response.js';
 
 /** A response hook: may return a replacement response. Called for every response, cached ones too. */
 export type ResponseHook = (response: Response, session: Session) => Response | void | undefined | Promise<Response | void | undefined>;
 
-/** Hooks of a {@link Session}. */
-export type SessionHooks = {
-	/** Called in order with every response; a hook that returns a response replaces it. */
-	response: ResponseHook[];
-};
+/** Hooks of a {@link Session}: `response` hooks run in order, and one that returns a response replaces it. */
+export type SessionHooks = {response: ResponseHook[]};
 
 /** Options of `new Session()`. */
 export type SessionOptions = {
@@ -27,18 +24,9 @@ export type SessionOptions = {
 	timeout?: number;
 	/** Hooks; see {@link SessionHooks}. */
 	hooks?: Partial<SessionHooks>;
-	/**
-	 * A got instance to send with, e.g. `got.extend({retry: {limit: 2}})`. Its own settings are kept;
-	 * with a `prefixUrl`, request URLs may be relative to it (`session.get('users')`), as in got.
-	 * @default got with retries off (as in requests: one request, one attempt)
-	 */
+	/** A got instance to send with (with a `prefixUrl`, URLs may be relative to it). @default got with retries off, as in requests */
 	got?: Got;
-	/**
-	 * The session's cookies: a tough-cookie `CookieJar` of your own, or `false` for none. Cookies a
-	 * response sets are sent with later requests under the usual domain, path, secure and expiry
-	 * rules; an explicit `cookie` header wins over the jar.
-	 * @default a new, empty jar (or the `cookieJar` of the given got instance, if it has one)
-	 */
+	/** A tough-cookie `CookieJar`, or `false` for none. @default a new, empty jar (or the got instance's `cookieJar`) */
 	cookieJar?: CookieJar | false;
 };
 
@@ -58,11 +46,7 @@ export type RequestOptions = {
 	timeout?: number;
 	/** Follow redirects. @default true */
 	followRedirects?: boolean;
-	/**
-	 * Abort the request: it rejects at once with the signal's reason (a `DOMException` named
-	 * `AbortError` unless you gave another) and the network request is cancelled. A request sharing
-	 * an origin request with identical concurrent ones cancels only itself.
-	 */
+	/** Abort the request: it rejects at once with the signal's reason, and the network request is cancelled. */
 	signal?: AbortSignal;
 } & CacheRequestOptions;
 
@@ -71,13 +55,10 @@ export type SendOptions = TransportOptions & CacheRequestOptions;
 
 const sessionOptionNames: ReadonlySet<string> = new Set(['headers', 'timeout', 'hooks', 'got', 'cookieJar']);
 const requestOptionNames = new Set(['params', 'headers', 'json', 'form', 'body', 'timeout', 'followRedirects', 'signal']);
-/** Request options a layer in front of `send` carries out, and what the plain transport says when one reaches it. */
+/** Request options a layer in front of `send` carries out, and what the plain transport says of each. */
 const layerOptions = new Map<string, string>();
 
-/**
- * Declare request options that a layer in front of a session's `send` takes (the cache's, declared
- * by lib/cache-mixin.ts): `request()` accepts them, the plain transport refuses them with `why`.
- */
+/** Declare request options a layer in front of `send` takes: `request()` accepts them, the plain transport refuses them with `why`. */
 export function declareLayerOptions(names: readonly string[], why: string): void {
 	for (const name of names) {
 		requestOptionNames.add(name);
@@ -94,37 +75,19 @@ function prefixUrlOf(got: Got): string {
 }
 
 function validateTimeout(owner: string, value: unknown): number | undefined {
-	if (value === undefined) {
-		return undefined;
-	}
-
-	if (typeof value !== 'number' || Number.isNaN(value)) {
+	if (value !== undefined && (typeof value !== 'number' || Number.isNaN(value))) {
 		throw optionTypeError(owner, 'timeout', 'a number of milliseconds', value);
 	}
 
-	if (value <= 0 || !Number.isFinite(value)) {
+	if (typeof value === 'number' && (value <= 0 || !Number.isFinite(value))) {
 		throw optionRangeError(owner, 'timeout', 'a positive, finite number of milliseconds', value);
 	}
 
-	return value;
-}
-
-function toHeaders(raw: Record<string, string | string[] | undefined>): ResponseHeaders {
-	const headers: ResponseHeaders = {};
-	for (const name in raw) {
-		const value = raw[name];
-		if (value !== undefined) {
-			headers[name] = value;
-		}
-	}
-
-	return headers;
+	return value as number | undefined;
 }
 
 /**
- * A requests-like HTTP session on got: default headers and timeout, response hooks, and
- * `get/post/put/patch/delete/head/options`. Every request goes through `request()` → `send()`;
- * `send()` is the one method a caching mixin overrides.
+ * A requests-like HTTP session on got; every request goes through `request()` → `send()`, the one method a caching mixin overrides.
  *
  * @example
  * const session = new Session({headers: {'user-agent': 'my-tool/1.0'}, timeout: 10_000});
@@ -173,10 +136,7 @@ export class Session {
 		this.#cookieJar = options.cookieJar === false ? undefined : (options.cookieJar ?? (isCookieJar(gotJar) ? gotJar : createSessionCookieJar()));
 	}
 
-	/**
-	 * The session's cookie jar (requests' `session.cookies`), or undefined with `cookieJar: false`.
-	 * Add a cookie with `session.cookieJar.setCookie('name=value', url)`.
-	 */
+	/** The session's cookie jar (requests' `session.cookies`), or undefined with `cookieJar: false`. */
 	get cookieJar(): CookieJar | undefined {
 		return this.#cookieJar;
 	}
@@ -189,14 +149,12 @@ export class Session {
 
 		assertKnownOptions('request', options, requestOptionNames);
 		let prepared = prepareRequest(method, url, options, this.headers, 'request', prefixUrlOf(this.got));
-		// A client certificate in the got instance authenticates every request: part of its identity.
 		const tlsIdentity = tlsIdentityOfGot(this.got);
 		if (tlsIdentity !== undefined) {
 			prepared = {...prepared, tlsIdentity};
 		}
 
-		// The jar's cookies go into the prepared request, so that the cache sees what is sent
-		// (Vary: Cookie, matchHeaders) and redacts it; a cookie header the caller gave wins.
+		// In the prepared request, the cache sees the cookies (Vary: Cookie, matchHeaders) and redacts them.
 		const jar = this.#cookieJar;
 		if (jar !== undefined && prepared.headers.cookie === undefined) {
 			const header = cookieHeaderFor(jar, prepared.url);
@@ -217,7 +175,7 @@ export class Session {
 
 		let response = await this.send(prepared, options);
 		for (const hook of this.hooks.response) {
-			// eslint-disable-next-line no-await-in-loop -- hooks run in order, each seeing the last one's result
+			// eslint-disable-next-line no-await-in-loop -- each hook sees the last one's result
 			const replaced = await hook(response, this);
 			if (replaced !== undefined) {
 				response = replaced;
@@ -227,10 +185,7 @@ export class Session {
 		return response;
 	}
 
-	/**
-	 * Send a prepared request with got and wrap the result in a {@link Response}. A layer's options
-	 * (see {@link declareLayerOptions}) reach this plain transport only when no layer took them: an error.
-	 */
+	/** Send a prepared request with got (refusing the options of a layer that is not there). */
 	async send(request: PreparedRequest, options: SendOptions = {}): Promise<Response> {
 		for (const [name, why] of layerOptions) {
 			if ((options as Record<string, unknown>)[name] !== undefined) {
@@ -249,7 +204,7 @@ export class Session {
 			hooks: {
 				beforeRedirect: [
 					(nextOptions, hop) => {
-						history.push({status: hop.statusCode, url: hop.url, headers: toHeaders(hop.headers)});
+						history.push({status: hop.statusCode, url: hop.url, headers: definedHeaders(hop.headers)});
 						if (jar !== undefined) {
 							// As requests does: the next hop's cookies come from the jar, for its own URL.
 							delete nextOptions.headers.cookie;
@@ -257,28 +212,18 @@ export class Session {
 					},
 				],
 			},
+			...(jar === undefined ? {} : {cookieJar: cookieJarForRequest(jar)}),
+			...(request.body === undefined ? {} : {body: request.body}),
+			...(timeout === undefined ? {} : {timeout: {request: timeout}}),
 		};
-		if (jar !== undefined) {
-			gotOptions.cookieJar = cookieJarForRequest(jar);
-		}
-
-		// The URL is already absolute: got must not put its prefixUrl in front of it again.
+		// The URL is already absolute.
 		if (prefixUrlOf(this.got) !== '') {
 			gotOptions.prefixUrl = '';
 		}
 
-		if (request.body !== undefined) {
-			gotOptions.body = request.body;
-		}
-
-		// Keep a complete response followed by excess bytes (see tolerantRequest), unless the got
-		// instance brings its own request function or HTTP/2.
+		// Unless the got instance brings its own request function or HTTP/2.
 		if (this.got.defaults.options.request === undefined && !this.got.defaults.options.http2) {
 			gotOptions.request = tolerantRequest as NonNullable<OptionsInit['request']>;
-		}
-
-		if (timeout !== undefined) {
-			gotOptions.timeout = {request: timeout};
 		}
 
 		const {signal} = options;
@@ -308,33 +253,20 @@ export class Session {
 			body: Buffer.isBuffer(raw.body) ? raw.body : Buffer.from(raw.body as unknown as string),
 			request,
 			history,
-			// What the last hop was sent with (the jar's cookies for its URL, a hook's headers): the
-			// cache must not store what credentials the first request lacked obtained.
+			// The cache must not store what credentials the first request lacked obtained.
 			lastHopHeaders: history.length === 0 ? undefined : sentHeaders(raw.request.options.headers),
 		});
 	}
 
-	/** Release what the session holds. A plain session holds nothing; cached sessions close their store. */
-	async close(): Promise<void> {
-		// Nothing to release: got uses Node's global agents.
-	}
+	/** Release what the session holds: nothing for a plain session (got uses Node's global agents); cached sessions close their store. */
+	async close(): Promise<void> {}
 
-	/**
-	 * Close the session at the end of an `await using` block (the same as {@link close}).
-	 *
-	 * @example
-	 * await using session = new CachedSession({cacheName: 'api'});
-	 * const response = await session.get(url);
-	 * // closed here, even when the block throws
-	 */
+	/** Close the session at the end of an `await using` block (docs/sessions.md, "Closing with await using"). */
 	async [Symbol.asyncDispose](): Promise<void> {
 		await this.close();
 	}
 
-	/**
-	 * A WHATWG `fetch` through this session (and its cache, if it has one): returns a standard
-	 * `Response`. See docs/http-caching.md for how `init.cache` modes map to cache options.
-	 */
+	/** A WHATWG `fetch` through this session and its cache, if any (docs/http-caching.md). */
 	async fetch(input: string | URL | globalThis.Request, init?: FetchInit): Promise<globalThis.Response> {
 		return fetchWith(this, input, init);
 	}
@@ -377,7 +309,7 @@ export class Session {
 
 const gotIdentities = new WeakMap<Got, string | undefined>();
 
-/** The client certificate's fingerprint of a got instance (its `https` options or its https agent's), memoized. */
+/** The client certificate's fingerprint of a got instance (its `https` options or its https agent's). */
 function tlsIdentityOfGot(instance: Got): string | undefined {
 	if (gotIdentities.has(instance)) {
 		return gotIdentities.get(instance);
@@ -392,13 +324,6 @@ function tlsIdentityOfGot(instance: Got): string | undefined {
 
 /** got's request headers as sent (lower-case names, repeated values joined). */
 function sentHeaders(headers: Readonly<Record<string, string | string[] | undefined>>): Record<string, string> {
-	const sent: Record<string, string> = {};
-	for (const name in headers) {
-		const value = headers[name];
-		if (value !== undefined) {
-			sent[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
-		}
-	}
-
-	return sent;
+	const sent = Object.entries(definedHeaders(headers)).map(([name, value]) => [name.toLowerCase(), [value].flat().join(', ')]);
+	return Object.fromEntries(sent) as Record<string, string>;
 }

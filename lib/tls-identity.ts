@@ -1,12 +1,5 @@
 import {hash} from 'node:crypto';
 
-/**
- * The TLS client identity a request is sent with: a SHA-256 fingerprint of the client
- * certificate (or PKCS#12 bundle) in a set of TLS options, or undefined when there is none. A
- * client certificate authenticates a request as a credential does, so the cache keys on it
- * (docs/security.md); front doors read it from the options and agents they send with.
- */
-
 type Material = string | Uint8Array | ReadonlyArray<string | Uint8Array | {buf?: string | Uint8Array}> | {buf?: string | Uint8Array} | undefined;
 
 function bytesOf(value: Material): string[] {
@@ -15,11 +8,7 @@ function bytesOf(value: Material): string[] {
 	}
 
 	// A PEM given as a string and the same PEM as a Buffer are one certificate: hashed as the same bytes.
-	if (typeof value === 'string') {
-		return [Buffer.from(value).toString('base64')];
-	}
-
-	if (value instanceof Uint8Array) {
+	if (typeof value === 'string' || value instanceof Uint8Array) {
 		return [Buffer.from(value).toString('base64')];
 	}
 
@@ -33,7 +22,7 @@ function bytesOf(value: Material): string[] {
 /** TLS options as node:tls (`cert`, `pfx`) and got (`certificate`, `pfx`) name them. */
 export type TlsMaterial = {readonly cert?: unknown; readonly certificate?: unknown; readonly pfx?: unknown};
 
-/** The fingerprint of the client certificates in `options`, or undefined when they hold none. */
+/** The SHA-256 fingerprint of the client certificates in `options`, the request's TLS identity (docs/security.md); undefined when none. */
 export function tlsIdentityOf(options: TlsMaterial | undefined): string | undefined {
 	if (options === undefined || options === null) {
 		return undefined;

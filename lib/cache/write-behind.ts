@@ -33,6 +33,8 @@ class Location {
 	/** Every batch not written yet, in order; the first ones may be handed to their store already. */
 	#queue: Batch[] = [];
 	#draining = false;
+	/** The drain waiting for the end of the current turn, if any. */
+	#scheduled: NodeJS.Immediate | undefined;
 	readonly #name: string;
 
 	constructor(name: string) {
@@ -49,7 +51,8 @@ class Location {
 		this.#queue.push({writer, records, written: written.promise, resolve: written.resolve, started: false, handed: handed.promise, hand: handed.resolve});
 		if (!this.#draining) {
 			this.#draining = true;
-			setImmediate(() => {
+			this.#scheduled = setImmediate(() => {
+				this.#scheduled = undefined;
 				void this.#drain();
 			});
 		}
@@ -60,8 +63,15 @@ class Location {
 		await Promise.all(this.#queue.map(batch => batch.written));
 	}
 
-	/** Resolves when every batch queued so far has been handed to its store (whose `set` was called). */
+	/** Resolves when every batch queued so far has been handed to its store; a network store's are handed now, not after the turn. */
 	async handed(): Promise<void> {
+		// Handing a batch to a synchronous store (SQLite) writes it: that stays after the caller's turn.
+		if (this.#scheduled !== undefined && this.#queue.every(batch => !batch.writer.synchronous)) {
+			clearImmediate(this.#scheduled);
+			this.#scheduled = undefined;
+			void this.#drain();
+		}
+
 		await Promise.all(this.#queue.map(batch => batch.handed));
 	}
 

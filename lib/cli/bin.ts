@@ -10,15 +10,9 @@ process.stdout.on('error', error => {
 });
 
 const code = await main(process.argv.slice(2), {
-	write(text) {
-		process.stdout.write(text);
-	},
-	note(text) {
-		process.stderr.write(text.endsWith('\n') ? text : `${text}\n`);
-	},
+	write: text => process.stdout.write(text),
+	note: text => process.stderr.write(text.endsWith('\n') ? text : `${text}\n`),
 });
 process.exitCode = code;
 // A driver that still holds a socket after close() must not keep the shell waiting.
-setTimeout(() => {
-	process.exit(code);
-}, 2000).unref();
+setTimeout(() => process.exit(code), 2000).unref();

@@ -1,50 +1,33 @@
 import {TextDecoder} from 'node:util';
 import type {ResponseHeaders} from '../models/response.js';
 
-/** A body as the inspector shows it: text when it decodes, else what it is. */
+/** A body as the inspector shows it: text when it decodes, else why it is binary. */
 export type BodyView =
 	| {readonly kind: 'text'; readonly text: string; readonly charset: string}
 	| {readonly kind: 'binary'; readonly reason: string};
 
 /** The parts of a Content-Type header the inspector uses. */
-export type MediaType = {
-	/** The type without parameters, lower-cased ('' when there is none). */
-	readonly essence: string;
-	/** The declared charset label, lower-cased, if any. */
-	readonly charset: string | undefined;
-	/** The header as it was ('' when there is none). */
-	readonly raw: string;
-};
+export type MediaType = ReturnType<typeof mediaTypeOf>;
 
 const textual = /^text\/|[/+](?:json|xml)$|^application\/(?:javascript|ecmascript|x-www-form-urlencoded|x-ndjson|graphql|yaml|x-yaml|toml|csv|sql)$/;
 // C0 controls other than tab, line feed, form feed and carriage return: a sign of binary data.
 const controls = /[\u0000-\u0008\u000B\u000E-\u001F]/;
 
 /** The first value of a header, whatever its case and arity. */
-export function headerValue(headers: Readonly<Record<string, string | readonly string[]>>, name: string): string | undefined {
-	for (const [key, value] of Object.entries(headers)) {
-		if (key.toLowerCase() === name) {
-			return typeof value === 'string' ? value : value[0];
-		}
-	}
-
-	return undefined;
+export function headerValue(headers: ResponseHeaders, name: string): string | undefined {
+	const found = Object.entries(headers).find(([key]) => key.toLowerCase() === name)?.[1];
+	return typeof found === 'string' ? found : found?.[0];
 }
 
-/** Parse a Content-Type header value. */
-export function mediaTypeOf(headers: ResponseHeaders | Record<string, string>): MediaType {
+/** A Content-Type header's type (lower-cased, without parameters), charset label (lower-cased) and raw value; '' for none. */
+export function mediaTypeOf(headers: ResponseHeaders) {
 	const raw = headerValue(headers, 'content-type') ?? '';
 	const [essence = ''] = raw.split(';');
 	const charset = /;\s*charset\s*=\s*"?([^";\s]+)/i.exec(raw)?.[1]?.toLowerCase();
 	return {essence: essence.trim().toLowerCase(), charset, raw};
 }
 
-/**
- * Decode a body for display: with the charset its Content-Type declares (any label `TextDecoder`
- * knows), else as UTF-8 when the media type is textual or absent. A body that does not decode
- * (invalid bytes, an unknown charset label), a non-textual media type without a charset, or
- * UTF-8 that holds control characters is binary.
- */
+/** Decode a body for display, by the rules in docs/cli.md ("Bodies"). */
 export function decodeBody(body: Uint8Array, type: MediaType): BodyView {
 	if (body.byteLength === 0) {
 		return {kind: 'text', text: '', charset: type.charset ?? 'utf-8'};
@@ -55,25 +38,14 @@ export function decodeBody(body: Uint8Array, type: MediaType): BodyView {
 	}
 
 	const label = type.charset ?? 'utf-8';
-	let decoder: TextDecoder;
+	let decoder: TextDecoder | undefined;
 	try {
 		decoder = new TextDecoder(label, {fatal: true});
+		const text = decoder.decode(body);
+		return type.charset === undefined && controls.test(text) ? {kind: 'binary', reason: 'control characters in the text'} : {kind: 'text', text, charset: decoder.encoding};
 	} catch {
-		return {kind: 'binary', reason: `unknown charset ${JSON.stringify(label)}`};
+		return {kind: 'binary', reason: decoder === undefined ? `unknown charset ${JSON.stringify(label)}` : `not valid ${label}`};
 	}
-
-	let text: string;
-	try {
-		text = decoder.decode(body);
-	} catch {
-		return {kind: 'binary', reason: `not valid ${label}`};
-	}
-
-	if (type.charset === undefined && controls.test(text)) {
-		return {kind: 'binary', reason: 'control characters in the text'};
-	}
-
-	return {kind: 'text', text, charset: decoder.encoding};
 }
 
 /** A hex dump (offset, 16 bytes in hex, printable ASCII) of the first `limit` bytes. */

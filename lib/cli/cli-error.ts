@@ -1,15 +1,6 @@
-/**
- * An error the inspector reports as one line on stderr, without a stack: a bad command line, a
- * cache that cannot be opened or reached. `exitCode` is 2 for these; 1 means "nothing found".
- */
+/** An error the inspector reports as one line on stderr, without a stack, with exit code 2. */
 export class CliError extends Error {
-	readonly exitCode: number;
-
-	constructor(message: string, options?: {exitCode?: number; cause?: unknown}) {
-		super(message, options?.cause === undefined ? undefined : {cause: options.cause});
-		this.name = 'CliError';
-		this.exitCode = options?.exitCode ?? 2;
-	}
+	override name = 'CliError';
 }
 
 /** The message of an error and of its causes, joined, for one line on stderr. */

@@ -1,53 +1,22 @@
 import type {CacheStore, RecordMeta} from '../backends/store.js';
 import {type CachedEntry, decodeValue} from '../codec/entry.js';
 
-/** One stored response as the inspector lists it (the body stays in `entry`). */
-export type EntryRow = {
-	readonly key: string;
-	readonly method: string;
-	/** The final URL (after redirects), secrets redacted. */
-	readonly url: string;
-	/** The URL that was requested, secrets redacted. */
-	readonly requestUrl: string;
-	readonly status: number;
-	/** Body bytes. */
-	readonly size: number;
-	/** Bytes of the stored value (head, body, checksum). */
-	readonly storedBytes: number;
-	readonly createdAt: number;
-	readonly expires: number | null;
-	/** Past its expiry (a stale entry may still be revalidated or served stale by a session). */
-	readonly stale: boolean;
-	/** For a response with `Vary`, the request header values that selected it (`accept-language=fr`), else ''. */
-	readonly variant: string;
-};
-
-/** What a walk over a store found besides responses. */
-export type WalkTally = {
-	redirects: number;
-	variantIndexes: number;
-	/** Records that do not decode (listed as corrupt by the store, or failing the codec's checks). */
-	corrupt: number;
-};
+/** One stored response as the inspector lists it (the body stays in the entry). */
+export type EntryRow = Readonly<ReturnType<typeof rowOf>>;
 
 /** True when a response record is past its expiry at `now`. */
 export function isStale(expires: number | null, now: number): boolean {
 	return expires !== null && expires <= now;
 }
 
-/** The request header values a `Vary` response was stored for: what tells its variants apart. */
-function variantOf(entry: CachedEntry): string {
-	const vary = entry.headers['vary'];
-	if (vary === undefined) {
-		return '';
-	}
-
-	const names = (typeof vary === 'string' ? vary : vary.join(',')).split(',').map(name => name.trim().toLowerCase()).filter(name => name !== '' && name !== '*');
-	return names.map(name => `${name}=${entry.request.headers[name] ?? ''}`).join(' ');
+/** The request header values a `Vary` response was stored for (`accept-language=fr`): what tells variants apart. */
+function variantOf({headers, request}: CachedEntry): string {
+	const names = [headers['vary'] ?? []].flat().join(',').split(',').map(name => name.trim().toLowerCase()).filter(name => name !== '' && name !== '*');
+	return names.map(name => `${name}=${request.headers[name] ?? ''}`).join(' ');
 }
 
-/** The listing row of a decoded response stored under `key`. */
-export function rowOf(key: string, entry: CachedEntry, storedBytes: number, now: number): EntryRow {
+/** The row of a response stored under `key`: `url` is the final URL, `size` the body's bytes (`--json` keeps this order). */
+export function rowOf(key: string, entry: CachedEntry, storedBytes: number, now: number) {
 	return {
 		key,
 		method: entry.request.method,
@@ -63,23 +32,21 @@ export function rowOf(key: string, entry: CachedEntry, storedBytes: number, now:
 	};
 }
 
-/** Values read at once from a store that is not in this process (one round trip each). */
-const remoteConcurrency = 16;
+/** The response a stored value holds, or undefined; any finite time decodes, an out-of-range one is shown marked. */
+export function responseOf(bytes: Uint8Array): CachedEntry | undefined {
+	try {
+		const value = decodeValue(bytes, 'response', true);
+		return value.kind === 'response' ? value : undefined;
+	} catch {
+		return undefined;
+	}
+}
 
-/**
- * Visit every stored response: the store's listing (facts only) is walked batch by batch, the
- * responses that `preselect` keeps are read and decoded, and `visit` gets each with its decoded
- * entry, one batch in memory at a time. Records deleted meanwhile are skipped; records that do not
- * decode are counted as corrupt. Returns the tally of the other records.
- */
-export async function walkEntries(
-	store: CacheStore,
-	now: number,
-	preselect: (meta: RecordMeta) => boolean,
-	visit: (row: EntryRow, entry: CachedEntry) => void | Promise<void>,
-): Promise<WalkTally> {
-	const tally: WalkTally = {redirects: 0, variantIndexes: 0, corrupt: 0};
-	const concurrency = store.local ? 1 : remoteConcurrency;
+/** Visit the stored responses `preselect` keeps (not those deleted meanwhile), one batch in memory at a time; counts the other records. */
+export async function walkEntries(store: CacheStore, now: number, preselect: (meta: RecordMeta) => boolean, visit: (row: EntryRow) => void) {
+	const tally = {redirects: 0, variantIndexes: 0, corrupt: 0};
+	// Values read at once from a store in another process, a round trip each.
+	const concurrency = store.local ? 1 : 16;
 	for await (const batch of store.scan()) {
 		const wanted: RecordMeta[] = [];
 		for (const meta of batch) {
@@ -95,29 +62,15 @@ export async function walkEntries(
 		}
 
 		for (let start = 0; start < wanted.length; start += concurrency) {
-			const slice = wanted.slice(start, start + concurrency);
 			// eslint-disable-next-line no-await-in-loop -- bounded: `concurrency` values in flight
-			const records = await Promise.all(slice.map(async meta => store.get(meta.key)));
-			for (const [index, record] of records.entries()) {
-				if (record === undefined) {
-					continue;
-				}
-
-				let entry: CachedEntry | undefined;
-				try {
-					const value = decodeValue(record.value, 'response', true);
-					entry = value.kind === 'response' ? value : undefined;
-				} catch {
-					entry = undefined;
-				}
-
-				if (entry === undefined) {
+			const records = await Promise.all(wanted.slice(start, start + concurrency).map(async ({key}) => ({key, record: await store.get(key)})));
+			for (const {key, record} of records) {
+				const entry = record === undefined ? undefined : responseOf(record.value);
+				if (entry !== undefined) {
+					visit(rowOf(key, entry, record!.value.byteLength, now));
+				} else if (record !== undefined) {
 					tally.corrupt++;
-					continue;
 				}
-
-				// eslint-disable-next-line no-await-in-loop -- the visitor may write output in order
-				await visit(rowOf(slice[index]!.key, entry, record.value.byteLength, now), entry);
 			}
 		}
 	}

@@ -1,81 +1,69 @@
-import type {RecordMeta} from '../backends/store.js';
+import type {CacheStore} from '../backends/store.js';
 import {compileUrlPattern} from '../policy/expiration.js';
 import {CliError} from './cli-error.js';
-import {type EntryRow, isStale} from './entries.js';
+import {type OptionSpec, type OptionValues, flag, stringOption, stringsOption} from './command.js';
+import {type EntryRow, isStale, walkEntries} from './entries.js';
 
-/** What `list`, `stats` and `export-har` keep: every given criterion must match. */
+/** The filter options of `list` and `export-har`. */
+export const FILTER_OPTIONS: Readonly<Record<string, OptionSpec>> = Object.freeze({
+	url: {type: 'string', placeholder: '<glob>', description: 'URLs matching a glob (as urlsExpireAfter patterns: no scheme, * matches anything, a pattern matches what is below it); the requested or the final URL'},
+	status: {type: 'string', multiple: true, placeholder: '<codes>', description: 'status codes or classes: 200, 404, 2xx, comma-separated'},
+	fresh: {type: 'boolean', description: 'only entries that have not expired'},
+	stale: {type: 'boolean', description: 'only expired entries'},
+});
+
+/** What the filter options keep: every given criterion must match. */
 export type EntryFilter = {
-	/** `--url`: the glob, compiled by the rules of `urlsExpireAfter` patterns. */
-	readonly url?: {readonly pattern: string; readonly regex: RegExp};
-	/** `--status`: the accepted codes and classes. */
-	readonly status?: {readonly text: string; test(status: number): boolean};
-	/** `--fresh` or `--stale`. */
+	readonly url?: {readonly regex: RegExp};
+	readonly status?: ReturnType<typeof parseStatus>;
 	readonly state?: 'fresh' | 'stale';
 };
 
-/** The filter options as `parseArgs` gives them. */
-export type FilterValues = {
-	url?: string | undefined;
-	status?: string[] | undefined;
-	fresh?: boolean | undefined;
-	stale?: boolean | undefined;
-};
-
-const schemeRegex = /^[a-z][a-z\d+.-]*:\/\//i;
-
-/**
- * Parse `--status` values: codes (`200`), classes (`2xx`), comma-separated or repeated
- * (`--status 200,304 --status 4xx`).
- */
-export function parseStatus(values: readonly string[]): {text: string; test(status: number): boolean} {
-	const codes = new Set<number>();
-	const classes = new Set<number>();
-	for (const part of values.flatMap(value => value.split(',')).map(part => part.trim().toLowerCase())) {
-		if (/^[1-9]\d\d$/.test(part)) {
-			codes.add(Number(part));
-		} else if (/^[1-9]xx$/.test(part)) {
-			classes.add(Number(part[0]));
-		} else {
+/** Parse `--status` values: codes (`200`) and classes (`2xx`), comma-separated or repeated. */
+export function parseStatus(values: readonly string[]): {test(status: number): boolean} {
+	const accepted = new Set(values.flatMap(value => value.split(',')).map(part => part.trim().toLowerCase()));
+	for (const part of accepted) {
+		if (!/^[1-9](?:\d\d|xx)$/.test(part)) {
 			throw new CliError(`--status takes status codes or classes such as 200, 404 or 5xx (comma-separated), got ${JSON.stringify(part)}`);
 		}
 	}
 
-	return {
-		text: values.join(','),
-		test: status => codes.has(status) || classes.has(Math.floor(status / 100)),
-	};
+	return {test: status => accepted.has(String(status)) || accepted.has(`${Math.floor(status / 100)}xx`)};
 }
 
-/** Build the filter from the command line; `--fresh` with `--stale` is refused. */
-export function parseFilter(values: FilterValues): EntryFilter {
-	if (values.fresh === true && values.stale === true) {
+/** The filter the options give; `--url` is compiled by the rules of `urlsExpireAfter` patterns. */
+export function parseFilter(values: OptionValues): EntryFilter {
+	const url = stringOption(values, 'url');
+	const status = stringsOption(values, 'status');
+	if (flag(values, 'fresh') && flag(values, 'stale')) {
 		throw new CliError('--fresh and --stale exclude each other');
 	}
 
-	if (values.url !== undefined && values.url.trim() === '') {
+	if (url?.trim() === '') {
 		throw new CliError('--url must not be empty (use * for every URL)');
 	}
 
 	return {
-		...(values.url === undefined ? {} : {url: {pattern: values.url, regex: compileUrlPattern(values.url)}}),
-		...(values.status === undefined || values.status.length === 0 ? {} : {status: parseStatus(values.status)}),
-		...(values.fresh === true ? {state: 'fresh' as const} : (values.stale === true ? {state: 'stale' as const} : {})),
+		...(url === undefined ? {} : {url: {regex: compileUrlPattern(url)}}),
+		...(status === undefined ? {} : {status: parseStatus(status)}),
+		...(flag(values, 'fresh') ? {state: 'fresh' as const} : (flag(values, 'stale') ? {state: 'stale' as const} : {})),
 	};
 }
 
-/** True when `url` (with or without its scheme) matches a compiled `--url` glob. */
+/** True when `url`, with or without its scheme, matches a compiled `--url` glob. */
 export function urlMatches(regex: RegExp, url: string): boolean {
-	return regex.test(url.replace(schemeRegex, ''));
+	return regex.test(url.replace(/^[a-z][a-z\d+.-]*:\/\//i, ''));
 }
 
-/** What can be decided from a record's facts alone, before its value is read. */
-export function preselect(filter: EntryFilter, now: number): (meta: RecordMeta) => boolean {
-	return meta => filter.state === undefined || (filter.state === 'stale') === isStale(meta.expires, now);
-}
-
-/** The whole filter, on a decoded row: the glob matches the final URL or the requested one. */
-export function matches(filter: EntryFilter, row: EntryRow): boolean {
-	return (filter.url === undefined || urlMatches(filter.url.regex, row.url) || urlMatches(filter.url.regex, row.requestUrl))
-		&& (filter.status === undefined || filter.status.test(row.status))
-		&& (filter.state === undefined || (filter.state === 'stale') === row.stale);
+/** Visit the stored responses `filter` keeps; `--url` may match the final or the requested URL. */
+export async function walkMatching(store: CacheStore, filter: EntryFilter, now: number, visit: (row: EntryRow) => void) {
+	const state = (stale: boolean): boolean => filter.state === undefined || (filter.state === 'stale') === stale;
+	// The state is decided on a record's facts first, so that a value it drops is never read.
+	return walkEntries(store, now, meta => state(isStale(meta.expires, now)), row => {
+		if (state(row.stale)
+			&& (filter.url === undefined || urlMatches(filter.url.regex, row.url) || urlMatches(filter.url.regex, row.requestUrl))
+			&& (filter.status === undefined || filter.status.test(row.status))) {
+			visit(row);
+		}
+	});
 }

@@ -17,40 +17,25 @@ export function formatBytes(bytes: number): string {
 	return `${value >= 100 ? value.toFixed(0) : value.toFixed(1)} ${units[unit]!}`;
 }
 
-/**
- * A stored time no Date holds, marked (a value stored before the codec checked times): printed,
- * not thrown, so that one entry never fails a whole listing.
- */
+/** A stored time no Date holds, marked rather than thrown: one entry never fails a whole listing. */
 export function invalidTime(ms: number): string {
 	return `invalid time (${ms} ms)`;
 }
 
 /** A time as UTC ISO 8601 to the second (`2025-06-01T10:20:30Z`), `never` for null, or marked invalid. */
 export function formatTime(ms: number | null): string {
-	if (ms === null) {
-		return 'never';
-	}
-
-	return isTimeInRange(ms) ? `${new Date(ms).toISOString().slice(0, 19)}Z` : invalidTime(ms);
+	return ms === null ? 'never' : (isTimeInRange(ms) ? `${new Date(ms).toISOString().slice(0, 19)}Z` : invalidTime(ms));
 }
 
 /** A time as full ISO 8601 for JSON output, null, or marked invalid. */
 export function isoTime(ms: number | null): string | null {
-	if (ms === null) {
-		return null;
-	}
-
-	return isTimeInRange(ms) ? new Date(ms).toISOString() : invalidTime(ms);
+	return ms === null ? null : (isTimeInRange(ms) ? new Date(ms).toISOString() : invalidTime(ms));
 }
 
 const controls = /[\u0000-\u001F\u007F-\u009F]/g;
 const controlsButLayout = /[\u0000-\u0008\u000B-\u001F\u007F-\u009F]/g;
 
-/**
- * Text from the store made safe for a terminal: every C0 and C1 control character and DEL
- * (`\x1b[2J`, `\x9b…`) as a visible `\xNN`, so that a stored URL or header cannot move the
- * cursor or rewrite the screen. `keepLayout` keeps tabs and line breaks (a body's text).
- */
+/** Stored text made safe for a terminal: C0, DEL and C1 controls as `\xNN`; `keepLayout` keeps tabs and line breaks. */
 export function escapeControls(text: string, keepLayout = false): string {
 	return text.replaceAll(keepLayout ? controlsButLayout : controls, character => `\\x${character.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }

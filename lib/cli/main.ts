@@ -1,7 +1,7 @@
 import {parseArgs} from 'node:util';
 import {BackendError} from '../errors.js';
 import {CliError, reasonOf} from './cli-error.js';
-import {type Command, type OptionSpec, type OptionValues, type Output, stringOption} from './command.js';
+import {type Command, type OptionValues, type Output, stringOption} from './command.js';
 import {clearExpiredCommand} from './commands/clear-expired.js';
 import {deleteCommand} from './commands/delete.js';
 import {exportHarCommand} from './commands/export-har.js';
@@ -9,21 +9,12 @@ import {listCommand} from './commands/list.js';
 import {showCommand} from './commands/show.js';
 import {statsCommand} from './commands/stats.js';
 import {GLOBAL_OPTIONS, commandHelp, generalHelp} from './help.js';
-import {type OpenedCache, openCache, parseTarget} from './open-cache.js';
+import {openCache, parseTarget} from './open-cache.js';
 import {packageVersion} from './version.js';
 
 /** The inspector's commands, in the order help lists them. */
-export const COMMANDS: readonly Command[] = Object.freeze([listCommand, showCommand, statsCommand, deleteCommand, clearExpiredCommand, exportHarCommand]);
-
-type ParseOptions = Record<string, {type: 'string' | 'boolean'; short?: string; multiple?: boolean}>;
-
-function parseOptions(options: Readonly<Record<string, OptionSpec>>): ParseOptions {
-	return Object.fromEntries(Object.entries(options).map(([name, spec]) => [name, {
-		type: spec.type,
-		...(spec.short === undefined ? {} : {short: spec.short}),
-		...(spec.multiple === true ? {multiple: true} : {}),
-	}]));
-}
+const COMMANDS: readonly Command[] = Object.freeze([listCommand, showCommand, statsCommand, deleteCommand, clearExpiredCommand, exportHarCommand]);
+const names = COMMANDS.map(command => command.name).join(', ');
 
 /** Edit distance, for "did you mean": a typo is one or two edits away. */
 function distance(a: string, b: string): number {
@@ -40,34 +31,20 @@ function distance(a: string, b: string): number {
 	return previous[b.length]!;
 }
 
-function closest(name: string): string | undefined {
-	const candidates = COMMANDS.map(command => ({name: command.name, distance: distance(name.toLowerCase(), command.name)})).sort((a, b) => a.distance - b.distance);
-	return candidates[0] !== undefined && candidates[0].distance <= 2 ? candidates[0].name : undefined;
-}
-
 function parseTimeout(values: OptionValues): number {
-	const text = stringOption(values, 'timeout');
-	if (text === undefined) {
-		return 5000;
-	}
-
-	const timeout = Number(text);
-	if (!/^\d+$/.test(text) || timeout < 1 || timeout > 600_000) {
+	const text = stringOption(values, 'timeout') ?? '5000';
+	if (!/^\d+$/.test(text) || Number(text) < 1 || Number(text) > 600_000) {
 		throw new CliError(`--timeout must be a whole number of milliseconds from 1 to 600000, got ${JSON.stringify(text)}`);
 	}
 
-	return timeout;
+	return Number(text);
 }
 
 /** The command line after the command name, checked against what the command takes. */
 function parseCommandLine(command: Command, argv: readonly string[]): {values: OptionValues; positionals: string[]} {
 	try {
-		const {values, positionals} = parseArgs({
-			args: [...argv],
-			options: parseOptions({...command.options, ...GLOBAL_OPTIONS}),
-			allowPositionals: true,
-			strict: true,
-		});
+		// parseArgs ignores the help fields of an OptionSpec.
+		const {values, positionals} = parseArgs({args: [...argv], options: {...command.options, ...GLOBAL_OPTIONS}, allowPositionals: true, strict: true});
 		return {values: values as OptionValues, positionals};
 	} catch (error) {
 		// parseArgs' messages name the option; the hint says where to look.
@@ -76,24 +53,7 @@ function parseCommandLine(command: Command, argv: readonly string[]): {values: O
 	}
 }
 
-/** Run a command on its open cache, turning store failures into one line that names the cache. */
-async function runOn(command: Command, values: OptionValues, args: string[], opened: OpenedCache, output: Output): Promise<number> {
-	try {
-		return await command.run({values, args, opened, now: Date.now(), output});
-	} catch (error) {
-		if (error instanceof CliError) {
-			throw error;
-		}
-
-		const failure = error instanceof BackendError && error.cause !== undefined ? error.cause : error;
-		throw new CliError(`${command.name} failed on ${opened.description}: ${reasonOf(failure)}`);
-	}
-}
-
-/**
- * Run the inspector with a command line (without `node` and the script) and return the exit
- * code: 0 done, 1 nothing found (`show`), 2 an error, reported as one line on stderr.
- */
+/** Run the inspector on a command line (without `node` and the script); returns the exit code, as docs/cli.md lists them. */
 export async function main(argv: readonly string[], output: Output): Promise<number> {
 	try {
 		const [name, ...rest] = argv;
@@ -115,7 +75,7 @@ export async function main(argv: readonly string[], output: Output): Promise<num
 		if (name === 'help') {
 			const topic = COMMANDS.find(command => command.name === rest[0]);
 			if (rest[0] !== undefined && topic === undefined) {
-				throw new CliError(`unknown command ${JSON.stringify(rest[0])}; the commands are ${COMMANDS.map(command => command.name).join(', ')}`);
+				throw new CliError(`unknown command ${JSON.stringify(rest[0])}; the commands are ${names}`);
 			}
 
 			output.write(topic === undefined ? generalHelp(COMMANDS) : commandHelp(topic));
@@ -124,8 +84,8 @@ export async function main(argv: readonly string[], output: Output): Promise<num
 
 		const command = COMMANDS.find(candidate => candidate.name === name);
 		if (command === undefined) {
-			const hint = closest(name);
-			throw new CliError(`unknown command ${JSON.stringify(name)}${hint === undefined ? '' : ` (did you mean ${hint}?)`}; the commands are ${COMMANDS.map(item => item.name).join(', ')} (see requests-cache --help)`);
+			const [hint] = COMMANDS.map(({name: known}) => ({known, edits: distance(name.toLowerCase(), known)})).filter(({edits}) => edits <= 2).sort((a, b) => a.edits - b.edits);
+			throw new CliError(`unknown command ${JSON.stringify(name)}${hint === undefined ? '' : ` (did you mean ${hint.known}?)`}; the commands are ${names} (see requests-cache --help)`);
 		}
 
 		const {values, positionals} = parseCommandLine(command, rest);
@@ -145,21 +105,18 @@ export async function main(argv: readonly string[], output: Output): Promise<num
 		}
 
 		const timeout = parseTimeout(values);
-		const target = parseTarget(cacheArgument, stringOption(values, 'cache-name'));
-		const opened = await openCache(target, timeout, command.writes !== true);
+		const opened = await openCache(parseTarget(cacheArgument, stringOption(values, 'cache-name')), timeout, command.writes !== true);
 		try {
-			return await runOn(command, values, args, opened, output);
+			return await command.run({values, args, opened, now: Date.now(), output});
+		} catch (error) {
+			// A store failure names the cache; a BackendError's cause says why.
+			throw error instanceof CliError ? error : new CliError(`${command.name} failed on ${opened.description}: ${reasonOf(error instanceof BackendError && error.cause !== undefined ? error.cause : error)}`);
 		} finally {
 			await opened.close().catch(() => undefined);
 		}
 	} catch (error) {
-		if (error instanceof CliError) {
-			output.note(`requests-cache: ${error.message}\n`);
-			return error.exitCode;
-		}
-
 		// Never a stack trace: the one line a user can act on.
-		output.note(`requests-cache: ${reasonOf(error)}\n`);
+		output.note(`requests-cache: ${error instanceof CliError ? error.message : reasonOf(error)}\n`);
 		return 2;
 	}
 }

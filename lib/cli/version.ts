@@ -1,9 +1,6 @@
 import {createRequire} from 'node:module';
 
-let version: string | undefined;
-
 /** This package's version, from its package.json (two levels up from lib/cli and dist/cli alike). */
 export function packageVersion(): string {
-	version ??= (createRequire(import.meta.url)('../../package.json') as {version: string}).version;
-	return version;
+	return (createRequire(import.meta.url)('../../package.json') as {version: string}).version;
 }

@@ -1,33 +1,23 @@
 import {Buffer} from 'node:buffer';
-import {createHmac, hash, scrypt, scryptSync} from 'node:crypto';
+import {type ScryptOptions, createHmac, hash, scrypt, scryptSync} from 'node:crypto';
+import {promisify} from 'node:util';
+import {boundedMemo} from './memo.js';
 
-/**
- * The credential derivation: what a cache key or an owner holds in place of credentials. Keys are
- * stored in the clear, so what they hold must not let a reader of the store recover a secret.
- *
- * - A high-entropy credential (a bearer token, an API key, a signature, a session cookie, a
- *   client certificate's fingerprint) cannot be guessed, so a keyed fast hash (HMAC-SHA-256,
- *   keyed per cache) hides it: a few microseconds, on the caller's thread.
- * - A low-entropy secret (a password: Basic or Digest auth, URL userinfo, a `password` field)
- *   could be guessed at a fast hash's speed, so it is first stretched with scrypt (memory-hard,
- *   salted per cache, deterministic so that every process on the cache derives the same value).
- *   That costs tens of milliseconds, so it runs on the thread pool, at most {@link slowLanes} at a
- *   time, with at most {@link slowQueue} waiting: past that the request is not cached rather
- *   than queued (a flood of distinct passwords can neither stall the process nor fill the pool
- *   that fs, dns and crypto share). A bounded LRU memo makes a known password a map lookup.
- */
+// What a key or an owner holds in place of credentials: docs/security.md ("How credentials are derived").
 
 /** A credential found in a request: where it was (a tag or a JSON path) and its value as sent. */
 export type FoundCredential = readonly [where: string, value: string];
 
 /** scrypt's interactive-login cost (N = 2^14, r = 8, p = 1): 16 MiB and tens of ms per derivation. */
 const cost = Object.freeze({N: 2 ** 14, r: 8, p: 1, maxmem: 64 * 1024 * 1024});
+// Typed by hand: promisify() infers from scrypt's first overload, the one without options.
+const scryptOnPool = promisify(scrypt) as (password: string, salt: Buffer, keylen: number, options: ScryptOptions) => Promise<Buffer>;
 const derivedLength = 16;
-/** How many stretched secrets stay memoized per process: a true LRU of exactly this many. */
+/** How many stretched secrets stay memoized per process. */
 export const SLOW_MEMO_SIZE = 1024;
-/** Derivations running at once on the thread pool (libuv has 4 threads by default). */
+/** Derivations running at once on the thread pool: libuv's other 3 threads stay free for fs, dns and crypto. */
 const slowLanes = 1;
-/** Derivations waiting for a lane; a request that would be the next one passes by the cache. */
+/** Derivations waiting for a lane: a flood of new passwords passes by the cache rather than queue. */
 const slowQueue = 64;
 
 /** A least-recently-used map of exactly `size` entries: a hit moves the entry to the young end. */
@@ -70,77 +60,40 @@ const identities = new Lru<string>(4096);
 const pending = new Map<string, Promise<string>>();
 const waiting: Array<() => void> = [];
 let running = 0;
-const keys = new Map<string, Buffer>();
 
-/**
- * Counters for specs: passwords stretched (`onLoop`: of them, on the calling thread), refusals
- * for a full queue, and the most stretches that ever ran at once on the thread pool.
- */
+/** Counters for specs: passwords stretched (`onLoop`: on the calling thread), refused, and the most at once on the pool. */
 export const derivationCounts = {slow: 0, onLoop: 0, refused: 0, peakOnPool: 0};
 
-/** The cache's hashing key: derived from its name, so that every process on the same cache shares it. */
-function keyOf(cacheName: string): Buffer {
-	let key = keys.get(cacheName);
-	if (key === undefined) {
-		key = Buffer.from(hash('sha256', `requests-cache credential salt v1\0${cacheName}`, 'hex'), 'hex');
-		if (keys.size >= 64) {
-			keys.clear();
-		}
-
-		keys.set(cacheName, key);
-	}
-
-	return key;
-}
+/** The cache's hashing key, from its name so that every process on the cache shares it. */
+const keyOf = boundedMemo(64, cacheName => Buffer.from(hash('sha256', `requests-cache credential salt v1\0${cacheName}`, 'hex'), 'hex'));
 
 function memoKey(cacheName: string, secret: string): string {
 	// Long values are memoized under their SHA-256, not kept whole in memory.
 	return secret.length > 256 ? `${cacheName}\0#${hash('sha256', secret, 'hex')}` : `${cacheName}\0${secret}`;
 }
 
-function remember(key: string, derived: string): string {
-	return memo.set(key, derived);
-}
-
-function recall(key: string): string | undefined {
-	return memo.get(key);
-}
-
 /** The stretched value of a low-entropy secret if it is memoized, else undefined. */
 export function memoizedStretch(secret: string, cacheName: string): string | undefined {
-	return recall(memoKey(cacheName, secret));
+	return memo.get(memoKey(cacheName, secret));
 }
 
-/**
- * The stretched value of a low-entropy secret, on this thread (scrypt, tens of milliseconds when
- * not memoized). For the synchronous maintenance calls only (`createKey`, `contains({url})`); the
- * request path uses {@link stretchAsync}.
- */
+/** The stretched value of a low-entropy secret, on this thread (scrypt, tens of ms): for maintenance calls only. */
 export function stretchSync(secret: string, cacheName: string): string {
 	const key = memoKey(cacheName, secret);
-	const known = recall(key);
+	const known = memo.get(key);
 	if (known !== undefined) {
 		return known;
 	}
 
 	derivationCounts.slow++;
 	derivationCounts.onLoop++;
-	return remember(key, scryptSync(secret, keyOf(cacheName), derivedLength, cost).toString('hex'));
+	return memo.set(key, scryptSync(secret, keyOf(cacheName), derivedLength, cost).toString('hex'));
 }
 
-function release(): void {
-	running--;
-	waiting.shift()?.();
-}
-
-/**
- * The stretched value of a low-entropy secret, derived on the thread pool in a bounded lane
- * (concurrent callers for one secret share one derivation), or undefined when the queue is full:
- * the caller then does without the cache for this request.
- */
+/** The stretched value of a low-entropy secret, derived once on the thread pool, or undefined when the queue is full. */
 export async function stretchAsync(secret: string, cacheName: string): Promise<string | undefined> {
 	const key = memoKey(cacheName, secret);
-	const known = recall(key);
+	const known = memo.get(key);
 	if (known !== undefined) {
 		return known;
 	}
@@ -162,20 +115,13 @@ export async function stretchAsync(secret: string, cacheName: string): Promise<s
 			running++;
 			derivationCounts.peakOnPool = Math.max(derivationCounts.peakOnPool, running);
 			try {
-				const derived = await new Promise<Buffer>((resolve, reject) => {
-					scrypt(secret, keyOf(cacheName), derivedLength, cost, (error, value) => {
-						if (error) {
-							reject(error);
-						} else {
-							resolve(value);
-						}
-					});
-				});
+				const derived = await scryptOnPool(secret, keyOf(cacheName), derivedLength, cost);
 				derivationCounts.slow++;
-				return remember(key, derived.toString('hex'));
+				return memo.set(key, derived.toString('hex'));
 			} finally {
 				pending.delete(key);
-				release();
+				running--;
+				waiting.shift()?.();
 			}
 		})();
 		pending.set(key, flight);
@@ -188,14 +134,9 @@ function byWhere(a: FoundCredential, b: FoundCredential): number {
 	return a[0] < b[0] ? -1 : (a[0] > b[0] ? 1 : 0);
 }
 
-/**
- * The identity of a list of credentials in one cache: 32 hex digits of HMAC-SHA-256 over the
- * credentials ordered by where they were found (stable: a repeated query parameter keeps its
- * order), so that header order does not make a new identity. Each value is one the caller made
- * safe to hash fast: a high-entropy credential as sent, or a password already stretched.
- */
+/** The identity of credentials in one cache: HMAC-SHA-256 over them, high-entropy or stretched, whatever their order. */
 export function identityOf(found: readonly FoundCredential[], cacheName: string): string {
-	// Length-prefixed, so that no two lists give one string.
+	// Length-prefixed, so that no two lists give one string; the sort is stable for a repeated query parameter.
 	let material = '';
 	for (const [where, value] of found.length > 1 ? [...found].sort(byWhere) : found) {
 		material += `${where.length}:${where}${value.length}:${value}`;

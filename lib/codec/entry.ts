@@ -12,25 +12,18 @@ export type StoredRequest = {
 	body: string | null;
 };
 
-/**
- * What the policy learnt from a response's headers when it was stored, so that a later read
- * decides with arithmetic instead of parsing headers again (undici's stores keep the same).
- */
+/** What the policy learnt from a response's headers when it was stored, so that a read is arithmetic. */
 export type ResponseFacts = {
-	/** Seconds the response was already old on arrival (its `Age` header). */
+	/** Seconds the response was already old on arrival. */
 	readonly age: number;
 	/** `must-revalidate` or `proxy-revalidate`: never served stale. */
 	readonly mustRevalidate: boolean;
 	/** Unqualified `no-cache`: never served without revalidation. */
 	readonly noCache: boolean;
-	/** `stale-if-error=N` from the response, seconds. */
+	/** Seconds, from the response's `Cache-Control`. */
 	readonly staleIfError?: number;
-	/** `stale-while-revalidate=N` from the response, seconds. */
 	readonly staleWhileRevalidate?: number;
-	/**
-	 * For a `Cache-Control: private` response: the derived identity of the credentials it was
-	 * fetched with (never the credentials). It is served only to requests with the same identity.
-	 */
+	/** For a `private` response: the derived identity of its requester, to which alone it is served. */
 	readonly owner?: string;
 };
 
@@ -43,7 +36,6 @@ export type CachedEntry = {
 	/** The final URL, secrets redacted. */
 	readonly url: string;
 	readonly history: readonly RedirectHop[];
-	/** The request, with secrets redacted. */
 	readonly request: StoredRequest;
 	readonly createdAt: number;
 	/** When the entry stops being fresh, or null for never. */
@@ -61,10 +53,7 @@ export type RedirectAlias = {
 	readonly expires: number | null;
 };
 
-/**
- * Stored under a URL's key when its response has `Vary`: the request headers that select a
- * variant. Each variant lives under its own key, derived from this key and those headers' values.
- */
+/** Stored under a URL's key when its response has `Vary`: the request headers that select a variant's key. */
 export type VariantIndex = {
 	readonly kind: 'variants';
 	/** Lower-case request header names from the response's Vary, sorted. */
@@ -74,6 +63,7 @@ export type VariantIndex = {
 	readonly expires: number | null;
 };
 
+/** Any value a store keeps. */
 export type StoredValue = CachedEntry | RedirectAlias | VariantIndex;
 
 /** Raised when stored bytes do not decode to a complete, well-typed value; the cache treats it as a miss. */
@@ -88,10 +78,7 @@ export class CorruptEntryError extends Error {
 const magic = [0x52, 0x51, 0x43, 0x02] as const;
 const headStart = 8;
 
-/**
- * The largest time a `Date` holds, ms either side of the epoch (ECMA-262, "Time Values and Time
- * Range"): a stored time beyond it has no calendar form, and every `toISOString()` of it throws.
- */
+/** The largest time a `Date` holds, ms either side of the epoch (ECMA-262): beyond it `toISOString()` throws. */
 export const MAX_TIME = 8.64e15;
 
 /** True when `ms` is a time a `Date` can hold. */
@@ -99,7 +86,7 @@ export function isTimeInRange(ms: number): boolean {
 	return Number.isFinite(ms) && Math.abs(ms) <= MAX_TIME;
 }
 
-/** Refuse a time no `Date` holds before it is stored: the store's columns and every reader would carry it. */
+// Refused before it is stored: the store's columns and every reader would carry a time no `Date` holds.
 function assertTime(name: string, ms: number | null): void {
 	if (ms !== null && !isTimeInRange(ms)) {
 		throw new RangeError(`encodeValue(): \`${name}\` must be a time within ±${MAX_TIME} ms of the epoch, got ${ms}`);
@@ -110,23 +97,12 @@ function assertTime(name: string, ms: number | null): void {
 export function encodeValue(value: StoredValue): Buffer {
 	assertTime('createdAt', value.createdAt);
 	assertTime('expires', value.expires);
-	let head: string;
-	let body: Buffer | undefined;
-	if (value.kind === 'response') {
-		const {body: bytes, ...rest} = value;
-		head = JSON.stringify(rest);
-		body = bytes;
-	} else {
-		head = JSON.stringify(value);
-	}
-
+	const body = value.kind === 'response' ? value.body : undefined;
+	const head = JSON.stringify(body === undefined ? value : {...value, body: undefined});
 	const headLength = Buffer.byteLength(head);
 	const bodyLength = body?.length ?? 0;
 	const out = Buffer.allocUnsafe(headStart + headLength + bodyLength + 4);
-	out[0] = magic[0];
-	out[1] = magic[1];
-	out[2] = magic[2];
-	out[3] = magic[3];
+	out.set(magic, 0);
 	out.writeUInt32BE(headLength, 4);
 	out.write(head, headStart, 'utf8');
 	body?.copy(out, headStart + headLength);
@@ -140,10 +116,7 @@ export function toRecord(key: string, value: StoredValue, deleteAt: number | nul
 	return {key, kind: value.kind, url: value.url, createdAt: value.createdAt, expires: value.expires, deleteAt, value: encodeValue(value)};
 }
 
-/**
- * What {@link decodeValue} gives back for `record`, made `value` (without the JSON parse and the
- * checksum): the value itself, its body a view of the record's bytes, as a decoded one's is.
- */
+/** What {@link decodeValue} gives back for `record`, made from `value` without decoding: its body a view of the record's bytes. */
 export function decodedOf(value: StoredValue, record: StoreRecord): StoredValue {
 	if (value.kind !== 'response') {
 		return value;
@@ -161,31 +134,22 @@ function isTime(value: unknown, anyFinite: boolean): value is number {
 	return typeof value === 'number' && (anyFinite ? Number.isFinite(value) : isTimeInRange(value));
 }
 
+function isStrings(value: unknown): value is string[] {
+	return Array.isArray(value) && value.every(item => typeof item === 'string');
+}
+
 function isHeaders(value: unknown): value is ResponseHeaders {
-	if (!isObject(value)) {
-		return false;
-	}
-
-	for (const name in value) {
-		const item = value[name];
-		if (typeof item !== 'string' && !(Array.isArray(item) && item.every(part => typeof part === 'string'))) {
-			return false;
-		}
-	}
-
-	return true;
+	return isObject(value) && Object.values(value).every(item => typeof item === 'string' || isStrings(item));
 }
 
 function isStringRecord(value: unknown): value is Record<string, string> {
 	return isObject(value) && Object.values(value).every(item => typeof item === 'string');
 }
 
-// A header field name is a token (RFC 9110 §5.1); a value has no NUL, CR or LF and nothing past
-// U+00FF (§5.5): what WHATWG Headers and Node's http module take, so what every door can replay.
+// RFC 9110 §5.1, §5.5, as WHATWG Headers and Node's http module take them: what every door can replay.
 const fieldName = /^[!#$%&'*+.^_`|~\dA-Za-z-]+$/;
 const badFieldValue = /[\0\r\n\u0100-\uFFFF]/;
 
-/** Why these headers cannot be replayed by every front door, or undefined when they can. */
 function unreplayableHeader(headers: ResponseHeaders): string | undefined {
 	for (const name in headers) {
 		if (!fieldName.test(name)) {
@@ -205,7 +169,7 @@ const bodilessStatuses: ReadonlySet<number> = new Set([204, 205, 304]);
 
 function checkResponse(head: Record<string, unknown>, bodyLength: number): void {
 	const {status, reason, headers, history, request, facts} = head;
-	// A final response's status is 200-599 (RFC 9110 §15): an interim 1xx or a 999 is nothing a client can be answered with.
+	// Only a final status (RFC 9110 §15) is something a client can be answered with.
 	if (!Number.isInteger(status) || (status as number) < 200 || (status as number) > 599) {
 		throw new CorruptEntryError('status is not a final status (200-599)');
 	}
@@ -238,12 +202,7 @@ function checkResponse(head: Record<string, unknown>, bodyLength: number): void 
 	}
 }
 
-/**
- * Decode and validate a stored value: magic, version, lengths and CRC-32 first, then every field's
- * type, and times within the Date range. Anything else throws {@link CorruptEntryError}. The body
- * is a view of `bytes`. `anyFiniteTime`: the inspector's reading, which shows a value stored
- * before times were checked with its time marked, where the request path treats it as corrupt.
- */
+/** Decode and validate a stored value, or throw {@link CorruptEntryError}; `anyFiniteTime` for the inspector, which marks a bad time. */
 export function decodeValue(bytes: Uint8Array, expectedKind?: RecordKind, anyFiniteTime = false): StoredValue {
 	const buffer = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 	if (buffer.length < headStart + 4 || buffer[0] !== magic[0] || buffer[1] !== magic[1] || buffer[2] !== magic[2]) {
@@ -290,8 +249,7 @@ export function decodeValue(bytes: Uint8Array, expectedKind?: RecordKind, anyFin
 		}
 
 		case 'variants': {
-			const {names} = head;
-			if (!Array.isArray(names) || names.some(name => typeof name !== 'string')) {
+			if (!isStrings(head['names'])) {
 				throw new CorruptEntryError('variant index without header names');
 			}
 

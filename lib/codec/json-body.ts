@@ -2,14 +2,7 @@ import {parse} from 'lossless-json';
 import type {FoundCredential} from './credentials.js';
 import type {NameRole} from './secret-names.js';
 
-/**
- * JSON request bodies read as written: numbers keep their text (`12345678901234567890`, `1e400`
- * and `1.0` stay themselves), `__proto__` is an ordinary key, and the same text always gives the
- * same tree. The key takes a canonical text (keys sorted); storage takes a redacted text (order
- * kept). Both walk the tree once and see every name at every depth.
- */
-
-/** A JSON number as written in the body. */
+/** A JSON number as written in the body: `1e400` and `1.0` stay themselves. */
 class NumberText {
 	constructor(readonly text: string) {}
 }
@@ -17,15 +10,12 @@ class NumberText {
 /** A parsed JSON value; objects are plain objects with own enumerable keys only. */
 type JsonValue = null | boolean | string | NumberText | JsonValue[] | {[key: string]: JsonValue};
 
-/**
- * Parse a JSON text without loss, or undefined when it is not JSON (or has one key twice with
- * different values: its meaning depends on the reader, so it is keyed as opaque bytes).
- */
+/** Parse a JSON text without loss (`__proto__` an ordinary key), or undefined when it is not JSON. */
 export function parseJson(text: string): JsonValue | undefined {
 	try {
 		return parse(text, null, {parseNumber: raw => new NumberText(raw)}) as JsonValue;
 	} catch {
-		// Syntax errors, conflicting duplicate keys, and nesting too deep for the stack.
+		// A key twice with different values means what its reader decides: keyed as opaque bytes.
 		return undefined;
 	}
 }
@@ -38,13 +28,7 @@ function scalarText(value: JsonValue): string {
 	return value instanceof NumberText ? value.text : JSON.stringify(value);
 }
 
-/**
- * The canonical text of a JSON value for the cache key: object keys sorted (by UTF-16 code units)
- * at every depth, array order kept, numbers as written, strings re-escaped. A name whose role is
- * `ignored` is left out with its value; a `credential` is left out and reported to `found` with
- * its path, so that it reaches the key only through the credential derivation, and a `shared`
- * one to `shared` (the owner of a `private` response).
- */
+/** The canonical text of a JSON value for the cache key, keys sorted; secret names' values go to `found` or `shared`. */
 export function canonicalJson(value: JsonValue, role: (name: string) => NameRole, found: FoundCredential[], path = '', shared?: FoundCredential[]): string {
 	if (Array.isArray(value)) {
 		return `[${value.map((item, index) => canonicalJson(item, role, found, `${path}[${index}]`, shared)).join(',')}]`;
@@ -68,10 +52,7 @@ export function canonicalJson(value: JsonValue, role: (name: string) => NameRole
 	return `{${parts.join(',')}}`;
 }
 
-/**
- * The JSON text of a value with every redacted name's value replaced by `replacement`, at any
- * depth; everything else (key order, numbers as written) as it came.
- */
+/** The JSON text of a value, as written, with every redacted name's value replaced at any depth. */
 export function redactedJson(value: JsonValue, redacted: (name: string) => boolean, replacement: string): string {
 	if (Array.isArray(value)) {
 		return `[${value.map(item => redactedJson(item, redacted, replacement)).join(',')}]`;

@@ -6,39 +6,18 @@ import {canonicalJson, parseJson} from './json-body.js';
 import {canonicalQuery, canonicalUrl, parameterName} from './normalize-url.js';
 import {type NameRole, type NameRules, isPasswordName, nameRules} from './secret-names.js';
 
-/**
- * Cache keys and request identities, in one place (the table in docs/security.md):
- * - the key: a SHA-256 over a canonical structure of the request (method, normalized URL,
- *   canonical body, matched headers) and the derived identity of the credentials it carries
- *   (Authorization, API keys, URL userinfo, a client certificate…), so that two users never share
- *   an entry while no credential reaches the store;
- * - the owner of a `private` response: the derived identity of everything that authenticates the
- *   request (the credentials, its cookies, shared credentials), "none" included;
- * - a `Vary` variant's key, with varied credentials derived.
- * Derivation is lib/codec/credentials.ts: a keyed fast hash, passwords stretched first.
- */
-
 /** What cache keys are built from, after validation (names lower-case). */
 export type KeySettings = {
-	/** The user's `ignoredParameters` (lower-case): redacted in storage and left out of the key. */
 	readonly ignoredParameters: ReadonlySet<string>;
 	/** Request headers that are part of the key: false (none), true (all but redacted ones), or names. */
 	readonly matchHeaders: boolean | readonly string[];
-	/**
-	 * Let requests with different credentials share entries: true for every built-in credential
-	 * name, or the set of names to share (lower-case). @default false
-	 */
+	/** Credential names whose requests share entries: true for all. @default false */
 	readonly shareCredentials?: boolean | ReadonlySet<string>;
 	/** The cache's name: salts the credential derivation. @default 'http_cache' */
 	readonly cacheName?: string;
 };
 
 const defaultCacheName = 'http_cache';
-
-function contentType(headers: Readonly<Record<string, string>>): string {
-	const value = headers['content-type'];
-	return value === undefined ? '' : value.split(';')[0]!.trim().toLowerCase();
-}
 
 /** True for `application/json` and `+json` types. */
 export function isJsonType(type: string): boolean {
@@ -47,7 +26,7 @@ export function isJsonType(type: string): boolean {
 
 /** The media type of a request's body, lower-case, without parameters ('' when none). */
 export function bodyType(request: PreparedRequest): string {
-	return contentType(request.headers);
+	return request.headers['content-type']?.split(';')[0]!.trim().toLowerCase() ?? '';
 }
 
 function keyBody(request: PreparedRequest, role: (name: string) => NameRole, found: FoundCredential[], shared: FoundCredential[]): unknown {
@@ -83,7 +62,6 @@ function keyBody(request: PreparedRequest, role: (name: string) => NameRole, fou
 	return {sha256: hash('sha256', body, 'hex')};
 }
 
-/** Collect the credential headers, and the matched headers' pairs (redacted ones go to `found`). */
 function keyHeaders(request: PreparedRequest, settings: KeySettings, rules: NameRules, found: FoundCredential[], shared: FoundCredential[]): Array<[string, string | null]> {
 	const {headers} = request;
 	for (const name in headers) {
@@ -119,7 +97,7 @@ function keyHeaders(request: PreparedRequest, settings: KeySettings, rules: Name
 	return pairs;
 }
 
-/** A request's canonical structure, the credentials in its key (`found`) and those that are not (`shared`). */
+/** A request's canonical structure, the credentials in its key (`found`) and those only in its owner (`shared`). */
 type Collected = {readonly canonical: unknown[]; readonly found: FoundCredential[]; readonly shared: FoundCredential[]};
 
 function collect(request: PreparedRequest, settings: KeySettings): Collected {
@@ -138,11 +116,7 @@ function collect(request: PreparedRequest, settings: KeySettings): Collected {
 	return {canonical: [request.method, url, body, headers], found, shared};
 }
 
-/**
- * True for a credential that is a password or like one (Basic or Digest auth, URL userinfo, a
- * `password` parameter or field): it is stretched before it is hashed. Everything else found is
- * a token, a key, a signature, a cookie or a certificate's fingerprint: hashed as it is.
- */
+/** True for a password or the like, stretched before it is hashed; every other credential is high-entropy. */
 function isLowEntropy([where, value]: FoundCredential): boolean {
 	if (where === 'userinfo') {
 		return true;
@@ -153,8 +127,7 @@ function isLowEntropy([where, value]: FoundCredential): boolean {
 	}
 
 	if (where === 'query' || where === 'form') {
-		const equals = value.indexOf('=');
-		return isPasswordName(parameterName(equals === -1 ? value : value.slice(0, equals)));
+		return isPasswordName(parameterName(value));
 	}
 
 	// A JSON field: the path's last name.
@@ -193,7 +166,7 @@ function finish(canonical: unknown[], id: string | undefined): string {
 	return hash('sha256', JSON.stringify(canonical), 'hex').slice(0, 32);
 }
 
-function keyFrom({canonical, found}: Collected, cacheName: string, stretch: Stretch): string | undefined {
+function keyFrom({canonical, found}: Pick<Collected, 'canonical' | 'found'>, cacheName: string, stretch: Stretch): string | undefined {
 	if (found.length === 0) {
 		return finish(canonical, undefined);
 	}
@@ -202,23 +175,12 @@ function keyFrom({canonical, found}: Collected, cacheName: string, stretch: Stre
 	return safe === undefined ? undefined : finish(canonical, identityOf(safe, cacheName));
 }
 
-/**
- * The cache key of a request: 32 hex digits. Equivalent requests (URL forms, query order, JSON key
- * order) share a key; requests with different credentials never do, unless `shareCredentials`
- * says so; cookies are not part of it. A password not seen before is stretched on this thread
- * (scrypt, tens of ms): for maintenance calls and scripts; the engine uses
- * {@link createKeyNonBlocking}.
- */
+/** The cache key of a request (docs/matching.md), a new password stretched on this thread: for maintenance and scripts. */
 export function createKey(request: PreparedRequest, settings: KeySettings): string {
 	return keyFrom(collect(request, settings), settings.cacheName ?? defaultCacheName, stretchSync)!;
 }
 
-/**
- * Stretch, off the event loop, every password the request carries (in its key or not), so that
- * every identity of this request (key, owner, variants, aliases, invalidations) can then be
- * derived at once. Undefined when nothing is left to stretch; else a promise of false when the
- * stretching queue is full (the request should pass by the cache).
- */
+/** Stretch every password the request carries off the event loop: undefined when none is left, false when the queue is full. */
 export function prepareIdentity(request: PreparedRequest, settings: KeySettings): Promise<boolean> | undefined {
 	const {found, shared} = collect(request, settings);
 	return prepareCollected(found, shared, settings.cacheName ?? defaultCacheName);
@@ -237,11 +199,7 @@ function prepareCollected(found: readonly FoundCredential[], shared: readonly Fo
 	return waits === undefined ? undefined : Promise.all(waits).then(values => values.every(value => value !== undefined));
 }
 
-/**
- * {@link createKey} without blocking: the key at once when every password the request carries is
- * already stretched (every request without one), else a promise of it, stretched on the thread
- * pool; undefined (at once or resolved) when the stretching queue is full.
- */
+/** {@link createKey} without blocking: a promise while a password is stretched, undefined when the queue is full. */
 export function createKeyNonBlocking(request: PreparedRequest, settings: KeySettings): string | undefined | Promise<string | undefined> {
 	const collected = collect(request, settings);
 	const cacheName = settings.cacheName ?? defaultCacheName;
@@ -251,35 +209,24 @@ export function createKeyNonBlocking(request: PreparedRequest, settings: KeySett
 		: waiting.then(ready => (ready ? keyFrom(collected, cacheName, memoizedStretch) : undefined));
 }
 
-/**
- * The key of a request on the engine's path, after {@link prepareIdentity}: undefined when a
- * password it carries is not stretched (the memo lost it under a flood of new ones).
- */
+/** The key of a request after {@link prepareIdentity}: undefined when the memo lost a password under a flood. */
 export function createKeyIfKnown(request: PreparedRequest, settings: KeySettings): string | undefined {
 	return keyFrom(collect(request, settings), settings.cacheName ?? defaultCacheName, memoizedStretch);
 }
 
-/** What {@link requestKey} needs: the key settings and the user's own key function, if any. */
-export type RequestKeySettings = KeySettings & {readonly keyFn?: ((request: PreparedRequest) => string) | undefined};
+type RequestKeySettings = KeySettings & {readonly keyFn?: ((request: PreparedRequest) => string) | undefined};
 
-/**
- * The key of a request on the engine's path: the user's `keyFn`, or ours, at once (`'known'`:
- * undefined when a password it carries is not stretched yet) or without blocking
- * (`'nonBlocking'`: a promise when one must be stretched). A request that does not follow
- * redirects gets the redirect itself, never the same answer: a key of its own (`-manual`).
- */
+/** The key of a request on the engine's path: the user's `keyFn`, or {@link createKeyIfKnown} or {@link createKeyNonBlocking}. */
 export function requestKey(request: PreparedRequest, settings: RequestKeySettings, followRedirects: boolean | undefined, mode: 'known'): string | undefined;
 export function requestKey(request: PreparedRequest, settings: RequestKeySettings, followRedirects: boolean | undefined, mode: 'nonBlocking'): string | undefined | Promise<string | undefined>;
 export function requestKey(request: PreparedRequest, settings: RequestKeySettings, followRedirects: boolean | undefined, mode: 'known' | 'nonBlocking'): string | undefined | Promise<string | undefined> {
+	// A request that does not follow redirects is answered with the redirect itself: a key of its own.
 	const suffix = followRedirects === false ? '-manual' : '';
 	const {keyFn} = settings;
 	if (keyFn === undefined) {
 		const key = mode === 'nonBlocking' ? createKeyNonBlocking(request, settings) : createKeyIfKnown(request, settings);
-		if (key === undefined || typeof key === 'string') {
-			return key === undefined ? undefined : key + suffix;
-		}
-
-		return key.then(derived => (derived === undefined ? undefined : derived + suffix));
+		const suffixed = (derived: string | undefined): string | undefined => (derived === undefined ? undefined : derived + suffix);
+		return key instanceof Promise ? key.then(suffixed) : suffixed(key);
 	}
 
 	const key = keyFn(request);
@@ -290,31 +237,19 @@ export function requestKey(request: PreparedRequest, settings: RequestKeySetting
 	return key + suffix;
 }
 
-/** Everything that authenticates a request: its key's credentials, its cookies and its shared credentials. */
 function authenticating(request: PreparedRequest, settings: KeySettings): FoundCredential[] {
 	const {found, shared} = collect(request, {...settings, matchHeaders: false});
 	return found.concat(shared);
 }
 
-/**
- * The owner of a `private` response to this request: the derived identity of everything that
- * authenticates it (credentials, cookies, a client certificate), whatever `shareCredentials`
- * says. A request without any has an identity too ("none"), which no credentialed request has.
- * Undefined when a password it carries is not stretched yet (see {@link prepareIdentity}).
- */
+/** The owner of a `private` response to this request: the identity of all that authenticates it, none included. */
 export function ownerOf(request: PreparedRequest, settings: KeySettings): string | undefined {
 	const cacheName = settings.cacheName ?? defaultCacheName;
 	const safe = hashable(authenticating(request, settings), cacheName, memoizedStretch);
 	return safe === undefined ? undefined : identityOf(safe, cacheName);
 }
 
-/**
- * True when the request that got a response after redirects (`finalHeaders`: its headers as the
- * last hop sent them) carried a credential the first one did not: a cookie the jar sent only to
- * the target, an Authorization a hook set on the hop. Such a response depends on something the
- * key (credentials) or, for a `private` response, the owner (cookies too) cannot see, so it is
- * not stored. A hop that drops credentials (a redirect to another origin) changes nothing.
- */
+/** True when the last redirect hop (`finalHeaders`) sent a credential the request did not (docs/security.md). */
 export function hopAddsIdentity(request: PreparedRequest, finalHeaders: Readonly<Record<string, string>>, settings: KeySettings, isPrivate: boolean): boolean {
 	const first = collect(request, {...settings, matchHeaders: false});
 	const last = collect({...request, headers: finalHeaders}, {...settings, matchHeaders: false});
@@ -322,10 +257,7 @@ export function hopAddsIdentity(request: PreparedRequest, finalHeaders: Readonly
 	return [...last.found, ...(isPrivate ? last.shared : [])].some(([where, value]) => !known.has(`${where}\0${value}`));
 }
 
-/**
- * The name a `private` response is varied on besides its `Vary` names: its owner's identity, so
- * that each user of a shared cache keeps their own copy (no header name can start with `:`).
- */
+/** The name a `private` response is varied on besides its `Vary` names: no header name can start with `:`. */
 export const OWNER_VARY = ':owner';
 
 /** The names that select a stored response's variant: its Vary names, and its owner for a `private` one. */
@@ -333,11 +265,7 @@ export function variantNames(vary: readonly string[], owner: string | undefined)
 	return owner === undefined ? vary : [...vary, OWNER_VARY];
 }
 
-/**
- * The key of one variant of a response with `Vary` (or a `private` one, varied on its owner): the primary key and the request's values of
- * the Vary headers. A redacted header (Authorization, Cookie…) reaches the key only derived.
- * Undefined when a password it varies on is not stretched yet (see {@link prepareIdentity}).
- */
+/** The key of one variant of a response with `Vary`, or of a `private` one; a redacted header reaches it only derived. */
 export function createVariantKey(primaryKey: string, names: readonly string[], request: PreparedRequest, settings: KeySettings): string | undefined {
 	const rules = nameRules(settings.ignoredParameters, settings.shareCredentials ?? false);
 	const pairs: Array<[string, string | null]> = [];
@@ -361,13 +289,7 @@ export function createVariantKey(primaryKey: string, names: readonly string[], r
 		}
 	}
 
-	// Its first 8 characters are the primary key's: a store that groups records by key (a Redis
-	// Cluster's hash tags, lib/backends/redis-layout.ts) keeps the variants with their index.
-	if (found.length === 0) {
-		return primaryKey.slice(0, 8) + finish(['vary', primaryKey, pairs], undefined).slice(8);
-	}
-
-	const cacheName = settings.cacheName ?? defaultCacheName;
-	const safe = hashable(found, cacheName, memoizedStretch);
-	return safe === undefined ? undefined : primaryKey.slice(0, 8) + finish(['vary', primaryKey, pairs], identityOf(safe, cacheName)).slice(8);
+	const key = keyFrom({canonical: ['vary', primaryKey, pairs], found}, settings.cacheName ?? defaultCacheName, memoizedStretch);
+	// The primary key's first 8 characters keep the variants with their index in a store that groups keys (lib/backends/redis-layout.ts).
+	return key === undefined ? undefined : primaryKey.slice(0, 8) + key.slice(8);
 }

@@ -1,60 +1,38 @@
 import type {FoundCredential} from './credentials.js';
 import {DEFAULT_IGNORED_PARAMETERS, type NameRole, nameRules} from './secret-names.js';
 
-/**
- * URLs in the form the cache key compares them: the WHATWG parser's normalization (scheme and host
- * case, default port, dot segments, IDNA) plus RFC 3986 §6.2.2: percent-encodings in upper case,
- * unreserved characters decoded; fragment, userinfo and an empty query dropped; query parameters
- * ordered by name only, so that repeated names keep their relative order. Nothing else is decoded:
- * `+` and `%20`, `'` and `%27` stay apart, since a server may read them apart.
- */
-
-const hexDigits = '0123456789ABCDEF';
-
-function isUnreserved(code: number): boolean {
-	return (code >= 0x41 && code <= 0x5A) || (code >= 0x61 && code <= 0x7A) || (code >= 0x30 && code <= 0x39)
-		|| code === 0x2D || code === 0x2E || code === 0x5F || code === 0x7E;
-}
-
 /** RFC 3986 §6.2.2.1-2: `%7e` → `~`, `%2f` → `%2F`; malformed `%` sequences stay as they are. */
-export function normalizePercentEncoding(text: string): string {
+function normalizePercentEncoding(text: string): string {
 	if (!text.includes('%')) {
 		return text;
 	}
 
 	return text.replaceAll(/%([\dA-Fa-f]{2})/g, (_match, hex: string) => {
-		const code = Number.parseInt(hex, 16);
-		return isUnreserved(code) ? String.fromCharCode(code) : `%${hexDigits[code >> 4]!}${hexDigits[code & 15]!}`;
+		const char = String.fromCharCode(Number.parseInt(hex, 16));
+		// The unreserved characters (RFC 3986 §2.3).
+		return /[\w.~-]/.test(char) ? char : `%${hex.toUpperCase()}`;
 	});
 }
 
 const dotSegment = /\/\.\.?(?:\/|$)/;
 
-/**
- * RFC 3986 §5.2.4 on a path that is already percent-normalized (so `%2E` is `.`). The WHATWG
- * parser does this too, but Node 20's (ada 2.9) keeps `.` after a segment that starts with a dot
- * (`/x/.a/.`), so it is done again here.
- */
-export function removeDotSegments(path: string): string {
+/** RFC 3986 §5.2.4, again: Node 20's WHATWG parser (ada 2.9) keeps `.` after a segment that starts with a dot (`/x/.a/.`). */
+function removeDotSegments(path: string): string {
 	if (!dotSegment.test(path)) {
 		return path;
 	}
 
 	const output: string[] = [];
-	const segments = path.split('/');
-	for (let index = 1; index < segments.length; index++) {
-		const segment = segments[index]!;
-		const last = index === segments.length - 1;
-		if (segment === '.' || segment === '..') {
-			if (segment === '..') {
-				output.pop();
-			}
+	const segments = path.split('/').slice(1);
+	for (const [index, segment] of segments.entries()) {
+		if (segment === '..') {
+			output.pop();
+		}
 
-			if (last) {
-				output.push('');
-			}
-		} else {
+		if (segment !== '.' && segment !== '..') {
 			output.push(segment);
+		} else if (index === segments.length - 1) {
+			output.push('');
 		}
 	}
 
@@ -76,11 +54,7 @@ export function parameterName(segment: string): string {
 	}
 }
 
-/**
- * The canonical form of a query string or form body (without `?`): empty segments dropped, each
- * segment percent-normalized, `ignored` names dropped, `credential` names moved to `found` and
- * `shared` ones to `shared` (both tagged with `tag`), the rest sorted by name, stable.
- */
+/** The canonical form of a query string or form body (docs/matching.md), secret names' segments moved to `found` or `shared`. */
 export function canonicalQuery(query: string, role: (name: string) => NameRole, found: FoundCredential[], tag: string, shared?: FoundCredential[]): string {
 	const kept: string[] = [];
 	let previous = '';
@@ -94,8 +68,7 @@ export function canonicalQuery(query: string, role: (name: string) => NameRole, 
 		}
 
 		const segment = normalizePercentEncoding(piece);
-		const equals = segment.indexOf('=');
-		const name = equals === -1 ? segment : segment.slice(0, equals);
+		const name = segment.split('=', 1)[0]!;
 		const kind = role(name.includes('%') || name.includes('+') ? parameterName(name) : name);
 		if (kind === 'credential') {
 			found.push([tag, segment]);
@@ -119,21 +92,13 @@ export function canonicalQuery(query: string, role: (name: string) => NameRole, 
 		return same ? query : kept.join('&');
 	}
 
-	// Sort by name only, stable: `a=2&a=1` keeps its order, and differs from `a=1&a=2`.
-	const order = kept.map((segment, index) => index);
-	const nameOf = kept.map(segment => {
-		const equals = segment.indexOf('=');
-		return equals === -1 ? segment : segment.slice(0, equals);
-	});
-	order.sort((a, b) => (nameOf[a]! < nameOf[b]! ? -1 : (nameOf[a]! > nameOf[b]! ? 1 : a - b)));
-	return order.map(index => kept[index]!).join('&');
+	// By name only, stable: `a=2&a=1` keeps its order, and differs from `a=1&a=2`.
+	const named = kept.map(segment => [segment.split('=', 1)[0]!, segment] as const);
+	named.sort(([a], [b]) => (a < b ? -1 : (a > b ? 1 : 0)));
+	return named.map(([, segment]) => segment).join('&');
 }
 
-/**
- * The URL the key is built on, with the credentials it carries (userinfo, and credential query
- * parameters) moved to `found` instead, or to `shared` for userinfo with `shareUserinfo` and for
- * shared names.
- */
+/** The URL the key is built on (docs/matching.md), its userinfo and credential parameters moved to `found` or `shared`. */
 export function canonicalUrl(url: string, role: (name: string) => NameRole, found: FoundCredential[], shareUserinfo = false, shared?: FoundCredential[]): string {
 	const parsed = new URL(url);
 	if (parsed.username !== '' || parsed.password !== '') {
@@ -145,17 +110,12 @@ export function canonicalUrl(url: string, role: (name: string) => NameRole, foun
 	return `${parsed.protocol}//${parsed.host}${removeDotSegments(normalizePercentEncoding(parsed.pathname))}${query === '' ? '' : `?${query}`}`;
 }
 
-/** The default `ignoredParameters` as settings hold them: one set, so that its compiled rules are memoized. */
+// One set, so that its compiled rules are memoized.
 let defaultIgnored: ReadonlySet<string> | undefined;
 
 /**
- * Normalize a URL for matching: the form the cache key compares (see the module comment), with
- * userinfo and every name in `ignoredParameters` left out, credentials included. Two URLs a server
- * must treat alike give one string; the redacted URL a cache stores gives the same string as the
- * URL that was requested.
- *
- * @param ignoredParameters The names a session's `ignoredParameters` holds (matched as it matches
- * them); a `Set` is compiled once and reused. @default DEFAULT_IGNORED_PARAMETERS
+ * Normalize a URL as the cache key compares it, leaving out userinfo and every name in `ignoredParameters`.
+ * @param ignoredParameters - a session's list; a `Set` is compiled once and reused. @default DEFAULT_IGNORED_PARAMETERS
  * @example normalizeUrl('https://Example.com/a?b=2&a=1') // 'https://example.com/a?a=1&b=2'
  */
 export function normalizeUrl(url: string, ignoredParameters?: Iterable<string>): string {
@@ -170,6 +130,5 @@ export function normalizeUrl(url: string, ignoredParameters?: Iterable<string>):
 		throw new TypeError(`normalizeUrl(): \`ignoredParameters\` must be an array or a Set of names, got ${typeof ignoredParameters}`);
 	}
 
-	const rules = nameRules(ignored, true);
-	return canonicalUrl(url, name => rules.role(name), [], true);
+	return canonicalUrl(url, nameRules(ignored, true).role, [], true);
 }

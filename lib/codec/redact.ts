@@ -6,13 +6,6 @@ import {bodyType, isJsonType} from './keys.js';
 import {parameterName} from './normalize-url.js';
 import {type NameRules, REDACTED, nameRules} from './secret-names.js';
 
-/**
- * Redaction: what of a request and its response may reach a store. Secret values (every name the
- * rules call redacted: `ignoredParameters`, plus Authorization, Proxy-Authorization and Cookie)
- * become {@link REDACTED} in URLs (userinfo, query, fragment), headers, JSON bodies at any depth
- * and form bodies; other bodies are not stored; `Set-Cookie` is dropped unless kept on purpose.
- */
-
 // `scheme://` (or a scheme-relative `//`, or the backslashes WHATWG reads as slashes) then userinfo up to the last `@` of the authority.
 const userinfoRegex = /^((?:[A-Za-z][A-Za-z\d+.-]*:)?[\\/]{2})([^\\/?#]*)@/;
 
@@ -23,8 +16,7 @@ function redactPairs(text: string, redacted: (name: string) => boolean): string 
 	for (let index = 0; index < segments.length; index++) {
 		const segment = segments[index]!;
 		if (segment !== '' && redacted(parameterName(segment))) {
-			const equals = segment.indexOf('=');
-			segments[index] = `${equals === -1 ? segment : segment.slice(0, equals)}=${REDACTED}`;
+			segments[index] = `${segment.split('=', 1)[0]!}=${REDACTED}`;
 			changed = true;
 		}
 	}
@@ -32,17 +24,12 @@ function redactPairs(text: string, redacted: (name: string) => boolean): string 
 	return changed ? segments.join('&') : undefined;
 }
 
-/**
- * A URL (absolute or a reference such as a Location value) with its secrets replaced by
- * {@link REDACTED}: userinfo, and the values of redacted names in the query and in a
- * `name=value` fragment (`#access_token=…`). Everything else is kept as written.
- */
+/** A URL or reference with its secrets redacted: userinfo, and redacted names' values in the query and the fragment. */
 export function redactUrl(url: string, ignored: ReadonlySet<string>): string {
 	return redactUrlBy(url, nameRules(ignored));
 }
 
-function redactUrlBy(url: string, rules: NameRules): string {
-	const redacted = (name: string): boolean => rules.redacted(name);
+function redactUrlBy(url: string, {redacted}: NameRules): string {
 	const hashAt = url.indexOf('#');
 	const beforeHash = hashAt === -1 ? url : url.slice(0, hashAt);
 	const queryAt = beforeHash.indexOf('?');
@@ -75,13 +62,10 @@ function redactBody(request: PreparedRequest, redacted: (name: string) => boolea
 	const type = bodyType(request);
 	if (isJsonType(type)) {
 		const tree = parseJson(body.toString('utf8'));
-		if (tree === undefined) {
-			return null;
-		}
-
 		try {
-			return redactedJson(tree, redacted, REDACTED);
+			return tree === undefined ? null : redactedJson(tree, redacted, REDACTED);
 		} catch {
+			// Nested too deep to walk.
 			return null;
 		}
 	}
@@ -91,7 +75,7 @@ function redactBody(request: PreparedRequest, redacted: (name: string) => boolea
 		return redactPairs(text, redacted) ?? text;
 	}
 
-	// Opaque bodies may hold anything: keep them out of the store.
+	// Opaque bodies may hold anything.
 	return null;
 }
 
@@ -101,7 +85,7 @@ export function redactRequest(request: PreparedRequest, ignored: ReadonlySet<str
 }
 
 function redactRequestBy(request: PreparedRequest, rules: NameRules): StoredRequest {
-	const redacted = (name: string): boolean => rules.redacted(name);
+	const {redacted} = rules;
 	const headers: Record<string, string> = {};
 	for (const name in request.headers) {
 		headers[name] = redacted(name) ? REDACTED : request.headers[name]!;
@@ -120,12 +104,7 @@ export type ResponseHeaderSettings = {
 const cookieHeaders = new Set(['set-cookie', 'set-cookie2']);
 const urlHeaders = new Set(['location', 'content-location']);
 
-/**
- * Response headers as they may be stored (of the final response and of each redirect hop):
- * `Set-Cookie` dropped unless `storeCookies`, headers named like secrets (an `X-Auth-Token` a
- * server hands out) replaced by {@link REDACTED}, and secrets in `Location` and
- * `Content-Location` URLs redacted. A new object; the input is not changed.
- */
+/** Response headers as they may be stored: `Set-Cookie` dropped unless `storeCookies`, secrets redacted, in a new object. */
 export function storableResponseHeaders(headers: Readonly<ResponseHeaders>, settings: ResponseHeaderSettings): ResponseHeaders {
 	return redactHeadersBy(headers, nameRules(settings.ignoredParameters), settings.storeCookies === true);
 }
@@ -150,8 +129,8 @@ function redactHeadersBy(headers: Readonly<ResponseHeaders>, rules: NameRules, k
 	return stored;
 }
 
-/** What storing a response was decided with (lib/policy/actions.ts `decideStore`, or a 304's renewal). */
-export type EntryDecision = {
+/** What storing a response was decided with (`decideStore`, or a 304's renewal). */
+type EntryDecision = {
 	/** The headers worth storing, before redaction. */
 	readonly headers: ResponseHeaders;
 	readonly createdAt: number;
@@ -159,11 +138,7 @@ export type EntryDecision = {
 	readonly facts: ResponseFacts;
 };
 
-/**
- * The entry to save for a response, built and redacted in one pass over one set of name rules:
- * headers as {@link storableResponseHeaders} keeps them, the request as {@link redactRequest},
- * the final URL and each redirect hop (URL, headers, a relative Location resolved first) redacted.
- */
+/** The entry to save for a response, every URL, header and body redacted in one pass over one set of name rules. */
 export function storedEntryOf(
 	request: PreparedRequest,
 	response: Pick<Response, 'status' | 'reason' | 'url' | 'history' | 'body'>,
@@ -182,7 +157,6 @@ export function storedEntryOf(
 		status: response.status,
 		reason: response.reason,
 		headers: redactHeadersBy(decision.headers, rules, keepCookies),
-		// A secret in the query must not reach the store through the URLs either.
 		url: redactUrlBy(response.url, rules),
 		history,
 		request: redactRequestBy(request, rules),

@@ -5,19 +5,12 @@ import type {CachedSend, DoorRequestOptions, Send} from './types.js';
 
 const debug = debuglog('requests-cache');
 
-/** What became of a request a door handed to the cache. */
-export type Outcome =
-	/** Answer the caller with this response (from the cache or the origin). */
-	| {readonly kind: 'answer'; readonly response: Response}
-	/** The origin could not be reached: the caller gets the network's own error. */
-	| {readonly kind: 'error'; readonly error: unknown}
-	/** The cache failed before the request reached the origin: send it on as if there were no door. */
-	| {readonly kind: 'passThrough'};
+/** What became of a request a door handed to the cache: answer it, fail with the network's error, or send it on as if there were no door. */
+export type Outcome = {readonly kind: 'answer'; readonly response: Response} | {readonly kind: 'error'; readonly error: unknown} | {readonly kind: 'passThrough'};
 
 /**
- * Let the cache handle one request, never letting a failure of the cache reach the caller: a
- * cache that fails before sending passes the request through; one that fails after the origin
- * answered the caller's request serves that answer; a network error stays the network's error.
+ * Let the cache handle one request, never letting a failure of the cache reach the caller
+ * (docs/global-install.md, "When the store fails").
  */
 export async function askCache(cached: CachedSend, request: PreparedRequest, options: DoorRequestOptions, send: Send): Promise<Outcome> {
 	let sent: {ok: true; response: Response} | {ok: false; error: unknown} | undefined;
@@ -44,10 +37,6 @@ export async function askCache(cached: CachedSend, request: PreparedRequest, opt
 		}
 
 		debug('cache failed for %s %s, %s: %s', request.method, request.url, sent?.ok ? 'serving the origin\'s answer' : 'passing it through', (error as Error)?.message);
-		if (sent?.ok) {
-			return {kind: 'answer', response: sent.response};
-		}
-
-		return {kind: 'passThrough'};
+		return sent?.ok ? {kind: 'answer', response: sent.response} : {kind: 'passThrough'};
 	}
 }

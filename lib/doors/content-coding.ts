@@ -7,7 +7,6 @@ type Decoder = (body: Buffer, options: ZlibOptions) => Promise<Buffer>;
 const gunzipAsync = promisify(gunzip) as Decoder;
 const inflateAsync = promisify(inflate) as Decoder;
 const inflateRawAsync = promisify(inflateRaw) as Decoder;
-const brotliAsync = promisify(brotliDecompress) as Decoder;
 
 const decoders: ReadonlyMap<string, Decoder> = new Map<string, Decoder>([
 	['gzip', gunzipAsync],
@@ -20,29 +19,21 @@ const decoders: ReadonlyMap<string, Decoder> = new Map<string, Decoder>([
 
 		return inflateRawAsync(body, options);
 	})],
-	['br', brotliAsync],
+	['br', promisify(brotliDecompress) as Decoder],
 	['identity', async body => body],
 ]);
 
 /** The codings of a `content-encoding` value, in the order they were applied. */
-function codingsOf(value: string | string[] | undefined): string[] {
-	if (value === undefined) {
-		return [];
-	}
-
-	return (Array.isArray(value) ? value.join(',') : value).split(',').map(coding => coding.trim().toLowerCase()).filter(coding => coding !== '');
+function codingsOf(value: string | string[] = []): string[] {
+	return [value].flat().join(',').split(',').map(coding => coding.trim().toLowerCase()).filter(coding => coding !== '');
 }
 
-/** True when every coding named is one a door decodes: the answer then describes the decoded body. */
+/** True when every coding named is one a door decodes. */
 export function isDecodable(contentEncoding: string | string[] | undefined): boolean {
 	return codingsOf(contentEncoding).every(coding => decoders.has(coding));
 }
 
-/**
- * The body with its content codings undone (gzip, deflate, br), as got and fetch give it; a body
- * with a coding Node cannot undo is returned as it is. Never more than `limit` bytes are
- * produced (a small gzip of gigabytes of zeros is refused, not decoded): past it, a `RangeError`.
- */
+/** The body with its content codings undone (as it is if Node cannot); past `limit` bytes produced, a `RangeError`. */
 export async function decodeBody(body: Buffer, contentEncoding: string | string[] | undefined, limit = Number.POSITIVE_INFINITY): Promise<Buffer> {
 	const codings = codingsOf(contentEncoding);
 	if (codings.length === 0 || body.length === 0 || !codings.every(coding => decoders.has(coding))) {
@@ -53,7 +44,6 @@ export async function decodeBody(body: Buffer, contentEncoding: string | string[
 	const options: ZlibOptions = Number.isFinite(limit) ? {maxOutputLength: Math.min(limit + 1, 2 ** 32)} : {};
 	let decoded = body;
 	for (const coding of codings.reverse()) {
-		// eslint-disable-next-line no-await-in-loop -- each coding undoes the one applied after it
 		decoded = await decoders.get(coding)!(decoded, options);
 		if (decoded.length > limit) {
 			throw new RangeError(`the decoded body is larger than ${limit} bytes`);

@@ -2,19 +2,16 @@ import {Buffer} from 'node:buffer';
 import type {PreparedRequest} from '../models/request.js';
 import {type RedirectHop, Response, type ResponseHeaders} from '../models/response.js';
 import {StreamingBody} from '../models/streaming-body.js';
-import {answerResponse, headerName} from './answer.js';
+import {answerResponse} from './answer.js';
 import {askCache} from './ask-cache.js';
 import {checkedAnswer} from './integrity.js';
-import {addModeHeaders, cacheModePlan} from './cache-modes.js';
-import {doorOpened, isOutsideDoors, outsideDoors} from './bypass.js';
+import {cacheModeOptions} from './cache-modes.js';
+import {doorOpened, isOutsideDoors, outsideDoors, replaceDoor} from './bypass.js';
 import {preparedRequest} from './prepared-request.js';
 import type {DoorOptions, DoorRequestOptions, EngineFor, RestoreDoor, SendOptions} from './types.js';
 
 type Fetch = typeof globalThis.fetch;
-/**
- * What the caller's init says about how to send, kept on every request the door sends: undici's
- * `dispatcher` (a proxy agent, say) and `keepalive`.
- */
+/** What the caller's init says about how to send, kept on every request the door sends. */
 type Sending = Pick<RequestInit, 'dispatcher' | 'keepalive'>;
 
 const redirectStatuses: ReadonlySet<number> = new Set([301, 302, 303, 307, 308]);
@@ -23,21 +20,12 @@ const emptyBody = Buffer.alloc(0);
 const bodyHeaders = ['content-type', 'content-encoding', 'content-language', 'content-location'];
 const crossOriginHeaders = ['authorization', 'proxy-authorization', 'cookie'];
 
-// The fetch door in place, so that a second install replaces it instead of stacking on it.
-let restoreInstalled: RestoreDoor | undefined;
-
 function fetchError(reason: string): TypeError {
 	return new TypeError('fetch failed', {cause: new Error(reason)});
 }
 
 function headersOf(headers: Headers): ResponseHeaders {
-	const record: ResponseHeaders = {};
-	for (const [name, value] of headers) {
-		if (name !== 'set-cookie') {
-			record[name] = value;
-		}
-	}
-
+	const record: ResponseHeaders = Object.fromEntries([...headers].filter(([name]) => name !== 'set-cookie'));
 	const cookies = headers.getSetCookie();
 	if (cookies.length > 0) {
 		record['set-cookie'] = cookies;
@@ -78,17 +66,14 @@ function redirected(request: PreparedRequest, status: number, location: string):
 	return {method, url: url.href, headers, body};
 }
 
-/**
- * Send a prepared request with the fetch below the door, following redirects hop by hop (so each
- * hop is recorded in the history, as got records them), and buffer the final response.
- */
+/** Send with the fetch below the door, following redirects hop by hop so that each is in the history. */
 async function sendWithFetch(below: Fetch, sending: Sending, request: PreparedRequest, options: SendOptions, streamedBody?: ReadableStream<Uint8Array>): Promise<Response> {
 	const history: RedirectHop[] = [];
 	const signals = [options.signal, options.timeout === undefined ? undefined : AbortSignal.timeout(options.timeout)].filter(signal => signal !== undefined);
 	const signal = signals.length > 1 ? AbortSignal.any(signals) : signals[0];
 	let current = request;
 	for (;;) {
-		const init: RequestInit = {...sending, method: current.method, headers: current.headers, redirect: 'manual'};
+		const init: RequestInit = {...sending, method: current.method, headers: current.headers, redirect: 'manual', ...(signal === undefined ? {} : {signal})};
 		if (current.body !== undefined) {
 			init.body = current.body;
 		} else if (current === request && streamedBody !== undefined) {
@@ -97,22 +82,15 @@ async function sendWithFetch(below: Fetch, sending: Sending, request: PreparedRe
 			(init as {duplex?: string}).duplex = 'half';
 		}
 
-		if (signal !== undefined) {
-			init.signal = signal;
-		}
-
-		// eslint-disable-next-line no-await-in-loop -- one hop after the other
 		const response = await below(current.url, init);
 		const headers = headersOf(response.headers);
 		const location = response.headers.get('location');
 		if (options.followRedirects === false || !redirectStatuses.has(response.status) || location === null) {
-			// Answered before the body: the caller reads it as it arrives (the cache keeps it when it may).
 			const streaming = response.body === null ? undefined : new StreamingBody(response.body);
 			return new Response({status: response.status, reason: response.statusText, headers, url: current.url, body: emptyBody, request, history, streaming});
 		}
 
 		// A redirect's own body is nobody's to read.
-		// eslint-disable-next-line no-await-in-loop
 		await response.body?.cancel().catch(() => undefined);
 		if (history.length >= maxRedirects) {
 			throw fetchError('redirect count exceeded');
@@ -121,7 +99,7 @@ async function sendWithFetch(below: Fetch, sending: Sending, request: PreparedRe
 		history.push({status: response.status, url: current.url, headers});
 		const next = redirected(current, response.status, location);
 		if (current === request && streamedBody !== undefined && next.method === current.method) {
-			// As fetch: a streamed body was sent once and cannot be sent again (Fetch standard, HTTP-redirect fetch).
+			// Fetch standard, HTTP-redirect fetch: a streamed body cannot be sent again.
 			throw fetchError('cannot follow a redirect with a streamed request body');
 		}
 
@@ -145,25 +123,17 @@ function fetchTarget(input: unknown, init: RequestInit | undefined): {method: st
 	return {method: String(init?.method ?? (input instanceof Request ? input.method : 'GET')).toUpperCase(), url: url.href};
 }
 
-// Where undici (Node's fetch and the npm package alike) keeps the dispatcher every fetch uses by default.
+// Where undici (Node's and the npm package) keeps the default dispatcher.
 const globalDispatcherSymbol = Symbol.for('undici.globalDispatcher.1');
 
-/**
- * True when a request goes over TLS through a dispatcher of its own (not the global one): that
- * dispatcher may present a client certificate, which authenticates the request as a credential
- * does, and undici has no public way to read it. Such a request passes by the cache
- * (docs/security.md, "The doors").
- */
+/** An https request through a dispatcher of its own may present a client certificate we cannot read (docs/security.md, "The doors"). */
 function mayCarryClientCertificate(dispatcher: unknown, url: string): boolean {
 	return dispatcher !== undefined && dispatcher !== null && url.startsWith('https:') && dispatcher !== (globalThis as Record<symbol, unknown>)[globalDispatcherSymbol];
 }
 
 async function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
-	if (signal.aborted) {
-		throw signal.reason;
-	}
-
-	let onAbort: (() => void) | undefined;
+	signal.throwIfAborted();
+	let onAbort!: () => void;
 	const aborted = new Promise<never>((_resolve, reject) => {
 		onAbort = () => {
 			reject(signal.reason);
@@ -174,17 +144,13 @@ async function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T
 	try {
 		return await Promise.race([work, aborted]);
 	} finally {
-		signal.removeEventListener('abort', onAbort!);
+		signal.removeEventListener('abort', onAbort);
 	}
 }
 
 async function cachedFetch(below: Fetch, engineFor: EngineFor, options: DoorOptions, input: Parameters<Fetch>[0], init: RequestInit | undefined): Promise<globalThis.Response> {
 	const target = fetchTarget(input, init);
-	if (target === undefined || (options.wants !== undefined && !options.wants(target.method, target.url))) {
-		return below(input, init);
-	}
-
-	if (mayCarryClientCertificate(init?.dispatcher, target.url)) {
+	if (target === undefined || (options.wants !== undefined && !options.wants(target.method, target.url)) || mayCarryClientCertificate(init?.dispatcher, target.url)) {
 		return below(input, init);
 	}
 
@@ -196,32 +162,18 @@ async function cachedFetch(below: Fetch, engineFor: EngineFor, options: DoorOpti
 		return below(input, init);
 	}
 
-	const dispatcher = init?.dispatcher;
-	const extra: RequestInit | undefined = dispatcher === undefined ? undefined : {dispatcher};
-	const sending: Sending = dispatcher === undefined ? {} : {dispatcher};
+	const extra: RequestInit | undefined = init?.dispatcher === undefined ? undefined : {dispatcher: init.dispatcher};
+	const sending: Sending = {...extra};
 	if (request.keepalive) {
 		sending.keepalive = true;
 	}
-
-	let body: Buffer | undefined;
-	const passOn = async (): Promise<globalThis.Response> => {
-		// The body was read once: what goes on is a request carrying those bytes.
-		if (request.body === null || !request.bodyUsed) {
-			return below(request, extra);
-		}
-
-		return below(new Request(request, {body: body ?? null}), extra);
-	};
 
 	if (request.cache === 'no-store') {
 		return below(request, extra);
 	}
 
 	const headers = new Headers(request.headers);
-	const plan = cacheModePlan(request.cache);
-	addModeHeaders(plan, name => headers.has(name), (name, value) => {
-		headers.set(name, value);
-	});
+	const modeOptions = cacheModeOptions(request.cache, headers);
 	let cached;
 	try {
 		cached = engineFor(preparedRequest(request.method, request.url, headers, undefined));
@@ -235,20 +187,16 @@ async function cachedFetch(below: Fetch, engineFor: EngineFor, options: DoorOpti
 
 	// A body is read (and kept in memory) only when the cache keys on it: other bodies stream to the origin.
 	const readsBody = cached.readsBody?.(request.method) ?? true;
-	if (request.body !== null && readsBody) {
-		body = Buffer.from(await request.arrayBuffer());
-	}
-
+	const body = request.body !== null && readsBody ? Buffer.from(await request.arrayBuffer()) : undefined;
 	const streamedBody = readsBody || request.body === null ? undefined : request.body;
 	const prepared = preparedRequest(request.method, request.url, headers, body);
-
-	// Every hop of a followed redirect is this door's to follow (the history is the cache's), so
-	// `error` and `manual` both ask for the redirect itself.
-	const doorOptions: DoorRequestOptions = {...plan.options, followRedirects: request.redirect === 'follow', signal: request.signal};
+	// `error` and `manual` both ask for the redirect itself: this door follows every hop.
+	const doorOptions: DoorRequestOptions = {...modeOptions, followRedirects: request.redirect === 'follow', signal: request.signal};
 	const outcome = await untilAborted(askCache(cached, prepared, doorOptions, async (outgoing, sendOptions) => outsideDoors(async () => sendWithFetch(below, sending, outgoing, sendOptions, outgoing === prepared ? streamedBody : undefined))), request.signal);
 	switch (outcome.kind) {
 		case 'passThrough': {
-			return passOn();
+			// A body read once goes on as a request carrying those bytes.
+			return below(request.body === null || !request.bodyUsed ? request : new Request(request, {body: body ?? null}), extra);
 		}
 
 		case 'error': {
@@ -261,19 +209,15 @@ async function cachedFetch(below: Fetch, engineFor: EngineFor, options: DoorOpti
 				throw fetchError('unexpected redirect');
 			}
 
-			const answer = answerResponse(response, {head: request.method === 'HEAD', requestUrl: request.url, fromCacheHeader: headerName(options.fromCacheHeader), signal: request.signal});
-			// Checked here, on the miss and the hit alike: the door sends (and the cache replays) without it.
+			const answer = answerResponse(response, {head: request.method === 'HEAD', requestUrl: request.url, fromCacheHeader: options.fromCacheHeader, signal: request.signal});
+			// On the miss and the hit alike: the door sends (and the cache replays) without it.
 			return request.integrity === '' ? answer : checkedAnswer(answer, request.integrity);
 		}
 	}
 }
 
 /**
- * Put a cache in front of the global `fetch`: each request `engineFor` gives a cache to is
- * answered by it (from the store, or from the origin through the fetch that was there before);
- * the others go to that fetch untouched. Returns the function that takes the door down: the
- * global `fetch` is restored as it was, or, when something wrapped the door since, the door
- * steps aside inside that wrapper.
+ * Put a cache in front of the global `fetch`; returns the function that takes the door down (docs/global-install.md).
  *
  * @example
  * const restore = installFetchDoor(request => request.method === 'GET' ? cachedSend : undefined);
@@ -281,16 +225,12 @@ async function cachedFetch(below: Fetch, engineFor: EngineFor, options: DoorOpti
  * restore();
  */
 export function installFetchDoor(engineFor: EngineFor, options: DoorOptions = {}): RestoreDoor {
-	if (typeof engineFor !== 'function') {
-		throw new TypeError(`installFetchDoor() takes an engineFor function, got ${typeof engineFor}`);
-	}
-
 	const descriptor = Object.getOwnPropertyDescriptor(globalThis, 'fetch');
 	if (descriptor === undefined || typeof globalThis.fetch !== 'function') {
 		throw new TypeError('installFetchDoor(): this runtime has no global fetch to put a cache in front of');
 	}
 
-	restoreInstalled?.();
+	replaceDoor('fetch');
 	const below = globalThis.fetch;
 	let active = true;
 	const door = async function fetch(input: Parameters<Fetch>[0], init?: RequestInit): Promise<globalThis.Response> {
@@ -302,23 +242,11 @@ export function installFetchDoor(engineFor: EngineFor, options: DoorOptions = {}
 	};
 
 	Object.defineProperty(globalThis, 'fetch', {...descriptor, value: door});
-	const closeDoor = doorOpened();
-	const restore: RestoreDoor = () => {
-		if (!active) {
-			return;
-		}
-
+	return doorOpened('fetch', () => {
 		active = false;
-		closeDoor();
+		// Something that wrapped the door since stays; the door steps aside inside it.
 		if (globalThis.fetch === door) {
 			Object.defineProperty(globalThis, 'fetch', descriptor);
 		}
-
-		if (restoreInstalled === restore) {
-			restoreInstalled = undefined;
-		}
-	};
-
-	restoreInstalled = restore;
-	return restore;
+	});
 }

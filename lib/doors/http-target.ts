@@ -1,6 +1,3 @@
-/** The method and absolute URL a `node:http` request call names. */
-export type HttpTarget = {readonly method: string; readonly url: string};
-
 function isOptions(value: unknown): value is Record<string, unknown> {
 	return typeof value === 'object' && value !== null && !(value instanceof URL);
 }
@@ -9,12 +6,8 @@ function text(value: unknown): string | undefined {
 	return typeof value === 'string' || typeof value === 'number' ? String(value) : undefined;
 }
 
-/**
- * Read the method and URL from the arguments of `http.request`/`http.get` (`(url, options?,
- * callback?)` or `(options, callback?)`) as Node resolves them, without making the request;
- * undefined when they do not name an http(s) URL.
- */
-export function httpTarget(args: readonly unknown[], defaultProtocol: 'http:' | 'https:'): HttpTarget | undefined {
+/** The method and URL the arguments of `http.request`/`http.get` name, as Node resolves them; undefined when not http(s). */
+export function httpTarget(args: readonly unknown[], defaultProtocol: 'http:' | 'https:'): {method: string; url: string} | undefined {
 	const [first, second] = args;
 	let base: URL | undefined;
 	let options: Record<string, unknown> | undefined;

@@ -15,70 +15,32 @@ export type RequestFunction = (url: URL, options: RequestOptions, callback: (res
 export type HttpRoute = {
 	/** The `request` function below the door, for the URL's protocol. */
 	readonly request: RequestFunction;
-	/** The client's own agent (a proxy, keep-alive or TLS settings), `false` for none, undefined for Node's global one. */
+	/** The client's own agent, `false` for none, undefined for Node's global one. */
 	readonly agent: Agent | false | undefined;
-	/** The socket and TLS options the client gave (`ca`, `rejectUnauthorized`, `socketPath`, `lookup`, …). */
+	/** The socket and TLS options the client gave (`ca`, `rejectUnauthorized`, `socketPath`, …). */
 	readonly connection: Readonly<Record<string, unknown>>;
 };
 
-/** A request body the door does not read: piped to the origin as the client writes it. */
-export type StreamedRequestBody = {
-	readonly stream: ReadableStream<Uint8Array>;
-	/** The client's own `content-length`, when it gave one (else the body goes chunked). */
-	readonly length: string | undefined;
-};
+/** A request body the door does not read, with the client's `content-length` if it gave one (else chunked). */
+export type StreamedRequestBody = {readonly stream: ReadableStream<Uint8Array>; readonly length: string | undefined};
 
 const emptyBody = Buffer.alloc(0);
 
-// What a client's options say about the URL, the message or the agent: the prepared request
-// and the route say it now.
+// About the URL, the message or the agent: the prepared request and the route say it now.
 const notConnectionOptions: ReadonlySet<string> = new Set([
 	'protocol', 'hostname', 'host', 'port', 'path', 'pathname', 'search', 'hash', 'href', 'auth',
 	'method', 'headers', 'agent', '_defaultAgent', '_agentKey', 'encoding', 'timeout', 'signal', 'h2session',
 ]);
 
 /** The connection-level part of the options a client's request was made with. */
-export function connectionOptionsOf(options: Readonly<Record<string, unknown>> | undefined): Record<string, unknown> {
-	const connection: Record<string, unknown> = {};
-	if (options === undefined) {
-		return connection;
-	}
-
-	for (const name of Object.keys(options)) {
-		if (!notConnectionOptions.has(name) && options[name] !== undefined) {
-			connection[name] = options[name];
-		}
-	}
-
-	return connection;
-}
-
-/** The bytes of a response as a web stream pulled at its reader's pace (no read-ahead). */
-function pulledStream(incoming: IncomingMessage): ReadableStream<Uint8Array> {
-	const chunks = incoming[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
-	return new ReadableStream<Uint8Array>({
-		async pull(controller) {
-			const {done, value} = await chunks.next();
-			if (done === true) {
-				controller.close();
-			} else {
-				controller.enqueue(value);
-			}
-		},
-		async cancel() {
-			// Ends the iteration, which destroys the response: the connection is not kept for bytes nobody reads.
-			await chunks.return?.();
-		},
-	}, {highWaterMark: 0});
+export function connectionOptionsOf(options: Readonly<Record<string, unknown>> = {}): Record<string, unknown> {
+	return Object.fromEntries(Object.entries(options).filter(([name, value]) => !notConnectionOptions.has(name) && value !== undefined));
 }
 
 /**
- * Send one request over `node:http(s)` the way the client would have (its agent, its TLS and
- * socket options). The response is given as soon as its head arrives: its body streams as
- * received, content coding and all (what the client would have read from the network); the
- * cache, when it keeps it, decodes what it keeps with an output limit. Redirects are not
- * followed: the client follows them, each hop a request of its own. A `streamedBody` (a body
- * the cache does not key on) is piped to the origin as the client writes it.
+ * Send one request over `node:http(s)` the way the client would have, without following redirects.
+ * The response comes with its head, its body streaming as received (still encoded: the cache
+ * decodes what it keeps, with an output limit).
  */
 export async function sendOverHttp(request: PreparedRequest, options: SendOptions, route: HttpRoute, streamedBody?: StreamedRequestBody): Promise<Response> {
 	return new Promise<Response>((resolve, reject) => {
@@ -93,7 +55,8 @@ export async function sendOverHttp(request: PreparedRequest, options: SendOption
 		const outgoing = route.request(new URL(request.url), {...route.connection, method: request.method, headers, agent: route.agent}, incoming => {
 			received = incoming;
 			const encoding = incoming.headers['content-encoding'];
-			const streaming = new StreamingBody(pulledStream(incoming), async (raw, limit) => decodeBody(raw, encoding, limit));
+			// Pulled at the reader's pace (no read-ahead); cancelling destroys the response, so its connection is not kept.
+			const streaming = new StreamingBody(ReadableStream.from(incoming as AsyncIterable<Buffer>), async (raw, limit) => decodeBody(raw, encoding, limit));
 			resolve(new Response({
 				status: incoming.statusCode ?? 0,
 				reason: incoming.statusMessage ?? '',
@@ -106,8 +69,7 @@ export async function sendOverHttp(request: PreparedRequest, options: SendOption
 			}));
 		});
 		outgoing.on('error', (error: NodeJS.ErrnoException) => {
-			// Bytes past a complete response (beyond its Content-Length) fail Node's parser, not the
-			// response: keep it, as the session's transport does (lib/origin-response.ts).
+			// Bytes past a complete response fail Node's parser, not the response (lib/origin-response.ts).
 			if (received?.complete === true && error.code?.startsWith('HPE_') === true) {
 				return;
 			}
@@ -115,20 +77,16 @@ export async function sendOverHttp(request: PreparedRequest, options: SendOption
 			reject(error);
 		});
 		const {signal} = options;
-		if (signal !== undefined) {
-			if (signal.aborted) {
-				outgoing.destroy(signal.reason as Error);
-			} else {
-				const onAbort = (): void => {
-					outgoing.destroy(signal.reason as Error);
-				};
+		const onAbort = (): void => {
+			outgoing.destroy(signal!.reason as Error);
+		};
 
-				signal.addEventListener('abort', onAbort, {once: true});
-				outgoing.once('close', () => {
-					signal.removeEventListener('abort', onAbort);
-				});
-			}
+		if (signal?.aborted) {
+			onAbort();
 		}
+
+		signal?.addEventListener('abort', onAbort, {once: true});
+		outgoing.once('close', () => signal?.removeEventListener('abort', onAbort));
 
 		if (options.timeout !== undefined) {
 			outgoing.setTimeout(options.timeout, () => {
@@ -139,7 +97,6 @@ export async function sendOverHttp(request: PreparedRequest, options: SendOption
 		if (streamedBody === undefined) {
 			outgoing.end(request.body);
 		} else {
-			// Backpressure from the origin's socket reaches the client's writes.
 			Readable.fromWeb(streamedBody.stream as import('node:stream/web').ReadableStream<Uint8Array>).on('error', error => outgoing.destroy(error)).pipe(outgoing);
 		}
 	});

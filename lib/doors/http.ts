@@ -6,25 +6,24 @@ import {urlToHttpOptions} from 'node:url';
 import type * as InterceptorsRoot from '@mswjs/interceptors';
 import type * as InterceptorsClientRequest from '@mswjs/interceptors/ClientRequest';
 import type * as InterceptorsNode from '@mswjs/interceptors/utils/node';
-import {answerResponse, answersWithBody, headerName} from './answer.js';
+import {answerResponse, answersWithBody} from './answer.js';
 import {askCache} from './ask-cache.js';
-import {doorOpened, isOutsideDoors, outsideDoors} from './bypass.js';
+import {doorOpened, isOutsideDoors, outsideDoors, replaceDoor} from './bypass.js';
 import {httpTarget} from './http-target.js';
 import {type HttpRoute, type RequestFunction, connectionOptionsOf, sendOverHttp} from './http-transport.js';
 import {preparedRequest} from './prepared-request.js';
 import {type TlsMaterial, tlsIdentityOf} from '../tls-identity.js';
 import type {DoorOptions, EngineFor, RestoreDoor} from './types.js';
 
-/** The four module functions a client calls; the door layers over them. */
-type Entry = {readonly owner: typeof http | typeof https; readonly key: 'request' | 'get'; readonly protocol: 'http:' | 'https:'};
 type Layer = readonly Function[];
 
-const entries: readonly Entry[] = [
+/** The four module functions a client calls; the door layers over them. */
+const entries = [
 	{owner: http, key: 'request', protocol: 'http:'},
 	{owner: http, key: 'get', protocol: 'http:'},
 	{owner: https, key: 'request', protocol: 'https:'},
 	{owner: https, key: 'get', protocol: 'https:'},
-];
+] as const;
 
 /** What the interceptor's `request` event carries (the same in every copy of @mswjs/interceptors that shares its instance). */
 type RequestEvent = {
@@ -34,12 +33,9 @@ type RequestEvent = {
 type Listener = (event: RequestEvent) => Promise<void>;
 type EmitterLike = {on(event: 'request', listener: Listener): unknown; removeListener(event: 'request', listener: Listener): unknown; listenerCount(event: 'request'): number};
 
-// The http door in place, so that a second install replaces it instead of stacking on it.
-let restoreInstalled: RestoreDoor | undefined;
-
 const require = createRequire(import.meta.url);
 
-// Node's own ClientRequest, from the module nothing patches (nock replaces http.ClientRequest).
+// Node's own ClientRequest, which nock does not replace: docs/architecture.md, "Private internals we rely on" (#1).
 const {ClientRequest: NodeClientRequest} = require('node:_http_client') as {ClientRequest: typeof http.ClientRequest};
 
 type Interceptors = {
@@ -51,9 +47,8 @@ type Interceptors = {
 let interceptors: Interceptors | undefined;
 
 /**
- * @mswjs/interceptors, loaded when the door first goes up (~25-100 ms of imports a program that
- * never installs the http door does not pay). Its CommonJS build, loaded synchronously: one copy,
- * so the raw request and body-stream helpers read what its interceptor wrote.
+ * @mswjs/interceptors, loaded when the door first goes up (~25-100 ms of imports), from its
+ * CommonJS build: one copy, so its helpers read what its interceptor wrote.
  */
 function loadInterceptors(): Interceptors {
 	interceptors ??= {
@@ -64,18 +59,12 @@ function loadInterceptors(): Interceptors {
 	return interceptors;
 }
 
-function rawRequestOf(request: Request): ClientRequest | undefined {
-	return loadInterceptors().getRawRequest(request) as ClientRequest | undefined;
-}
-
-type Arguments = unknown[];
-
-function nodeHttpRequest(...args: Arguments): ClientRequest {
+function nodeHttpRequest(...args: unknown[]): ClientRequest {
 	return Reflect.construct(NodeClientRequest, args) as ClientRequest;
 }
 
-function nodeHttpsRequest(...args: Arguments): ClientRequest {
-	// As Node's https.request: the URL's options, then the caller's, with https' default agent.
+/** `https.request` past the patched module, with https' default agent (docs/architecture.md, "Private internals we rely on", #2). */
+function nodeHttpsRequest(...args: unknown[]): ClientRequest {
 	let options: Record<string, unknown> = {};
 	const rest = [...args];
 	if (typeof rest[0] === 'string' || rest[0] instanceof URL) {
@@ -90,24 +79,20 @@ function nodeHttpsRequest(...args: Arguments): ClientRequest {
 	return Reflect.construct(NodeClientRequest, [options, ...rest]) as ClientRequest;
 }
 
-/**
- * Node's own four functions, whatever the modules hold now. The interceptor wraps these, so a
- * request the door takes gets the door's emulated socket even when another interceptor (nock)
- * sits below: that one then sees only what the door sends, as the origin behind the cache.
- */
+// Wrapped by the interceptor: a request the door takes gets its emulated socket even with nock below, which plays the origin.
 const nodeLayer: Layer = [
 	nodeHttpRequest,
-	function get(...args: Arguments) {
+	function get(...args: unknown[]) {
 		return nodeHttpRequest(...args).end();
 	},
 	nodeHttpsRequest,
-	function get(...args: Arguments) {
+	function get(...args: unknown[]) {
 		return nodeHttpsRequest(...args).end();
 	},
 ];
 
 /** True when the call comes from another interceptor layered over the door (nock's agent): that one goes first. */
-function fromInterceptorAbove(args: Arguments): boolean {
+function fromInterceptorAbove(args: unknown[]): boolean {
 	const options = args.find(arg => typeof arg === 'object' && arg !== null && !(arg instanceof URL)) as {agent?: unknown} | undefined;
 	const agent = options?.agent;
 	return agent instanceof http.Agent && /^Mock(Https)?Agent$/.test(agent.constructor.name);
@@ -122,22 +107,13 @@ function writeLayer(layer: Layer): void {
 		(owner as unknown as Record<string, unknown>)[key] = layer[index];
 	}
 
-	// `import {request} from 'node:http'` and `import * as http` read the ESM bindings: sync them.
+	// `import {request} from 'node:http'` and `import * as http` read the ESM bindings.
 	syncBuiltinESMExports();
 }
 
-/**
- * Call `fn` with option objects that have a prototype. Node's `urlToHttpOptions` gives a
- * null-prototype object, which @mswjs/interceptors (0.39 and 0.41) cannot clone when one of its
- * interceptors calls another (nock's inside the door, or the door inside nock's).
- */
-function withPlainOptions(fn: Function, name: string): Function {
-	const layered = function (this: unknown, ...args: unknown[]): unknown {
-		return Reflect.apply(fn, this, args.map(arg => typeof arg === 'object' && arg !== null && !(arg instanceof URL) && Object.getPrototypeOf(arg) === null ? {...arg} : arg));
-	};
-
-	Object.defineProperty(layered, 'name', {value: name});
-	return layered;
+/** `value[name]`, when value is an object. */
+function propertyOf(value: unknown, name: string): unknown {
+	return typeof value === 'object' && value !== null ? Reflect.get(value, name) : undefined;
 }
 
 function isHandled(controller: RequestEvent['controller']): boolean {
@@ -150,7 +126,7 @@ async function bodyOf(request: Request): Promise<Buffer | undefined> {
 		return Buffer.from(await request.arrayBuffer());
 	}
 
-	// A GET or HEAD with a body (a search API's, say): the Fetch Request has none, the socket has it.
+	// A GET or HEAD with a body: the Fetch Request has none, the socket has it.
 	if (request.headers.has('transfer-encoding') || Number(request.headers.get('content-length') ?? 0) > 0) {
 		const chunks: Buffer[] = [];
 		for await (const chunk of loadInterceptors().getClientRequestBodyStream(request)) {
@@ -163,16 +139,10 @@ async function bodyOf(request: Request): Promise<Buffer | undefined> {
 	return undefined;
 }
 
-/**
- * Tell the client its (emulated) connection is up and its request sent, as soon as the cache takes
- * the request: from then on the cache answers, quickly or after asking the origin. Without this
- * the interceptor connects and confirms the writes only when it answers, so a client's connect
- * and send timeouts (got's `timeout.connect`, `timeout.send`) fire on a slow miss, and its
- * response timeout never starts. (Private members of the interceptor's MockHttpSocket, 0.41.)
- */
-function connectEarly(request: Request): void {
-	const socket: unknown = rawRequestOf(request)?.socket;
-	const mockConnect: unknown = typeof socket === 'object' && socket !== null ? Reflect.get(socket, 'mockConnect') : undefined;
+/** Connect the emulated socket and confirm the writes at once, so the client's timeouts keep their meaning (docs/architecture.md, "Private internals we rely on", #3, #4, #9). */
+function connectEarly(raw: ClientRequest | undefined): void {
+	const socket: unknown = raw?.socket;
+	const mockConnect = propertyOf(socket, 'mockConnect');
 	if (typeof mockConnect !== 'function' || (socket as {connecting?: boolean}).connecting !== true) {
 		return;
 	}
@@ -180,83 +150,32 @@ function connectEarly(request: Request): void {
 	Reflect.apply(mockConnect, socket, []);
 	// The interceptor connects again when it answers: once is what a real socket does.
 	Reflect.set(socket as object, 'mockConnect', () => undefined);
-	// The whole request has been read by now: its writes are done (got's `timeout.send` waits for that).
-	const flushWriteBuffer: unknown = Reflect.get(socket as object, 'flushWriteBuffer');
+	const flushWriteBuffer = propertyOf(socket, 'flushWriteBuffer');
 	if (typeof flushWriteBuffer === 'function') {
 		Reflect.apply(flushWriteBuffer, socket, []);
 	}
 
-	// The emulated socket pushes the answer as it comes and has no handle to start reading from:
-	// net.Socket's own `_read` would wait for a 'connect' that has been, one listener per read of a
-	// body streamed from the origin (a MaxListenersExceededWarning after ten).
 	Reflect.set(socket as object, '_read', () => undefined);
 }
 
-/**
- * A signal that aborts when the client gives up on its request (destroys it before the answer):
- * the cache then stops waiting for it, and the origin request is cancelled unless others share
- * it. `settled()` stops watching once the answer is there.
- */
-function clientAbort(request: Request): {signal: AbortSignal | undefined; settled: () => void} {
-	const raw = rawRequestOf(request);
-	if (raw === undefined) {
-		return {signal: undefined, settled: () => undefined};
-	}
+function clientClosed(): DOMException {
+	return new DOMException('The client closed the request', 'AbortError');
+}
 
-	const controller = new AbortController();
-	const onClose = (): void => {
-		controller.abort(new DOMException('The client closed the request', 'AbortError'));
-	};
-
-	raw.once('close', onClose);
+/** How the client would have reached the origin: its agent, socket and TLS options (docs/architecture.md, "Private internals we rely on", #5, #6). */
+function routeOf(url: string, raw: ClientRequest | undefined, below: Layer): HttpRoute {
+	const agent = propertyOf(propertyOf(raw, 'agent'), 'customAgent');
+	const connection = propertyOf(raw?.socket, 'connectionOptions');
 	return {
-		signal: controller.signal,
-		settled() {
-			raw.off('close', onClose);
-		},
-	};
-}
-
-/**
- * Say on the client's `IncomingMessage` that it came from the cache, where got (and
- * cacheable-request) read it: `response.fromCache`, so got's `response.isFromCache` is true.
- * Set before any other listener of the response sees it.
- */
-function markFromCache(request: Request): void {
-	rawRequestOf(request)?.prependOnceListener('response', (response: http.IncomingMessage) => {
-		Object.defineProperty(response, 'fromCache', {value: true, enumerable: true, configurable: true, writable: true});
-	});
-}
-
-/** The TLS options an agent was made with (`options`, public on `https.Agent`), where a client certificate may be. */
-function agentOptions(agent: unknown): TlsMaterial | undefined {
-	const options: unknown = typeof agent === 'object' && agent !== null ? Reflect.get(agent, 'options') : undefined;
-	return typeof options === 'object' && options !== null ? options as TlsMaterial : undefined;
-}
-
-/** How the client would have reached the origin: its agent and its socket and TLS options. */
-function routeOf(request: Request, below: Layer): HttpRoute {
-	const raw = rawRequestOf(request);
-	// The interceptor gave the request its own agent, which keeps the client's as `customAgent`.
-	const mockAgent: unknown = raw === undefined ? undefined : Reflect.get(raw, 'agent');
-	const agent: unknown = typeof mockAgent === 'object' && mockAgent !== null ? Reflect.get(mockAgent, 'customAgent') : undefined;
-	const connection: unknown = raw?.socket ? Reflect.get(raw.socket, 'connectionOptions') : undefined;
-	const https = new URL(request.url).protocol === 'https:';
-	return {
-		request: below[https ? 2 : 0] as RequestFunction,
+		request: below[url.startsWith('https:') ? 2 : 0] as RequestFunction,
 		agent: agent instanceof http.Agent || agent === false ? agent : undefined,
 		connection: connectionOptionsOf(typeof connection === 'object' && connection !== null ? connection as Record<string, unknown> : undefined),
 	};
 }
 
 /**
- * Put a cache in front of `node:http` and `node:https` client requests (`request`, `get`, and
- * so got, axios, node-fetch, superagent…), with @mswjs/interceptors' ClientRequestInterceptor:
- * a request `engineFor` gives a cache to is answered by it through an emulated socket (a hit
- * opens no connection; a miss is sent with the client's own agent and TLS options), the others
- * go on untouched. Returns the function that takes the door down: the module functions are
- * restored as they were, or, when something layered over the door since, the door steps aside
- * inside that layer.
+ * Put a cache in front of `node:http` and `node:https` client requests (got, axios, node-fetch…)
+ * with @mswjs/interceptors; returns the function that takes the door down (docs/global-install.md).
  *
  * @example
  * const restore = installHttpDoor(request => request.method === 'GET' ? cachedSend : undefined);
@@ -264,11 +183,7 @@ function routeOf(request: Request, below: Layer): HttpRoute {
  * restore();
  */
 export function installHttpDoor(engineFor: EngineFor, options: DoorOptions = {}): RestoreDoor {
-	if (typeof engineFor !== 'function') {
-		throw new TypeError(`installHttpDoor() takes an engineFor function, got ${typeof engineFor}`);
-	}
-
-	restoreInstalled?.();
+	replaceDoor('http');
 	const {wants, fromCacheHeader} = options;
 	let active = true;
 	const below = readLayer();
@@ -284,9 +199,8 @@ export function installHttpDoor(engineFor: EngineFor, options: DoorOptions = {})
 			return;
 		}
 
-		let cached;
 		try {
-			cached = engineFor(preparedRequest(method, url, request.headers, undefined));
+			const cached = engineFor(preparedRequest(method, url, request.headers, undefined));
 			if (cached === undefined) {
 				return;
 			}
@@ -295,14 +209,21 @@ export function installHttpDoor(engineFor: EngineFor, options: DoorOptions = {})
 			const readsBody = cached.readsBody?.(method) ?? true;
 			const body = readsBody ? await bodyOf(request) : undefined;
 			const streamedBody = readsBody || request.body === null ? undefined : {stream: request.body, length: request.headers.get('content-length') ?? undefined};
-			const route = routeOf(request, below);
-			// A client certificate authenticates the request as a credential does: part of its identity.
-			const tlsIdentity = url.startsWith('https:') ? tlsIdentityOf(route.connection) ?? tlsIdentityOf(agentOptions(route.agent ?? https.globalAgent)) : undefined;
-			const prepared = tlsIdentity === undefined ? preparedRequest(method, url, request.headers, body) : {...preparedRequest(method, url, request.headers, body), tlsIdentity};
-			connectEarly(request);
-			const abort = clientAbort(request);
-			const outcome = await askCache(cached, prepared, {followRedirects: false, signal: abort.signal}, async (outgoing, sendOptions) => outsideDoors(async () => sendOverHttp(outgoing, sendOptions, route, outgoing === prepared ? streamedBody : undefined)));
-			abort.settled();
+			const raw = loadInterceptors().getRawRequest(request) as ClientRequest | undefined;
+			const route = routeOf(url, raw, below);
+			// The agent's `options` (public on `https.Agent`) may hold a client certificate too.
+			const tlsIdentity = url.startsWith('https:') ? tlsIdentityOf(route.connection) ?? tlsIdentityOf(propertyOf(route.agent ?? https.globalAgent, 'options') as TlsMaterial | undefined) : undefined;
+			const prepared = preparedRequest(method, url, request.headers, body, tlsIdentity);
+			connectEarly(raw);
+			// A client that destroys its request before the answer stops the cache waiting for it.
+			const abort = new AbortController();
+			const onClose = (): void => {
+				abort.abort(clientClosed());
+			};
+
+			raw?.once('close', onClose);
+			const outcome = await askCache(cached, prepared, {followRedirects: false, signal: raw && abort.signal}, async (outgoing, sendOptions) => outsideDoors(async () => sendOverHttp(outgoing, sendOptions, route, outgoing === prepared ? streamedBody : undefined)));
+			raw?.off('close', onClose);
 			if (isHandled(controller)) {
 				outcome.kind === 'answer' && outcome.response.streaming?.abort(new Error('the request was answered elsewhere'));
 				return;
@@ -312,16 +233,19 @@ export function installHttpDoor(engineFor: EngineFor, options: DoorOptions = {})
 				const {streaming} = outcome.response;
 				if (streaming !== undefined && answersWithBody(outcome.response.status, method === 'HEAD')) {
 					// A client that goes away stops the download it no longer reads (a no-op once the body is whole).
-					rawRequestOf(request)?.once('close', () => {
-						streaming.abort(new DOMException('The client closed the request', 'AbortError'));
+					raw?.once('close', () => {
+						streaming.abort(clientClosed());
 					});
 				}
 
 				if (outcome.response.fromCache) {
-					markFromCache(request);
+					// Where got reads `isFromCache`; set before any other listener sees the response.
+					raw?.prependOnceListener('response', (response: http.IncomingMessage) => {
+						Object.defineProperty(response, 'fromCache', {value: true, enumerable: true, configurable: true, writable: true});
+					});
 				}
 
-				controller.respondWith(answerResponse(outcome.response, {head: method === 'HEAD', requestUrl: url, fromCacheHeader: headerName(fromCacheHeader)}));
+				controller.respondWith(answerResponse(outcome.response, {head: method === 'HEAD', requestUrl: url, fromCacheHeader}));
 			} else if (outcome.kind === 'error') {
 				controller.errorWith(outcome.error instanceof Error ? outcome.error : new Error(String(outcome.error)));
 			}
@@ -332,40 +256,38 @@ export function installHttpDoor(engineFor: EngineFor, options: DoorOptions = {})
 	};
 
 	writeLayer(nodeLayer);
-	// The interceptor hands each request over as a fetch Request and takes a Response: Node loads
-	// those classes (undici, ~50-150 ms) on first use. Loaded now, not in the first request's time.
+	// Node loads the fetch classes the interceptor uses (undici, ~50-150 ms) on first use: now, not in the first request's time.
 	void [globalThis.Request, globalThis.Response, globalThis.Headers];
 	const {ClientRequestInterceptor} = loadInterceptors();
 	const interceptor = new ClientRequestInterceptor();
 	interceptor.apply();
-	// A copy of the library that shares its instance (MSW's) may have patched node:http first:
-	// the listener then joins that instance, which stays its owner's to dispose.
+	// Join an instance another copy (MSW's) applied first: docs/architecture.md, "Private internals we rely on" (#7).
 	const owner: object = (globalThis as Record<symbol, object | undefined>)[ClientRequestInterceptor.symbol] ?? interceptor;
 	const emitter = Reflect.get(owner, 'emitter') as EmitterLike;
 	emitter.on('request', listener);
 	const intercepted = owner === interceptor ? readLayer() : below;
 	const interceptedClientRequest = http.ClientRequest;
-	const top: Layer = entries.map(({key, protocol}, index) => withPlainOptions(function (this: unknown, ...args: unknown[]): unknown {
-		let fn = below[index]!;
-		if (active && !isOutsideDoors() && !fromInterceptorAbove(args)) {
-			const target = wants === undefined ? undefined : httpTarget(args, protocol);
-			if (target === undefined || wants!(target.method, target.url)) {
-				fn = intercepted[index]!;
+	const top: Layer = entries.map(({key, protocol}, index) => {
+		const layered = function (this: unknown, ...given: unknown[]): unknown {
+			// @mswjs/interceptors (0.39, 0.41) cannot clone `urlToHttpOptions`' null-prototype objects when one of its interceptors calls another.
+			const args = given.map(arg => typeof arg === 'object' && arg !== null && !(arg instanceof URL) && Object.getPrototypeOf(arg) === null ? {...arg} : arg);
+			let fn = below[index]!;
+			if (active && !isOutsideDoors() && !fromInterceptorAbove(args)) {
+				const target = wants === undefined ? undefined : httpTarget(args, protocol);
+				if (target === undefined || wants!(target.method, target.url)) {
+					fn = intercepted[index]!;
+				}
 			}
-		}
 
-		return Reflect.apply(fn, this, args);
-	}, key));
+			return Reflect.apply(fn, this, args);
+		};
+
+		return Object.defineProperty(layered, 'name', {value: key});
+	});
 	writeLayer(top);
 
-	const closeDoor = doorOpened();
-	const restore: RestoreDoor = () => {
-		if (!active) {
-			return;
-		}
-
+	return doorOpened('http', () => {
 		active = false;
-		closeDoor();
 		emitter.removeListener('request', listener);
 		const current = readLayer();
 		const currentClientRequest = http.ClientRequest;
@@ -378,14 +300,8 @@ export function installHttpDoor(engineFor: EngineFor, options: DoorOptions = {})
 			}
 		}
 
-		// Others listening on this interceptor keep it; what was below comes back otherwise.
+		// When others still listen on this interceptor it stays; else what was below comes back.
 		const beneath = owner === interceptor && othersListen ? intercepted : below;
 		writeLayer(current.map((fn, index) => fn === top[index] ? beneath[index]! : fn));
-		if (restoreInstalled === restore) {
-			restoreInstalled = undefined;
-		}
-	};
-
-	restoreInstalled = restore;
-	return restore;
+	});
 }

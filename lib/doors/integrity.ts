@@ -3,19 +3,13 @@ import {createHash} from 'node:crypto';
 // The hash algorithms Subresource Integrity names, weakest first (W3C SRI §3.3.3).
 const algorithms = ['sha256', 'sha384', 'sha512'] as const;
 
-/**
- * Whether `body` matches a fetch `integrity` value (Subresource Integrity metadata, W3C SRI
- * §3.3.5): of the hashes given with a known algorithm, those of the strongest algorithm are
- * compared, and one matching is enough. A value naming no known algorithm matches anything.
- */
-export function matchesIntegrity(body: Uint8Array, integrity: string): boolean {
+/** Whether `body` matches a fetch `integrity` value: one hash of the strongest known algorithm (W3C SRI §3.3.5). */
+function matchesIntegrity(body: Uint8Array, integrity: string): boolean {
 	const wanted = new Map<string, string[]>();
 	for (const token of integrity.split(/\s+/)) {
 		const match = /^(sha256|sha384|sha512)-([A-Za-z\d+/=_-]+)(\?.*)?$/.exec(token);
 		if (match !== null) {
-			const list = wanted.get(match[1]!) ?? [];
-			list.push(match[2]!);
-			wanted.set(match[1]!, list);
+			wanted.set(match[1]!, [...wanted.get(match[1]!) ?? [], match[2]!]);
 		}
 	}
 
@@ -31,11 +25,7 @@ export function matchesIntegrity(body: Uint8Array, integrity: string): boolean {
 	return wanted.get(strongest)!.some(expected => canonical(expected) === actual);
 }
 
-/**
- * The answer to a fetch with an `integrity` value, once its body has been read whole and checked,
- * as fetch does before it resolves: a mismatch rejects with fetch's own error (`TypeError: fetch
- * failed`, caused by `integrity mismatch`), whether the body came from the origin or the cache.
- */
+/** The answer once its body has been read whole and checked, as fetch does before it resolves. */
 export async function checkedAnswer(answer: Response, integrity: string): Promise<Response> {
 	// The copy is read now; the answer keeps the same bytes for its caller.
 	const body = new Uint8Array(await answer.clone().arrayBuffer());

@@ -1,19 +1,14 @@
 import type {Buffer} from 'node:buffer';
 import type {PreparedRequest} from '../models/request.js';
 
-// Headers about one connection or one encoding of the body: not part of what is asked. The
-// length follows from the body bytes; the interceptor's own marker is not the caller's.
+// About one connection or one encoding of the body, not what is asked; the interceptor's marker is not the caller's.
 const connectionHeaders: ReadonlySet<string> = new Set([
 	'connection', 'keep-alive', 'proxy-connection', 'te', 'transfer-encoding', 'upgrade', 'trailer',
 	'content-length', 'x-interceptors-internal-request-id',
 ]);
 
-/**
- * The prepared request for a request a door intercepted: upper-case method, absolute URL,
- * lower-case headers (connection-level ones dropped, `host` kept only when it names another
- * host than the URL), the body bytes or undefined.
- */
-export function preparedRequest(method: string, url: string, headers: Iterable<[string, string]>, body: Buffer | undefined): PreparedRequest {
+/** The prepared request for an intercepted one (`host` kept only when it names another host than the URL). */
+export function preparedRequest(method: string, url: string, headers: Iterable<[string, string]>, body: Buffer | undefined, tlsIdentity?: string): PreparedRequest {
 	const own: Record<string, string> = {};
 	const {host} = new URL(url);
 	for (const [rawName, value] of headers) {
@@ -25,5 +20,6 @@ export function preparedRequest(method: string, url: string, headers: Iterable<[
 		own[name] = own[name] === undefined ? value : `${own[name]}, ${value}`;
 	}
 
-	return {method: method.toUpperCase(), url, headers: own, body: body === undefined || body.length === 0 ? undefined : body};
+	const prepared = {method: method.toUpperCase(), url, headers: own, body: body === undefined || body.length === 0 ? undefined : body};
+	return tlsIdentity === undefined ? prepared : {...prepared, tlsIdentity};
 }

@@ -11,40 +11,25 @@ import {sharedMustRevalidate} from './shared-cache.js';
 import {ANY_STALE, type CacheRequestOptions, REVALIDATE} from './request-options.js';
 import type {CacheSettings} from './settings.js';
 
-/**
- * The cache's rules as pure functions, in the spirit of requests-cache's `CacheActions`: each
- * takes the request, the settings, what is stored and the time, and names what to do. Nothing
- * here reads a store, sends a request or looks at a clock; lib/engine/*.ts carries the actions
- * out (revalidation.ts and invalidation.ts hold the rules after the origin answers).
- * docs/http-caching.md lists the rules in order.
- */
-
 /** How a request is looked up: the request's own directives and the per-request options, resolved. */
 export type Lookup = {
 	readonly kind: 'lookup';
 	readonly expiration: Expiration;
 	readonly directives: Directives;
-	/** Answer only from the cache; a synthetic 504 otherwise. */
 	readonly onlyIfCached: boolean;
 	/** Nothing stored may be used without the origin's 304. */
 	readonly noCache: boolean;
-	/** Skip the read: fetch and store. */
 	readonly forceRefresh: boolean;
-	/** Revalidate an entry that has a validator, even when fresh. */
 	readonly refresh: boolean;
 	/** Accept a stale entry of any age (fetch's `force-cache`). */
 	readonly anyStale: boolean;
 	/** Fetch's `no-cache`: revalidate whatever the entry's age (but a fresh immutable one with 'rfc9111'). */
 	readonly revalidate?: true;
-	/** `cacheControl: 'rfc9111'`: the byte range asked for, answered from what is stored when it covers it. */
+	/** 'rfc9111': the byte range asked for. */
 	readonly range?: ByteRange;
-	/** `shared`: the request carries `Authorization`, which limits what may be stored (RFC 9111 §3.5). */
+	/** `shared`: the request carries `Authorization` (RFC 9111 §3.5). */
 	readonly authorized?: true;
-	/**
-	 * `shared`: the client's own conditional request, answered with a `304` from a stored response
-	 * that is served and meets it (RFC 9111 §4.3.2); sent on untouched, storing nothing, otherwise.
-	 * The request's headers, where its conditions are.
-	 */
+	/** `shared`: the headers of the client's own conditional request, answered from the cache (RFC 9111 §4.3.2). */
 	readonly conditional?: Readonly<Record<string, string>>;
 };
 
@@ -65,10 +50,6 @@ export type PlanOptions = CacheRequestOptions;
 
 const booleanOptions = ['refresh', 'forceRefresh', 'onlyIfCached'] as const;
 
-/**
- * The per-request expiration: `expireAfter` parsed (a `TypeError`/`RangeError` naming it when it
- * does not parse), or undefined for none. The other per-request options must be booleans.
- */
 function requestExpiration(options: PlanOptions): Expiration | undefined {
 	for (const name of booleanOptions) {
 		const value: unknown = options[name];
@@ -81,10 +62,7 @@ function requestExpiration(options: PlanOptions): Expiration | undefined {
 	return expireAfter === undefined || expireAfter === 'default' ? undefined : parseExpireAfter(expireAfter, 'request', 'expireAfter');
 }
 
-/**
- * Decide how a request meets the cache; the per-request options are checked here, where they are
- * read (before anything else, so a bad one throws whatever the request).
- */
+/** Decide how a request meets the cache; a bad per-request option throws first, whatever the request. */
 export function planRequest(request: PreparedRequest, options: PlanOptions, settings: CacheSettings): RequestPlan {
 	const perRequest = requestExpiration(options);
 	const directives = parseCacheControl(request.headers['cache-control']);
@@ -96,9 +74,7 @@ export function planRequest(request: PreparedRequest, options: PlanOptions, sett
 		return !safeMethods.has(request.method) && settings.cacheControl && !settings.readOnly ? invalidate : bypass;
 	}
 
-	// The caller's own conditional or range request is theirs to answer: pass it through untouched
-	// (in 'rfc9111' mode, a single byte range of a GET is answered from the cache when it can be;
-	// a shared cache answers its clients' conditional requests from what it holds).
+	// The caller's own conditional or range request is theirs, except a single GET range ('rfc9111') or a shared cache's client.
 	const range = settings.cacheControl === 'rfc9111' && request.method === 'GET' && request.headers['if-range'] === undefined ? parseRange(request.headers['range']) : undefined;
 	const conditional = isConditional(request);
 	const answersConditional = conditional && settings.shared && request.headers['range'] === undefined;
@@ -106,8 +82,7 @@ export function planRequest(request: PreparedRequest, options: PlanOptions, sett
 		return bypass;
 	}
 
-	// Precedence (docs/expiration.md): Cache-Control (when stored), the request's `expireAfter`
-	// (`'default'` skips the URL patterns), the first matching `urlsExpireAfter` pattern, the session's.
+	// Precedence: docs/expiration.md (`'default'` skips the URL patterns).
 	const patterns = options.expireAfter === 'default' || settings.urlsExpireAfter.length === 0 ? undefined : settings.urlsExpireAfter;
 	const expiration = perRequest ?? (patterns === undefined ? undefined : matchUrlExpiration(patterns, request.url)) ?? settings.expireAfter;
 	if (expiration.kind === 'doNotCache') {
@@ -136,18 +111,13 @@ export function planRequest(request: PreparedRequest, options: PlanOptions, sett
 export type LookupAction =
 	/** Nothing usable: send, and store what comes back. */
 	| {readonly kind: 'fetch'}
-	/**
-	 * Serve the stored response (`stale` when past its expiry, e.g. allowed by max-stale); `notModified`:
-	 * as a `304`, for a client's own conditional request it meets (`shared`).
-	 */
+	/** Serve the stored response; `notModified`: as a `304` to a client's conditional request (`shared`). */
 	| {readonly kind: 'serve'; readonly stale: boolean; readonly notModified?: true}
 	/** `shared`: a client's conditional request the cache cannot answer: sent on untouched, nothing stored. */
 	| {readonly kind: 'pass'}
-	/** Ask the origin: conditionally when the entry has a validator (a 304 renews it). */
 	| {readonly kind: 'revalidate'}
-	/** Serve the stale entry now and refresh it in the background (stale-while-revalidate). */
 	| {readonly kind: 'serveStaleAndRevalidate'}
-	/** `onlyIfCached` without a usable entry: a synthetic 504, no origin contact. */
+	/** `onlyIfCached` without a usable entry: a synthetic 504. */
 	| {readonly kind: 'gatewayTimeout'};
 
 const fetchAction: LookupAction = Object.freeze({kind: 'fetch'});
@@ -158,8 +128,7 @@ const staleAndRevalidate: LookupAction = Object.freeze({kind: 'serveStaleAndReva
 const gatewayTimeoutAction: LookupAction = Object.freeze({kind: 'gatewayTimeout'});
 const passAction: LookupAction = Object.freeze({kind: 'pass'});
 
-/** The entry's age in seconds at `now`: time since stored plus the age it arrived with. */
-export function ageAt(entry: Pick<CachedEntry, 'createdAt' | 'facts'>, now: number): number {
+function ageAt(entry: Pick<CachedEntry, 'createdAt' | 'facts'>, now: number): number {
 	return ((now - entry.createdAt) / 1000) + entry.facts.age;
 }
 
@@ -168,11 +137,7 @@ export function servedAge(entry: Pick<CachedEntry, 'createdAt' | 'facts'>, setti
 	return settings.cacheControl ? Math.max(0, Math.floor(ageAt(entry, now))) : undefined;
 }
 
-/**
- * Whether a stored entry may be served to this requester: a `private` response only to its owner
- * (`owner()`: the requester's identity, derived by the codec), whatever the key says. An entry
- * without an owner is anyone's, unless it is a `private` one an earlier version stored without one.
- */
+/** Whether a stored entry may be served to this requester: a `private` one (even stored ownerless by an earlier version) only to its owner. */
 export function servesRequester(entry: Pick<CachedEntry, 'facts' | 'headers'>, owner: () => string | undefined): boolean {
 	if (entry.facts.owner === undefined && !parseCacheControl(entry.headers['cache-control']).has('private')) {
 		return true;
@@ -188,7 +153,6 @@ export function decideLookup(lookup: Lookup, entry: CachedEntry | undefined, set
 		return action;
 	}
 
-	// `shared`: the client's own conditional request, answered only from what would be served (RFC 9111 §4.3.2).
 	if (action.kind !== 'serve') {
 		return passAction;
 	}
@@ -213,7 +177,6 @@ function lookupAction(lookup: Lookup, entry: CachedEntry | undefined, settings: 
 	const immutable = rfc9111 && skipsReload(entry, now);
 	const maxAge = immutable ? undefined : seconds(directives, 'max-age');
 	const minFresh = seconds(directives, 'min-fresh');
-	// The request's no-cache, or fetch's: nothing stored is used without the origin's word.
 	const mustAsk = lookup.noCache || (lookup.revalidate === true && !immutable);
 	let fresh = !mustAsk && (entry.expires === null || now < entry.expires)
 		&& (maxAge === undefined || age <= maxAge)
@@ -236,11 +199,6 @@ function lookupAction(lookup: Lookup, entry: CachedEntry | undefined, settings: 
 		return fresh ? serveFresh : gatewayTimeoutAction;
 	}
 
-	// `refresh` without a validator has nothing to ask: the fresh entry stands.
-	if (fresh && !validator) {
-		return serveFresh;
-	}
-
 	const whileRevalidating = staleWindow(entry, settings, 'staleWhileRevalidate');
 	if (!fresh && !mustAsk && whileRevalidating > 0 && now - entry.expires! <= whileRevalidating) {
 		return staleAndRevalidate;
@@ -251,23 +209,12 @@ function lookupAction(lookup: Lookup, entry: CachedEntry | undefined, settings: 
 
 /** How long (ms) past its expiry an entry may be served when refreshing fails or while it refreshes. */
 export function staleWindow(entry: Pick<CachedEntry, 'expires' | 'facts'>, settings: CacheSettings, which: 'staleIfError' | 'staleWhileRevalidate'): number {
-	if (entry.expires === null) {
+	if (entry.expires === null || (settings.cacheControl && (entry.facts.mustRevalidate || entry.facts.noCache))) {
 		return 0;
 	}
 
-	let window = settings[which];
-	if (settings.cacheControl) {
-		if (entry.facts.mustRevalidate || entry.facts.noCache) {
-			return 0;
-		}
-
-		const fromHeader = entry.facts[which];
-		if (fromHeader !== undefined) {
-			window = Math.max(window, fromHeader * 1000);
-		}
-	}
-
-	return window;
+	const fromHeader = settings.cacheControl ? entry.facts[which] : undefined;
+	return fromHeader === undefined ? settings[which] : Math.max(settings[which], fromHeader * 1000);
 }
 
 /** What to do with a response from the origin. */
@@ -275,29 +222,24 @@ export type StoreDecision =
 	| {readonly kind: 'skip'; readonly reason: string}
 	| {
 		readonly kind: 'store';
-		/** When it arrived: its age counts from then. */
 		readonly createdAt: number;
-		/** When it stops being fresh (null: never). */
 		readonly expires: number | null;
-		/** When a store with native expiry may drop it. */
 		readonly deleteAt: number | null;
-		/** What a read needs, `owner` included for a `private` response. */
 		readonly facts: ResponseFacts;
-		/** Request header names from Vary (sorted, lower-case), empty when none. */
+		/** Request header names from Vary (sorted, lower-case). */
 		readonly vary: readonly string[];
-		/** The headers worth storing (before redaction: lib/codec/redact.ts `storedEntryOf`). */
+		/** The headers worth storing, before redaction. */
 		readonly headers: ResponseHeaders;
 	};
 
 /** What storing a response needs to know of its requester, derived by the codec (lib/codec/keys.ts). */
 export type Requester = {
-	/** The requester's identity (credentials, cookies, certificate); undefined when it cannot be derived now. */
+	/** The requester's identity; undefined when it cannot be derived now. */
 	readonly owner: () => string | undefined;
 	/** True when the last redirect hop sent a credential the request did not (a cookie too, for a `private` response). */
 	readonly hopAddsIdentity: (isPrivate: boolean) => boolean;
 };
 
-/** What the store decision reads of a response: the body only for its size. */
 type StoreCandidate = Pick<Response, 'status' | 'headers' | 'history'>;
 
 /** The Vary header's names (sorted, unique, lower-case), or '*' when the response varies on everything. */
@@ -312,34 +254,21 @@ export function varyNames(headers: ResponseHeaders): readonly string[] | '*' {
 	return names.includes('*') ? '*' : names;
 }
 
-/**
- * The facts kept with an entry, read once from its headers. In 'rfc9111' mode (given the settings
- * and the time it arrived) its age counts `Date` too (RFC 9111 §4.2.3).
- */
+/** The facts kept with an entry, read once from its headers; 'rfc9111' counts `Date` in its age (RFC 9111 §4.2.3). */
 export function factsOf(headers: ResponseHeaders, settings?: CacheSettings, now?: number): ResponseFacts {
 	const directives = parseCacheControl(headers['cache-control']);
-	const facts: {-readonly [K in keyof ResponseFacts]: ResponseFacts[K]} = {
+	const staleIfError = seconds(directives, 'stale-if-error');
+	const staleWhileRevalidate = seconds(directives, 'stale-while-revalidate');
+	return {
 		age: settings?.cacheControl === 'rfc9111' && now !== undefined ? initialAge(headers, now) : ageOf(headers),
 		mustRevalidate: directives.has('must-revalidate') || directives.has('proxy-revalidate') || (settings?.shared === true && sharedMustRevalidate(directives)),
 		noCache: directives.get('no-cache') === true,
+		...(staleIfError === undefined ? {} : {staleIfError}),
+		...(staleWhileRevalidate === undefined ? {} : {staleWhileRevalidate}),
 	};
-	const staleIfError = seconds(directives, 'stale-if-error');
-	const staleWhileRevalidate = seconds(directives, 'stale-while-revalidate');
-	if (staleIfError !== undefined) {
-		facts.staleIfError = staleIfError;
-	}
-
-	if (staleWhileRevalidate !== undefined) {
-		facts.staleWhileRevalidate = staleWhileRevalidate;
-	}
-
-	return facts;
 }
 
-/**
- * When a response received at `now` expires, or 'noStore'. Cache-Control headers win in
- * cacheControl mode; 'rfc9111' computes it as RFC 9111 does (lib/policy/freshness.ts).
- */
+/** When a response received at `now` expires, or 'noStore': its headers win with `cacheControl`. */
 export function expiryOf(expiration: Expiration, status: number, headers: ResponseHeaders, settings: CacheSettings, now: number): number | null | 'noStore' {
 	if (settings.cacheControl === 'rfc9111') {
 		return staleAt(status, headers, expiration, now, settings.shared);
@@ -356,7 +285,7 @@ export function expiryOf(expiration: Expiration, status: number, headers: Respon
 		}
 	}
 
-	return expiration.kind === 'immediately' ? now : expiresAt(expiration, now);
+	return expiresAt(expiration, now);
 }
 
 /** When a store may drop an entry that expires at `expires`: `ttlOffset` later, so it can still be revalidated. */
@@ -373,11 +302,7 @@ export function decideStore(lookup: Lookup, response: StoreCandidate & Pick<Resp
 	return storeDecision(lookup, response, settings, now, requester);
 }
 
-/**
- * Decide from the status and headers alone, before the body, whether a response could be
- * stored: a `skip` is final (the body can stream to its caller untouched); a `store` still waits
- * for the body to arrive within `maxEntrySize`. A declared `content-length` over it skips at once.
- */
+/** Decide from the status and headers alone, before the body: a `skip` is final, a `store` still waits for the body. */
 export function decideStoreHead(lookup: Lookup, response: StoreCandidate, settings: CacheSettings, now: number, requester: Requester): StoreDecision {
 	const declared = response.headers['content-length'];
 	if (typeof declared === 'string' && Number(declared) > settings.maxEntrySize && !settings.readOnly) {
@@ -387,19 +312,17 @@ export function decideStoreHead(lookup: Lookup, response: StoreCandidate, settin
 	return storeDecision(lookup, response, settings, now, requester);
 }
 
-/** What the status and headers say about storing a response (its size aside). */
 function storeDecision(lookup: Lookup, response: StoreCandidate, settings: CacheSettings, now: number, requester: Requester): StoreDecision {
 	if (settings.readOnly) {
 		return {kind: 'skip', reason: 'readOnly'};
 	}
 
-	// Only a final status is an answer to replay (the codec refuses any other: lib/codec/entry.ts).
+	// The codec refuses any other status (lib/codec/entry.ts).
 	if (response.status < 200 || response.status > 599) {
 		return {kind: 'skip', reason: `status ${response.status}`};
 	}
 
-	// A 206 is one part of a resource: never stored under the resource's key ('rfc9111': RFC 9111 §3
-	// decides, a 206 answering a byte range included).
+	// A 206 is one part of a resource: stored only by 'rfc9111', where RFC 9111 §3 decides.
 	if (settings.cacheControl === 'rfc9111'
 		? !storable(response.status, response.headers, lookup.range, settings.shared, lookup.authorized === true)
 		: !settings.allowableCodes.has(response.status) || response.status === 206) {
@@ -415,7 +338,6 @@ function storeDecision(lookup: Lookup, response: StoreCandidate, settings: Cache
 		return {kind: 'skip', reason: 'response no-store'};
 	}
 
-	// Stale on arrival: worth keeping only when it can be revalidated.
 	if (expires !== null && expires <= now && !hasValidator(response.headers)) {
 		return {kind: 'skip', reason: 'stale on arrival without a validator'};
 	}
@@ -425,7 +347,6 @@ function storeDecision(lookup: Lookup, response: StoreCandidate, settings: Cache
 		return {kind: 'skip', reason: 'Vary: *'};
 	}
 
-	// A `private` response is its requester's alone: stored with its owner, or not at all.
 	const isPrivate = parseCacheControl(response.headers['cache-control']).has('private');
 	const owner = isPrivate ? requester.owner() : undefined;
 	if (isPrivate && owner === undefined) {

@@ -1,3 +1,4 @@
+import {boundedMemo} from '../codec/memo.js';
 import type {ResponseHeaders} from '../models/response.js';
 
 /** Parsed Cache-Control directives: lower-case names, the value (unquoted) or true. */
@@ -10,36 +11,15 @@ export function headerText(value: string | string[] | undefined): string | undef
 	return Array.isArray(value) ? value.join(', ') : value;
 }
 
-/**
- * Headers parsed lately, by text: a response's Cache-Control is read by several rules on one
- * request, and an API answers with the same few values. Bounded: emptied when full.
- */
-const parsed = new Map<string, Directives>();
-const parsedLimit = 256;
-
-/** Parse a Cache-Control header (or several, joined). Unknown directives are kept; malformed parts skipped. */
+/** Parse a Cache-Control header (or several, joined); unknown directives are kept, malformed parts skipped. */
 export function parseCacheControl(value: string | string[] | undefined): Directives {
 	const text = headerText(value);
-	if (text === undefined || text === '') {
-		return empty;
-	}
-
-	let directives = parsed.get(text);
-	if (directives === undefined) {
-		directives = parseDirectives(text);
-		if (parsed.size >= parsedLimit) {
-			parsed.clear();
-		}
-
-		parsed.set(text, directives);
-	}
-
-	return directives;
+	return text === undefined || text === '' ? empty : parsed(text);
 }
 
-function parseDirectives(text: string): Directives {
+// Memoized by text: several rules read one response's Cache-Control, and an API repeats a few values.
+const parsed = boundedMemo(256, (text: string): Directives => {
 	const directives = new Map<string, string | true>();
-	// Split on commas outside quotes.
 	for (const part of text.match(/(?:[^,"]+|"[^"]*")+/g) ?? []) {
 		const [rawName, ...rest] = part.split('=');
 		const name = rawName!.trim().toLowerCase();
@@ -52,7 +32,7 @@ function parseDirectives(text: string): Directives {
 	}
 
 	return directives;
-}
+});
 
 const months = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 const imfFixdate = /^(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), (\d{2}) (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) (\d{4}) (\d{2}):(\d{2}):(\d{2}) GMT$/i;
@@ -68,11 +48,7 @@ function utc(year: number, month: string, day: number, hour: number, minute: num
 	return new Date(time).getUTCDate() === day ? time : undefined;
 }
 
-/**
- * Parse an HTTP-date (RFC 9110 §5.6.7): IMF-fixdate, or the obsolete RFC 850 and asctime forms.
- * Letter case is forgiven; anything else (what `Date.parse` would guess at) is undefined. A two-digit RFC 850 year more
- * than 50 years ahead is taken as the most recent past year with those digits.
- */
+/** Parse an HTTP-date (RFC 9110 §5.6.7) in any of its three forms, any letter case; undefined for anything else. */
 export function parseHttpDate(value: string, now = Date.now()): number | undefined {
 	let match = imfFixdate.exec(value);
 	if (match) {
@@ -81,6 +57,7 @@ export function parseHttpDate(value: string, now = Date.now()): number | undefin
 
 	match = rfc850.exec(value);
 	if (match) {
+		// A two-digit year more than 50 years ahead is in the past (RFC 9110 §5.6.7).
 		const thisYear = new Date(now).getUTCFullYear();
 		let year = (Math.floor(thisYear / 100) * 100) + Number(match[3]);
 		if (year > thisYear + 50) {
@@ -98,40 +75,27 @@ export function parseHttpDate(value: string, now = Date.now()): number | undefin
 	return undefined;
 }
 
-/**
- * The greatest delta-seconds value this cache works with: RFC 9111 §1.2.2 says a larger one (or a
- * calculation that overflows) counts as 2^31 s, 68 years, longer than any freshness lifetime.
- * Without the cap `max-age=9999999999999` would put an expiry beyond what a `Date` can hold.
- */
+/** A response header's value as an HTTP-date, or undefined when absent or not one. */
+export function dateHeader(headers: ResponseHeaders, name: string, now: number): number | undefined {
+	return parseHttpDate(headerText(headers[name])?.trim() ?? '', now);
+}
+
+/** The greatest delta-seconds value (RFC 9111 §1.2.2), so that no expiry goes beyond what a `Date` holds. */
 export const MAX_DELTA_SECONDS = 2 ** 31;
 
-/** A delta-seconds text (RFC 9111 §1.2.2: one or more digits) as a number, capped; undefined when not one. */
-export function deltaSeconds(text: string): number | undefined {
+function deltaSeconds(text: string): number | undefined {
 	return /^\d+$/.test(text) ? Math.min(Number(text), MAX_DELTA_SECONDS) : undefined;
 }
 
-/**
- * The `Age` header as whole seconds, as RFC 9111 §5.1 reads it: a list-valued `Age` (a comma
- * list, or the field on several lines, which arrive as an array or joined) uses its first member
- * and discards the rest; a value that is not a non-negative integer (a fraction, a sign, a
- * parameter, letters) is ignored, so the age is 0 as if the field were absent. Capped at
- * {@link MAX_DELTA_SECONDS}.
- */
+/** The `Age` header in whole seconds as RFC 9111 §5.1 reads it: a list's first member, 0 when invalid. */
 export function ageOf(headers: ResponseHeaders): number {
 	const raw = headers['age'];
-	if (raw === undefined) {
-		return 0;
-	}
-
-	const text = Array.isArray(raw) ? raw[0] ?? '' : raw;
+	const text = (Array.isArray(raw) ? raw[0] : raw) ?? '';
 	const comma = text.indexOf(',');
 	return deltaSeconds((comma === -1 ? text : text.slice(0, comma)).trim()) ?? 0;
 }
 
-/**
- * A directive's value as whole seconds (capped at {@link MAX_DELTA_SECONDS}), or undefined when
- * absent or not a non-negative integer.
- */
+/** A directive's value in whole seconds (capped), or undefined when absent or not a delta-seconds. */
 export function seconds(directives: Directives, name: string): number | undefined {
 	const value = directives.get(name);
 	return typeof value === 'string' ? deltaSeconds(value) : undefined;
@@ -142,7 +106,7 @@ export function hasValidator(headers: ResponseHeaders): boolean {
 	return headers['etag'] !== undefined || headers['last-modified'] !== undefined;
 }
 
-/** True when the request carries a validator condition a cache can evaluate (`If-None-Match`, `If-Modified-Since`). */
+/** True when the request carries `If-None-Match` or `If-Modified-Since`. */
 export function isConditional(request: {readonly headers: Readonly<Record<string, string>>}): boolean {
 	return request.headers['if-none-match'] !== undefined || request.headers['if-modified-since'] !== undefined;
 }
@@ -150,33 +114,23 @@ export function isConditional(request: {readonly headers: Readonly<Record<string
 /** The headers that make a request conditional on a stored response's validators. */
 export function conditionalHeaders(headers: ResponseHeaders): Record<string, string> {
 	const conditional: Record<string, string> = {};
-	const etag = headerText(headers['etag']);
-	const lastModified = headerText(headers['last-modified']);
-	if (etag !== undefined) {
-		conditional['if-none-match'] = etag;
-	}
-
-	if (lastModified !== undefined) {
-		conditional['if-modified-since'] = lastModified;
+	for (const [validator, condition] of [['etag', 'if-none-match'], ['last-modified', 'if-modified-since']] as const) {
+		const value = headerText(headers[validator]);
+		if (value !== undefined) {
+			conditional[condition] = value;
+		}
 	}
 
 	return conditional;
 }
 
-/** What a response's own headers say about storing it, in `cacheControl` mode. */
-export type HeaderFreshness =
-	/** `no-store`: do not store. */
+/** What a response's own headers say about storing it, with `cacheControl: true`; `explicit` null: never expires. */
+type HeaderFreshness =
 	| {readonly kind: 'noStore'}
-	/** Explicit freshness: expires at `expires` (null: never, for `immutable`). */
 	| {readonly kind: 'explicit'; readonly expires: number | null}
-	/** The headers say nothing: use the configured expiration. */
 	| {readonly kind: 'none'};
 
-/**
- * Freshness from response headers (RFC 9111 §4.2.1, private cache): `no-store` is not stored;
- * `immutable` never expires; `no-cache` is stale at once; `max-age` (less `Age`) beats `Expires`;
- * an `Expires` that is not a valid HTTP date (`0`, `-1`, garbage) means already expired.
- */
+/** Freshness from response headers, `cacheControl: true` (RFC 9111 §4.2.1; the table in docs/http-caching.md). */
 export function headerFreshness(headers: ResponseHeaders, now: number): HeaderFreshness {
 	const directives = parseCacheControl(headers['cache-control']);
 	if (directives.has('no-store')) {
@@ -189,8 +143,7 @@ export function headerFreshness(headers: ResponseHeaders, now: number): HeaderFr
 	}
 
 	const maxAge = seconds(directives, 'max-age');
-	// As the project defines it, immutable never expires, whatever max-age says (RFC 8246 would
-	// only skip revalidation within max-age; see docs/http-caching.md).
+	// This project's rule, not RFC 8246's (docs/http-caching.md).
 	if (directives.has('immutable') && maxAge !== 0) {
 		return {kind: 'explicit', expires: null};
 	}
@@ -201,21 +154,18 @@ export function headerFreshness(headers: ResponseHeaders, now: number): HeaderFr
 		return {kind: 'explicit', expires: expiresAfter(maxAge * 1000)};
 	}
 
+	// A malformed max-age makes the response stale (RFC 9111 §4.2.1).
 	if (directives.has('max-age')) {
-		// A malformed max-age makes the response stale (RFC 9111 §4.2.1).
 		return {kind: 'explicit', expires: now};
 	}
 
-	const expiresHeader = headerText(headers['expires']);
-	if (expiresHeader !== undefined) {
-		const expires = parseHttpDate(expiresHeader.trim(), now);
+	if (headers['expires'] !== undefined) {
+		const expires = dateHeader(headers, 'expires', now);
 		if (expires === undefined) {
 			return {kind: 'explicit', expires: now};
 		}
 
-		const date = parseHttpDate(headerText(headers['date'])?.trim() ?? '', now);
-		const lifetime = date === undefined ? expires - now : expires - date;
-		return {kind: 'explicit', expires: expiresAfter(lifetime)};
+		return {kind: 'explicit', expires: expiresAfter(expires - (dateHeader(headers, 'date', now) ?? now))};
 	}
 
 	return {kind: 'none'};
@@ -224,42 +174,31 @@ export function headerFreshness(headers: ResponseHeaders, now: number): HeaderFr
 /** Status codes RFC 9110 §15.1 defines as heuristically cacheable. */
 export const HEURISTICALLY_CACHEABLE_STATUSES: ReadonlySet<number> = new Set([200, 203, 204, 206, 300, 301, 308, 404, 405, 410, 414, 501]);
 
-/**
- * Status codes whose caching requirements this library implements: the final statuses RFC 9110
- * §15 defines, except `206` (ranges are stored apart, never under the resource's key) and `304`
- * (it updates a stored response, it is never stored). A response with `must-understand` is
- * stored only with one of these (RFC 9111 §5.2.2.3).
- */
+/** The statuses whose caching this library understands, for `must-understand` (RFC 9111 §5.2.2.3): RFC 9110's but 206 and 304. */
 export const UNDERSTOOD_STATUSES: ReadonlySet<number> = new Set([
 	200, 201, 202, 203, 204, 205, 300, 301, 302, 303, 305, 307, 308,
 	400, 401, 402, 403, 404, 405, 406, 407, 408, 409, 410, 411, 412, 413, 414, 415, 416, 417, 421, 422, 426,
 	500, 501, 502, 503, 504, 505,
 ]);
 
-/** The share of the time since `Last-Modified` a response is heuristically fresh for (RFC 9111 §4.2.2's typical 10%). */
+/** The share of the time since `Last-Modified` a response is heuristically fresh for (RFC 9111 §4.2.2). */
 export const HEURISTIC_FRACTION = 0.1;
 
 /** The longest heuristic freshness lifetime, in ms: one week (a year-old file is not fresh for five weeks). */
 export const HEURISTIC_MAX_LIFETIME = 7 * 24 * 60 * 60 * 1000;
 
-/**
- * The heuristic freshness lifetime, in ms, of a response without explicit expiration (RFC 9111
- * §4.2.2): {@link HEURISTIC_FRACTION} of the time between `Last-Modified` and `Date`, at most
- * {@link HEURISTIC_MAX_LIFETIME}. Applies to a heuristically cacheable status, or to any status when
- * the response is marked `public`; undefined otherwise, or without a valid `Last-Modified` earlier
- * than `Date`. `responseTime` stands in for a missing or invalid `Date`.
- */
+/** The heuristic freshness lifetime in ms (RFC 9111 §4.2.2), or undefined when none applies. */
 export function heuristicLifetime(status: number, headers: ResponseHeaders, responseTime: number): number | undefined {
 	if (!HEURISTICALLY_CACHEABLE_STATUSES.has(status) && !parseCacheControl(headers['cache-control']).has('public')) {
 		return undefined;
 	}
 
-	const lastModified = parseHttpDate(headerText(headers['last-modified'])?.trim() ?? '', responseTime);
+	const lastModified = dateHeader(headers, 'last-modified', responseTime);
 	if (lastModified === undefined) {
 		return undefined;
 	}
 
-	const date = parseHttpDate(headerText(headers['date'])?.trim() ?? '', responseTime) ?? responseTime;
+	const date = dateHeader(headers, 'date', responseTime) ?? responseTime;
 	if (lastModified >= date) {
 		return undefined;
 	}
@@ -267,29 +206,19 @@ export function heuristicLifetime(status: number, headers: ResponseHeaders, resp
 	return Math.min(HEURISTIC_MAX_LIFETIME, Math.floor((date - lastModified) * HEURISTIC_FRACTION));
 }
 
-/**
- * Whether a cache may store a response (RFC 9111 §3), the request aside (its method, its own
- * `no-store` and, for a shared cache, its `Authorization` are the caller's): a final status; with
- * `must-understand`, one of {@link UNDERSTOOD_STATUSES} (and then `no-store` is overridden,
- * §5.2.2.3); otherwise no `no-store`; never a `206` or `304` (see {@link UNDERSTOOD_STATUSES});
- * and something that allows storing it: `public`, `max-age`, `Expires`, a heuristically cacheable
- * status, and `private` for a private cache or `s-maxage` for a `shared` one. A shared cache never
- * stores an unqualified `private` response (§5.2.2.7).
- */
+/** Whether a cache may store a response by its status and headers (RFC 9111 §3); the request is the caller's to check. */
 export function mayStore(status: number, headers: ResponseHeaders, shared = false): boolean {
 	if (status < 200 || status === 206 || status === 304) {
 		return false;
 	}
 
 	const directives = parseCacheControl(headers['cache-control']);
-	if (directives.has('must-understand')) {
-		if (!UNDERSTOOD_STATUSES.has(status)) {
-			return false;
-		}
-	} else if (directives.has('no-store')) {
+	// `must-understand` overrides `no-store` for a status it understands (RFC 9111 §5.2.2.3).
+	if (directives.has('must-understand') ? !UNDERSTOOD_STATUSES.has(status) : directives.has('no-store')) {
 		return false;
 	}
 
+	// RFC 9111 §5.2.2.7.
 	if (shared && directives.get('private') === true) {
 		return false;
 	}
@@ -300,24 +229,15 @@ export function mayStore(status: number, headers: ResponseHeaders, shared = fals
 
 const hopByHop: ReadonlySet<string> = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'transfer-encoding', 'upgrade', 'trailer']);
 
-/**
- * Fields a `304` never changes in the stored response (RFC 9111 §3.2, §4.3.4, as the public suite
- * checks them): those describing the stored bytes rather than the 304 (`Content-Length`,
- * `Content-Encoding`, `Content-Range`, `Content-MD5`), and `ETag`, the validator the stored
- * response was selected by. Hop-by-hop fields are not stored at all ({@link storableHeaders}).
- */
+/** Fields a `304` never changes in the stored response: they describe the stored bytes, or selected it (RFC 9111 §3.2, §4.3.4). */
 export const NOT_UPDATED_BY_304: ReadonlySet<string> = new Set(['content-length', 'content-encoding', 'content-range', 'content-md5', 'etag']);
 
 /** Fields a 304 updates without the stored response counting as changed: they move on every revalidation. */
 const renewedBy304: ReadonlySet<string> = new Set(['date', 'age']);
 
-/**
- * The headers worth storing: without hop-by-hop headers and those the Connection header names
- * (RFC 9111 §3.1), and without the fields a qualified `no-cache="…"` names (§5.2.2.4) or, in a
- * `shared` cache, a qualified `private="…"` (§5.2.2.7). Runs on every miss: the common case
- * (nothing named) parses nothing.
- */
+/** The headers worth storing: no hop-by-hop field (RFC 9111 §3.1), none a qualified `no-cache` or shared `private` names. */
 export function storableHeaders(headers: ResponseHeaders, shared = false): ResponseHeaders {
+	// Runs on every miss: the common case (nothing named) parses nothing.
 	let named: Set<string> | undefined;
 	const connection = headerText(headers['connection']);
 	if (connection !== undefined) {
@@ -346,12 +266,7 @@ export function storableHeaders(headers: ResponseHeaders, shared = false): Respo
 	return kept ?? headers;
 }
 
-/**
- * The stored headers updated from a `304 Not Modified` (RFC 9111 §3.2, §4.3.4): every field the
- * 304 carries replaces the stored one, except {@link NOT_UPDATED_BY_304} and the 304's own
- * hop-by-hop fields. `changed` is false when only `Date` and `Age` moved (nothing worth rewriting
- * beyond the freshness the caller recomputes).
- */
+/** The stored headers updated from a `304` (RFC 9111 §4.3.4); `changed` is false when only `Date` and `Age` moved. */
 export function mergeNotModified(stored: ResponseHeaders, update: ResponseHeaders): {headers: ResponseHeaders; changed: boolean} {
 	const headers: ResponseHeaders = {...stored};
 	let changed = false;
@@ -360,12 +275,8 @@ export function mergeNotModified(stored: ResponseHeaders, update: ResponseHeader
 			continue;
 		}
 
-		if (renewedBy304.has(name)) {
-			headers[name] = value;
-		} else if (JSON.stringify(headers[name]) !== JSON.stringify(value)) {
-			headers[name] = value;
-			changed = true;
-		}
+		changed ||= !renewedBy304.has(name) && JSON.stringify(headers[name]) !== JSON.stringify(value);
+		headers[name] = value;
 	}
 
 	return {headers, changed};

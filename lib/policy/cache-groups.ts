@@ -1,78 +1,22 @@
 import type {ResponseHeaders} from '../models/response.js';
 
-/**
- * HTTP Cache Groups (RFC 9875): a response names the groups it belongs to in `Cache-Groups`; a
- * response to an unsafe request names groups in `Cache-Group-Invalidation`, and every stored
- * response of those groups on the same origin is invalidated. Groups are scoped to an origin and
- * compared as exact strings. Pure: lib/cache/cache-groups.ts finds the members in a store,
- * lib/policy/invalidation.ts decides, lib/engine/invalidate.ts acts on responses.
- */
+// A member: a string (escapes `\"` and `\\`) and its parameters, an unclosed string, or anything else up to a comma.
+const member = /[ \t,]*(?:"((?:[^"\\]|\\["\\]|\\(?!["\\]))*)"[^,]*|"[\s\S]*|[^,]*)/g;
 
-/**
- * The strings of a Structured Field list of strings (RFC 8941 §3.1, §3.3.3), as `Cache-Groups`
- * and `Cache-Group-Invalidation` carry them; members that are not strings (tokens, numbers) are
- * skipped, as RFC 9875 says to ignore them, and parameters are dropped. Lines sent apart are one list.
- */
+/** The strings of a Structured Field list (RFC 8941 §3.1), as Cache Groups (RFC 9875) carry them: other members ignored. */
 export function parseGroupList(value: string | string[] | undefined): string[] {
 	const text = Array.isArray(value) ? value.join(', ') : value;
-	if (text === undefined) {
-		return [];
-	}
-
-	const groups: string[] = [];
-	let index = 0;
-	while (index < text.length) {
-		while (text[index] === ' ' || text[index] === '\t' || text[index] === ',') {
-			index++;
-		}
-
-		if (index >= text.length) {
-			break;
-		}
-
-		if (text[index] === '"') {
-			let group = '';
-			let closed = false;
-			index++;
-			while (index < text.length) {
-				const char = text[index]!;
-				if (char === '\\' && (text[index + 1] === '"' || text[index + 1] === '\\')) {
-					group += text[index + 1];
-					index += 2;
-				} else if (char === '"') {
-					closed = true;
-					index++;
-					break;
-				} else {
-					group += char;
-					index++;
-				}
-			}
-
-			if (closed && !groups.includes(group)) {
-				groups.push(group);
-			}
-		}
-
-		// Skip parameters, or a member that is not a string, up to the next member.
-		while (index < text.length && text[index] !== ',') {
-			index++;
+	const groups = new Set<string>();
+	for (const [, group] of text?.matchAll(member) ?? []) {
+		if (group !== undefined) {
+			groups.add(group.replaceAll(/\\(["\\])/g, '$1'));
 		}
 	}
 
-	return groups;
+	return [...groups];
 }
 
-/** The groups a stored response belongs to (its `Cache-Groups`). */
-export function groupsOf(headers: ResponseHeaders): string[] {
-	return parseGroupList(headers['cache-groups']);
-}
-
-/**
- * The groups a response invalidates (RFC 9875 §3): its `Cache-Group-Invalidation`, only in
- * answer to an unsafe method (a safe one changes nothing, so its header is ignored) and, as RFC
- * 9111 §4.4 invalidates, only with a non-error status.
- */
+/** The groups a response invalidates (RFC 9875 §3): only an unsafe method's, with a non-error status as RFC 9111 §4.4. */
 export function invalidatedGroups(method: string, status: number, headers: ResponseHeaders): string[] {
 	if (safeMethods.has(method) || status >= 400) {
 		return [];
@@ -83,7 +27,7 @@ export function invalidatedGroups(method: string, status: number, headers: Respo
 
 const safeMethods: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE']);
 
-/** True when a response with `headers` belongs to any of `groups`. */
+/** True when a response with `headers` belongs to any of `groups` (its `Cache-Groups`). */
 export function inAnyGroup(headers: ResponseHeaders, groups: ReadonlySet<string>): boolean {
-	return groupsOf(headers).some(group => groups.has(group));
+	return parseGroupList(headers['cache-groups']).some(group => groups.has(group));
 }

@@ -16,14 +16,7 @@ export type Duration = {
 	milliseconds?: number;
 };
 
-/**
- * How long a response stays fresh:
- * - a number of **seconds** (`NEVER_EXPIRE` = -1, `EXPIRE_IMMEDIATELY` = 0),
- * - a `Date` (an absolute expiry time),
- * - a {@link Duration} object such as `{hours: 1, minutes: 30}`,
- * - `DO_NOT_CACHE` (skip the cache for reading and writing),
- * - `null`: never expire (as requests-cache's `None`; same as `NEVER_EXPIRE`).
- */
+/** How long a response stays fresh: seconds, a `Date`, a {@link Duration}, a constant, or `null` for never (docs/expiration.md). */
 export type ExpireAfter = number | Date | Duration | typeof DO_NOT_CACHE | null;
 
 /** Per request, also `'default'`: the session's (or the installed cache's) expiration, skipping `urlsExpireAfter`. */
@@ -38,19 +31,22 @@ export type Expiration =
 	| {readonly kind: 'at'; readonly time: number};
 
 const durationUnits = {days: 86_400_000, hours: 3_600_000, minutes: 60_000, seconds: 1000, milliseconds: 1} as const;
-const durationUnitNames = new Set(Object.keys(durationUnits));
+const unitList = Object.keys(durationUnits).join(', ');
 
+/** The `Expiration` of `NEVER_EXPIRE`. */
 export const NEVER: Expiration = Object.freeze({kind: 'never'});
 const IMMEDIATELY: Expiration = Object.freeze({kind: 'immediately'});
 const SKIP: Expiration = Object.freeze({kind: 'doNotCache'});
+
+const isDuration = (value: unknown): value is Duration => typeof value === 'object' && value !== null && Object.getPrototypeOf(value) === Object.prototype;
 
 /** Turn a duration object into milliseconds, validating every part. */
 export function durationToMs(value: Duration, owner: string, name: string): number {
 	let total = 0;
 	let units = 0;
 	for (const [unit, amount] of Object.entries(value)) {
-		if (!durationUnitNames.has(unit)) {
-			throw optionTypeError(owner, name, `a duration with only ${[...durationUnitNames].join(', ')} (unknown unit \`${unit}\`)`, value);
+		if (!Object.hasOwn(durationUnits, unit)) {
+			throw optionTypeError(owner, name, `a duration with only ${unitList} (unknown unit \`${unit}\`)`, value);
 		}
 
 		if (amount === undefined) {
@@ -70,7 +66,7 @@ export function durationToMs(value: Duration, owner: string, name: string): numb
 	}
 
 	if (units === 0) {
-		throw optionTypeError(owner, name, `a duration with at least one of ${[...durationUnitNames].join(', ')}`, value);
+		throw optionTypeError(owner, name, `a duration with at least one of ${unitList}`, value);
 	}
 
 	if (!Number.isFinite(total)) {
@@ -80,10 +76,7 @@ export function durationToMs(value: Duration, owner: string, name: string): numb
 	return total;
 }
 
-/**
- * The longest expiry time a cache takes, in ms (about 137,000 years): with it, `now + ms` stays
- * a valid Date, so an expiry can never overflow into "never" or into an invalid time.
- */
+/** The longest expiry time a cache takes, in ms (about 137,000 years): `now + ms` stays a valid Date. */
 export const MAX_EXPIRE_AFTER_MS = 4.32e15;
 
 function ttl(ms: number, owner: string, name: string, value: unknown): Expiration {
@@ -94,10 +87,16 @@ function ttl(ms: number, owner: string, name: string, value: unknown): Expiratio
 	return {kind: 'ttl', ms};
 }
 
-/**
- * Validate an `ExpireAfter` once, at the edge, into an {@link Expiration}.
- * Throws a `TypeError`/`RangeError` naming `owner` and `name` for anything else.
- */
+function validTime(value: Date, owner: string, name: string): number {
+	const time = value.getTime();
+	if (Number.isNaN(time)) {
+		throw optionRangeError(owner, name, 'a valid Date', value);
+	}
+
+	return time;
+}
+
+/** Validate an `ExpireAfter` once, at the edge; throws a `TypeError`/`RangeError` naming `owner` and `name`. */
 export function parseExpireAfter(value: unknown, owner: string, name: string): Expiration {
 	if (value === DO_NOT_CACHE) {
 		return SKIP;
@@ -128,16 +127,11 @@ export function parseExpireAfter(value: unknown, owner: string, name: string): E
 	}
 
 	if (value instanceof Date) {
-		const time = value.getTime();
-		if (Number.isNaN(time)) {
-			throw optionRangeError(owner, name, 'a valid Date', value);
-		}
-
-		return {kind: 'at', time};
+		return {kind: 'at', time: validTime(value, owner, name)};
 	}
 
-	if (typeof value === 'object' && value !== null && !Array.isArray(value) && Object.getPrototypeOf(value) === Object.prototype) {
-		const ms = durationToMs(value as Duration, owner, name);
+	if (isDuration(value)) {
+		const ms = durationToMs(value, owner, name);
 		return ms === 0 ? IMMEDIATELY : ttl(ms, owner, name, value);
 	}
 
@@ -146,24 +140,11 @@ export function parseExpireAfter(value: unknown, owner: string, name: string): E
 
 /** The absolute expiry time (ms since the epoch) for a response created at `now`, or null for never. */
 export function expiresAt(expiration: Expiration, now: number): number | null {
-	switch (expiration.kind) {
-		case 'ttl': {
-			return now + expiration.ms;
-		}
-
-		case 'at': {
-			return expiration.time;
-		}
-
-		case 'immediately':
-		case 'doNotCache': {
-			return now;
-		}
-
-		case 'never': {
-			return null;
-		}
+	if (expiration.kind === 'never') {
+		return null;
 	}
+
+	return expiration.kind === 'ttl' ? now + expiration.ms : (expiration.kind === 'at' ? expiration.time : now);
 }
 
 /** A compiled `urlsExpireAfter` table: the first matching pattern wins. */
@@ -171,16 +152,11 @@ export type UrlExpirationRules = ReadonlyArray<{readonly pattern: string; readon
 
 const schemeRegex = /^[a-z][a-z\d+.-]*:\/\//i;
 
-/**
- * Compile a glob pattern matched against a URL without its scheme, from its start. `*` matches any
- * run of characters, `/` included, and a pattern also matches everything below it:
- * `api.example.com/v1` matches `api.example.com/v1/users?page=2` but not `api.example.com/v10`.
- */
+/** Compile a URL glob, matched from the start of a URL without its scheme (docs/expiration.md). */
 export function compileUrlPattern(pattern: string): RegExp {
 	const bare = pattern.replace(schemeRegex, '');
 	const source = bare.split('*').map(part => part.replaceAll(/[\\^$.+?()[\]{}|]/g, String.raw`\$&`)).join('.*');
-	// A pattern that ends mid-segment must end at a boundary (`/v1` is not `/v10`, `?a=1` is not `?a=10` but
-	// is `?a=1&b=2`); one that ends in a separator or `*` is a prefix.
+	// `/v1` must not match `/v10`, nor `?a=1` match `?a=10`; a pattern ending in a separator or `*` is a prefix.
 	const open = /[*/?&=#]$/.test(bare) || bare.length === 0;
 	return new RegExp(`^${source}${open ? '' : '(?:[/?#:&]|$)'}`, 'i');
 }
@@ -208,28 +184,13 @@ export function parseUrlsExpireAfter(value: unknown, owner: string, name: string
 /** The expiration the first matching URL pattern gives, if any. */
 export function matchUrlExpiration(rules: UrlExpirationRules, url: string): Expiration | undefined {
 	const bare = url.replace(schemeRegex, '');
-	for (const rule of rules) {
-		if (rule.regex.test(bare)) {
-			return rule.expiration;
-		}
-	}
-
-	return undefined;
+	return rules.find(rule => rule.regex.test(bare))?.expiration;
 }
 
-/**
- * The creation time before which `delete({olderThan})` removes entries: a valid Date as given, or
- * `now` minus an age (seconds >= 0, or a duration). Negative, non-finite and overflowing ages,
- * invalid Dates and other types throw a `RangeError`/`TypeError` naming the option.
- */
+/** The creation time before which `delete({olderThan})` removes entries: a Date, or `now` less seconds or a duration. */
 export function olderThanCutoff(value: unknown, now: number, owner: string, name: string): number {
 	if (value instanceof Date) {
-		const time = value.getTime();
-		if (Number.isNaN(time)) {
-			throw optionRangeError(owner, name, 'a valid Date', value);
-		}
-
-		return time;
+		return validTime(value, owner, name);
 	}
 
 	let ms: number;
@@ -239,8 +200,8 @@ export function olderThanCutoff(value: unknown, now: number, owner: string, name
 		}
 
 		ms = value * 1000;
-	} else if (typeof value === 'object' && value !== null && !Array.isArray(value) && Object.getPrototypeOf(value) === Object.prototype) {
-		ms = durationToMs(value as Duration, owner, name);
+	} else if (isDuration(value)) {
+		ms = durationToMs(value, owner, name);
 	} else {
 		throw optionTypeError(owner, name, 'a Date, a number of seconds or a duration', value);
 	}

@@ -5,7 +5,7 @@ import {answersGet} from './freshness.js';
 import type {CacheSettings} from './settings.js';
 
 /** The URLs an unsafe request invalidates: its own, and same-origin Location / Content-Location (RFC 9111 §4.4). */
-export function invalidatedUrls(request: Pick<PreparedRequest, 'url'>, response: Pick<Response, 'headers' | 'url'>): string[] {
+function invalidatedUrls(request: Pick<PreparedRequest, 'url'>, response: Pick<Response, 'headers' | 'url'>): string[] {
 	const urls = [request.url];
 	const {origin} = new URL(request.url);
 	for (const name of ['location', 'content-location']) {
@@ -19,9 +19,7 @@ export function invalidatedUrls(request: Pick<PreparedRequest, 'url'>, response:
 			if (target.origin === origin) {
 				urls.push(target.href);
 			}
-		} catch {
-			// Not a URL: nothing to invalidate.
-		}
+		} catch {}
 	}
 
 	return urls;
@@ -29,11 +27,11 @@ export function invalidatedUrls(request: Pick<PreparedRequest, 'url'>, response:
 
 /** What to do after an unsafe request was answered. */
 export type Invalidation = {
-	/** URLs whose stored GET and HEAD responses are out of date: none when the request failed (a status of 400 or more). */
+	/** URLs whose stored GET and HEAD responses are out of date: none when the request failed. */
 	readonly urls: readonly string[];
 	/** Cache Groups (RFC 9875) on the request's origin whose stored responses are out of date. */
 	readonly groups: readonly string[];
-	/** `'rfc9111'`: the response answers later GETs of its URL (a fresh POST response whose Content-Location is its own URL): store it as theirs. */
+	/** 'rfc9111': the response answers later GETs of its URL: store it as theirs. */
 	readonly storeAsGet: boolean;
 };
 

@@ -2,24 +2,15 @@ import {Buffer} from 'node:buffer';
 import type {CachedEntry} from '../codec/entry.js';
 import type {ResponseHeaders} from '../models/response.js';
 
-/**
- * Byte ranges (RFC 9110 §14) for `cacheControl: 'rfc9111'`: a range request is answered from a
- * stored complete response, or from a stored partial (`206`) response that covers it (RFC 9111
- * §3.3–3.4). Pure functions, no I/O.
- */
-
 /** One byte range of a `Range: bytes=…` request: `first-[last]`, or the last `length` bytes. */
 export type ByteRange =
 	| {readonly kind: 'from'; readonly first: number; readonly last?: number}
 	| {readonly kind: 'suffix'; readonly length: number};
 
 /** What a stored `206` holds: `Content-Range: bytes first-last/total` (`total` undefined for `*`). */
-export type StoredRange = {readonly first: number; readonly last: number; readonly total: number | undefined};
+type StoredRange = {readonly first: number; readonly last: number; readonly total: number | undefined};
 
-/**
- * The one byte range a `Range` header asks for, or undefined when the cache does not answer it
- * (absent, another unit, several ranges, malformed): such a request goes to the origin as it is.
- */
+/** The one byte range (RFC 9110 §14) a `Range` header asks for, or undefined when the cache does not answer it. */
 export function parseRange(value: string | undefined): ByteRange | undefined {
 	const match = value === undefined ? null : /^\s*bytes\s*=\s*(\d*)\s*-\s*(\d*)\s*$/i.exec(value);
 	if (match === null) {
@@ -104,10 +95,7 @@ export function covers(entry: Pick<CachedEntry, 'status' | 'headers' | 'body'>, 
 	return sliceOf(entry, range) !== undefined;
 }
 
-/**
- * The stored entry cut down to `range`: a `206 Partial Content` with its `Content-Range` and
- * `Content-Length`, every other stored field kept. Undefined when the entry does not cover it.
- */
+/** The stored entry cut down to `range` as a `206 Partial Content`, or undefined when it does not cover it. */
 export function partialEntry(entry: CachedEntry, range: ByteRange): CachedEntry | undefined {
 	const slice = sliceOf(entry, range);
 	if (slice === undefined) {

@@ -11,21 +11,15 @@ export function revalidationRequest(request: PreparedRequest, entry: Pick<Cached
 }
 
 /** What a refresh's answer means for the stored entry. */
-export type RefreshOutcome =
+type RefreshOutcome =
 	/** A `304` to our conditional request: the entry is current (see {@link decideRenewal}). */
 	| {readonly kind: 'renew'}
-	/** The origin failed (an error, or a 5xx) within the entry's stale-if-error window: serve it stale. */
+	/** The origin failed within the entry's stale-if-error window. */
 	| {readonly kind: 'serveStale'}
-	/** A new response: stored as a miss's would be. */
 	| {readonly kind: 'replace'}
-	/** The error stands: nothing stored may stand in for it. */
 	| {readonly kind: 'fail'};
 
-/**
- * Decide what the origin's answer to a refresh means: `status` is its status, or undefined when
- * sending failed; `conditional` says whether the request carried the entry's validators (only a
- * `304` to our own condition renews the entry).
- */
+/** Decide what the origin's answer to a refresh means (`status` undefined: sending failed). */
 export function decideRefreshed(entry: Pick<CachedEntry, 'expires' | 'facts'>, conditional: boolean, status: number | undefined, settings: CacheSettings, now: number): RefreshOutcome {
 	if (status === 304 && conditional) {
 		return {kind: 'renew'};
@@ -46,27 +40,19 @@ export function decideRefreshed(entry: Pick<CachedEntry, 'expires' | 'facts'>, c
 }
 
 /** What a `304` does to the entry it confirmed. */
-export type Renewal = {
-	/**
-	 * `forget`: the merged headers now forbid storing (delete it; it is served expiring now);
-	 * `rewrite`: store it again with the fields below; `keep`: nothing worth a write changed.
-	 */
+type Renewal = {
+	/** `forget`: the merged headers now forbid storing; `keep`: nothing worth a write changed. */
 	readonly kind: 'forget' | 'rewrite' | 'keep';
-	/** The stored headers updated from the 304 (RFC 9111 §4.3.4), as worth storing (before redaction). */
+	/** The stored headers updated from the 304, before redaction. */
 	readonly headers: ResponseHeaders;
 	readonly expires: number | null;
-	/** For `rewrite`: its age counts from now (the 304 is the origin's word that it is current). */
+	/** For `rewrite`: now, the 304 being the origin's word that it is current. */
 	readonly createdAt: number;
 	readonly facts: ResponseFacts;
-	/** The merged headers' Vary names, or '*'. */
 	readonly vary: readonly string[] | '*';
 };
 
-/**
- * Decide what a `304` confirming `entry` changes: merged headers, a renewed expiry, and whether
- * the entry is rewritten. An entry stale on arrival before and after (EXPIRE_IMMEDIATELY,
- * no-cache) keeps its old expiry, so nothing is rewritten for it.
- */
+/** Decide what a `304` confirming `entry` changes: merged headers, a renewed expiry, whether to rewrite it. */
 export function decideRenewal(lookup: Lookup, entry: CachedEntry, notModified: ResponseHeaders, settings: CacheSettings, now: number): Renewal {
 	const merged = mergeNotModified(entry.headers, notModified);
 	const headers = storableHeaders(merged.headers, settings.shared);
@@ -76,6 +62,7 @@ export function decideRenewal(lookup: Lookup, entry: CachedEntry, notModified: R
 		return {kind: 'forget', headers, expires: now, createdAt: entry.createdAt, facts: entry.facts, vary};
 	}
 
+	// Stale on arrival before and after (EXPIRE_IMMEDIATELY, no-cache): the old expiry stands, nothing is rewritten.
 	if (expires !== null && expires <= now && entry.expires !== null && entry.expires <= now) {
 		expires = entry.expires;
 	}

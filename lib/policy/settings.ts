@@ -5,17 +5,13 @@ import type {Expiration, UrlExpirationRules} from './expiration.js';
 
 /** How miss coalescing across processes is tuned (the `coalesce` option, validated; lib/engine/coalesce.ts). */
 export type CoalesceSettings = {
-	/** How long a leader's lease lasts without renewal, ms: a dead leader is taken over after about this long. */
+	/** How long a leader's lease lasts without renewal, ms. */
 	readonly lease: number;
-	/** The longest a request waits for another process's flight, ms (less when its own `timeout` is shorter). */
+	/** The longest a request waits for another process's flight, ms. */
 	readonly wait: number;
 };
 
-/**
- * The validated, frozen settings the policy and the engine read: data only. They are made from
- * the options by lib/config/options.ts (`normalizeCacheOptions`, which documents each), with the
- * choice of store beside them (`CacheConfig`); the policy parses nothing.
- */
+/** The validated, frozen settings the policy and the engine read, made by lib/config/options.ts, which documents each. */
 export type CacheSettings = KeySettings & {
 	readonly cacheName: string;
 	readonly shareCredentials: boolean | ReadonlySet<string>;
@@ -28,7 +24,6 @@ export type CacheSettings = KeySettings & {
 	readonly keyFn: ((request: PreparedRequest) => string) | undefined;
 	readonly readOnly: boolean;
 	readonly cacheControl: boolean | 'rfc9111';
-	/** An RFC 9111 shared cache (only with `cacheControl: 'rfc9111'`). */
 	readonly shared: boolean;
 	/** The cache's name in `Cache-Status`, or undefined when the field is off. */
 	readonly cacheStatus: string | undefined;
@@ -40,6 +35,5 @@ export type CacheSettings = KeySettings & {
 	readonly backendTimeout: number;
 	readonly clock: () => number;
 	readonly maxEntrySize: number;
-	/** False when off. */
 	readonly coalesce: CoalesceSettings | false;
 };

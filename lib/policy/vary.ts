@@ -1,11 +1,3 @@
-/**
- * Matching a request against a stored response's `Vary` (RFC 9111 §4.1): two requests' selecting
- * header values match when one can be turned into the other by adding or removing whitespace
- * where the syntax allows, combining field lines, or normalising in a way the field's definition
- * says keeps its meaning (order where order is not significant, case where values are
- * case-insensitive). Pure functions, no I/O.
- */
-
 /** Fields whose members carry a weight (`;q=`) and whose tokens are case-insensitive: their order beyond the weights says nothing. */
 const weightedLists: ReadonlySet<string> = new Set(['accept-language', 'accept-encoding', 'accept-charset']);
 
@@ -34,15 +26,7 @@ function weighted(member: string): Weighted {
 	return {value: [(parts[0] ?? '').toLowerCase(), ...kept].join(';'), q};
 }
 
-/**
- * A request header's value as `Vary` compares it: list members trimmed and joined with `, ` (so
- * `1,2`, ` 1, 2 ` and two field lines `1` and `2` all match); for `Accept-Language`,
- * `Accept-Encoding` and `Accept-Charset` also lower-cased and ordered by weight, then
- * alphabetically (`en, de` matches `De, eN`). Absent stays absent (`undefined`).
- *
- * @param name - the header's name, any case.
- * @param value - its value; several field lines are combined first, as fetch and Node do.
- */
+/** A request header's value as `Vary` compares it (RFC 9111 §4.1): whitespace, field lines and weighted lists normalized. */
 export function normalizeVaryValue(name: string, value: string | readonly string[] | undefined): string | undefined {
 	if (value === undefined) {
 		return undefined;
@@ -65,12 +49,7 @@ function rangeMatches(range: string, tag: string): boolean {
 	return range === '*' || range === tag || tag.startsWith(`${range}-`);
 }
 
-/**
- * Whether a response in `contentLanguage` is what a request with `acceptLanguage` would be
- * given: one of the request's most preferred language ranges (the highest weight, not 0) matches
- * one of the response's languages. Lets a stored variant chosen for `en, de` (and answered in
- * `de`) serve a later `fr;q=0.5, de;q=1.0`.
- */
+/** Whether a response in `contentLanguage` is what a request with `acceptLanguage` would be given: its most preferred range matches. */
 export function languageSelected(acceptLanguage: string | undefined, contentLanguage: string | readonly string[] | undefined): boolean {
 	if (acceptLanguage === undefined || contentLanguage === undefined) {
 		return false;

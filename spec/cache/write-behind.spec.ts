@@ -95,6 +95,27 @@ describe('writes behind the request', function () {
 			assert.equal(queued(at, 'b'), undefined);
 		});
 
+		it('hands a network store its queued write as soon as a flight\'s leader asks, a synchronous store (SQLite) only after the turn', async () => {
+			const network = heldWriter(true);
+			const at = `spec-kick-${location++}`;
+			writeBehind(at, network, [record('a')]);
+			const networkHanded = handed(at);
+			assert.deepEqual(network.calls, [['a']], 'handed in the same turn');
+			await networkHanded;
+			network.land();
+			await flush(at);
+
+			const local = {...heldWriter(true), synchronous: true};
+			const atLocal = `spec-kick-${location++}`;
+			writeBehind(atLocal, local, [record('b')]);
+			const localHanded = handed(atLocal);
+			assert.deepEqual(local.calls, [], 'the caller\'s code runs before a synchronous write');
+			await localHanded;
+			assert.deepEqual(local.calls, [['b']]);
+			local.land();
+			await flush(atLocal);
+		});
+
 		it('waits for the previous answer before handing the next write to a store that is not ordered, or to another writer', async () => {
 			for (const [first, second] of [[heldWriter(false), undefined], [heldWriter(true), heldWriter(true)]] as const) {
 				const at = `spec-unordered-${location++}`;

@@ -136,6 +136,15 @@ describe('requests-cache CLI on a SQLite file', function () {
 			assert.deepEqual(none, []);
 		});
 
+		it('refuses a --sort that is not one of its orders, even the name of an object property', async () => {
+			for (const sort of ['age', 'constructor', 'toString']) {
+				// eslint-disable-next-line no-await-in-loop
+				const run = await runCli(['list', file, '--sort', sort]);
+				assert.equal(run.code, 2, `--sort ${sort}`);
+				assert.match(run.stderr, /--sort must be one of .*got "/);
+			}
+		});
+
 		it('says so on stderr when nothing matches, and prints no table', async () => {
 			const run = await runCli(['list', file, '--url', 'nowhere.example/*']);
 			assert.equal(run.code, 0);

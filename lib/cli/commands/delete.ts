@@ -1,9 +1,7 @@
 import {type Command, flag, stringOption, stringsOption} from '../command.js';
 import {CliError} from '../cli-error.js';
 import {parseAge} from '../duration.js';
-import {walkEntries} from '../entries.js';
-import {urlMatches} from '../filters.js';
-import {compileUrlPattern} from '../../policy/expiration.js';
+import {parseFilter, urlMatches, walkMatching} from '../filters.js';
 
 /** `requests-cache delete`: entries by URL glob, age or key. */
 export const deleteCommand: Command = {
@@ -29,30 +27,20 @@ export const deleteCommand: Command = {
 	async run({values, opened, now, output}) {
 		const glob = stringOption(values, 'url');
 		const olderThan = stringOption(values, 'older-than');
-		const keys = new Set(stringsOption(values, 'key') ?? []);
+		const keys = new Set(stringsOption(values, 'key'));
 		if (glob === undefined && olderThan === undefined && keys.size === 0) {
 			throw new CliError('delete needs --url <glob>, --older-than <age> or --key <key> (to remove expired entries: clear-expired)');
 		}
 
-		if (glob?.trim() === '') {
-			throw new CliError('--url must not be empty (use * for every URL)');
-		}
-
+		const {url} = parseFilter({url: glob});
 		const ageMs = olderThan === undefined ? undefined : parseAge(olderThan, '--older-than');
-		if (glob !== undefined) {
-			const regex = compileUrlPattern(glob);
-			const tally = await walkEntries(opened.store, now, () => true, row => {
-				if (urlMatches(regex, row.url) || urlMatches(regex, row.requestUrl)) {
-					keys.add(row.key);
-				}
-			});
+		if (url !== undefined) {
+			const tally = await walkMatching(opened.store, {url}, now, row => keys.add(row.key));
 			if (tally.variantIndexes > 0) {
 				// A Vary index whose variants all go would only lead to misses: it goes with them.
 				for await (const batch of opened.store.scan()) {
-					for (const meta of batch) {
-						if (meta.kind === 'variants' && urlMatches(regex, meta.url)) {
-							keys.add(meta.key);
-						}
+					for (const {key} of batch.filter(meta => meta.kind === 'variants' && urlMatches(url.regex, meta.url))) {
+						keys.add(key);
 					}
 				}
 			}

@@ -1,17 +1,10 @@
 import {open, rename, rm} from 'node:fs/promises';
 import path from 'node:path';
-import {decodeValue} from '../../codec/entry.js';
 import {type Command} from '../command.js';
 import {CliError, reasonOf} from '../cli-error.js';
-import {type EntryRow, rowOf, walkEntries} from '../entries.js';
-import {matches, preselect} from '../filters.js';
+import {type EntryRow, responseOf, rowOf} from '../entries.js';
+import {FILTER_OPTIONS, parseFilter, walkMatching} from '../filters.js';
 import {harEntries, harLogHead} from '../har.js';
-import {packageVersion} from '../version.js';
-import {FILTER_OPTIONS, filterOf} from './filter-options.js';
-
-function indent(json: string, spaces: number): string {
-	return json.replaceAll('\n', `\n${' '.repeat(spaces)}`);
-}
 
 /** `requests-cache export-har`: the stored responses as a HAR 1.2 file. */
 export const exportHarCommand: Command = {
@@ -33,59 +26,34 @@ export const exportHarCommand: Command = {
 	],
 	async run({values, args, opened, now, output}) {
 		const [file = ''] = args;
-		const filter = filterOf(values);
-		// First the matching keys in time order (facts only are kept), then each entry read again as it is written.
+		// The matching keys in time order first (facts only), then each entry read again as it is written.
 		const selected: Array<Pick<EntryRow, 'key' | 'createdAt'>> = [];
-		await walkEntries(opened.store, now, preselect(filter, now), row => {
-			if (matches(filter, row)) {
-				selected.push({key: row.key, createdAt: row.createdAt});
-			}
-		});
+		await walkMatching(opened.store, parseFilter(values), now, ({key, createdAt}) => selected.push({key, createdAt}));
 		selected.sort((a, b) => a.createdAt - b.createdAt || a.key.localeCompare(b.key));
 
 		const toStdout = file === '-';
 		const target = path.resolve(file);
-		const where = toStdout ? 'stdout' : target;
 		const temporary = `${target}.${process.pid}.tmp`;
-		let handle: Awaited<ReturnType<typeof open>> | undefined;
-		if (!toStdout) {
-			try {
-				handle = await open(temporary, 'w');
-			} catch (error) {
-				throw new CliError(`cannot write ${target}: ${reasonOf(error)}`);
-			}
-		}
+		let handle = toStdout ? undefined : await open(temporary, 'w').catch((error: unknown) => {
+			throw new CliError(`cannot write ${target}: ${reasonOf(error)}`);
+		});
 
-		const write = async (text: string): Promise<void> => {
-			if (handle === undefined) {
-				output.write(text);
-			} else {
-				await handle.write(text);
-			}
-		};
-
+		const write = async (text: string): Promise<unknown> => (handle === undefined ? output.write(text) : handle.write(text));
 		let count = 0;
 		try {
-			const head = JSON.stringify({log: harLogHead({name: 'requests-cache', version: packageVersion()}, opened.description)}, null, 2);
+			const head = JSON.stringify({log: harLogHead(opened.description)}, null, 2);
 			// The head without its two closing braces, then the entries array, written one entry at a time.
 			await write(`${head.slice(0, head.lastIndexOf('}', head.length - 2)).trimEnd()},\n    "entries": [`);
 			for (const {key} of selected) {
 				// eslint-disable-next-line no-await-in-loop -- one entry in memory at a time, in order
 				const record = await opened.store.get(key);
-				let value;
-				try {
-					value = record === undefined ? undefined : decodeValue(record.value, 'response', true);
-				} catch {
-					value = undefined;
-				}
-
-				if (value?.kind !== 'response') {
+				const entry = record === undefined ? undefined : responseOf(record.value);
+				if (entry === undefined) {
 					continue; // Deleted or replaced since the listing.
 				}
 
-				for (const entry of harEntries(rowOf(key, value, record!.value.byteLength, now), value)) {
-					// eslint-disable-next-line no-await-in-loop
-					await write(`${count === 0 ? '' : ','}\n      ${indent(JSON.stringify(entry, null, 2), 6)}`);
+				for (const har of harEntries(rowOf(key, entry, record!.value.byteLength, now), entry)) {
+					await write(`${count === 0 ? '' : ','}\n      ${JSON.stringify(har, null, 2).replaceAll('\n', '\n      ')}`);
 					count++;
 				}
 			}
@@ -102,7 +70,7 @@ export const exportHarCommand: Command = {
 				await rm(temporary, {force: true});
 			}
 
-			throw error instanceof CliError ? error : new CliError(`cannot export to ${where}: ${reasonOf(error)}`);
+			throw new CliError(`cannot export to ${toStdout ? 'stdout' : target}: ${reasonOf(error)}`);
 		}
 
 		if (!toStdout) {

@@ -1,10 +1,9 @@
 import {type Command, flag, stringOption} from '../command.js';
 import {CliError} from '../cli-error.js';
-import {type EntryRow, walkEntries} from '../entries.js';
-import {matches, preselect} from '../filters.js';
+import type {EntryRow} from '../entries.js';
+import {FILTER_OPTIONS, parseFilter, walkMatching} from '../filters.js';
 import {formatBytes, formatTime, isoTime, jsonText} from '../format.js';
 import {formatTable} from '../table.js';
-import {FILTER_OPTIONS, filterOf} from './filter-options.js';
 
 const sorts: Readonly<Record<string, (a: EntryRow, b: EntryRow) => number>> = {
 	created: (a, b) => a.createdAt - b.createdAt,
@@ -14,20 +13,14 @@ const sorts: Readonly<Record<string, (a: EntryRow, b: EntryRow) => number>> = {
 	status: (a, b) => a.status - b.status,
 };
 
-/** A row for `--json`. */
-export function jsonRow(row: EntryRow): Record<string, unknown> {
+/** A row for `--json`: its fields in their order, ISO times, `state`, and `variant` only when there is one. */
+export function jsonRow({stale, variant, ...row}: EntryRow): Record<string, unknown> {
 	return {
-		key: row.key,
-		method: row.method,
-		url: row.url,
-		requestUrl: row.requestUrl,
-		status: row.status,
-		size: row.size,
-		storedBytes: row.storedBytes,
+		...row,
 		createdAt: isoTime(row.createdAt),
 		expires: isoTime(row.expires),
-		state: row.stale ? 'stale' : 'fresh',
-		...(row.variant === '' ? {} : {variant: row.variant}),
+		state: stale ? 'stale' : 'fresh',
+		...(variant === '' ? {} : {variant}),
 	};
 }
 
@@ -58,41 +51,32 @@ export const listCommand: Command = {
 		'requests-cache list \'redis://127.0.0.1:6379/0?cacheName=api_cache\' --stale --json',
 	],
 	async run({values, opened, now, output}) {
-		const filter = filterOf(values);
+		const filter = parseFilter(values);
 		const sortName = stringOption(values, 'sort') ?? 'created';
-		const sort = sorts[sortName];
+		const sort = Object.hasOwn(sorts, sortName) ? sorts[sortName] : undefined;
 		if (sort === undefined) {
 			throw new CliError(`--sort must be one of ${Object.keys(sorts).join(', ')}, got ${JSON.stringify(sortName)}`);
 		}
 
-		const limitText = stringOption(values, 'limit');
-		const limit = limitText === undefined ? Infinity : Number(limitText);
-		if (limitText !== undefined && (!/^\d+$/.test(limitText) || limit < 1)) {
-			throw new CliError(`--limit must be a whole number >= 1, got ${JSON.stringify(limitText)}`);
+		const limit = stringOption(values, 'limit');
+		if (limit !== undefined && (!/^\d+$/.test(limit) || Number(limit) < 1)) {
+			throw new CliError(`--limit must be a whole number >= 1, got ${JSON.stringify(limit)}`);
 		}
 
 		const rows: EntryRow[] = [];
-		await walkEntries(opened.store, now, preselect(filter, now), row => {
-			if (matches(filter, row)) {
-				rows.push(row);
-			}
-		});
-		rows.sort((a, b) => sort(a, b) || a.key.localeCompare(b.key));
-		const shown = rows.slice(0, limit);
+		await walkMatching(opened.store, filter, now, row => rows.push(row));
+		const shown = rows.sort((a, b) => sort(a, b) || a.key.localeCompare(b.key)).slice(0, limit === undefined ? Infinity : Number(limit));
 		if (flag(values, 'json')) {
 			output.write(jsonText(shown.map(row => jsonRow(row))));
-			return 0;
-		}
-
-		if (shown.length === 0) {
+		} else if (shown.length === 0) {
 			output.note(`no stored responses${Object.keys(filter).length > 0 ? ' match' : ''} in ${opened.description}`);
-			return 0;
+		} else {
+			output.write(formatTable(
+				[{title: 'METHOD'}, {title: 'STATUS', align: 'right'}, {title: 'SIZE', align: 'right'}, {title: 'CREATED'}, {title: 'EXPIRES'}, {title: 'STATE'}, {title: 'KEY'}, {title: 'URL'}],
+				shown.map(row => [row.method, String(row.status), formatBytes(row.size), formatTime(row.createdAt), formatTime(row.expires), row.stale ? 'stale' : 'fresh', row.key, urlCell(row)]),
+			));
 		}
 
-		output.write(formatTable(
-			[{title: 'METHOD'}, {title: 'STATUS', align: 'right'}, {title: 'SIZE', align: 'right'}, {title: 'CREATED'}, {title: 'EXPIRES'}, {title: 'STATE'}, {title: 'KEY'}, {title: 'URL'}],
-			shown.map(row => [row.method, String(row.status), formatBytes(row.size), formatTime(row.createdAt), formatTime(row.expires), row.stale ? 'stale' : 'fresh', row.key, urlCell(row)]),
-		));
 		return 0;
 	},
 };

@@ -1,18 +1,14 @@
-import {Buffer} from 'node:buffer';
+import type {ResponseHeaders} from '../../models/response.js';
 import {type Command, flag} from '../command.js';
 import {CliError} from '../cli-error.js';
 import {decodeBody, hexDump, mediaTypeOf} from '../body.js';
-import {escapeControls, formatBytes, formatTime, isoTime, jsonText} from '../format.js';
+import {escapeControls, formatBytes, formatTime, jsonText} from '../format.js';
 import {type Found, lookup} from '../lookup.js';
 import {jsonRow} from './list.js';
 
-function headerLines(headers: Readonly<Record<string, string | readonly string[]>>): string[] {
-	const lines = Object.entries(headers).flatMap(([name, value]) => (typeof value === 'string' ? [value] : value).map(item => `  ${name}: ${item}`));
+function headerLines(headers: ResponseHeaders): string[] {
+	const lines = Object.entries(headers).flatMap(([name, value]) => [value].flat().map(item => `  ${name}: ${item}`));
 	return lines.length === 0 ? ['  (none)'] : lines;
-}
-
-function bytesOf(body: Uint8Array): Buffer {
-	return Buffer.from(body.buffer, body.byteOffset, body.byteLength);
 }
 
 /** One entry as text: its facts, request, response headers, and with `--body` the body. */
@@ -58,8 +54,7 @@ function toJson({row, entry, via}: Found, withBody: boolean): Record<string, unk
 		history: entry.history,
 		request: entry.request,
 		headers: entry.headers,
-		createdAt: isoTime(entry.createdAt),
-		...(withBody ? {body: view.kind === 'text' ? {text: view.text, charset: view.charset} : {base64: bytesOf(entry.body).toString('base64'), binary: view.reason}} : {}),
+		...(withBody ? {body: view.kind === 'text' ? {text: view.text, charset: view.charset} : {base64: entry.body.toString('base64'), binary: view.reason}} : {}),
 	};
 }
 
@@ -97,16 +92,11 @@ export const showCommand: Command = {
 				throw new CliError(`--raw writes one body, and ${found.length} entries match: give one of their keys (${found.map(item => item.row.key).join(', ')})`);
 			}
 
-			output.write(bytesOf(found[0]!.entry.body));
+			output.write(found[0]!.entry.body);
 			return 0;
 		}
 
-		if (flag(values, 'json')) {
-			output.write(jsonText(found.map(item => toJson(item, withBody))));
-			return 0;
-		}
-
-		output.write(found.map(item => describe(item, withBody)).join('\n'));
+		output.write(flag(values, 'json') ? jsonText(found.map(item => toJson(item, withBody))) : found.map(item => describe(item, withBody)).join('\n'));
 		return 0;
 	},
 };

@@ -6,38 +6,13 @@ import {formatTable} from '../table.js';
 
 type Bucket = {count: number; bytes: number};
 
-/** What `stats` reports. */
-export type CacheReport = {
-	cache: string;
-	responses: number;
-	fresh: number;
-	expired: number;
-	redirectAliases: number;
-	varyIndexes: number;
-	corrupt: number;
-	bodyBytes: number;
-	storedBytes: number;
-	/** Bytes of the SQLite file with its -wal file (SQLite only). */
-	fileBytes?: number;
-	oldest: {createdAt: string; url: string; key: string} | null;
-	newest: {createdAt: string; url: string; key: string} | null;
-	byStatus: Record<string, Bucket>;
-	byHost: Record<string, Bucket>;
-};
-
 function add(buckets: Map<string, Bucket>, name: string, bytes: number): void {
-	const bucket = buckets.get(name) ?? {count: 0, bytes: 0};
-	bucket.count++;
-	bucket.bytes += bytes;
-	buckets.set(name, bucket);
+	const bucket = buckets.get(name);
+	buckets.set(name, {count: (bucket?.count ?? 0) + 1, bytes: (bucket?.bytes ?? 0) + bytes});
 }
 
 function hostOf(url: string): string {
-	try {
-		return new URL(url).host;
-	} catch {
-		return '(no host)';
-	}
+	return URL.canParse(url) ? new URL(url).host : '(no host)';
 }
 
 function fileBytes(file: string): number {
@@ -79,42 +54,33 @@ export const statsCommand: Command = {
 		const byHost = new Map<string, Bucket>();
 		let oldest: EntryRow | undefined;
 		let newest: EntryRow | undefined;
-		let responses = 0;
-		let expired = 0;
-		let bodyBytes = 0;
-		let storedBytes = 0;
+		const totals = {responses: 0, expired: 0, bodyBytes: 0, storedBytes: 0};
 		const tally = await walkEntries(opened.store, now, () => true, row => {
-			responses++;
-			expired += row.stale ? 1 : 0;
-			bodyBytes += row.size;
-			storedBytes += row.storedBytes;
+			totals.responses++;
+			totals.expired += row.stale ? 1 : 0;
+			totals.bodyBytes += row.size;
+			totals.storedBytes += row.storedBytes;
 			add(byStatus, String(row.status), row.size);
 			add(byHost, hostOf(row.url), row.size);
-			if (oldest === undefined || row.createdAt < oldest.createdAt) {
-				oldest = row;
-			}
-
-			if (newest === undefined || row.createdAt > newest.createdAt) {
-				newest = row;
-			}
+			oldest = oldest === undefined || row.createdAt < oldest.createdAt ? row : oldest;
+			newest = newest === undefined || row.createdAt > newest.createdAt ? row : newest;
 		});
-		const point = (row: EntryRow | undefined): CacheReport['oldest'] => (row === undefined ? null : {createdAt: isoTime(row.createdAt)!, url: row.url, key: row.key});
-		const sorted = (buckets: Map<string, Bucket>): Record<string, Bucket> => Object.fromEntries([...buckets].sort(([a, x], [b, y]) => y.count - x.count || a.localeCompare(b)));
-		const report: CacheReport = {
+		const point = (row: EntryRow | undefined) => (row === undefined ? null : {createdAt: isoTime(row.createdAt)!, url: row.url, key: row.key});
+		const report = {
 			cache: opened.description,
-			responses,
-			fresh: responses - expired,
-			expired,
+			responses: totals.responses,
+			fresh: totals.responses - totals.expired,
+			expired: totals.expired,
 			redirectAliases: tally.redirects,
 			varyIndexes: tally.variantIndexes,
 			corrupt: tally.corrupt,
-			bodyBytes,
-			storedBytes,
+			bodyBytes: totals.bodyBytes,
+			storedBytes: totals.storedBytes,
 			...(opened.target.backend === 'sqlite' ? {fileBytes: fileBytes(opened.target.file)} : {}),
 			oldest: point(oldest),
 			newest: point(newest),
 			byStatus: Object.fromEntries([...byStatus].sort(([a], [b]) => a.localeCompare(b))),
-			byHost: sorted(byHost),
+			byHost: Object.fromEntries([...byHost].sort(([a, x], [b, y]) => y.count - x.count || a.localeCompare(b))),
 		};
 		if (flag(values, 'json')) {
 			output.write(jsonText(report));
@@ -123,15 +89,15 @@ export const statsCommand: Command = {
 
 		const lines = [
 			`cache      ${report.cache}`,
-			`responses  ${responses} (${report.fresh} fresh, ${expired} expired)`,
+			`responses  ${report.responses} (${report.fresh} fresh, ${report.expired} expired)`,
 			`aliases    ${tally.redirects} redirect ${tally.redirects === 1 ? 'alias' : 'aliases'}, ${tally.variantIndexes} Vary ${tally.variantIndexes === 1 ? 'index' : 'indexes'}`,
 			`corrupt    ${tally.corrupt}`,
-			`bytes      ${formatBytes(bodyBytes)} of bodies, ${formatBytes(storedBytes)} stored${report.fileBytes === undefined ? '' : `, ${formatBytes(report.fileBytes)} on disk`}`,
+			`bytes      ${formatBytes(report.bodyBytes)} of bodies, ${formatBytes(report.storedBytes)} stored${report.fileBytes === undefined ? '' : `, ${formatBytes(report.fileBytes)} on disk`}`,
 			`oldest     ${oldest === undefined ? '-' : `${formatTime(oldest.createdAt)}  ${escapeControls(oldest.url)}`}`,
 			`newest     ${newest === undefined ? '-' : `${formatTime(newest.createdAt)}  ${escapeControls(newest.url)}`}`,
 		];
 		output.write(`${lines.join('\n')}\n`);
-		if (responses > 0) {
+		if (report.responses > 0) {
 			output.write(`\n${bucketTable('STATUS', report.byStatus)}\n${bucketTable('HOST', report.byHost)}`);
 		}
 
