@@ -181,6 +181,9 @@ export function stopJongodb(): void {
 	jongodb = undefined;
 }
 
+const privateServers = new Set<ChildProcess>();
+let privateExitHook = false;
+
 /**
  * A private redis-server on its own free port, for specs that stop and restart a server in the
  * middle of a run. `stop()` kills it (SIGKILL, like a crash); `start()` starts it again on the
@@ -203,9 +206,18 @@ export class PrivateRedis {
 	async start(): Promise<void> {
 		const child = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {stdio: 'ignore'});
 		child.unref();
-		process.once('exit', () => {
-			child.kill('SIGKILL');
-		});
+		privateServers.add(child);
+		child.once('exit', () => privateServers.delete(child));
+		if (!privateExitHook) {
+			privateExitHook = true;
+			// One listener for every server started in this run, not one each (a run starts more than ten).
+			process.once('exit', () => {
+				for (const server of privateServers) {
+					server.kill('SIGKILL');
+				}
+			});
+		}
+
 		this.child = child;
 		const deadline = Date.now() + 10_000;
 		while (await redisProblem(this.url) !== undefined) {
