@@ -77,11 +77,17 @@ export class RequestPath implements EngineContext {
 	}
 
 	/** A lookup: its key (a password is stretched, slowly on purpose, off this thread), then the read and the action. */
-	async lookup(plan: Lookup, request: PreparedRequest, options: EngineOptions, send: Send, started: number): Promise<Response> {
-		const derived = requestKey(request, this.settings, options.followRedirects, 'nonBlocking');
-		const key = typeof derived === 'string' ? derived : await derived;
+	lookup(plan: Lookup, request: PreparedRequest, options: EngineOptions, send: Send, started: number): Promise<Response> {
+		const key = requestKey(request, this.settings, options.followRedirects, 'nonBlocking');
+		// Not async: the usual key is a string at once, and a hit should not pay for another promise.
+		if (typeof key === 'string') {
+			return this.#lookup(plan, key, request, options, send, started);
+		}
+
 		// Without the cache when the request's identity cannot be derived now (too many new passwords at once).
-		return key === undefined ? this.bypass(request, options, send, started, 'credential derivation queue full') : this.#lookup(plan, key, request, options, send, started);
+		return key === undefined ? this.bypass(request, options, send, started, 'credential derivation queue full') : key.then(async derived => (derived === undefined
+			? this.bypass(request, options, send, started, 'credential derivation queue full')
+			: this.#lookup(plan, derived, request, options, send, started)));
 	}
 
 	observe(event: CacheEvent, request: PreparedRequest, key: string, started: number, extra: Observed = {}): void {
